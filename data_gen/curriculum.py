@@ -1,0 +1,123 @@
+"""Curriculum strategies: which hardness (length, nesting) each draw uses.
+
+Zaremba & Sutskever's four strategies (`utils/strategies.lua`), with target
+difficulty (a, b):
+
+- baseline: every draw at (a, b);
+- naive:    every draw at the current level, which starts at (1, 1) and
+            advances length 1 -> a, then nesting + 1 with length back to 1;
+- mix:      every draw uniform, length in [1, a], nesting in [1, b];
+- combined: ("blend" in the original) a mix draw with probability p (1/5),
+            otherwise the naive level.
+
+The hardness is drawn again for every operand and every small bound, so
+`mix` mixes lengths within one program.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from data_gen.errors import DataGenError, check_choice, check_int_range
+
+STRATEGIES = ("baseline", "naive", "mix", "combined")
+MAX_LENGTH = 20
+MAX_NESTING = 10  # a program uses at most one fresh variable per operation, a..j
+DEFAULT_MIX_PROBABILITY = 0.2
+
+Hardness = Callable[[], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Level:
+    """A difficulty: `length` digits per literal, `nesting` chained operations."""
+
+    length: int
+    nesting: int
+
+    def __str__(self) -> str:
+        return f"{self.length},{self.nesting}"
+
+
+def parse_level(text: str) -> Level:
+    """'L,N' -> Level, with a clear error for anything else."""
+    parts = text.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise DataGenError(f"level must be 'LENGTH,NESTING' (e.g. '3,2'), got {text!r}")
+    return Level(int(parts[0]), int(parts[1]))
+
+
+def naive_levels(target: Level) -> list[Level]:
+    """Every level of the naive curriculum, in the order it visits them."""
+    return [Level(length, nesting)
+            for nesting in range(1, target.nesting + 1)
+            for length in range(1, target.length + 1)]
+
+
+class Curriculum:
+    """A strategy, its target difficulty and the current (naive) level.
+
+    The level only moves through `advance()`; it is plain state (`level`) so a
+    trainer can save and restore it.
+    """
+
+    def __init__(self, strategy: str, target: Level, *, level: Level | None = None,
+                 mix_probability: float = DEFAULT_MIX_PROBABILITY) -> None:
+        self.strategy = check_choice("strategy", strategy, STRATEGIES)
+        check_int_range("length", target.length, 1, MAX_LENGTH)
+        check_int_range("nesting", target.nesting, 1, MAX_NESTING)
+        if not 0.0 <= mix_probability <= 1.0:
+            raise DataGenError(f"mix probability must be in [0, 1], got {mix_probability!r}")
+        self.target = target
+        self.mix_probability = float(mix_probability)
+        self.level = Level(1, 1) if level is None else level
+        if self.level not in naive_levels(target):
+            raise DataGenError(
+                f"level {self.level} is not on the way to target {target}: "
+                f"length must be in [1, {target.length}] and nesting in [1, {target.nesting}]")
+
+    @property
+    def at_target(self) -> bool:
+        return self.level == self.target
+
+    def advance(self) -> bool:
+        """Move one naive level harder; False (and no change) when already at the target."""
+        if self.level.length < self.target.length:
+            self.level = Level(self.level.length + 1, self.level.nesting)
+            return True
+        if self.level.nesting < self.target.nesting:
+            self.level = Level(1, self.level.nesting + 1)
+            return True
+        return False
+
+    def sampler(self, rng: random.Random) -> Hardness:
+        """A function drawing one hardness (length, nesting) per call from `rng`.
+
+        The strategy is resolved here once so the per-operand draw is a single call.
+        """
+        return hardness_sampler(self.strategy, self.target, self.level, rng, self.mix_probability)
+
+
+def hardness_sampler(strategy: str, target: Level, level: Level, rng: random.Random,
+                     mix_probability: float = DEFAULT_MIX_PROBABILITY) -> Hardness:
+    """The draw function of `strategy` at the given target and current level."""
+    uniform = rng.random
+    a, b = target.length, target.nesting
+    current = (level.length, level.nesting)
+    fixed_target = (a, b)
+
+    def mix() -> tuple[int, int]:
+        return int(uniform() * a) + 1, int(uniform() * b) + 1
+
+    if strategy == "baseline":
+        return lambda: fixed_target
+    if strategy == "naive":
+        return lambda: current
+    if strategy == "mix":
+        return mix
+    if strategy == "combined":
+        p = mix_probability
+        return lambda: mix() if uniform() < p else current
+    raise DataGenError(f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
