@@ -49,121 +49,96 @@ class Program:
 
     @property
     def source(self) -> str:
-        """Real Python that prints `value`: one statement a line, the loop body indented."""
-        lines = []
-        for line in self.code:
-            if line.startswith("for "):
-                header, body = line.split(":", 1)
-                lines += [header + ":", "    " + body]
-            else:
-                lines.append(line.rstrip(";"))
-        lines.append(f"print({self.expression})")
-        return "\n".join(lines) + "\n"
+        return python_source(self.serialised)
+
+
+def python_source(serialised: str) -> str:
+    """Real Python for a serialised program: one statement a line, loop bodies indented."""
+    lines = []
+    for line in serialised.split("#"):
+        if line.startswith("for "):
+            header, body = line.split(":", 1)
+            lines += [header + ":", "    " + body]
+        else:
+            lines.append(line.rstrip(";"))
+    return "\n".join(lines) + "\n"
 
 
 _EXACT_FLOAT_LIMIT = 2 ** 31  # below this, int(random() * n) is uniform to within n / 2**53
 
 
-class _Builder:
-    """Draws one program; the state the six operations share."""
+def generate_program(rng: random.Random, hardness: Hardness) -> Program:
+    """Draw one program; `hardness()` is called for the nesting and for every literal and bound.
 
-    __slots__ = ("hardness", "random", "randbelow_exact", "pending", "code", "names", "max_length")
+    Written as one function with local helpers: it is the data path's hot loop.
+    """
+    uniform = rng.random
+    exact_randbelow = rng.randrange
+    names = list(VARIABLE_NAMES)
+    code: list[str] = []
+    max_length = 0
 
-    def __init__(self, rng: random.Random, hardness: Hardness) -> None:
-        self.hardness = hardness
-        self.random = rng.random
-        self.randbelow_exact = rng.randrange
-        self.pending: tuple[str, int] | None = None
-        self.code: list[str] = []
-        self.names = list(VARIABLE_NAMES)
-        self.max_length = 0
+    def randbelow(n: int) -> int:
+        # uniform in [0, n); one float draw is exact to n / 2**53, else rejection sampling
+        return int(uniform() * n) if n < _EXACT_FLOAT_LIMIT else exact_randbelow(n)
 
-    def randbelow(self, n: int) -> int:
-        """Uniform in [0, n): one float draw when that is exact to 1e-7, else rejection sampling."""
-        if n < _EXACT_FLOAT_LIMIT:
-            return int(self.random() * n)
-        return self.randbelow_exact(n)
-
-    def coin(self) -> bool:
-        return self.random() < 0.5
-
-    def literal(self) -> tuple[str, int]:
-        length = self.hardness()[0]
-        if length > self.max_length:
-            self.max_length = length
-        value = self.randbelow(10 ** length) + 1  # uniform in [1, 10**length]
+    def literal() -> tuple[str, int]:
+        nonlocal max_length
+        length = hardness()[0]
+        if length > max_length:
+            max_length = length
+        value = randbelow(10 ** length) + 1  # uniform in [1, 10**length]
         return str(value), value
 
-    def small_bound(self) -> int:
-        return self.randbelow(4 * self.hardness()[0]) + 1  # uniform in [1, 4 * length]
+    def small_bound() -> int:
+        return randbelow(4 * hardness()[0]) + 1  # uniform in [1, 4 * length]
 
-    def operand(self) -> tuple[str, int]:
-        if self.pending is None:
-            return self.literal()
-        pending, self.pending = self.pending, None
-        return pending
-
-    def operands(self, count: int) -> list[tuple[str, int]]:
+    def operands(pending, count: int) -> list[tuple[str, int]]:
         """`count` operands; the pending expression (if any) in a uniformly random slot."""
-        if self.pending is None:
-            return [self.literal() for _ in range(count)]
-        pending, self.pending = self.pending, None
-        out = [self.literal() for _ in range(count - 1)]
-        out.insert(self.randbelow(count), pending)
+        if pending is None:
+            return [literal() for _ in range(count)]
+        out = [literal() for _ in range(count - 1)]
+        out.insert(randbelow(count), pending)
         return out
 
-    def new_variable(self) -> str:
-        """A name not used before in this program, uniform over those left (a random permutation)."""
-        return self.names.pop(self.randbelow(len(self.names)))
+    def new_variable() -> str:
+        # uniform over the names not used yet: a random permutation of a..j, drawn lazily
+        return names.pop(randbelow(len(names)))
 
-    # The six operations; each returns (expression, value).
-
-    def pair(self) -> tuple[str, int]:
-        (a, va), (b, vb) = self.operands(2)
-        if self.coin():
-            return f"({a}+{b})", va + vb
-        return f"({a}-{b})", va - vb
-
-    def small_multiply(self) -> tuple[str, int]:
-        e, ve = self.operand()
-        k = self.small_bound()
-        if self.coin():
-            return f"({e}*{k})", ve * k
-        return f"({k}*{e})", ve * k
-
-    def identity(self) -> tuple[str, int]:
-        return self.operand()
-
-    def variable(self) -> tuple[str, int]:
-        name = self.new_variable()
-        (a, va), (b, vb) = self.operands(2)
-        self.code.append(f"{name}={a};")
-        if self.coin():
-            return f"({name}+{b})", va + vb
-        return f"({name}-{b})", va - vb
-
-    def small_loop(self) -> tuple[str, int]:
-        name = self.new_variable()
-        (a, va), (b, vb) = self.operands(2)
-        count = self.small_bound()
-        sign, step = ("+", vb) if self.coin() else ("-", -vb)
-        self.code.append(f"{name}={a}")
-        self.code.append(f"for x in range({count}):{name}{sign}={b}")
-        return name, va + count * step
-
-    def if_expression(self) -> tuple[str, int]:
-        (a, va), (b, vb), (c, vc), (d, vd) = self.operands(4)
-        if self.coin():
-            return f"({c} if {a}>{b} else {d})", vc if va > vb else vd
-        return f"({c} if {a}<{b} else {d})", vc if va < vb else vd
-
-
-def generate_program(rng: random.Random, hardness: Hardness) -> Program:
-    """Draw one program; `hardness()` is called for the nesting and for every literal and bound."""
-    builder = _Builder(rng, hardness)
+    pending: tuple[str, int] | None = None
     nesting = hardness()[1]
-    operations = [OPERATIONS[builder.randbelow(6)] for _ in range(nesting)]
-    for name in operations:
-        builder.pending = getattr(builder, name)()
-    expression, value = builder.pending
-    return Program(tuple(builder.code), expression, value, tuple(operations), builder.max_length)
+    operations = tuple([OPERATIONS[randbelow(6)] for _ in range(nesting)])
+    for operation in operations:
+        if operation == "pair":
+            (a, va), (b, vb) = operands(pending, 2)
+            pending = (f"({a}+{b})", va + vb) if uniform() < 0.5 else (f"({a}-{b})", va - vb)
+        elif operation == "small_multiply":
+            e, ve = pending or literal()
+            k = small_bound()
+            pending = (f"({e}*{k})" if uniform() < 0.5 else f"({k}*{e})"), ve * k
+        elif operation == "identity":
+            pending = pending or literal()
+        elif operation == "variable":
+            name = new_variable()
+            (a, va), (b, vb) = operands(pending, 2)
+            code.append(f"{name}={a};")
+            pending = (f"({name}+{b})", va + vb) if uniform() < 0.5 else (f"({name}-{b})", va - vb)
+        elif operation == "small_loop":
+            name = new_variable()
+            (a, va), (b, vb) = operands(pending, 2)
+            count = small_bound()
+            code.append(f"{name}={a}")
+            if uniform() < 0.5:
+                code.append(f"for x in range({count}):{name}+={b}")
+                pending = name, va + count * vb
+            else:
+                code.append(f"for x in range({count}):{name}-={b}")
+                pending = name, va - count * vb
+        else:  # if_expression
+            (a, va), (b, vb), (c, vc), (d, vd) = operands(pending, 4)
+            if uniform() < 0.5:
+                pending = f"({c} if {a}>{b} else {d})", (vc if va > vb else vd)
+            else:
+                pending = f"({c} if {a}<{b} else {d})", (vc if va < vb else vd)
+    expression, value = pending
+    return Program(tuple(code), expression, value, operations, max_length)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from data_gen.curriculum import Curriculum, Hardness, Level
 from data_gen.errors import DataGenError, check_choice
-from data_gen.programs import generate_program
+from data_gen.programs import generate_program, python_source
 from data_gen.splits import SPLITS, split_of
 
 TASKS = ("program", "addition", "copy")
@@ -85,30 +85,35 @@ def _number(rng: random.Random, digits: int) -> int:
     return low + rng.randrange(9 * low)
 
 
-def draw_raw(task: str, rng: random.Random, hardness: Hardness) -> tuple[str, int, str, int, int, tuple[str, ...]]:
-    """One untransformed example: (body, answer, python source, length, nesting, operations)."""
+def draw_raw(task: str, rng: random.Random, hardness: Hardness) -> tuple[str, int, int, int, tuple[str, ...]]:
+    """One untransformed example: (body, answer, length, nesting, operations); body has no '@'."""
     if task == "program":
-        program = generate_program(rng, hardness)
-        return (program.serialised, program.value, program.source,
-                program.max_literal_length, program.nesting, program.operations)
+        p = generate_program(rng, hardness)
+        return p.serialised, p.value, p.max_literal_length, p.nesting, p.operations
     if task == "addition":
         la, lb = hardness()[0], hardness()[0]
         a, b = _number(rng, la), _number(rng, lb)
-        expression = f"print({a}+{b})"
-        return expression, a + b, expression + "\n", max(la, lb), 1, ("addition",)
+        return f"print({a}+{b})", a + b, max(la, lb), 1, ("addition",)
     if task == "copy":
         length = hardness()[0]
         a = _number(rng, length)
-        return str(a), a, f"print({a})\n", length, 1, ("copy",)
+        return str(a), a, length, 1, ("copy",)
     raise DataGenError(f"unknown task {task!r}; allowed: {', '.join(TASKS)}")
 
 
-def make_example(spec: TaskSpec, body: str, answer: int, source: str, length: int,
-                 nesting: int, operations: tuple[str, ...], split: str | None = None) -> Example:
+def source_of(task: str, body: str) -> str:
+    """Real Python that prints the answer of an untransformed body."""
+    if task == "copy":
+        return f"print({body})\n"
+    return python_source(body)
+
+
+def make_example(spec: TaskSpec, body: str, answer: int, length: int, nesting: int,
+                 operations: tuple[str, ...], split: str | None = None) -> Example:
     target = f"{answer}{END}"
     canonical = body + TERMINATOR
     return Example(task=spec.task, input=apply_tricks(body, spec.invert, spec.double), target=target,
-                   source=source, length=length, nesting=nesting, operations=operations,
+                   source=source_of(spec.task, body), length=length, nesting=nesting, operations=operations,
                    split=split or split_of(canonical + target), canonical=canonical)
 
 
@@ -123,7 +128,36 @@ def sample_examples(spec: TaskSpec, count: int, *, seed: int, split: str = "trai
     hardness = spec.curriculum(level).sampler(rng)
     out: list[Example] = []
     while len(out) < count:
-        body, answer, source, length, nesting, ops = draw_raw(spec.task, rng, hardness)
+        body, answer, length, nesting, ops = draw_raw(spec.task, rng, hardness)
         if split_of(f"{body}{TERMINATOR}{answer}{END}") == split:
-            out.append(make_example(spec, body, answer, source, length, nesting, ops, split))
+            out.append(make_example(spec, body, answer, length, nesting, ops, split))
     return out
+
+
+def max_example_length(spec: TaskSpec) -> int:
+    """An upper bound on len(input + target) of any example of `spec`, tricks included.
+
+    Used to choose a row length no example can overflow. For programs it takes,
+    step by step, the worst case of every operation for the expression, the
+    code lines and the value separately (a bound, not the attained maximum).
+    """
+    a = spec.length
+    digits = a + 1  # the largest literal is 10**a
+    small = len(str(4 * a))
+    if spec.task == "copy":
+        body, value = digits, 10 ** a
+    elif spec.task == "addition":
+        body, value = len("print(+)") + 2 * digits, 2 * 10 ** a
+    else:
+        expr, code, value = digits, 0, 10 ** a
+        for _ in range(spec.nesting):
+            wide = max(expr, digits)
+            big = max(value, 10 ** a)
+            expr, code, value = (
+                max(expr + digits + 3, expr + small + 3, wide + 4, 1, expr + 3 * digits + 13),
+                code + max(wide + 4, wide + len("=#for x in range():+=#") + 2 + small),
+                max(big + 10 ** a, big * 4 * a, big * (1 + 4 * a)),
+            )
+        body = code + len("print()") + expr
+    body *= 2 if spec.double else 1
+    return body + len(TERMINATOR) + len(str(value)) + 1 + len(END)  # the 1: a minus sign

@@ -1,0 +1,94 @@
+"""Command line of the data side.
+
+    python -m data_gen sample --task program --length 4 --nesting 3 --count 5 --seed 0
+    python -m data_gen stats --task program --length 6 --nesting 3
+    python -m data_gen bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from data_gen.curriculum import STRATEGIES, parse_level
+from data_gen.errors import DataGenError
+from data_gen.splits import SPLITS
+from data_gen.tasks import TASKS, TaskSpec, sample_examples
+
+
+def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", default="program", help=f"one of {', '.join(TASKS)}")
+    parser.add_argument("--length", type=int, default=4, help="digits per literal (target)")
+    parser.add_argument("--nesting", type=int, default=None,
+                        help="chained operations (target; programs only, default 3, else 1)")
+    parser.add_argument("--strategy", default="baseline", help=f"one of {', '.join(STRATEGIES)}")
+    parser.add_argument("--level", default=None, help="current level 'L,N' for naive / combined")
+    parser.add_argument("--mix-probability", type=float, default=0.2, help="combined's share of mix draws")
+    parser.add_argument("--invert", action="store_true", help="feed the input reversed")
+    parser.add_argument("--double", action="store_true", help="feed the input twice")
+    parser.add_argument("--split", default="train", help=f"one of {', '.join(SPLITS)}")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _spec(args: argparse.Namespace) -> TaskSpec:
+    nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
+    return TaskSpec(task=args.task, length=args.length, nesting=nesting, strategy=args.strategy,
+                    invert=args.invert, double=args.double, mix_probability=args.mix_probability)
+
+
+def _sample(args: argparse.Namespace) -> None:
+    level = parse_level(args.level) if args.level else None
+    for example in sample_examples(_spec(args), args.count, seed=args.seed, split=args.split, level=level):
+        print(json.dumps(example.to_json()))
+
+
+def _stats(args: argparse.Namespace) -> None:
+    from data_gen.stats import example_stats
+
+    level = parse_level(args.level) if args.level else None
+    print(json.dumps(example_stats(_spec(args), args.count, seed=args.seed, split=args.split,
+                                   level=level, row_length=args.row_length), indent=2))
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from data_gen.bench import run_benchmark
+
+    run_benchmark(seconds=args.seconds, workers=args.workers)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m data_gen", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    sample = commands.add_parser("sample", help="print examples as JSON Lines")
+    _add_spec_arguments(sample)
+    sample.add_argument("--count", type=int, default=5)
+    sample.set_defaults(run=_sample)
+    stats = commands.add_parser("stats", help="sizes, operation shares, packing efficiency")
+    _add_spec_arguments(stats)
+    stats.add_argument("--count", type=int, default=10000)
+    stats.add_argument("--row-length", type=int, default=256)
+    stats.set_defaults(run=_stats)
+    bench = commands.add_parser("bench", help="encoded examples per second of each data path")
+    bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    bench.add_argument("--workers", type=int, default=None, help="processes building pools (default: all cores)")
+    bench.set_defaults(run=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if getattr(args, "count", 1) < 1:
+            raise DataGenError(f"count must be at least 1, got {args.count}")
+        args.run(args)
+    except DataGenError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `| head`
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
