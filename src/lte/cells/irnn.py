@@ -1,0 +1,31 @@
+"""The IRNN of Le, Jaitly & Hinton 2015: h' = relu(W x + U h + b).
+
+U starts as s * I (s = `identity_scale`, 1 by default; a smaller s forgets
+faster), b as 0, and the input weights W from N(0, 0.001**2) (standard
+deviation 0.001, as in Le et al.).
+"""
+
+import jax
+import jax.numpy as jnp
+
+gates = 1
+INPUT_STD = 0.001
+
+
+def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
+    scale = options.get("identity_scale", 1.0)
+    return {"W": INPUT_STD * jax.random.normal(key, (input_size, hidden), jnp.float32),
+            "U": scale * jnp.eye(hidden, dtype=jnp.float32),
+            "b": jnp.zeros((hidden,), jnp.float32)}
+
+
+def zero_carry(batch: int, hidden: int) -> jax.Array:
+    return jnp.zeros((batch, hidden))
+
+
+def step(params: dict, h_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
+    return jax.nn.relu(xw_BxH + h_BxH @ params["U"])
+
+
+def output(h_BxH: jax.Array) -> jax.Array:
+    return h_BxH

@@ -1,0 +1,36 @@
+"""The LSTM of Zaremba & Sutskever: gates i, f, g, o; c' = f*c + i*g, h' = o*tanh(c').
+
+Every weight and bias is initialised U(-0.08, 0.08); the forget-gate bias can
+be shifted (`forget_bias`, 0 in the original, 1 after Jozefowicz et al. 2015).
+"""
+
+import jax
+import jax.numpy as jnp
+
+gates = 4
+INIT_SCALE = 0.08
+
+
+def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
+    kw, ku, kb = jax.random.split(key, 3)
+    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -INIT_SCALE, INIT_SCALE)
+    b = uniform(kb, (4 * hidden,))
+    b = b.at[hidden:2 * hidden].add(options.get("forget_bias", 0.0))  # the f block
+    return {"W": uniform(kw, (input_size, 4 * hidden)), "U": uniform(ku, (hidden, 4 * hidden)), "b": b}
+
+
+def zero_carry(batch: int, hidden: int) -> tuple[jax.Array, jax.Array]:
+    return jnp.zeros((batch, hidden)), jnp.zeros((batch, hidden))  # (c, h)
+
+
+def step(params: dict, carry: tuple[jax.Array, jax.Array], xw_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
+    c, h = carry
+    z = xw_Bx4H + h @ params["U"]
+    i, f, g, o = jnp.split(z, 4, axis=-1)
+    c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    h = jax.nn.sigmoid(o) * jnp.tanh(c)
+    return c, h
+
+
+def output(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
+    return carry[1]

@@ -1,0 +1,26 @@
+"""The plain tanh recurrent net (Elman): h' = tanh(W x + U h + b), all U(-0.08, 0.08)."""
+
+import jax
+import jax.numpy as jnp
+
+gates = 1
+INIT_SCALE = 0.08
+
+
+def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
+    kw, ku, kb = jax.random.split(key, 3)
+    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -INIT_SCALE, INIT_SCALE)
+    return {"W": uniform(kw, (input_size, hidden)), "U": uniform(ku, (hidden, hidden)),
+            "b": uniform(kb, (hidden,))}
+
+
+def zero_carry(batch: int, hidden: int) -> jax.Array:
+    return jnp.zeros((batch, hidden))
+
+
+def step(params: dict, h_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
+    return jnp.tanh(xw_BxH + h_BxH @ params["U"])
+
+
+def output(h_BxH: jax.Array) -> jax.Array:
+    return h_BxH

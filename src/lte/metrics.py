@@ -1,0 +1,48 @@
+"""The study's metrics: teacher-forced per-character accuracy and exact match of a greedy decode."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from lte.model import ModelConfig, forward, step_all_layers
+
+
+def masked_loss_and_counts(params: dict, config: ModelConfig, batch: dict):
+    """Mean cross-entropy over scored positions, and (sum of nll, correct, scored) counts.
+
+    `batch` holds int32 [B, T] arrays `inputs`, `targets`, `mask`, `resets`.
+    """
+    logits, _ = forward(params, config, batch["inputs"], batch["resets"])
+    logp = jax.nn.log_softmax(logits)
+    nll = -jnp.take_along_axis(logp, batch["targets"][..., None], axis=-1)[..., 0]
+    mask = batch["mask"].astype(jnp.float32)
+    scored = mask.sum()
+    nll_sum = (nll * mask).sum()
+    correct = ((jnp.argmax(logits, -1) == batch["targets"]) * mask).sum()
+    return nll_sum / jnp.maximum(scored, 1.0), {"nll_sum": nll_sum, "correct": correct, "scored": scored}
+
+
+def compute_metrics(counts: dict) -> dict:
+    """Loss and teacher-forced character accuracy from summed counts."""
+    scored = max(float(counts["scored"]), 1.0)
+    return {"loss": float(counts["nll_sum"]) / scored, "char_accuracy": float(counts["correct"]) / scored}
+
+
+def greedy_decode(params: dict, config: ModelConfig, prompts_BxP: jax.Array, resets_BxP: jax.Array,
+                  steps: int) -> jax.Array:
+    """Read each (left-padded) prompt, then feed the model its own argmax for `steps` characters.
+
+    Returns the predicted characters [B, steps]; the first is predicted at the prompt's '@'.
+    """
+    logits, carries = forward(params, config, prompts_BxP, resets_BxP)
+    first = jnp.argmax(logits[:, -1], -1).astype(jnp.int32)
+
+    def body(state, _):
+        carries, token = state
+        carries, logits = step_all_layers(params, config, carries, token)
+        nxt = jnp.argmax(logits, -1).astype(jnp.int32)
+        return (carries, nxt), token
+
+    _, predicted_SxB = jax.lax.scan(body, (carries, first), None, length=steps)
+    return predicted_SxB.T

@@ -1,0 +1,110 @@
+"""The character model: embedding -> stacked recurrent layers -> softmax readout.
+
+Parameters are a plain pytree:
+    {"embed": [V, E], "layers": [cell params, ...], "readout": {"W": [H, V], "b": [V]}}
+
+Each layer's input projection is one matmul over all time steps, done outside
+the `lax.scan`; the scan carries only the recurrence. The state is reset to
+zero at every position flagged in `resets` (the first character of each
+packed example), so examples sharing a row never see each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+
+from data_gen.vocab import VOCAB_SIZE
+from lte.cells import get_cell
+from lte.errors import LteError
+
+EMBED_INIT_SCALE = 0.08
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    cell: str = "lstm"
+    hidden: int = 128
+    layers: int = 2
+    vocab_size: int = VOCAB_SIZE
+    forget_bias: float = 0.0  # LSTM only
+    identity_scale: float = 1.0  # IRNN only
+    unroll: int = 1  # lax.scan unroll factor
+    options: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        get_cell(self.cell)
+        for name in ("hidden", "layers", "unroll"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise LteError(f"{name} must be a positive integer, got {value!r}")
+
+    @property
+    def cell_options(self) -> dict:
+        return {"forget_bias": self.forget_bias, "identity_scale": self.identity_scale}
+
+
+def init_params(key: jax.Array, config: ModelConfig) -> dict:
+    cell = get_cell(config.cell)
+    k_embed, k_out, *k_layers = jax.random.split(key, 2 + config.layers)
+    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -EMBED_INIT_SCALE, EMBED_INIT_SCALE)
+    layers = [cell.init(k, config.hidden, config.hidden, config.cell_options) for k in k_layers]
+    return {"embed": uniform(k_embed, (config.vocab_size, config.hidden)),
+            "layers": layers,
+            "readout": {"W": uniform(k_out, (config.hidden, config.vocab_size)),
+                        "b": jnp.zeros((config.vocab_size,), jnp.float32)}}
+
+
+def count_params(params: dict) -> int:
+    return sum(x.size for x in jax.tree_util.tree_leaves(params))
+
+
+def _reset(carry, keep_B: jax.Array):
+    """Zero the state of the rows where an example starts (keep = 0)."""
+    return jax.tree_util.tree_map(lambda c: c * keep_B[:, None], carry)
+
+
+def run_layer(cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unroll: int = 1,
+              carry=None):
+    """One recurrent layer over a sequence. Returns (final carry, h_TxBxH)."""
+    T, B, _ = x_TxBxI.shape
+    hidden = params["U"].shape[0]
+    xw_TxBxG = x_TxBxI @ params["W"] + params["b"]  # every time step's input projection at once
+    keep_TxB = 1.0 - resets_TxB.astype(x_TxBxI.dtype)
+    carry = cell.zero_carry(B, hidden) if carry is None else carry
+
+    def body(carry, inputs):
+        xw_BxG, keep_B = inputs
+        carry = cell.step(params, _reset(carry, keep_B), xw_BxG)
+        return carry, cell.output(carry)
+
+    return jax.lax.scan(body, carry, (xw_TxBxG, keep_TxB), unroll=unroll)
+
+
+def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT: jax.Array,
+            carries=None):
+    """Logits [B, T, V] for next-character prediction, and each layer's final carry."""
+    cell = get_cell(config.cell)
+    x = params["embed"][inputs_BxT.T]  # [T, B, H]: time-major for the scan
+    resets_TxB = resets_BxT.T
+    finals = []
+    for i, layer in enumerate(params["layers"]):
+        carry, x = run_layer(cell, layer, x, resets_TxB, config.unroll,
+                             None if carries is None else carries[i])
+        finals.append(carry)
+    logits_TxBxV = x @ params["readout"]["W"] + params["readout"]["b"]
+    return jnp.transpose(logits_TxBxV, (1, 0, 2)), finals
+
+
+def step_all_layers(params: dict, config: ModelConfig, carries: list, token_B: jax.Array):
+    """Feed one character to every layer (used by greedy decoding). Returns (carries, logits_BxV)."""
+    cell = get_cell(config.cell)
+    x = params["embed"][token_B]
+    new = []
+    for layer, carry in zip(params["layers"], carries):
+        carry = cell.step(layer, carry, x @ layer["W"] + layer["b"])
+        new.append(carry)
+        x = cell.output(carry)
+    return new, x @ params["readout"]["W"] + params["readout"]["b"]
