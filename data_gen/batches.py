@@ -168,6 +168,9 @@ def training_batch(spec: TaskSpec, level: Level, rows: int, row_length: int, *, 
     have = 0
     while True:
         part = generate_encoded(spec, level, split, rng, count=chunk)
+        if not len(part) and len(parts) > 100 and not have:
+            raise DataGenError(f"no {split} example found at level {level}: the task has too few "
+                               f"distinct examples there; use a larger length")
         parts.append(part)
         have += int(part.lengths.sum())
         if have >= rows * row_length:  # enough characters to fill every row, whatever the packing

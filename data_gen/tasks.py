@@ -127,7 +127,12 @@ def sample_examples(spec: TaskSpec, count: int, *, seed: int, split: str = "trai
     rng = random.Random(seed)
     hardness = spec.curriculum(level).sampler(rng)
     out: list[Example] = []
+    draws = 0
     while len(out) < count:
+        draws += 1
+        if draws > 1000 * (count + 10) and not out:
+            raise DataGenError(f"no {split} example found in {draws - 1} draws at level {level}: "
+                               f"the task has too few distinct examples there; use a larger length")
         body, answer, length, nesting, ops = draw_raw(spec.task, rng, hardness)
         if split_of(f"{body}{TERMINATOR}{answer}{END}") == split:
             out.append(make_example(spec, body, answer, length, nesting, ops, split))

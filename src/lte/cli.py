@@ -1,0 +1,121 @@
+"""The `lte` command line: train, eval, predict.
+
+    lte train --task addition --length 3 --model lstm --strategy combined --hidden 128 --layers 2 --seed 0 --out runs/x
+    lte eval runs/x
+    lte predict runs/x 'print(123+456)'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lte.errors import USER_ERRORS, LteError
+
+
+def _train_parser(commands) -> None:
+    from lte.config import TrainConfig
+
+    p = commands.add_parser("train", help="train a model (or resume the run in --out)")
+    d = TrainConfig()
+    p.add_argument("--out", type=Path, required=True, help="the run folder")
+    p.add_argument("--task", default=d.task, help="program, addition or copy")
+    p.add_argument("--length", type=int, default=d.length)
+    p.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
+    p.add_argument("--strategy", default=d.strategy, help="baseline, naive, mix or combined")
+    p.add_argument("--invert", action="store_true", help="feed the input reversed")
+    p.add_argument("--double", action="store_true", help="feed the input twice")
+    p.add_argument("--mix-probability", type=float, default=d.mix_probability)
+    p.add_argument("--model", default=d.model, help="lstm, irnn or rnn")
+    p.add_argument("--hidden", type=int, default=d.hidden)
+    p.add_argument("--layers", type=int, default=d.layers)
+    p.add_argument("--forget-bias", type=float, default=d.forget_bias, help="LSTM forget-gate bias")
+    p.add_argument("--identity-scale", type=float, default=d.identity_scale, help="IRNN: U = s * I")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
+    p.add_argument("--clip", type=float, default=d.clip, help="gradient global-norm clip")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="rows per batch")
+    p.add_argument("--row-length", type=int, default=None)
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--max-steps", type=int, default=d.max_steps)
+    p.add_argument("--max-seconds", type=float, default=None)
+    p.add_argument("--val-size", type=int, default=d.val_size)
+    p.add_argument("--test-size", type=int, default=d.test_size)
+    p.add_argument("--data", default=d.data, help="fresh (generate every batch) or pool (cached pools)")
+    p.add_argument("--seed", type=int, default=d.seed)
+
+
+def _run_train(args) -> int:
+    from lte.config import TrainConfig
+    from lte.train import train
+
+    nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
+    config = TrainConfig(
+        task=args.task, length=args.length, nesting=nesting, strategy=args.strategy, invert=args.invert,
+        double=args.double, mix_probability=args.mix_probability, model=args.model, hidden=args.hidden,
+        layers=args.layers, forget_bias=args.forget_bias, identity_scale=args.identity_scale,
+        learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,
+        eval_every=args.eval_every, max_steps=args.max_steps, max_seconds=args.max_seconds,
+        val_size=args.val_size, test_size=args.test_size, data=args.data, seed=args.seed)
+    summary = train(config, args.out)
+    print(json.dumps({k: summary[k] for k in ("stop_reason", "steps", "wall_time")} |
+                     {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}))
+    return 0
+
+
+def _run_eval(args) -> int:
+    from lte.data import make_test_set
+    from lte.train import evaluate, load_config, load_params, make_eval_fns
+    from lte.data import eval_layout
+
+    config = load_config(args.run)
+    params = load_params(args.run, config)
+    test = make_test_set(config, size=args.count, seed=args.seed)
+    counts_fn, decode_fn = make_eval_fns(config.model_config(), eval_layout(config)[1])
+    metrics = evaluate(params, test, counts_fn, decode_fn)
+    print(json.dumps({"run": str(args.run), "examples": args.count, "seed": args.seed,
+                      "level": [config.length, config.nesting], **metrics}))
+    return 0
+
+
+def _run_predict(args) -> int:
+    from lte.predict import predict
+    from lte.train import load_config, load_params
+
+    source = sys.stdin.read() if args.program in (None, "-") else args.program
+    config = load_config(args.run)
+    result = predict(load_params(args.run, config), config, source)
+    print(f"model:  {result['model']}\npython: {result['python']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lte", description="learning to execute: IRNN vs LSTM")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _train_parser(commands)
+    e = commands.add_parser("eval", help="a run's metrics on fresh test data")
+    e.add_argument("run", type=Path)
+    e.add_argument("--count", type=int, default=1000)
+    e.add_argument("--seed", type=int, default=7, help="seed of the fresh test set")
+    pr = commands.add_parser("predict", help="a trained model's answer to a Python program")
+    pr.add_argument("run", type=Path)
+    pr.add_argument("program", nargs="?", help="the program ('\\n' between lines), or - / nothing for stdin")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict}[args.command]
+    try:
+        return run(args)
+    except USER_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""The training path: train_step, evaluate, and the curriculum-driven loop over a run folder.
+
+A run is a folder: config.json (the resolved config), metrics.jsonl (a line
+per evaluation), checkpoints/ (Orbax), summary.json (at the end). Running
+the same config on an existing folder resumes it; a batch is a pure function
+of (seed, step, level), so a resumed run continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from data_gen.curriculum import Level
+from data_gen.vocab import PAD_ID, decode
+from lte import checkpoint
+from lte.config import TrainConfig
+from lte.data import EvalSet, TrainingBatches, eval_layout, make_test_set, make_validation_set
+from lte.errors import LteError
+from lte.metrics import compute_metrics, greedy_decode, masked_loss_and_counts
+from lte.model import ModelConfig, count_params, init_params
+from lte.provenance import provenance
+from lte.schedule import ScheduleState, update_schedule
+
+TIMING_FIELDS = ("wall_time", "tokens_per_second", "steps_per_second")
+
+
+class TrainState(NamedTuple):
+    params: dict
+    opt_state: optax.OptState
+
+
+def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
+    """Plain SGD after global-norm clipping; the learning rate is state, so changing it never recompiles."""
+    return optax.chain(optax.clip_by_global_norm(config.clip),
+                       optax.inject_hyperparams(optax.sgd)(learning_rate=config.resolved_learning_rate))
+
+
+def with_learning_rate(state: TrainState, learning_rate: float) -> TrainState:
+    clip_state, sgd_state = state.opt_state
+    hyper = dict(sgd_state.hyperparams, learning_rate=jnp.asarray(learning_rate, jnp.float32))
+    return TrainState(state.params, (clip_state, sgd_state._replace(hyperparams=hyper)))
+
+
+def init_train_state(config: TrainConfig) -> TrainState:
+    params = init_params(jax.random.PRNGKey(config.seed), config.model_config())
+    return TrainState(params, make_optimizer(config).init(params))
+
+
+def make_train_step(model_config: ModelConfig, optimizer: optax.GradientTransformation):
+    """One jitted step: loss, gradients, clipping, the SGD update; the old state's buffers are donated."""
+
+    def train_step(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
+        grads, counts = jax.grad(masked_loss_and_counts, has_aux=True)(state.params, model_config, batch)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        return TrainState(optax.apply_updates(state.params, updates), opt_state), counts
+
+    return jax.jit(train_step, donate_argnums=0)
+
+
+def make_eval_fns(model_config: ModelConfig, decode_steps: int):
+    counts_fn = jax.jit(lambda params, batch: masked_loss_and_counts(params, model_config, batch)[1])
+    decode_fn = jax.jit(lambda params, prompts, resets: greedy_decode(params, model_config, prompts, resets,
+                                                                      decode_steps))
+    return counts_fn, decode_fn
+
+
+def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 256) -> dict:
+    """Teacher-forced character accuracy, loss and greedy exact match on `eval_set`."""
+    total = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
+    for batch in eval_set.teacher:
+        counts = counts_fn(params, batch)
+        total = {k: total[k] + float(counts[k]) for k in total}
+    metrics = compute_metrics(total)
+    predicted = np.concatenate([np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows],
+                                                     eval_set.resets_NxP[i:i + rows]))
+                                for i in range(0, len(eval_set.prompts_NxP), rows)])
+    hits = sum(decode(predicted[i, :len(t)]) == t for i, t in enumerate(eval_set.targets))
+    metrics["exact_match"] = hits / len(eval_set.targets)
+    return metrics
+
+
+def predictions(params: dict, eval_set: EvalSet, decode_fn, rows: int = 256) -> list[str]:
+    """The model's greedy answers (up to and including the first '.')."""
+    out = []
+    for i in range(0, len(eval_set.prompts_NxP), rows):
+        for row in np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows], eval_set.resets_NxP[i:i + rows])):
+            text = decode(row)
+            out.append(text[:text.index(".") + 1] if "." in text else text)
+    return out[:len(eval_set.targets)]
+
+
+# ---------------------------------------------------------------- run folder
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def open_run(out: Path, config: TrainConfig) -> None:
+    """Create the run folder, or check that an existing one was made with this config."""
+    config_path = out / "config.json"
+    if config_path.exists():
+        saved = json.loads(config_path.read_text())
+        wanted = config.to_json()
+        diff = {k: (saved.get(k), wanted.get(k)) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k)}
+        if diff:
+            detail = ", ".join(f"{k}: {a!r} in the folder, {b!r} now" for k, (a, b) in sorted(diff.items()))
+            raise LteError(f"{out} holds a run with a different config ({detail}); "
+                           f"use another --out or the same options")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json_atomic(config_path, config.to_json())
+
+
+def load_config(run: Path) -> TrainConfig:
+    path = Path(run) / "config.json"
+    if not path.exists():
+        raise LteError(f"{run} is not a run folder (no config.json)")
+    return TrainConfig.from_json(json.loads(path.read_text()))
+
+
+def read_metrics(run: Path) -> list[dict]:
+    path = Path(run) / "metrics.jsonl"
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:  # a line cut short by a kill
+            break
+    return rows
+
+
+def _truncate_metrics(run: Path, last_step: int) -> None:
+    """Drop metric lines written after the checkpoint we resume from (they will be written again)."""
+    rows = [r for r in read_metrics(run) if r["step"] <= last_step]
+    path = run / "metrics.jsonl"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    os.replace(tmp, path)
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _progress(config: TrainConfig, row: dict, rate: float, elapsed: float) -> str:
+    eta = ""
+    if config.max_steps:
+        eta = f" | ETA {_format_seconds((config.max_steps - row['step']) / max(rate, 1e-9))}"
+    if config.max_seconds:
+        eta = f" | time left {_format_seconds(max(config.max_seconds - elapsed, 0))}"
+    return (f"step {row['step']:>6}{'/' + str(config.max_steps) if config.max_steps else ''}"
+            f" | {rate:6.1f} steps/s | level {row['level'][0]},{row['level'][1]}"
+            f" | loss {row['train_loss']:.3f} | train {row['train_char_accuracy']:.3f}"
+            f" | val {row['val_char_accuracy']:.3f} | test {row['test_char_accuracy']:.3f}"
+            f" (exact {row['test_exact_match']:.3f}) | lr {row['learning_rate']:.4g}{eta}")
+
+
+def train(config: TrainConfig, out: Path, *, log=None) -> dict:
+    """Train (or resume, or just report a finished run) in `out`. Returns the summary."""
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    out = Path(out)
+    open_run(out, config)
+    summary_path = out / "summary.json"
+    if summary_path.exists():
+        log(f"{out} is finished; nothing to train")
+        return json.loads(summary_path.read_text())
+
+    model_config = config.model_config()
+    optimizer = make_optimizer(config)
+    state = init_train_state(config)
+    mgr = checkpoint.manager(out / "checkpoints")
+    restored = checkpoint.restore_latest(mgr, state)
+    if restored is None:
+        step, elapsed = 0, 0.0
+        schedule = ScheduleState(Level(1, 1), config.resolved_learning_rate)
+        _truncate_metrics(out, -1)
+    else:
+        step, state, meta = restored
+        elapsed = meta["elapsed"]
+        schedule = ScheduleState.from_json(meta["schedule"])
+        _truncate_metrics(out, step)
+        log(f"resuming {out} at step {step}")
+    curriculum = config.spec().curriculum(schedule.level)
+
+    train_step = make_train_step(model_config, optimizer)
+    counts_fn, decode_fn = make_eval_fns(model_config, eval_layout(config)[1])
+    test = make_test_set(config)
+    val = make_validation_set(config, schedule.level)
+    batches = TrainingBatches(config)
+    n_params = count_params(state.params)
+    log(f"{config.model} {config.layers}x{config.hidden} ({n_params:,} parameters) on {config.task} "
+        f"({config.length},{config.nesting}) {config.strategy}; batches {config.batch_size}x"
+        f"{config.resolved_row_length}; device {jax.devices()[0].platform}")
+
+    stop_reason = None
+    interval_start, interval_steps, tokens = time.perf_counter(), 0, 0
+    zero = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
+    train_counts = dict(zero)
+    try:
+        while True:
+            if schedule.stopped:
+                stop_reason = "learning rate below its minimum"
+            elif config.max_steps is not None and step >= config.max_steps:
+                stop_reason = "max_steps"
+            elif config.max_seconds is not None and elapsed + time.perf_counter() - interval_start >= config.max_seconds:
+                stop_reason = "max_seconds"
+            if stop_reason and interval_steps == 0:
+                break
+            if not stop_reason:
+                batch = batches.get(step, schedule.level)
+                tokens += int((batch["inputs"] != PAD_ID).sum())
+                state = with_learning_rate(state, schedule.learning_rate)
+                state, counts = train_step(state, batch)
+                train_counts = jax.tree_util.tree_map(jnp.add, train_counts, counts)  # stays on device
+                step += 1
+                interval_steps += 1
+            if step % config.eval_every == 0 or stop_reason:
+                seconds = time.perf_counter() - interval_start
+                elapsed += seconds
+                train_metrics = compute_metrics(train_counts)
+                val_metrics = evaluate(state.params, val, counts_fn, decode_fn)
+                test_metrics = evaluate(state.params, test, counts_fn, decode_fn)
+                row = {"step": step, "level": [schedule.level.length, schedule.level.nesting],
+                       "learning_rate": schedule.learning_rate,
+                       "train_loss": train_metrics["loss"], "train_char_accuracy": train_metrics["char_accuracy"],
+                       **{f"val_{k}": v for k, v in val_metrics.items()},
+                       **{f"test_{k}": v for k, v in test_metrics.items()},
+                       "wall_time": elapsed, "steps_per_second": interval_steps / seconds,
+                       "tokens_per_second": tokens / seconds}
+                schedule, event = update_schedule(
+                    schedule, curriculum, val_accuracy=val_metrics["char_accuracy"],
+                    train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
+                    decay=config.lr_decay, min_learning_rate=config.min_learning_rate)
+                row["event"] = event
+                with open(out / "metrics.jsonl", "a") as f:
+                    f.write(json.dumps(row) + "\n")
+                checkpoint.save(mgr, step, state, {"elapsed": elapsed, "schedule": schedule.to_json()})
+                log(_progress(config, row, interval_steps / seconds, elapsed))
+                if event == "advance":
+                    val = make_validation_set(config, schedule.level)
+                interval_start, interval_steps, tokens = time.perf_counter(), 0, 0
+                train_counts = dict(zero)
+    finally:
+        batches.close()
+
+    rows = read_metrics(out)
+    last = rows[-1] if rows else {}
+    summary = {"stop_reason": stop_reason, "steps": step, "wall_time": elapsed, "parameters": n_params,
+               "final": last, "best_test_char_accuracy": max((r["test_char_accuracy"] for r in rows), default=None),
+               "provenance": provenance()}
+    _write_json_atomic(summary_path, summary)
+    log(f"done: {stop_reason} after {step} steps, {_format_seconds(elapsed)}; "
+        f"test char accuracy {last.get('test_char_accuracy', float('nan')):.3f}, "
+        f"exact match {last.get('test_exact_match', float('nan')):.3f}")
+    return summary
+
+
+def load_params(run: Path, config: TrainConfig) -> dict:
+    """The newest checkpoint's parameters of a run folder."""
+    restored = checkpoint.restore_latest(checkpoint.manager(Path(run) / "checkpoints"), init_train_state(config))
+    if restored is None:
+        raise LteError(f"{run} has no checkpoint yet; train it first")
+    return restored[1].params

@@ -1,0 +1,129 @@
+"""Each cell's equations against an independent NumPy implementation; gradients against finite differences."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lte.cells import CELLS
+from lte.model import ModelConfig, forward, init_params
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def numpy_cell_step(name, p, carry, x):
+    """The textbook equations, written from STUDY.md section 5, with the input projection inside."""
+    W, U, b = (np.asarray(p[k], np.float64) for k in ("W", "U", "b"))
+    if name == "lstm":
+        c, h = carry
+        z = x @ W + h @ U + b
+        n = h.shape[-1]
+        i, f, g, o = sigmoid(z[:, :n]), sigmoid(z[:, n:2 * n]), np.tanh(z[:, 2 * n:3 * n]), sigmoid(z[:, 3 * n:])
+        c = f * c + i * g
+        return (c, o * np.tanh(c)), o * np.tanh(c)
+    if name == "irnn":
+        h = np.maximum(0.0, x @ W + carry @ U + b)
+        return h, h
+    if name == "rnn":
+        h = np.tanh(x @ W + carry @ U + b)
+        return h, h
+    raise KeyError(name)
+
+
+def numpy_forward(name, params, inputs_BxT, resets_BxT, hidden):
+    """The whole model in NumPy: embedding, stacked layers with resets, readout."""
+    B, T = inputs_BxT.shape
+    x = np.asarray(params["embed"], np.float64)[inputs_BxT]  # [B, T, H]
+    for layer in params["layers"]:
+        zero = (np.zeros((B, hidden)), np.zeros((B, hidden))) if name == "lstm" else np.zeros((B, hidden))
+        carry, outs = zero, []
+        for t in range(T):
+            keep = (1 - resets_BxT[:, t])[:, None]
+            carry = tuple(c * keep for c in carry) if name == "lstm" else carry * keep
+            carry, h = numpy_cell_step(name, layer, carry, x[:, t])
+            outs.append(h)
+        x = np.stack(outs, axis=1)
+    return x @ np.asarray(params["readout"]["W"], np.float64) + np.asarray(params["readout"]["b"], np.float64)
+
+
+def random_params(name, seed=0, hidden=8, layers=2):
+    """Initialised params with every array replaced by random values (so no structure hides a bug)."""
+    config = ModelConfig(cell=name, hidden=hidden, layers=layers)
+    params = init_params(jax.random.PRNGKey(seed), config)
+    rng = np.random.default_rng(seed)
+    return config, jax.tree_util.tree_map(lambda a: jnp.asarray(rng.normal(0, 0.5, a.shape), jnp.float32), params)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_forward_equals_numpy(name):
+    config, params = random_params(name)
+    rng = np.random.default_rng(1)
+    inputs = rng.integers(1, config.vocab_size, size=(3, 11)).astype(np.int32)
+    resets = np.zeros((3, 11), np.int32)
+    resets[:, 0] = 1
+    resets[0, 4] = resets[2, 7] = 1
+    logits, _ = forward(params, config, jnp.asarray(inputs), jnp.asarray(resets))
+    expected = numpy_forward(name, params, inputs, resets, config.hidden)
+    np.testing.assert_allclose(np.asarray(logits), expected, rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_gradients_equal_finite_differences(name):
+    from lte.metrics import masked_loss_and_counts
+
+    config, params = random_params(name, seed=2, hidden=4, layers=2)
+    rng = np.random.default_rng(3)
+    batch = {"inputs": rng.integers(1, 43, size=(2, 6)), "targets": rng.integers(1, 43, size=(2, 6)),
+             "mask": rng.integers(0, 2, size=(2, 6)), "resets": np.array([[1, 0, 0, 1, 0, 0], [1, 0, 0, 0, 0, 0]])}
+    with jax.enable_x64(True):
+        params64 = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params)
+        batch64 = {k: jnp.asarray(v, jnp.int32) for k, v in batch.items()}
+        loss = lambda p: masked_loss_and_counts(p, config, batch64)[0]
+        grads = jax.grad(loss)(params64)
+        leaves, treedef = jax.tree_util.tree_flatten(params64)
+        grad_leaves = jax.tree_util.tree_leaves(grads)
+        eps = 1e-6
+        for leaf_index, (leaf, grad) in enumerate(zip(leaves, grad_leaves)):
+            flat = np.asarray(leaf).ravel()
+            for j in np.random.default_rng(leaf_index).choice(flat.size, size=min(4, flat.size), replace=False):
+                def shifted(delta):
+                    new = flat.copy()
+                    new[j] += delta
+                    changed = list(leaves)
+                    changed[leaf_index] = jnp.asarray(new.reshape(leaf.shape))
+                    return float(loss(jax.tree_util.tree_unflatten(treedef, changed)))
+                numeric = (shifted(eps) - shifted(-eps)) / (2 * eps)
+                assert abs(numeric - float(np.asarray(grad).ravel()[j])) < 1e-6 + 1e-5 * abs(numeric)
+
+
+def test_initialisations_follow_the_study():
+    lstm = init_params(jax.random.PRNGKey(0), ModelConfig(cell="lstm", hidden=64, layers=2))
+    for layer in lstm["layers"]:
+        for k in ("W", "U", "b"):
+            assert float(jnp.abs(layer[k]).max()) <= 0.08 and float(jnp.abs(layer[k]).max()) > 0.07
+    shifted = init_params(jax.random.PRNGKey(0), ModelConfig(cell="lstm", hidden=64, layers=1, forget_bias=1.0))
+    b = shifted["layers"][0]["b"]
+    assert float(b[64:128].min()) > 0.9 and float(jnp.abs(b[:64]).max()) <= 0.08
+    irnn = init_params(jax.random.PRNGKey(0), ModelConfig(cell="irnn", hidden=64, layers=1, identity_scale=0.5))
+    layer = irnn["layers"][0]
+    np.testing.assert_array_equal(np.asarray(layer["U"]), 0.5 * np.eye(64))
+    assert float(jnp.abs(layer["b"]).max()) == 0.0
+    assert 0.0008 < float(jnp.std(layer["W"])) < 0.0012
+
+
+def test_irnn_carries_a_positive_state_unchanged():
+    """Seed 000 section 2.3: with W = 0, b = 0 and U = I, a positive hidden state is kept as it is."""
+    from lte.cells import irnn
+
+    params = {"W": jnp.zeros((5, 6)), "U": jnp.eye(6), "b": jnp.zeros(6)}
+    h0 = jnp.asarray(np.random.default_rng(0).uniform(0.1, 2.0, size=(3, 6)), jnp.float32)
+    h = h0
+    for _ in range(200):
+        h = irnn.step(params, h, jnp.zeros((3, 6)))  # the input projection W x + b is zero
+    np.testing.assert_array_equal(np.asarray(h), np.asarray(h0))
+    # and through the model's scanned layer, 300 steps of zero input
+    from lte.model import run_layer
+    final, hs = run_layer(irnn, params, jnp.zeros((300, 3, 5)), jnp.zeros((300, 3)), carry=h0)
+    np.testing.assert_array_equal(np.asarray(final), np.asarray(h0))
