@@ -14,17 +14,27 @@ from lte.train import make_eval_fns, predictions
 
 
 def serialise(source: str) -> str:
-    """Real Python -> the model's form: statements joined by '#', a loop body on its header's line."""
-    lines = [line.strip() for line in source.replace("\\n", "\n").strip().splitlines() if line.strip()]
+    """Real Python -> the model's form, as the generator writes it.
+
+    Statements are joined by '#', a loop body goes on its header's line, and an
+    assignment ends in ';' unless a loop follows it (the original's `v=a;` of
+    the variable operation versus the `v=a` that starts a small loop).
+    """
+    lines = [line.strip().rstrip(";") for line in source.replace("\\n", "\n").strip().splitlines()]
+    lines = [line for line in lines if line]
     if not lines:
         raise LteError("the program is empty")
-    joined: list[str] = []
+    statements: list[str] = []
     for line in lines:
-        if joined and joined[-1].endswith(":"):
-            joined[-1] += line
+        if statements and statements[-1].endswith(":"):
+            statements[-1] += line
         else:
-            joined.append(line)
-    return "#".join(joined)
+            statements.append(line)
+    for i, statement in enumerate(statements[:-1]):
+        is_assignment = not statement.startswith(("for ", "print(")) and "=" in statement
+        if is_assignment and not statements[i + 1].startswith("for "):
+            statements[i] = statement + ";"
+    return "#".join(statements)
 
 
 def python_answer(source: str, timeout: float = 10.0) -> str:
