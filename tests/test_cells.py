@@ -80,7 +80,7 @@ def test_gradients_equal_finite_differences(name):
     with jax.enable_x64(True):
         params64 = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params)
         batch64 = {k: jnp.asarray(v, jnp.int32) for k, v in batch.items()}
-        loss = lambda p: masked_loss_and_counts(p, config, batch64)[0]
+        loss = jax.jit(lambda p: masked_loss_and_counts(p, config, batch64)[0])
         grads = jax.grad(loss)(params64)
         leaves, treedef = jax.tree_util.tree_flatten(params64)
         grad_leaves = jax.tree_util.tree_leaves(grads)

@@ -1,0 +1,58 @@
+"""Zaremba & Sutskever's advance / decay / stop rule, and the wall-clock budget."""
+
+from data_gen.curriculum import Level
+from lte.config import TrainConfig
+from lte.schedule import ScheduleState, update_schedule
+from lte.train import read_metrics, train
+
+
+def run_rule(strategy, target, evaluations):
+    curriculum = TrainConfig(task="program", length=target.length, nesting=target.nesting,
+                             strategy=strategy).spec().curriculum()
+    state, events = ScheduleState(Level(1, 1), 0.5), []
+    for val, tr in evaluations:
+        state, event = update_schedule(state, curriculum, val_accuracy=val, train_accuracy=tr)
+        events.append((event, state.level, round(state.learning_rate, 6)))
+    return state, events
+
+
+def test_high_validation_accuracy_advances_then_decays_at_the_target():
+    state, events = run_rule("naive", Level(2, 2), [(0.96, 0.5)] * 4 + [(0.96, 0.5)] * 2)
+    assert [e[0] for e in events] == ["advance", "advance", "advance", "decay", "decay", "decay"]
+    assert [e[1] for e in events[:3]] == [Level(2, 1), Level(1, 2), Level(2, 2)]
+    assert events[-1][2] == round(0.5 * 0.8 ** 3, 6)
+
+
+def test_validation_at_exactly_the_target_accuracy_does_not_advance():
+    _, events = run_rule("naive", Level(3, 1), [(0.95, 0.5)])
+    assert events[0][0] is None
+
+
+def test_training_accuracy_below_five_evaluations_ago_advances_and_restarts_the_history():
+    # rising for 5 evaluations, then a drop below the value 5 evaluations earlier
+    accuracies = [0.30, 0.40, 0.50, 0.60, 0.70, 0.29]
+    state, events = run_rule("naive", Level(4, 1), [(0.1, a) for a in accuracies])
+    assert [e[0] for e in events] == [None] * 5 + ["advance"]
+    assert state.level == Level(2, 1) and state.train_accuracies == [0.29]
+    # a drop that is not below the value 5 evaluations earlier changes nothing
+    _, events = run_rule("naive", Level(4, 1), [(0.1, a) for a in [0.30, 0.40, 0.50, 0.60, 0.70, 0.31]])
+    assert [e[0] for e in events] == [None] * 6
+
+
+def test_stops_when_the_learning_rate_falls_below_its_minimum():
+    # at the target from the start (length 1, nesting 1): every trigger decays 0.5 -> 0.4 -> ... < 1e-3
+    state, events = run_rule("baseline", Level(1, 1), [(0.99, 0.9)] * 40)
+    stop_at = [e[0] for e in events].index("stop")
+    assert 0.5 * 0.8 ** stop_at >= 1e-3 > 0.5 * 0.8 ** (stop_at + 1)
+    assert state.stopped
+
+
+def test_the_wall_clock_budget_ends_a_run(tmp_path):
+    config = TrainConfig(task="copy", length=3, nesting=1, strategy="baseline", model="irnn", hidden=16, layers=1,
+                         batch_size=4, eval_every=1_000_000, max_steps=None, max_seconds=3.0, val_size=20,
+                         test_size=20)
+    summary = train(config, tmp_path / "run", log=lambda line: None)
+    assert summary["stop_reason"] == "max_seconds"
+    assert 3.0 <= summary["wall_time"] < 30 and summary["steps"] > 0
+    rows = read_metrics(tmp_path / "run")
+    assert len(rows) == 1 and rows[0]["step"] == summary["steps"]  # one final evaluation
