@@ -5,10 +5,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install test reproduce bench bench-data clean
+PROFILE ?= small
+LTE     := $(BIN)/lte
+ANALYSIS := $(BIN)/python -m lte.analysis
+EXPERIMENTS := lr_selection program addition memorisation convergence
+
+.PHONY: help install test reproduce sweeps figures tables report paper bench bench-data clean \
+        $(addprefix sweep-,$(EXPERIMENTS)) $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv
 
 help:  ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +27,34 @@ install: $(STAMP)  ## make .venv and install the package with its test tools
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n 2
 
-reproduce: $(STAMP)  ## run the whole study (not yet: the experiments are still to come)
-	@echo "make reproduce: not yet; the experiments are still to come. See README.md." && exit 1
+reproduce: sweeps  ## run the whole study, then every figure, table and the report (PROFILE=small or paper)
+	$(MAKE) figures tables report PROFILE=$(PROFILE)
+
+sweeps: $(addprefix sweep-,$(EXPERIMENTS))  ## train every cell of every experiment (skips finished cells)
+
+# the learning rates are chosen first: every other experiment uses them
+sweep-lr_selection: $(STAMP)
+	$(LTE) sweep experiments/lr_selection.toml --profile $(PROFILE)
+sweep-program sweep-addition sweep-memorisation sweep-convergence: sweep-%: $(STAMP) sweep-lr_selection
+	$(LTE) sweep experiments/$*.toml --profile $(PROFILE)
+
+figures: $(STAMP)  ## rebuild every figure from the raw records (no training)
+	$(ANALYSIS) figures --profile $(PROFILE)
+fig-%: $(STAMP)  ## one figure, e.g. make fig-addition
+	$(ANALYSIS) figure $* --profile $(PROFILE)
+
+tables: $(STAMP)  ## rebuild every table and runs.csv from the raw records
+	$(ANALYSIS) tables --profile $(PROFILE)
+table-%: $(STAMP)  ## one table, e.g. make table-memorisation
+	$(ANALYSIS) table $* --profile $(PROFILE)
+
+report: $(STAMP)  ## results/README.md and the paper's numbers, with the verdicts
+	$(ANALYSIS) report --profile $(PROFILE)
+
+paper: report  ## paper/main.pdf (needs LaTeX)
+	@if command -v latexmk >/dev/null 2>&1; then cd paper && latexmk -pdf -interaction=nonstopmode main.tex; \
+	elif command -v pdflatex >/dev/null 2>&1; then cd paper && pdflatex -interaction=nonstopmode main.tex && pdflatex -interaction=nonstopmode main.tex; \
+	else echo "LaTeX is not installed. Install it (Debian/Ubuntu: sudo apt-get install latexmk texlive-latex-extra; macOS: brew install --cask mactex) and run make paper again."; exit 1; fi
 
 bench-data: $(STAMP)  ## how many encoded examples/s each data path delivers
 	$(BIN)/python -m data_gen bench

@@ -15,6 +15,7 @@ programs per level and reused them every epoch until the level changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -86,15 +87,32 @@ def load_pool(spec: TaskSpec, level: Level, split: str, size: int = DEFAULT_POOL
               pool_seed: int = 0, cache_dir: Path | None = None, workers: int | None = None) -> Encoded:
     """The pool for these parameters, from the disk cache or built (and cached) now."""
     path = (cache_dir or default_cache_dir()) / f"{pool_key(spec, level, split, size, pool_seed)}.npz"
-    if path.exists():
-        with np.load(path) as f:
-            return Encoded(f["ids"].astype(np.int32), f["lengths"], f["input_lengths"])
-    pool = build_pool(spec, level, split, size, pool_seed=pool_seed, workers=workers)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, ids=pool.ids.astype(np.uint8), lengths=pool.lengths, input_lengths=pool.input_lengths)
-    os.replace(tmp, path)  # atomic: a reader never sees half a pool
-    return pool
+    with _exclusive(path.with_suffix(".lock")):  # processes wanting the same pool build it once
+        if path.exists():
+            with np.load(path) as f:
+                return Encoded(f["ids"].astype(np.int32), f["lengths"], f["input_lengths"])
+        pool = build_pool(spec, level, split, size, pool_seed=pool_seed, workers=workers)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, ids=pool.ids.astype(np.uint8), lengths=pool.lengths, input_lengths=pool.input_lengths)
+        os.replace(tmp, path)  # atomic: a reader never sees half a pool
+        return pool
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """An advisory lock between processes (where the platform has fcntl; else none)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def pool_batch(pool: Encoded, rows: int, row_length: int, *, seed: int, index: int) -> Batch:

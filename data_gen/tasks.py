@@ -139,12 +139,12 @@ def sample_examples(spec: TaskSpec, count: int, *, seed: int, split: str = "trai
     return out
 
 
-def max_example_length(spec: TaskSpec) -> int:
-    """An upper bound on len(input + target) of any example of `spec`, tricks included.
+def length_bounds(spec: TaskSpec) -> tuple[int, int]:
+    """Upper bounds on len(input) and len(target) of any example of `spec`, tricks included.
 
-    Used to choose a row length no example can overflow. For programs it takes,
-    step by step, the worst case of every operation for the expression, the
-    code lines and the value separately (a bound, not the attained maximum).
+    For programs it takes, step by step, the worst case of every operation for
+    the expression, the code lines and the value separately (a bound, not the
+    attained maximum).
     """
     a = spec.length
     digits = a + 1  # the largest literal is 10**a
@@ -165,4 +165,9 @@ def max_example_length(spec: TaskSpec) -> int:
             )
         body = code + len("print()") + expr
     body *= 2 if spec.double else 1
-    return body + len(TERMINATOR) + len(str(value)) + 1 + len(END)  # the 1: a minus sign
+    return body + len(TERMINATOR), 1 + len(str(value)) + len(END)  # the 1: a minus sign
+
+
+def max_example_length(spec: TaskSpec) -> int:
+    """An upper bound on len(input + target), to choose a row length no example can overflow."""
+    return sum(length_bounds(spec))

@@ -35,7 +35,10 @@ def numpy_cell_step(name, p, carry, x):
 def numpy_forward(name, params, inputs_BxT, resets_BxT, hidden):
     """The whole model in NumPy: embedding, stacked layers with resets, readout."""
     B, T = inputs_BxT.shape
-    x = np.asarray(params["embed"], np.float64)[inputs_BxT]  # [B, T, H]
+    if "embed" in params:
+        x = np.asarray(params["embed"], np.float64)[inputs_BxT]  # [B, T, H]
+    else:  # the first layer reads the one-hot character
+        x = np.eye(params["readout"]["W"].shape[1])[inputs_BxT]  # [B, T, V]
     for layer in params["layers"]:
         zero = (np.zeros((B, hidden)), np.zeros((B, hidden))) if name == "lstm" else np.zeros((B, hidden))
         carry, outs = zero, []
@@ -48,17 +51,19 @@ def numpy_forward(name, params, inputs_BxT, resets_BxT, hidden):
     return x @ np.asarray(params["readout"]["W"], np.float64) + np.asarray(params["readout"]["b"], np.float64)
 
 
-def random_params(name, seed=0, hidden=8, layers=2):
+def random_params(name, seed=0, hidden=8, layers=2, embedding=None):
     """Initialised params with every array replaced by random values (so no structure hides a bug)."""
-    config = ModelConfig(cell=name, hidden=hidden, layers=layers)
+    config = ModelConfig(cell=name, hidden=hidden, layers=layers, embedding=embedding)
     params = init_params(jax.random.PRNGKey(seed), config)
     rng = np.random.default_rng(seed)
     return config, jax.tree_util.tree_map(lambda a: jnp.asarray(rng.normal(0, 0.5, a.shape), jnp.float32), params)
 
 
+@pytest.mark.parametrize("embedding", [None, True, False])
 @pytest.mark.parametrize("name", sorted(CELLS))
-def test_forward_equals_numpy(name):
-    config, params = random_params(name)
+def test_forward_equals_numpy(name, embedding):
+    config, params = random_params(name, embedding=embedding)
+    assert ("embed" in params) == config.uses_embedding
     rng = np.random.default_rng(1)
     inputs = rng.integers(1, config.vocab_size, size=(3, 11)).astype(np.int32)
     resets = np.zeros((3, 11), np.int32)

@@ -11,7 +11,7 @@ from data_gen.curriculum import Curriculum, Level, hardness_sampler, naive_level
 from data_gen.errors import DataGenError
 from data_gen.programs import OPERATIONS, generate_program
 from data_gen.splits import SPLITS, split_of, str_hash, str_hash_many
-from data_gen.tasks import TaskSpec, apply_tricks, max_example_length, sample_examples
+from data_gen.tasks import TaskSpec, apply_tricks, length_bounds, max_example_length, sample_examples
 from data_gen.vocab import CHARACTERS, VOCAB_SIZE, decode, encode
 
 
@@ -165,9 +165,11 @@ def test_mean_sizes_agree_with_the_original_generator():
                                                  ("addition", 9, 1), ("copy", 9, 1)])
 def test_max_example_length_is_an_upper_bound(task, length, nesting):
     spec = TaskSpec(task, length, nesting, strategy="mix", double=True)
-    bound = max_example_length(spec)
-    longest = max(len(e.input) + len(e.target) for e in sample_examples(spec, 2000, seed=9))
-    assert longest <= bound
+    examples = sample_examples(spec, 2000, seed=9)
+    assert max(len(e.input) + len(e.target) for e in examples) <= max_example_length(spec)
+    input_bound, target_bound = length_bounds(spec)
+    assert max(len(e.input) for e in examples) <= input_bound
+    assert max(len(e.target) for e in examples) <= target_bound
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -36,7 +36,7 @@ def test_one_training_step_lowers_the_loss():
     state = init_train_state(config)
     batch = TrainingBatches(config).get(0, config.spec().target)
     before = float(masked_loss_and_counts(state.params, config.model_config(), batch)[0])
-    step = make_train_step(config.model_config(), make_optimizer(config))
+    step = make_train_step(config.model_config(), make_optimizer(config.clip))
     state, counts = step(state, batch)
     after = float(masked_loss_and_counts(state.params, config.model_config(), batch)[0])
     assert float(counts["scored"]) == batch["mask"].sum()
@@ -46,7 +46,7 @@ def test_one_training_step_lowers_the_loss():
 def test_changing_the_learning_rate_does_not_recompile():
     config = TrainConfig(**SMALL)
     state = init_train_state(config)
-    step = make_train_step(config.model_config(), make_optimizer(config))
+    step = make_train_step(config.model_config(), make_optimizer(config.clip))
     batches = TrainingBatches(config)
     params_seen = []
     for i, lr in enumerate([1.0, 0.5, 0.25, 0.0]):

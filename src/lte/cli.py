@@ -90,6 +90,13 @@ def _run_predict(args) -> int:
     return 0
 
 
+def _run_sweep(args) -> int:
+    from lte.sweep import run_sweep
+
+    run_sweep(args.experiment, args.profile, args.workers, Path(args.results))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lte", description="learning to execute: IRNN vs LSTM")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -101,12 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     pr = commands.add_parser("predict", help="a trained model's answer to a Python program")
     pr.add_argument("run", type=Path)
     pr.add_argument("program", nargs="?", help="the program ('\\n' between lines), or - / nothing for stdin")
+    sw = commands.add_parser("sweep", help="run every cell of an experiment (skips finished ones)")
+    sw.add_argument("experiment", type=Path, help="an experiments/<name>.toml file")
+    sw.add_argument("--profile", default="small", help="small (default) or paper")
+    sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    sw.add_argument("--results", default="results", help="where run folders and outputs go")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict}[args.command]
+    run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep}[args.command]
     try:
         return run(args)
     except USER_ERRORS as error:

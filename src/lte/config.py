@@ -35,6 +35,7 @@ class TrainConfig:
     forget_bias: float = 0.0
     identity_scale: float = 1.0
     unroll: int = 1
+    embedding: bool | None = None  # None: the cell's choice (LSTM: an embedding; IRNN, RNN: one-hot input)
     # optimisation (Zaremba & Sutskever's protocol)
     learning_rate: float | None = None  # None: DEFAULT_LEARNING_RATE[model]
     clip: float = 5.0
@@ -80,7 +81,8 @@ class TrainConfig:
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(cell=self.model, hidden=self.hidden, layers=self.layers,
-                           forget_bias=self.forget_bias, identity_scale=self.identity_scale, unroll=self.unroll)
+                           forget_bias=self.forget_bias, identity_scale=self.identity_scale, unroll=self.unroll,
+                           embedding=self.embedding)
 
     @property
     def longest_example(self) -> int:

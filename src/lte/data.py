@@ -11,7 +11,7 @@ import numpy as np
 from data_gen.batches import Batch, encode_examples, pack, training_batch
 from data_gen.curriculum import Level
 from data_gen.pool import load_pool, pool_batch
-from data_gen.tasks import Example, TaskSpec, sample_examples
+from data_gen.tasks import Example, TaskSpec, length_bounds, sample_examples
 from data_gen.vocab import PAD_ID, encode
 from lte.config import TrainConfig
 
@@ -45,7 +45,8 @@ class TrainingBatches:
     def _make(self, index: int, level: Level) -> dict[str, np.ndarray]:
         if self.config.data == "pool":
             if level not in self._pools:
-                self._pools[level] = load_pool(self.spec, level, "train")
+                # one process: sweeps already run one worker per core
+                self._pools[level] = load_pool(self.spec, level, "train", workers=1)
             batch = pool_batch(self._pools[level], self.rows, self.row_length, seed=self.config.seed, index=index)
         else:
             batch = training_batch(self.spec, level, self.rows, self.row_length, seed=self.config.seed, index=index)
@@ -106,9 +107,8 @@ def build_eval_set(name: str, examples: list[Example], rows: int, row_length: in
 
 
 def eval_layout(config: TrainConfig) -> tuple[int, int]:
-    """(prompt length, decode steps): fixed per run so decoding compiles once."""
-    longest = config.longest_example
-    return longest, longest  # generous: an input or a target is never longer than a whole example
+    """(prompt length, decode steps): bounds on any input and target, fixed per run so decoding compiles once."""
+    return length_bounds(config.spec())
 
 
 def make_test_set(config: TrainConfig, size: int | None = None, seed: int = TEST_SEED) -> EvalSet:

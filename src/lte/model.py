@@ -1,7 +1,13 @@
-"""The character model: embedding -> stacked recurrent layers -> softmax readout.
+"""The character model: (embedding ->) stacked recurrent layers -> softmax readout.
 
 Parameters are a plain pytree:
-    {"embed": [V, E], "layers": [cell params, ...], "readout": {"W": [H, V], "b": [V]}}
+    {"embed": [V, H] (only with an embedding), "layers": [cell params, ...],
+     "readout": {"W": [H, V], "b": [V]}}
+
+With an embedding (Zaremba's LSTM) the first layer reads a learned vector per
+character; without one (Le et al.'s IRNN) it reads the one-hot character, so
+its input weights W [V, gates*H] are the input layer itself and the input
+projection of a character is a row of W (a lookup, not a matmul).
 
 Each layer's input projection is one matmul over all time steps, done outside
 the `lax.scan`; the scan carries only the recurrence. The state is reset to
@@ -32,6 +38,7 @@ class ModelConfig:
     forget_bias: float = 0.0  # LSTM only
     identity_scale: float = 1.0  # IRNN only
     unroll: int = 1  # lax.scan unroll factor
+    embedding: bool | None = None  # None: the cell's own choice (LSTM yes, IRNN and RNN no)
     options: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -42,6 +49,10 @@ class ModelConfig:
                 raise LteError(f"{name} must be a positive integer, got {value!r}")
 
     @property
+    def uses_embedding(self) -> bool:
+        return get_cell(self.cell).uses_embedding if self.embedding is None else self.embedding
+
+    @property
     def cell_options(self) -> dict:
         return {"forget_bias": self.forget_bias, "identity_scale": self.identity_scale}
 
@@ -50,11 +61,15 @@ def init_params(key: jax.Array, config: ModelConfig) -> dict:
     cell = get_cell(config.cell)
     k_embed, k_out, *k_layers = jax.random.split(key, 2 + config.layers)
     uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -EMBED_INIT_SCALE, EMBED_INIT_SCALE)
-    layers = [cell.init(k, config.hidden, config.hidden, config.cell_options) for k in k_layers]
-    return {"embed": uniform(k_embed, (config.vocab_size, config.hidden)),
-            "layers": layers,
-            "readout": {"W": uniform(k_out, (config.hidden, config.vocab_size)),
-                        "b": jnp.zeros((config.vocab_size,), jnp.float32)}}
+    first_input = config.hidden if config.uses_embedding else config.vocab_size
+    layers = [cell.init(k, first_input if i == 0 else config.hidden, config.hidden, config.cell_options)
+              for i, k in enumerate(k_layers)]
+    params = {"layers": layers,
+              "readout": {"W": uniform(k_out, (config.hidden, config.vocab_size)),
+                          "b": jnp.zeros((config.vocab_size,), jnp.float32)}}
+    if config.uses_embedding:
+        params["embed"] = uniform(k_embed, (config.vocab_size, config.hidden))
+    return params
 
 
 def count_params(params: dict) -> int:
@@ -66,13 +81,23 @@ def _reset(carry, keep_B: jax.Array):
     return jax.tree_util.tree_map(lambda c: c * keep_B[:, None], carry)
 
 
+def input_projection(params: dict, x) -> jax.Array:
+    """W x + b for every position at once: a matmul of vectors, or a row lookup for int (one-hot) inputs."""
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return params["W"][x] + params["b"]
+    return x @ params["W"] + params["b"]
+
+
 def run_layer(cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unroll: int = 1,
               carry=None):
-    """One recurrent layer over a sequence. Returns (final carry, h_TxBxH)."""
-    T, B, _ = x_TxBxI.shape
+    """One recurrent layer over a sequence (x: vectors [T, B, I] or character ids [T, B]).
+
+    Returns (final carry, h_TxBxH).
+    """
+    T, B = resets_TxB.shape
     hidden = params["U"].shape[0]
-    xw_TxBxG = x_TxBxI @ params["W"] + params["b"]  # every time step's input projection at once
-    keep_TxB = 1.0 - resets_TxB.astype(x_TxBxI.dtype)
+    xw_TxBxG = input_projection(params, x_TxBxI)  # every time step's input projection at once
+    keep_TxB = 1.0 - resets_TxB.astype(xw_TxBxG.dtype)
     carry = cell.zero_carry(B, hidden) if carry is None else carry
 
     def body(carry, inputs):
@@ -87,7 +112,8 @@ def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT
             carries=None):
     """Logits [B, T, V] for next-character prediction, and each layer's final carry."""
     cell = get_cell(config.cell)
-    x = params["embed"][inputs_BxT.T]  # [T, B, H]: time-major for the scan
+    x = inputs_BxT.T  # time-major for the scan
+    x = params["embed"][x] if "embed" in params else x
     resets_TxB = resets_BxT.T
     finals = []
     for i, layer in enumerate(params["layers"]):
@@ -101,10 +127,10 @@ def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT
 def step_all_layers(params: dict, config: ModelConfig, carries: list, token_B: jax.Array):
     """Feed one character to every layer (used by greedy decoding). Returns (carries, logits_BxV)."""
     cell = get_cell(config.cell)
-    x = params["embed"][token_B]
+    x = params["embed"][token_B] if "embed" in params else token_B
     new = []
     for layer, carry in zip(params["layers"], carries):
-        carry = cell.step(layer, carry, x @ layer["W"] + layer["b"])
+        carry = cell.step(layer, carry, input_projection(layer, x))
         new.append(carry)
         x = cell.output(carry)
     return new, x @ params["readout"]["W"] + params["readout"]["b"]

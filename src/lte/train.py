@@ -8,6 +8,7 @@ of (seed, step, level), so a resumed run continues exactly where it stopped.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -39,10 +40,10 @@ class TrainState(NamedTuple):
     opt_state: optax.OptState
 
 
-def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
+def make_optimizer(clip: float, learning_rate: float = 0.0) -> optax.GradientTransformation:
     """Plain SGD after global-norm clipping; the learning rate is state, so changing it never recompiles."""
-    return optax.chain(optax.clip_by_global_norm(config.clip),
-                       optax.inject_hyperparams(optax.sgd)(learning_rate=config.resolved_learning_rate))
+    return optax.chain(optax.clip_by_global_norm(clip),
+                       optax.inject_hyperparams(optax.sgd)(learning_rate=learning_rate))
 
 
 def with_learning_rate(state: TrainState, learning_rate: float) -> TrainState:
@@ -53,7 +54,7 @@ def with_learning_rate(state: TrainState, learning_rate: float) -> TrainState:
 
 def init_train_state(config: TrainConfig) -> TrainState:
     params = init_params(jax.random.PRNGKey(config.seed), config.model_config())
-    return TrainState(params, make_optimizer(config).init(params))
+    return TrainState(params, make_optimizer(config.clip, config.resolved_learning_rate).init(params))
 
 
 def make_train_step(model_config: ModelConfig, optimizer: optax.GradientTransformation):
@@ -67,6 +68,13 @@ def make_train_step(model_config: ModelConfig, optimizer: optax.GradientTransfor
     return jax.jit(train_step, donate_argnums=0)
 
 
+@functools.lru_cache(maxsize=16)
+def compiled_train_step(model_config: ModelConfig, clip: float):
+    """The jitted step for these shapes, shared by every run in this process that has them."""
+    return make_train_step(model_config, make_optimizer(clip))
+
+
+@functools.lru_cache(maxsize=16)
 def make_eval_fns(model_config: ModelConfig, decode_steps: int):
     counts_fn = jax.jit(lambda params, batch: masked_loss_and_counts(params, model_config, batch)[1])
     decode_fn = jax.jit(lambda params, prompts, resets: greedy_decode(params, model_config, prompts, resets,
@@ -182,7 +190,6 @@ def train(config: TrainConfig, out: Path, *, log=None) -> dict:
         return json.loads(summary_path.read_text())
 
     model_config = config.model_config()
-    optimizer = make_optimizer(config)
     state = init_train_state(config)
     mgr = checkpoint.manager(out / "checkpoints")
     restored = checkpoint.restore_latest(mgr, state)
@@ -198,7 +205,7 @@ def train(config: TrainConfig, out: Path, *, log=None) -> dict:
         log(f"resuming {out} at step {step}")
     curriculum = config.spec().curriculum(schedule.level)
 
-    train_step = make_train_step(model_config, optimizer)
+    train_step = compiled_train_step(model_config, config.clip)
     counts_fn, decode_fn = make_eval_fns(model_config, eval_layout(config)[1])
     test = make_test_set(config)
     val = make_validation_set(config, schedule.level)
@@ -261,8 +268,11 @@ def train(config: TrainConfig, out: Path, *, log=None) -> dict:
 
     rows = read_metrics(out)
     last = rows[-1] if rows else {}
+    # for model selection: validation data at the target level (the test set is never used to choose)
+    val_target = evaluate(state.params, make_validation_set(config, config.spec().target), counts_fn, decode_fn)
     summary = {"stop_reason": stop_reason, "steps": step, "wall_time": elapsed, "parameters": n_params,
-               "final": last, "best_test_char_accuracy": max((r["test_char_accuracy"] for r in rows), default=None),
+               "final": last, "final_val_target": val_target,
+               "best_test_char_accuracy": max((r["test_char_accuracy"] for r in rows), default=None),
                "provenance": provenance()}
     _write_json_atomic(summary_path, summary)
     log(f"done: {stop_reason} after {step} steps, {_format_seconds(elapsed)}; "

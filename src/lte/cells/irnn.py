@@ -8,6 +8,7 @@ deviation 0.001, as in Le et al.).
 import jax
 import jax.numpy as jnp
 
+uses_embedding = False  # the first layer reads the one-hot character
 gates = 1
 INPUT_STD = 0.001
 

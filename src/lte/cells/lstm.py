@@ -7,6 +7,7 @@ be shifted (`forget_bias`, 0 in the original, 1 after Jozefowicz et al. 2015).
 import jax
 import jax.numpy as jnp
 
+uses_embedding = True  # Zaremba: a learned embedding feeds the first layer
 gates = 4
 INIT_SCALE = 0.08
 

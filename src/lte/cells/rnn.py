@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+uses_embedding = False  # the first layer reads the one-hot character
 gates = 1
 INIT_SCALE = 0.08
 

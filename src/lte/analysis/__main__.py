@@ -1,0 +1,66 @@
+"""Rebuild figures, tables and the report from the raw records, without training.
+
+    python -m lte.analysis all [--profile small]
+    python -m lte.analysis figure program|addition|memorisation|convergence|lr_selection
+    python -m lte.analysis table lr_selection|program|addition|memorisation|convergence|csv
+    python -m lte.analysis report
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lte.analysis import figures, tables
+from lte.analysis.report import write_report
+
+FIGURES = {
+    "program": lambda p, r: figures.strategy_figure("program", p, r),
+    "addition": lambda p, r: figures.strategy_figure("addition", p, r),
+    "memorisation": lambda p, r: figures.tricks_figure(p, r),
+    "convergence": lambda p, r: figures.convergence_figure(p, r),
+    "lr_selection": lambda p, r: figures.lr_selection_figure(p, r),
+}
+
+
+def _table(name: str, profile: str, results: Path) -> list[Path]:
+    out = tables.output_dir(profile, results)
+    if name == "csv":
+        return [tables.aggregated_csv(profile, results)]
+    if name == "lr_selection":
+        return tables.write_table(tables.lr_table(profile, results), out / name, "Learning-rate selection")
+    if name == "convergence":
+        return tables.write_table(tables.convergence_table(profile, results), out / name, "Convergence")
+    return tables.write_table(tables.strategy_table(name, profile, results), out / name,
+                              f"{name}: test accuracy at the target level, mean [95% bootstrap interval] over seeds")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lte.analysis", description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["all", "figure", "table", "report", "figures", "tables"])
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("--profile", default="small")
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    args = parser.parse_args(argv)
+    try:
+        written: list[Path] = []
+        if args.what in ("figure", "all", "figures"):
+            for name in ([args.name] if args.what == "figure" else FIGURES):
+                written += FIGURES[name](args.profile, args.results)
+        if args.what in ("table", "all", "tables"):
+            names = [args.name] if args.what == "table" else ["csv", *tables.EXPERIMENTS]
+            for name in names:
+                written += _table(name, args.profile, args.results)
+        if args.what in ("report", "all"):
+            written.append(write_report(args.profile, args.results))
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

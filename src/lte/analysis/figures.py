@@ -1,0 +1,150 @@
+"""The study's figures, rebuilt from the raw run records in seconds (PNG and PDF).
+
+Every bar is a mean over seeds with its 95% bootstrap interval; the dots are the seeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from lte.analysis.records import load_curves, load_runs  # noqa: E402
+from lte.analysis.stats import bootstrap_mean  # noqa: E402
+from lte.experiment import RESULTS  # noqa: E402
+
+STRATEGIES = ["baseline", "naive", "mix", "combined"]
+MODEL_COLORS = {"lstm": "#1f77b4", "irnn": "#d62728", "rnn": "#7f7f7f"}
+MODEL_NAMES = {"lstm": "LSTM", "irnn": "IRNN", "rnn": "tanh RNN"}
+TRICKS = [(False, False, "none"), (True, False, "invert"), (False, True, "double"), (True, True, "both")]
+TRICK_COLORS = ["#9e9e9e", "#2ca02c", "#ff7f0e", "#9467bd"]
+METRIC_NAMES = {"test_char_accuracy": "test character accuracy (teacher-forced)",
+                "test_exact_match": "test exact match (greedy decode)"}
+
+
+def output_dir(profile: str, results: Path = RESULTS) -> Path:
+    path = results / profile / "figures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save(fig, path_stem: Path) -> list[Path]:
+    fig.tight_layout()
+    paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".pdf")]
+    fig.savefig(paths[0], dpi=150)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths
+
+
+def _bars(ax, groups: list[str], series: list[tuple[str, str, list[np.ndarray]]], ylabel: str, chance=None):
+    """Grouped bars: for each series (label, color, values per group) a bar per group, with CI and seeds."""
+    width = 0.8 / len(series)
+    x = np.arange(len(groups))
+    for i, (label, color, per_group) in enumerate(series):
+        offset = x - 0.4 + width * (i + 0.5)
+        stats = [bootstrap_mean(v) for v in per_group]
+        means = np.array([s[0] for s in stats])
+        err = np.array([[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]])
+        ax.bar(offset, means, width * 0.9, color=color, alpha=0.8, label=label,
+               yerr=err, capsize=3, error_kw={"elinewidth": 1})
+        for xo, values in zip(offset, per_group):
+            ax.scatter(np.full(len(values), xo), values, s=9, color="black", zorder=3, linewidths=0)
+    if chance is not None:
+        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="most frequent character")
+    ax.set_xticks(x, groups)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.02)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def strategy_figure(experiment: str, profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy",
+                    chance: dict | None = None) -> list[Path]:
+    """Bars per strategy, LSTM vs IRNN; one panel per task setting."""
+    runs = load_runs(experiment, profile, results)
+    if "label_invert" in runs:  # memorisation: the no-trick cells here; the tricks have their own figure
+        runs = runs[(~runs["cfg_invert"]) & (~runs["cfg_double"])]
+    runs = runs.assign(task_name=runs.apply(task_name, axis=1))
+    tasks = sorted(runs.task_name.unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 3.8), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        sub = runs[runs.task_name == task]
+        series = [(MODEL_NAMES[m], MODEL_COLORS[m],
+                   [sub[(sub.cfg_model == m) & (sub.cfg_strategy == s)][metric].to_numpy() for s in STRATEGIES])
+                  for m in ["lstm", "irnn"]]
+        _bars(ax, STRATEGIES, series, METRIC_NAMES[metric], (chance or {}).get(task))
+        ax.set_title(f"{task}: {len(sub)} runs ({sub.groupby(['cfg_model', 'cfg_strategy']).size().min()} seeds each)")
+        ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, output_dir(profile, results) / f"{experiment}_{metric}")
+
+
+def task_name(row: pd.Series) -> str:
+    if row["cfg_task"] == "program":
+        return f"program ({row['cfg_length']},{row['cfg_nesting']})"
+    return f"{row['cfg_task']} ({row['cfg_length']} digits)"
+
+
+def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
+    """Memorisation: per model a panel, strategies on x, a bar per input trick."""
+    runs = load_runs("memorisation", profile, results)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for ax, model in zip(axes, ["lstm", "irnn"]):
+        sub = runs[runs.cfg_model == model]
+        series = [(name, color, [sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)]
+                                 [metric].to_numpy() for s in STRATEGIES])
+                  for (inv, dbl, name), color in zip(TRICKS, TRICK_COLORS)]
+        _bars(ax, STRATEGIES, series, METRIC_NAMES[metric])
+        ax.set_title(f"{MODEL_NAMES[model]}: copy of {sub.cfg_length.iloc[0]}-digit numbers")
+        ax.legend(fontsize=8, loc="lower right", title="input trick", title_fontsize=8)
+    return _save(fig, output_dir(profile, results) / f"memorisation_tricks_{metric}")
+
+
+def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
+    """Accuracy against steps and against wall-clock seconds; mean over seeds with the min-max band."""
+    curves = load_curves("convergence", profile, results)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    colors = {"LSTM": MODEL_COLORS["lstm"], "IRNN (equal units)": MODEL_COLORS["irnn"],
+              "IRNN (equal parameters)": "#ff9896"}
+    for variant, group in curves.groupby("label_variant"):
+        by_step = group.pivot_table(index="step", columns="label_seed", values=metric)
+        seconds = group.pivot_table(index="step", columns="label_seed", values="wall_time").mean(axis=1)
+        for ax, x in zip(axes, [by_step.index.to_numpy(), seconds.to_numpy()]):
+            ax.plot(x, by_step.mean(axis=1), color=colors.get(variant), label=f"{variant} ({by_step.shape[1]} seeds)")
+            ax.fill_between(x, by_step.min(axis=1), by_step.max(axis=1), color=colors.get(variant), alpha=0.2)
+    axes[0].set_xlabel("training steps")
+    axes[1].set_xlabel("wall-clock seconds (mean over seeds)")
+    axes[0].set_ylabel(METRIC_NAMES[metric])
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    axes[0].set_ylim(0, 1.02)
+    return _save(fig, output_dir(profile, results) / f"convergence_{metric}")
+
+
+def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
+    from lte.analysis.lr_selection import selection_table
+
+    table = selection_table(profile, results)
+    tasks = sorted(table.task.unique())
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), sharey=True, squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for model, group in table[table.task == task].groupby("model"):
+            ax.errorbar(group.learning_rate, group.val_char_accuracy,
+                        yerr=[group.val_char_accuracy - group.low, group.high - group.val_char_accuracy],
+                        marker="o", capsize=3, color=MODEL_COLORS[model], label=MODEL_NAMES[model])
+            chosen = group[group.selected]
+            ax.scatter(chosen.learning_rate, chosen.val_char_accuracy, s=120, facecolors="none",
+                       edgecolors=MODEL_COLORS[model], linewidths=2)
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_title(f"{task} (circled: selected)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("validation character accuracy")
+    axes[0][0].set_ylim(0, 1.02)
+    return _save(fig, output_dir(profile, results) / "lr_selection")
