@@ -44,6 +44,8 @@ class TrainingBatches:
 
     def _make(self, index: int, level: Level) -> dict[str, np.ndarray]:
         if self.config.data == "pool":
+            if self.spec.strategy in ("baseline", "mix"):
+                level = self.spec.target  # their examples do not depend on the level: one pool serves all
             if level not in self._pools:
                 # one process: sweeps already run one worker per core
                 self._pools[level] = load_pool(self.spec, level, "train", workers=1)
