@@ -49,9 +49,16 @@ def write_index(experiment: str, profile: str, header: dict, cells: list[Cell], 
 
 def run_sweep(path: Path, profile: str = "small", workers: int | None = None, results: Path = RESULTS,
               log=None) -> list[Cell]:
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     header, cells = load_experiment(path, profile, results)
-    experiment = header.get("name", Path(path).stem)
+    header.setdefault("name", Path(path).stem)
+    return run_cells(header, cells, profile, workers, results, log)
+
+
+def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None = None,
+              results: Path = RESULTS, log=None) -> list[Cell]:
+    """Run the unfinished `cells` of the experiment `header['name']` (what `lte sweep` does after parsing)."""
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    experiment = header["name"]
     root = runs_dir(experiment, profile, results)
     write_index(experiment, profile, header, cells, results)
     todo = [c for c in cells if not (root / c.name / "summary.json").exists()]

@@ -33,6 +33,23 @@ def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
             "platform": first["provenance"]["platform"], "cpu_count": first["provenance"]["cpu_count"]}
 
 
+# The code that decides what a run computes, given its config (not the sweep or the analysis).
+RUN_CODE = ["data_gen", "src/lte/cells", "src/lte/model.py", "src/lte/metrics.py", "src/lte/train.py",
+            "src/lte/schedule.py", "src/lte/data.py", "src/lte/config.py", "src/lte/checkpoint.py"]
+
+
+def run_code_unchanged_since(commit: str) -> bool | None:
+    """Whether the run code at HEAD is what `commit` had (None when git cannot tell)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "diff", "--quiet", commit.removesuffix("-dirty"), "HEAD", "--", *RUN_CODE],
+                              capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {0: True, 1: False}.get(done.returncode)
+
+
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 
@@ -69,6 +86,11 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
               f"![learning rates]({fig}/lr_selection.png)", "",
               "## Provenance", "",
               f"- runs: {prov['runs']}, from commit(s) {', '.join(c[:12] for c in prov['commits'])}",
+              "- the code that computes a run (" + ", ".join(f"`{p}`" for p in RUN_CODE) + ") at the commit "
+              "this report was made from is " + {True: "the same as", False: "**different from**",
+                                                  None: "not comparable (no git) with"}[
+                  all(run_code_unchanged_since(c) for c in prov["commits"]) if prov["commits"] else None]
+              + " the records' commit(s)",
               f"- device(s): {', '.join(prov['devices'])}; {prov['cpu_count']} CPU cores; {prov['platform']}",
               f"- Python {prov['python']}; " + ", ".join(f"{k} {v}" for k, v in sorted(prov['versions'].items())),
               f"- training time, all runs added up: {_minutes(prov['training_seconds'])}",
@@ -79,7 +101,34 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
         lines = [line.replace(f"]({profile}/", "](") for line in lines]
     path.write_text("\n".join(lines))
     write_paper_numbers(profile, answers, prov, results)
+    if profile == "small":
+        update_readme(answers, prov, results)
     return path
+
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Path = Path("README.md")) -> None:
+    """The README's results section (verdicts, main figure, measured time), between its markers."""
+    if not readme.exists() or README_START not in readme.read_text():
+        return
+    sweep_minutes = sum(prov["sweep_seconds"].values()) / 60
+    section = [README_START, "*(written by `make report` from `results/runs/small/`; details in "
+               "[results/README.md](results/README.md))*", "",
+               "| question | verdict (profile `small`) |", "|---|---|"]
+    section += [f"| {i}. {QUESTIONS[i]} | **{answers[i]['verdict']}** |" for i in QUESTIONS]
+    section += ["", "![Test character accuracy per strategy, LSTM vs IRNN](results/small/figures/"
+                "program_test_char_accuracy.png)", "",
+                f"The default profile (`small`) is {prov['runs']} training runs; on this package's reference "
+                f"machine ({prov['cpu_count']} CPU cores, {', '.join(prov['devices'])}) its sweeps took "
+                f"{sweep_minutes:.0f} minutes in all "
+                f"({', '.join(f'{k} {v / 60:.0f}' for k, v in prov['sweep_seconds'].items())} min), plus the "
+                f"installation and a few seconds of figures, tables and report.", README_END]
+    text = readme.read_text()
+    before, rest = text.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    readme.write_text(before + "\n".join(section) + after)
 
 
 def _tex(text: str) -> str:
