@@ -59,7 +59,8 @@ paper: report  ## paper/main.pdf (needs LaTeX)
 bench-data: $(STAMP)  ## how many encoded examples/s each data path delivers
 	$(BIN)/python -m data_gen bench
 
-bench: bench-data  ## every benchmark
+bench: bench-data  ## every benchmark: the data path, then training steps (results/bench/<device>.csv)
+	$(LTE) bench
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache src/*.egg-info

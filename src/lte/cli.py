@@ -97,6 +97,17 @@ def _run_sweep(args) -> int:
     return 0
 
 
+def _run_bench(args) -> int:
+    from lte.bench import Shape, run_benchmark
+
+    if args.tiny:
+        shapes = [Shape(hidden=8, batch=4, steps=5)]
+    else:
+        shapes = [Shape(hidden=h, batch=b) for h in (128, 400) for b in (100, 1000)]
+    run_benchmark(shapes, repeats=args.repeats, out_dir=Path(args.out))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lte", description="learning to execute: IRNN vs LSTM")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,12 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--profile", default="small", help="small (default) or paper")
     sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     sw.add_argument("--results", default="results", help="where run folders and outputs go")
+    b = commands.add_parser("bench", help="training-step speed of every cell, beside PyTorch when installed")
+    b.add_argument("--tiny", action="store_true", help="one tiny shape (checks that the benchmark works)")
+    b.add_argument("--repeats", type=int, default=5, help="timed steps per shape (the median is reported)")
+    b.add_argument("--out", default="results/bench", help="where the CSV goes")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep}[args.command]
+    run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,
+           "bench": _run_bench}[args.command]
     try:
         return run(args)
     except USER_ERRORS as error:

@@ -1,0 +1,182 @@
+"""`lte bench` / `make bench`: recurrent training speed on this machine, side by side with PyTorch.
+
+For each cell at each (hidden, batch): compile time, median training-step time
+(compile excluded), tokens/s, achieved FLOP/s and its fraction of this
+device's float32 matmul peak measured in the same run, and peak memory. The
+same shapes in PyTorch (nn.LSTM / nn.RNN) when PyTorch is installed.
+
+FLOP counting rule (printed with the table): a training step costs about
+3 x the forward pass, and the forward pass 2 FLOP per multiply-add, so
+6 x (recurrent-layer weights that multiply a vector) x tokens; embedding and
+one-hot lookups and the softmax readout are not counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import platform
+import resource
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from data_gen.vocab import VOCAB_SIZE
+from lte.cells import CELLS
+from lte.model import ModelConfig, init_params
+from lte.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate
+
+COUNTING_RULE = "FLOP/step = 6 x (recurrent weights multiplying a vector: U of every layer, W of layers reading vectors) x B x T"
+TORCH_CELLS = {"lstm": ("LSTM", None), "irnn": ("RNN", "relu"), "rnn": ("RNN", "tanh"), "gru": ("GRU", None)}
+
+
+@dataclass
+class Shape:
+    hidden: int
+    batch: int
+    steps: int = 100
+    layers: int = 2
+
+
+def device_name() -> str:
+    device = jax.devices()[0]
+    name = device.device_kind if device.platform != "cpu" else (platform.processor() or platform.machine())
+    return f"{device.platform}-{name}".replace(" ", "_").replace("/", "_").lower()
+
+
+def _median_seconds(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def matmul_peak(n: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of a large float32 matmul on the default device (this run's peak reference)."""
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+    f = jax.jit(lambda x: x @ x)
+    f(a).block_until_ready()
+    return 2 * n ** 3 / _median_seconds(lambda: f(a).block_until_ready(), repeats)
+
+
+def counted_weights(params: dict) -> int:
+    total = 0
+    for i, layer in enumerate(params["layers"]):
+        total += layer["U"].size
+        if i > 0 or "embed" in params:  # a one-hot first layer is a lookup
+            total += layer["W"].size
+    return total
+
+
+def _peak_memory_bytes() -> int:
+    stats = jax.devices()[0].memory_stats() or {}
+    if "peak_bytes_in_use" in stats:
+        return int(stats["peak_bytes_in_use"])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # CPU: the process's peak
+
+
+def bench_jax(cell: str, shape: Shape, repeats: int) -> dict:
+    config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
+    params = init_params(jax.random.PRNGKey(0), config)
+    state = with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01)
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, VOCAB_SIZE, size=(shape.batch, shape.steps)).astype(np.int32)
+    resets = np.zeros_like(tokens)
+    resets[:, 0] = 1
+    batch = {"inputs": tokens, "targets": np.roll(tokens, -1, axis=1), "mask": np.ones_like(tokens), "resets": resets}
+    step = compiled_train_step(config, 5.0)
+    start = time.perf_counter()
+    compiled = step.lower(state, batch).compile()
+    compile_seconds = time.perf_counter() - start
+    holder = {"state": state}
+
+    def one():
+        holder["state"], counts = compiled(holder["state"], batch)
+        jax.block_until_ready(counts)
+
+    one()
+    seconds = _median_seconds(one, repeats)
+    flop = 6 * counted_weights(params) * shape.batch * shape.steps
+    return {"compile_s": compile_seconds, "step_s": seconds, "flop_per_step": flop,
+            "peak_memory_mb": _peak_memory_bytes() / 2 ** 20}
+
+
+def bench_torch(cell: str, shape: Shape, repeats: int) -> dict | None:
+    """The same shapes with PyTorch's fused recurrent layers (cuDNN on a GPU); None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if cell not in TORCH_CELLS:
+        return None
+    kind, nonlinearity = TORCH_CELLS[cell]
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(0)
+    kwargs = {"nonlinearity": nonlinearity} if nonlinearity else {}
+    embed = torch.nn.Embedding(VOCAB_SIZE, shape.hidden).to(device)
+    rnn = getattr(torch.nn, kind)(shape.hidden, shape.hidden, num_layers=shape.layers, **kwargs).to(device)
+    readout = torch.nn.Linear(shape.hidden, VOCAB_SIZE).to(device)
+    parameters = [*embed.parameters(), *rnn.parameters(), *readout.parameters()]
+    optimizer = torch.optim.SGD(parameters, lr=0.01)
+    tokens = torch.randint(1, VOCAB_SIZE, (shape.steps, shape.batch), device=device)
+    targets = torch.roll(tokens, -1, 0)
+
+    def one():
+        optimizer.zero_grad(set_to_none=True)
+        out, _ = rnn(embed(tokens))
+        loss = torch.nn.functional.cross_entropy(readout(out).reshape(-1, VOCAB_SIZE), targets.reshape(-1))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 5.0)
+        optimizer.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    one()
+    return {"torch_step_s": _median_seconds(one, repeats), "torch_version": torch.__version__}
+
+
+def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: int = 5,
+                  out_dir: Path = Path("results/bench"), log=print) -> Path:
+    cells = cells or list(CELLS)
+    peak = matmul_peak()
+    device = device_name()
+    log(f"device {device}; {os.cpu_count()} CPU cores; jax {jax.__version__}; "
+        f"float32 matmul peak measured now: {peak / 1e9:.1f} GFLOP/s")
+    log(COUNTING_RULE)
+    header = f"{'cell':6s} {'H':>5s} {'B':>5s} {'compile s':>9s} {'step ms':>9s} {'tokens/s':>10s} {'GFLOP/s':>8s} " \
+             f"{'% peak':>6s} {'mem MB':>8s} {'torch ms':>9s} {'jax/torch':>9s}"
+    log(header)
+    rows = []
+    for shape in shapes:
+        for cell in cells:
+            r = bench_jax(cell, shape, repeats)
+            t = bench_torch(cell, shape, repeats) or {}
+            tokens = shape.batch * shape.steps
+            row = {"device": device, "cell": cell, "hidden": shape.hidden, "batch": shape.batch,
+                   "steps": shape.steps, "layers": shape.layers, **r, "tokens_per_s": tokens / r["step_s"],
+                   "flop_per_s": r["flop_per_step"] / r["step_s"], "matmul_peak_flop_per_s": peak,
+                   "fraction_of_peak": r["flop_per_step"] / r["step_s"] / peak,
+                   "torch_step_s": t.get("torch_step_s"), "torch_version": t.get("torch_version"),
+                   "jax_over_torch": r["step_s"] / t["torch_step_s"] if t else None,
+                   "jax_version": jax.__version__, "cpu_count": os.cpu_count()}
+            rows.append(row)
+            torch_ms = f"{1000 * t['torch_step_s']:9.1f}" if t else f"{'-':>9s}"
+            ratio = f"{row['jax_over_torch']:9.2f}" if t else f"{'-':>9s}"
+            log(f"{cell:6s} {shape.hidden:5d} {shape.batch:5d} {r['compile_s']:9.2f} {1000 * r['step_s']:9.1f} "
+                f"{row['tokens_per_s']:10.0f} {row['flop_per_s'] / 1e9:8.1f} {100 * row['fraction_of_peak']:6.1f} "
+                f"{r['peak_memory_mb']:8.0f} {torch_ms} {ratio}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{device}.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    log(f"wrote {path}")
+    return path

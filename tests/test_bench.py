@@ -1,0 +1,27 @@
+"""The benchmark in its tiny mode: it runs and writes its table (no speed is asserted)."""
+
+import csv
+
+from lte.bench import Shape, counted_weights, run_benchmark
+from lte.cells import CELLS
+from lte.model import ModelConfig, init_params
+
+import jax
+
+
+def test_tiny_benchmark_writes_its_table(tmp_path):
+    lines = []
+    path = run_benchmark([Shape(hidden=8, batch=4, steps=5)], repeats=2, out_dir=tmp_path, log=lines.append)
+    rows = list(csv.DictReader(open(path)))
+    assert [r["cell"] for r in rows] == list(CELLS)
+    for row in rows:
+        assert float(row["step_s"]) > 0 and float(row["compile_s"]) > 0
+        assert float(row["flop_per_s"]) == float(row["flop_per_step"]) / float(row["step_s"])
+    assert any("FLOP/step = 6 x" in line for line in lines)
+
+
+def test_flop_counting_follows_the_rule():
+    lstm = init_params(jax.random.PRNGKey(0), ModelConfig(cell="lstm", hidden=400, layers=2))
+    assert counted_weights(lstm) == 4 * 400 * 400 * 4  # U, U, W (embedding input), W: 4 x (400 x 1600)
+    irnn = init_params(jax.random.PRNGKey(0), ModelConfig(cell="irnn", hidden=400, layers=2))
+    assert counted_weights(irnn) == 3 * 400 * 400  # the first layer's W is a one-hot lookup
