@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from lte.runtime import enable_compilation_cache
+
+    enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,
            "bench": _run_bench}[args.command]
     try:
