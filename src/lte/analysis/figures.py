@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from lte.analysis.chance import chance_of  # noqa: E402
 from lte.analysis.records import load_curves, load_runs  # noqa: E402
 from lte.analysis.stats import bootstrap_mean  # noqa: E402
 from lte.experiment import RESULTS  # noqa: E402
@@ -56,15 +57,15 @@ def _bars(ax, groups: list[str], series: list[tuple[str, str, list[np.ndarray]]]
         for xo, values in zip(offset, per_group):
             ax.scatter(np.full(len(values), xo), values, s=9, color="black", zorder=3, linewidths=0)
     if chance is not None:
-        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="most frequent character")
+        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance (most frequent character)")
     ax.set_xticks(x, groups)
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.02)
     ax.grid(axis="y", alpha=0.3)
 
 
-def strategy_figure(experiment: str, profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy",
-                    chance: dict | None = None) -> list[Path]:
+def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
+                    metric: str = "test_char_accuracy") -> list[Path]:
     """Bars per strategy, LSTM vs IRNN; one panel per task setting."""
     runs = load_runs(experiment, profile, results)
     if "label_invert" in runs:  # memorisation: the no-trick cells here; the tricks have their own figure
@@ -77,7 +78,8 @@ def strategy_figure(experiment: str, profile: str, results: Path = RESULTS, metr
         series = [(MODEL_NAMES[m], MODEL_COLORS[m],
                    [sub[(sub.cfg_model == m) & (sub.cfg_strategy == s)][metric].to_numpy() for s in STRATEGIES])
                   for m in ["lstm", "irnn"]]
-        _bars(ax, STRATEGIES, series, METRIC_NAMES[metric], (chance or {}).get(task))
+        _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
+              chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
         ax.set_title(f"{task}: {len(sub)} runs ({sub.groupby(['cfg_model', 'cfg_strategy']).size().min()} seeds each)")
         ax.legend(fontsize=8, loc="lower right")
     return _save(fig, output_dir(profile, results) / f"{experiment}_{metric}")
@@ -98,7 +100,8 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
         series = [(name, color, [sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)]
                                  [metric].to_numpy() for s in STRATEGIES])
                   for (inv, dbl, name), color in zip(TRICKS, TRICK_COLORS)]
-        _bars(ax, STRATEGIES, series, METRIC_NAMES[metric])
+        _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
+              chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
         ax.set_title(f"{MODEL_NAMES[model]}: copy of {sub.cfg_length.iloc[0]}-digit numbers")
         ax.legend(fontsize=8, loc="lower right", title="input trick", title_fontsize=8)
     return _save(fig, output_dir(profile, results) / f"memorisation_tricks_{metric}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lte.analysis.chance import chance_of
 from lte.analysis.figures import STRATEGIES, TRICKS, task_name
 from lte.analysis.records import load_curves, load_runs
 from lte.analysis.stats import bootstrap_mean, format_interval
@@ -60,6 +61,7 @@ def strategy_table(experiment: str, profile: str, results: Path = RESULTS) -> pd
                     m = sub[sub.cfg_model == model]
                     row[f"{model.upper()} char acc"] = _cell(m.test_char_accuracy)
                     row[f"{model.upper()} exact"] = _cell(m.test_exact_match)
+                row["chance"] = f"{chance_of(sub.iloc[0]):.3f}" if len(sub) else "-"
                 row["seeds"] = str(sub.groupby("cfg_model").size().min())
                 rows.append(row)
     return pd.DataFrame(rows)
