@@ -20,6 +20,14 @@ def test_tiny_benchmark_writes_its_table(tmp_path):
     assert any("FLOP/step = 6 x" in line for line in lines)
 
 
+def test_tiny_ensemble_benchmark_writes_its_table(tmp_path):
+    from lte.bench import run_ensemble_benchmark
+
+    path = run_ensemble_benchmark(Shape(hidden=8, batch=4, steps=5), [1, 2], ["irnn"], 2, tmp_path, log=lambda _: None)
+    rows = list(csv.DictReader(open(path)))
+    assert [int(r["models"]) for r in rows] == [1, 2] and all(float(r["step_s"]) > 0 for r in rows)
+
+
 def test_flop_counting_follows_the_rule():
     lstm = init_params(jax.random.PRNGKey(0), ModelConfig(cell="lstm", hidden=400, layers=2))
     assert counted_weights(lstm) == 4 * 400 * 400 * 4  # U, U, W (embedding input), W: 4 x (400 x 1600)

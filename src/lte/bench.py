@@ -86,11 +86,7 @@ def bench_jax(cell: str, shape: Shape, repeats: int) -> dict:
     config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
     params = init_params(jax.random.PRNGKey(0), config)
     state = with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01)
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(1, VOCAB_SIZE, size=(shape.batch, shape.steps)).astype(np.int32)
-    resets = np.zeros_like(tokens)
-    resets[:, 0] = 1
-    batch = {"inputs": tokens, "targets": np.roll(tokens, -1, axis=1), "mask": np.ones_like(tokens), "resets": resets}
+    batch = _synthetic_batch(shape)
     step = compiled_train_step(config, 5.0)
     start = time.perf_counter()
     compiled = step.lower(state, batch).compile()
@@ -140,6 +136,60 @@ def bench_torch(cell: str, shape: Shape, repeats: int) -> dict | None:
 
     one()
     return {"torch_step_s": _median_seconds(one, repeats), "torch_version": torch.__version__}
+
+
+def _synthetic_batch(shape: Shape, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(1, VOCAB_SIZE, size=(shape.batch, shape.steps)).astype(np.int32)
+    resets = np.zeros_like(tokens)
+    resets[:, 0] = 1
+    return {"inputs": tokens, "targets": np.roll(tokens, -1, axis=1), "mask": np.ones_like(tokens), "resets": resets}
+
+
+def bench_ensemble(cell: str, shape: Shape, k: int, repeats: int) -> dict:
+    """K models of `shape` in one vmapped step: step time and per-model tokens/s."""
+    from lte.ensemble import compiled_ensemble_step, stack
+
+    config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
+    states = []
+    for i in range(k):
+        params = init_params(jax.random.PRNGKey(i), config)
+        states.append(with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01))
+    holder = {"state": stack(states)}
+    batch = stack([_synthetic_batch(shape, i) for i in range(k)])
+    step = compiled_ensemble_step(config, 5.0)
+
+    def one():
+        holder["state"], counts = step(holder["state"], batch)
+        jax.block_until_ready(counts)
+
+    one()
+    seconds = _median_seconds(one, repeats)
+    return {"cell": cell, "hidden": shape.hidden, "batch": shape.batch, "steps": shape.steps, "models": k,
+            "step_s": seconds, "tokens_per_s_per_model": shape.batch * shape.steps / seconds}
+
+
+def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeats: int, out_dir: Path,
+                           log=print) -> Path:
+    device = device_name()
+    log(f"\nmany models at once (vmap), {shape.layers} x {shape.hidden}, batch {shape.batch} x {shape.steps}:")
+    log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'tokens/s per model':>19s} {'vs K=1':>7s}")
+    rows = []
+    for cell in cells:
+        base = None
+        for k in ks:
+            row = {"device": device, **bench_ensemble(cell, shape, k, repeats)}
+            base = base or row["tokens_per_s_per_model"]
+            rows.append(row)
+            log(f"{cell:6s} {k:3d} {1000 * row['step_s']:9.1f} {row['tokens_per_s_per_model']:19.0f} "
+                f"{row['tokens_per_s_per_model'] / base:7.2f}")
+    path = out_dir / f"{device}-ensemble.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    log(f"wrote {path}")
+    return path
 
 
 def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: int = 5,

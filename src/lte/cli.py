@@ -98,13 +98,15 @@ def _run_sweep(args) -> int:
 
 
 def _run_bench(args) -> int:
-    from lte.bench import Shape, run_benchmark
+    from lte.bench import Shape, run_benchmark, run_ensemble_benchmark
 
     if args.tiny:
-        shapes = [Shape(hidden=8, batch=4, steps=5)]
+        shapes, ensemble_shape, ks = [Shape(hidden=8, batch=4, steps=5)], Shape(hidden=8, batch=4, steps=5), [1, 2]
     else:
         shapes = [Shape(hidden=h, batch=b) for h in (128, 400) for b in (100, 1000)]
+        ensemble_shape, ks = Shape(hidden=128, batch=100), [1, 2, 4, 8, 16]
     run_benchmark(shapes, repeats=args.repeats, out_dir=Path(args.out))
+    run_ensemble_benchmark(ensemble_shape, ks, ["lstm", "irnn"], args.repeats, Path(args.out))
     return 0
 
 
