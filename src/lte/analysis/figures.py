@@ -72,7 +72,7 @@ def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
         runs = runs[(~runs["cfg_invert"]) & (~runs["cfg_double"])]
     runs = runs.assign(task_name=runs.apply(task_name, axis=1))
     tasks = sorted(runs.task_name.unique())
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 4.2), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         sub = runs[runs.task_name == task]
         series = [(MODEL_NAMES[m], MODEL_COLORS[m],
@@ -81,7 +81,7 @@ def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
         _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
               chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
         ax.set_title(f"{task}: {len(sub)} runs ({sub.groupby(['cfg_model', 'cfg_strategy']).size().min()} seeds each)")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
     return _save(fig, output_dir(profile, results) / f"{experiment}_{metric}")
 
 
@@ -94,7 +94,7 @@ def task_name(row: pd.Series) -> str:
 def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
     """Memorisation: per model a panel, strategies on x, a bar per input trick."""
     runs = load_runs("memorisation", profile, results)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
     for ax, model in zip(axes, ["lstm", "irnn"]):
         sub = runs[runs.cfg_model == model]
         series = [(name, color, [sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)]
@@ -103,7 +103,8 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
         _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
               chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
         ax.set_title(f"{MODEL_NAMES[model]}: copy of {sub.cfg_length.iloc[0]}-digit numbers")
-        ax.legend(fontsize=8, loc="lower right", title="input trick", title_fontsize=8)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, frameon=False,
+                  title="input trick", title_fontsize=8)
     return _save(fig, output_dir(profile, results) / f"memorisation_tricks_{metric}")
 
 

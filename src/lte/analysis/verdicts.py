@@ -58,38 +58,62 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
     else:
         verdict = "unclear"
     carried = int((helps_lstm.irnn == "helps").sum())
+    hurts_lstm = wide[wide.lstm == "hurts"]
     detail = (f"{len(helps_lstm)} of {len(wide)} strategy and trick effects help the LSTM (95% interval of the "
-              f"difference above 0); {carried} of them help the IRNN as well; {len(opposite)} go in opposite "
+              f"difference above 0): {', '.join(f'{f} on {t}' for t, f in helps_lstm.index)}; "
+              f"{carried} of them help the IRNN as well. {len(hurts_lstm)} hurt the LSTM, "
+              f"{int((hurts_lstm.irnn == 'hurts').sum())} of them the IRNN as well. {len(opposite)} go in opposite "
               f"directions for the two models; the two models' effects fall in the same class "
-              f"(helps / hurts / unclear) for {same} of {len(wide)}.")
+              f"(helps / hurts / unclear) for {same} of {len(wide)}; the rest are clear for one model only.")
     return {"verdict": verdict, "detail": detail, "effects": effects}
 
 
+def _curve_means(curves, cells, x: str, upto: float) -> "np.ndarray":
+    """Per cell: mean test character accuracy over [0, upto] of `x` (steps or wall_time), interpolated
+    on a common grid, i.e. the normalised area under its learning curve."""
+    grid = np.linspace(0, upto, 200)[1:]
+    out = []
+    for cell in cells:
+        c = curves[curves.cell == cell].sort_values(x)
+        xs = np.concatenate([[0.0], c[x].to_numpy(float)])
+        ys = np.concatenate([[c[METRIC].iloc[0]], c[METRIC].to_numpy(float)])
+        out.append(np.interp(grid, xs, ys).mean())
+    return np.array(out)
+
+
 def question_2(profile: str, results: Path = RESULTS) -> dict:
+    """Faster convergence = higher accuracy along the way, at equal steps and at equal seconds.
+
+    Each run's learning curve is averaged over a common window (all the steps;
+    the seconds until the quickest run ends), and the IRNN's average is compared
+    with the LSTM's; the steps and seconds to reach the convergence target are
+    reported for the runs that reach it.
+    """
+    from lte.analysis.records import load_curves
+
     runs = convergence_runs(profile, results)
+    curves = load_curves("convergence", profile, results)
     lstm = runs[runs.cfg_model == "lstm"]
-    budget_seconds = runs.wall_time.max()
-    lines, outcomes = [], []
+    common_steps = float(runs.steps.min())
+    common_seconds = float(runs.wall_time.min())
+    lines, by_measure = [], {"steps": [], "seconds": []}
     for variant, irnn in runs[runs.cfg_model == "irnn"].groupby("label_variant", sort=False):
-        # a run that never reached the target counts with its whole training time (a lower bound)
-        lstm_s = lstm.seconds_to_target.fillna(lstm.wall_time)
-        irnn_s = irnn.seconds_to_target.fillna(irnn.wall_time)
-        diff, low, high = bootstrap_difference(irnn_s, lstm_s)
+        parts = []
+        for measure, x, upto in (("steps", "step", common_steps), ("seconds", "wall_time", common_seconds)):
+            diff, low, high = bootstrap_difference(_curve_means(curves, irnn.cell, x, upto),
+                                                   _curve_means(curves, lstm.cell, x, upto))
+            by_measure[measure].append(classify(low, high))
+            parts.append(f"over the first {upto:.0f} {measure}, its mean test character accuracy minus the "
+                         f"LSTM's is {format_interval(diff, low, high)}")
+        reached = irnn.steps_to_target.notna().sum(), lstm.steps_to_target.notna().sum()
         step_ratio = irnn.seconds_per_step.mean() / lstm.seconds_per_step.mean()
-        reached = f"{irnn.steps_to_target.notna().sum()}/{len(irnn)} vs {lstm.steps_to_target.notna().sum()}/{len(lstm)}"
-        outcomes.append(classify(-high, -low))  # 'helps' = the IRNN is faster
-        lines.append(f"{variant}: seconds to reach {CONVERGENCE_TARGET:g} test character accuracy minus the "
-                     f"LSTM's = {format_interval(diff, low, high, 1)} s (runs that reached it: {reached}); "
-                     f"its step takes {step_ratio:.2f}x the LSTM's")
-    if all(o == "helps" for o in outcomes):
-        verdict = "yes"
-    elif any(o == "hurts" for o in outcomes) or (lstm.steps_to_target.notna().any()
-                                                  and runs[runs.cfg_model == "irnn"].steps_to_target.isna().all()):
-        verdict = "no"
-    else:
-        verdict = "unclear"
-    return {"verdict": verdict, "detail": "; ".join(lines) + f" (longest run {budget_seconds:.0f} s).",
-            "runs": runs}
+        lines.append(f"{variant}: {'; '.join(parts)}; its step takes {step_ratio:.2f}x the LSTM's time; runs reaching "
+                     f"{CONVERGENCE_TARGET:g}: {reached[0]}/{len(irnn)} (LSTM {reached[1]}/{len(lstm)})")
+    word = {"helps": "yes", "hurts": "no", "unclear": "unclear"}
+    measures = {m: (word[c[0]] if len(set(c)) == 1 else "unclear") for m, c in by_measure.items()}
+    verdict = (measures["steps"] if measures["steps"] == measures["seconds"]
+               else f"{measures['seconds']} in seconds, {measures['steps']} in steps")
+    return {"verdict": verdict, "detail": ". ".join(lines) + ".", "runs": runs}
 
 
 def _best(runs: pd.DataFrame, keys: list[str]) -> tuple[str, str]:
