@@ -38,7 +38,7 @@ def _save(fig, path_stem: Path) -> list[Path]:
     fig.tight_layout()
     paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".pdf")]
     fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1])
+    fig.savefig(paths[1], metadata={"CreationDate": None})  # byte-identical on a rebuild
     plt.close(fig)
     return paths
 
