@@ -166,14 +166,15 @@ def bench_ensemble(cell: str, shape: Shape, k: int, repeats: int) -> dict:
     one()
     seconds = _median_seconds(one, repeats)
     return {"cell": cell, "hidden": shape.hidden, "batch": shape.batch, "steps": shape.steps, "models": k,
-            "step_s": seconds, "tokens_per_s_per_model": shape.batch * shape.steps / seconds}
+            "step_s": seconds, "tokens_per_s_per_model": shape.batch * shape.steps / seconds,
+            "tokens_per_s_all_models": k * shape.batch * shape.steps / seconds}
 
 
 def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeats: int, out_dir: Path,
                            log=print) -> Path:
     device = device_name()
     log(f"\nmany models at once (vmap), {shape.layers} x {shape.hidden}, batch {shape.batch} x {shape.steps}:")
-    log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'tokens/s per model':>19s} {'vs K=1':>7s}")
+    log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'tokens/s per model':>19s} {'vs K=1':>7s} {'all models':>11s}")
     rows = []
     for cell in cells:
         base = None
@@ -182,7 +183,7 @@ def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeat
             base = base or row["tokens_per_s_per_model"]
             rows.append(row)
             log(f"{cell:6s} {k:3d} {1000 * row['step_s']:9.1f} {row['tokens_per_s_per_model']:19.0f} "
-                f"{row['tokens_per_s_per_model'] / base:7.2f}")
+                f"{row['tokens_per_s_per_model'] / base:7.2f} {row['tokens_per_s_all_models']:11.0f}")
     path = out_dir / f"{device}-ensemble.csv"
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
