@@ -138,6 +138,16 @@ def bench_torch(cell: str, shape: Shape, repeats: int) -> dict | None:
     return {"torch_step_s": _median_seconds(one, repeats), "torch_version": torch.__version__}
 
 
+def write_csv(rows: list[dict], path: Path, log=print) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    log(f"wrote {path}")
+    return path
+
+
 def _synthetic_batch(shape: Shape, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     tokens = rng.integers(1, VOCAB_SIZE, size=(shape.batch, shape.steps)).astype(np.int32)
@@ -184,13 +194,7 @@ def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeat
             rows.append(row)
             log(f"{cell:6s} {k:3d} {1000 * row['step_s']:9.1f} {row['tokens_per_s_per_model']:19.0f} "
                 f"{row['tokens_per_s_per_model'] / base:7.2f} {row['tokens_per_s_all_models']:11.0f}")
-    path = out_dir / f"{device}-ensemble.csv"
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    log(f"wrote {path}")
-    return path
+    return write_csv(rows, out_dir / f"{device}-ensemble.csv", log)
 
 
 def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: int = 5,
@@ -223,11 +227,4 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
             log(f"{cell:6s} {shape.hidden:5d} {shape.batch:5d} {r['compile_s']:9.2f} {1000 * r['step_s']:9.1f} "
                 f"{row['tokens_per_s']:10.0f} {row['flop_per_s'] / 1e9:8.1f} {100 * row['fraction_of_peak']:6.1f} "
                 f"{r['peak_memory_mb']:8.0f} {torch_ms} {ratio}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{device}.csv"
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    log(f"wrote {path}")
-    return path
+    return write_csv(rows, out_dir / f"{device}.csv", log)
