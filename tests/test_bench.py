@@ -18,6 +18,9 @@ def test_tiny_benchmark_writes_its_table(tmp_path):
         assert float(row["step_s"]) > 0 and float(row["compile_s"]) > 0
         assert float(row["flop_per_s"]) == float(row["flop_per_step"]) / float(row["step_s"])
     assert any("FLOP/step = 6 x" in line for line in lines)
+    from lte.bench import bench_figure
+
+    assert all(p.stat().st_size > 1000 for p in bench_figure(path))
 
 
 def test_tiny_ensemble_benchmark_writes_its_table(tmp_path):

@@ -228,3 +228,49 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
                 f"{row['tokens_per_s']:10.0f} {row['flop_per_s'] / 1e9:8.1f} {100 * row['fraction_of_peak']:6.1f} "
                 f"{r['peak_memory_mb']:8.0f} {torch_ms} {ratio}")
     return write_csv(rows, out_dir / f"{device}.csv", log)
+
+
+def bench_figure(csv_path: Path) -> list[Path]:
+    """Step time per cell and shape, JAX beside PyTorch (and the ensemble throughput when its CSV is there)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    table = pd.read_csv(csv_path)
+    ensemble_path = csv_path.with_name(csv_path.stem + "-ensemble.csv")
+    panels = 2 if ensemble_path.exists() else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.6), squeeze=False)
+    ax = axes[0][0]
+    labels = [f"{r.cell} H{r.hidden} B{r.batch}" for r in table.itertuples()]
+    x = np.arange(len(table))
+    ax.bar(x - 0.2, 1000 * table.step_s, 0.4, label=f"JAX {table.jax_version.iloc[0]}")
+    if table.torch_step_s.notna().any():
+        ax.bar(x + 0.2, 1000 * table.torch_step_s, 0.4, label=f"PyTorch {table.torch_version.dropna().iloc[0]}")
+    ax.set_yscale("log")
+    ax.set_xticks(x, labels, fontsize=7, rotation=40, ha="right")
+    ax.set_ylabel("training step (ms, median; log scale)")
+    ax.set_title(f"{table.device.iloc[0]}: {int(table.layers.iloc[0])} layers, {int(table.steps.iloc[0])} time steps")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    if panels == 2:
+        ensemble = pd.read_csv(ensemble_path)
+        ax = axes[0][1]
+        for (cell, group), color in zip(ensemble.groupby("cell"), ["#d62728", "#1f77b4", "#7f7f7f"]):
+            ax.plot(group.models, group.tokens_per_s_all_models, marker="o", color=color, label=f"{cell}: all models")
+            ax.plot(group.models, group.tokens_per_s_per_model, marker=".", linestyle=":", color=color,
+                    label=f"{cell}: per model")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("models trained at once (K)")
+        ax.set_ylabel("tokens/s")
+        ax.set_title(f"K models in one vmapped step (H{int(ensemble.hidden.iloc[0])}, B{int(ensemble.batch.iloc[0])})")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    paths = [csv_path.with_suffix(".png"), csv_path.with_suffix(".pdf")]
+    fig.savefig(paths[0], dpi=150)
+    fig.savefig(paths[1], metadata={"CreationDate": None})
+    plt.close(fig)
+    return paths

@@ -105,8 +105,12 @@ def _run_bench(args) -> int:
     else:
         shapes = [Shape(hidden=h, batch=b) for h in (128, 400) for b in (100, 1000)]
         ensemble_shape, ks = Shape(hidden=128, batch=100), [1, 2, 4, 8, 16]
-    run_benchmark(shapes, repeats=args.repeats, out_dir=Path(args.out))
+    from lte.bench import bench_figure
+
+    path = run_benchmark(shapes, repeats=args.repeats, out_dir=Path(args.out))
     run_ensemble_benchmark(ensemble_shape, ks, ["lstm", "irnn"], args.repeats, Path(args.out))
+    for figure in bench_figure(path):
+        print(f"wrote {figure}")
     return 0
 
 
