@@ -56,3 +56,17 @@ def test_the_wall_clock_budget_ends_a_run(tmp_path):
     assert 3.0 <= summary["wall_time"] < 30 and summary["steps"] > 0
     rows = read_metrics(tmp_path / "run")
     assert len(rows) == 1 and rows[0]["step"] == summary["steps"]  # one final evaluation
+
+
+def test_train_config_carries_every_task_field():
+    """TrainConfig repeats TaskSpec's fields flat (config.json, CLI flags and experiment grids set flat keys);
+    this keeps the two in step, so a new task field cannot be forgotten in training."""
+    import dataclasses
+
+    from data_gen.tasks import TaskSpec
+
+    task_fields = {f.name for f in dataclasses.fields(TaskSpec)}
+    assert task_fields <= {f.name for f in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(task="copy", length=5, nesting=1, strategy="mix", invert=True, double=True,
+                         mix_probability=0.3)
+    assert dataclasses.asdict(config.spec()) == {k: getattr(config, k) for k in task_fields}
