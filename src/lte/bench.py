@@ -3,7 +3,9 @@
 For each cell at each (hidden, batch): compile time, median training-step time
 (compile excluded), tokens/s, achieved FLOP/s and its fraction of this
 device's float32 matmul peak measured in the same run, and peak memory. The
-same shapes in PyTorch (nn.LSTM / nn.RNN) when PyTorch is installed.
+same shapes in PyTorch (nn.LSTM / nn.RNN) when PyTorch is installed. Cells
+with the fused recurrent gradient (the default) are also timed with plain
+autodiff (`autodiff` column), so the trick's gain is measured in the same run.
 
 FLOP counting rule (printed with the table): a training step costs about
 3 x the forward pass, and the forward pass 2 FLOP per multiply-add, so
@@ -29,6 +31,7 @@ import numpy as np
 from data_gen.vocab import VOCAB_SIZE
 from lte.cells import CELLS
 from lte.model import ModelConfig, init_params
+from lte.recurrence import is_additive
 from lte.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate
 
 COUNTING_RULE = "FLOP/step = 6 x (recurrent weights multiplying a vector: U of every layer, W of layers reading vectors) x B x T"
@@ -82,8 +85,8 @@ def _peak_memory_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # CPU: the process's peak
 
 
-def bench_jax(cell: str, shape: Shape, repeats: int) -> dict:
-    config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
+def bench_jax(cell: str, shape: Shape, repeats: int, gradient: str = "fused") -> dict:
+    config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers, gradient=gradient)
     params = init_params(jax.random.PRNGKey(0), config)
     state = with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01)
     batch = _synthetic_batch(shape)
@@ -206,27 +209,30 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
         f"float32 matmul peak measured now: {peak / 1e9:.1f} GFLOP/s")
     log(COUNTING_RULE)
     header = f"{'cell':6s} {'H':>5s} {'B':>5s} {'compile s':>9s} {'step ms':>9s} {'tokens/s':>10s} {'GFLOP/s':>8s} " \
-             f"{'% peak':>6s} {'mem MB':>8s} {'torch ms':>9s} {'jax/torch':>9s}"
+             f"{'% peak':>6s} {'mem MB':>8s} {'autodiff':>9s} {'torch ms':>9s} {'jax/torch':>9s}"
     log(header)
     rows = []
     for shape in shapes:
         for cell in cells:
             r = bench_jax(cell, shape, repeats)
+            plain = bench_jax(cell, shape, repeats, "autodiff")["step_s"] if is_additive(CELLS[cell]) else None
             t = bench_torch(cell, shape, repeats) or {}
             tokens = shape.batch * shape.steps
             row = {"device": device, "cell": cell, "hidden": shape.hidden, "batch": shape.batch,
                    "steps": shape.steps, "layers": shape.layers, **r, "tokens_per_s": tokens / r["step_s"],
                    "flop_per_s": r["flop_per_step"] / r["step_s"], "matmul_peak_flop_per_s": peak,
                    "fraction_of_peak": r["flop_per_step"] / r["step_s"] / peak,
+                   "autodiff_step_s": plain, "fused_over_autodiff": r["step_s"] / plain if plain else None,
                    "torch_step_s": t.get("torch_step_s"), "torch_version": t.get("torch_version"),
                    "jax_over_torch": r["step_s"] / t["torch_step_s"] if t else None,
                    "jax_version": jax.__version__, "cpu_count": os.cpu_count()}
             rows.append(row)
             torch_ms = f"{1000 * t['torch_step_s']:9.1f}" if t else f"{'-':>9s}"
             ratio = f"{row['jax_over_torch']:9.2f}" if t else f"{'-':>9s}"
+            autodiff_ms = f"{1000 * plain:9.1f}" if plain else f"{'-':>9s}"
             log(f"{cell:6s} {shape.hidden:5d} {shape.batch:5d} {r['compile_s']:9.2f} {1000 * r['step_s']:9.1f} "
                 f"{row['tokens_per_s']:10.0f} {row['flop_per_s'] / 1e9:8.1f} {100 * row['fraction_of_peak']:6.1f} "
-                f"{r['peak_memory_mb']:8.0f} {torch_ms} {ratio}")
+                f"{r['peak_memory_mb']:8.0f} {autodiff_ms} {torch_ms} {ratio}")
     return write_csv(rows, out_dir / f"{device}.csv", log)
 
 

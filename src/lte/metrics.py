@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from lte.model import ModelConfig, forward, step_all_layers
+from lte.model import ModelConfig, fold_embedding, forward, step_all_layers
 
 
 def masked_loss_and_counts(params: dict, config: ModelConfig, batch: dict):
@@ -35,6 +35,7 @@ def greedy_decode(params: dict, config: ModelConfig, prompts_BxP: jax.Array, res
 
     Returns the predicted characters [B, steps]; the first is predicted at the prompt's '@'.
     """
+    params = fold_embedding(params)  # once, not at every decoded character
     logits, carries = forward(params, config, prompts_BxP, resets_BxP)
     first = jnp.argmax(logits[:, -1], -1).astype(jnp.int32)
 

@@ -7,10 +7,12 @@ Parameters are a plain pytree:
 With an embedding (Zaremba's LSTM) the first layer reads a learned vector per
 character; without one (Le et al.'s IRNN) it reads the one-hot character, so
 its input weights W [V, gates*H] are the input layer itself and the input
-projection of a character is a row of W (a lookup, not a matmul).
+projection of a character is a row of W (a lookup, not a matmul). With an
+embedding the same holds for the product embed @ W (`fold_embedding`).
 
 Each layer's input projection is one matmul over all time steps, done outside
-the `lax.scan`; the scan carries only the recurrence. The state is reset to
+the `lax.scan`; the scan carries only the recurrence (`lte.recurrence`, whose
+fused gradient computes dU as one matmul after the backward scan). The state is reset to
 zero at every position flagged in `resets` (the first character of each
 packed example), so examples sharing a row never see each other.
 """
@@ -25,6 +27,7 @@ import jax.numpy as jnp
 from data_gen.vocab import VOCAB_SIZE
 from lte.cells import get_cell
 from lte.errors import LteError
+from lte.recurrence import GRADIENTS, scan_layer
 
 EMBED_INIT_SCALE = 0.08
 
@@ -38,11 +41,14 @@ class ModelConfig:
     forget_bias: float = 0.0  # LSTM only
     identity_scale: float = 1.0  # IRNN only
     unroll: int = 1  # lax.scan unroll factor
+    gradient: str = "fused"  # "fused": dU as one matmul after the backward scan; "autodiff": plain (lte.recurrence)
     embedding: bool | None = None  # None: the cell's own choice (LSTM yes, IRNN and RNN no)
     options: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         get_cell(self.cell)
+        if self.gradient not in GRADIENTS:
+            raise LteError(f"unknown gradient {self.gradient!r}; allowed: {', '.join(GRADIENTS)}")
         for name in ("hidden", "layers", "unroll"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -76,20 +82,23 @@ def count_params(params: dict) -> int:
     return sum(x.size for x in jax.tree_util.tree_leaves(params))
 
 
-def _reset(carry, keep_B: jax.Array):
-    """Zero the state of the rows where an example starts (keep = 0)."""
-    return jax.tree_util.tree_map(lambda c: c * keep_B[:, None], carry)
-
-
 def input_projection(params: dict, x) -> jax.Array:
     """W x + b for every position at once: a matmul of vectors, or a row lookup for int (one-hot) inputs."""
     if jnp.issubdtype(x.dtype, jnp.integer):
         return params["W"][x] + params["b"]
-    return x @ params["W"] + params["b"]
+    return matmul_rows(x, params["W"]) + params["b"]
+
+
+def matmul_rows(x_TxBxI: jax.Array, W_IxO: jax.Array) -> jax.Array:
+    """x @ W with x flattened to 2-D, so the weight gradient is one plain matmul over T*B rows.
+
+    (XLA's CPU dot is about 2x slower when the gradient contracts two axes at once.)
+    """
+    return (x_TxBxI.reshape(-1, x_TxBxI.shape[-1]) @ W_IxO).reshape(*x_TxBxI.shape[:-1], W_IxO.shape[-1])
 
 
 def run_layer(cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unroll: int = 1,
-              carry=None):
+              carry=None, gradient: str = "fused"):
     """One recurrent layer over a sequence (x: vectors [T, B, I] or character ids [T, B]).
 
     Returns (final carry, h_TxBxH).
@@ -99,13 +108,7 @@ def run_layer(cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unr
     xw_TxBxG = input_projection(params, x_TxBxI)  # every time step's input projection at once
     keep_TxB = 1.0 - resets_TxB.astype(xw_TxBxG.dtype)
     carry = cell.zero_carry(B, hidden) if carry is None else carry
-
-    def body(carry, inputs):
-        xw_BxG, keep_B = inputs
-        carry = cell.step(params, _reset(carry, keep_B), xw_BxG)
-        return carry, cell.output(carry)
-
-    return jax.lax.scan(body, carry, (xw_TxBxG, keep_TxB), unroll=unroll)
+    return scan_layer(cell, params, xw_TxBxG, keep_TxB, carry, unroll, gradient)
 
 
 def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT: jax.Array,
@@ -113,23 +116,37 @@ def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT
     """Logits [B, T, V] for next-character prediction, and each layer's final carry."""
     cell = get_cell(config.cell)
     x = inputs_BxT.T  # time-major for the scan
-    x = params["embed"][x] if "embed" in params else x
     resets_TxB = resets_BxT.T
     finals = []
-    for i, layer in enumerate(params["layers"]):
+    for i, layer in enumerate(fold_embedding(params)["layers"]):
         carry, x = run_layer(cell, layer, x, resets_TxB, config.unroll,
-                             None if carries is None else carries[i])
+                             None if carries is None else carries[i], config.gradient)
         finals.append(carry)
-    logits_TxBxV = x @ params["readout"]["W"] + params["readout"]["b"]
+    logits_TxBxV = matmul_rows(x, params["readout"]["W"]) + params["readout"]["b"]
     return jnp.transpose(logits_TxBxV, (1, 0, 2)), finals
+
+
+def fold_embedding(params: dict) -> dict:
+    """The same model with the embedding folded into the first layer's input weights.
+
+    embed[x] @ W = (embed @ W)[x]: a [V, G] table looked up per character
+    instead of a [T*B, H] x [H, G] matmul (the same function and gradient;
+    autodiff takes the gradient through the product). Idempotent.
+    """
+    if "embed" not in params:
+        return params
+    folded = {k: v for k, v in params.items() if k != "embed"}
+    first = params["layers"][0]
+    folded["layers"] = [{**first, "W": params["embed"] @ first["W"]}, *params["layers"][1:]]
+    return folded
 
 
 def step_all_layers(params: dict, config: ModelConfig, carries: list, token_B: jax.Array):
     """Feed one character to every layer (used by greedy decoding). Returns (carries, logits_BxV)."""
     cell = get_cell(config.cell)
-    x = params["embed"][token_B] if "embed" in params else token_B
+    x = token_B
     new = []
-    for layer, carry in zip(params["layers"], carries):
+    for layer, carry in zip(fold_embedding(params)["layers"], carries):
         carry = cell.step(layer, carry, input_projection(layer, x))
         new.append(carry)
         x = cell.output(carry)

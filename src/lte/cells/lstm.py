@@ -24,13 +24,20 @@ def zero_carry(batch: int, hidden: int) -> tuple[jax.Array, jax.Array]:
     return jnp.zeros((batch, hidden)), jnp.zeros((batch, hidden))  # (c, h)
 
 
-def step(params: dict, carry: tuple[jax.Array, jax.Array], xw_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
-    c, h = carry
-    z = xw_Bx4H + h @ params["U"]
-    i, f, g, o = jnp.split(z, 4, axis=-1)
-    c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+def recurrent_input(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
+    return carry[1]  # h multiplies U
+
+
+def update(params: dict, carry: tuple[jax.Array, jax.Array], z_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The state after a step, given z = W x + U h + b."""
+    i, f, g, o = jnp.split(z_Bx4H, 4, axis=-1)
+    c = jax.nn.sigmoid(f) * carry[0] + jax.nn.sigmoid(i) * jnp.tanh(g)
     h = jax.nn.sigmoid(o) * jnp.tanh(c)
     return c, h
+
+
+def step(params: dict, carry: tuple[jax.Array, jax.Array], xw_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
+    return update(params, carry, xw_Bx4H + recurrent_input(carry) @ params["U"])
 
 
 def output(carry: tuple[jax.Array, jax.Array]) -> jax.Array:

@@ -19,8 +19,17 @@ def zero_carry(batch: int, hidden: int) -> jax.Array:
     return jnp.zeros((batch, hidden))
 
 
+def recurrent_input(h_BxH: jax.Array) -> jax.Array:
+    return h_BxH
+
+
+def update(params: dict, h_BxH: jax.Array, z_BxH: jax.Array) -> jax.Array:
+    """The state after a step, given z = W x + U h + b."""
+    return jnp.tanh(z_BxH)
+
+
 def step(params: dict, h_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
-    return jnp.tanh(xw_BxH + h_BxH @ params["U"])
+    return update(params, h_BxH, xw_BxH + recurrent_input(h_BxH) @ params["U"])
 
 
 def output(h_BxH: jax.Array) -> jax.Array:
