@@ -5,8 +5,13 @@ import numpy as np
 
 from lte.config import TrainConfig
 from lte.data import TrainingBatches
-from lte.ensemble import compiled_ensemble_step, stack, unstack
-from lte.train import init_train_state, make_optimizer, make_train_step, with_learning_rate
+import json
+
+import pytest
+
+from lte.ensemble import compiled_ensemble_step, stack, train_together, unstack
+from lte.errors import LteError
+from lte.train import init_train_state, make_optimizer, make_train_step, read_metrics, train, with_learning_rate
 
 
 def test_a_vmapped_ensemble_equals_separate_runs():
@@ -20,8 +25,11 @@ def test_a_vmapped_ensemble_equals_separate_runs():
     together = stack(states)
     for step in range(3):
         batches = [f.get(step, c.spec().target) for f, c in zip(feeds, configs)]
-        separate = [single(s, b)[0] for s, b in zip(separate, batches)]
-        together, counts = ensemble(together, stack(batches))
+        separate[0], separate[2] = single(separate[0], batches[0])[0], single(separate[2], batches[2])[0]
+        active = np.array([True, step != 1, True])  # model 1 sits out step 1
+        together, counts = ensemble(together, stack(batches), active)
+        if step != 1:
+            separate[1] = single(separate[1], batches[1])[0]
         assert counts["scored"].shape == (3,)
     for f in feeds:
         f.close()
@@ -31,3 +39,42 @@ def test_a_vmapped_ensemble_equals_separate_runs():
     # the models really differ (own seeds, own learning rates)
     first = [jax.tree_util.tree_leaves(s.params)[0] for s in separate]
     assert not np.allclose(np.asarray(first[0]), np.asarray(first[1]))
+
+
+def _comparable(rows: list[dict]) -> list[dict]:
+    timing = ("wall_time", "steps_per_second", "tokens_per_second")
+    return [{k: v for k, v in r.items() if k not in timing} for r in rows]
+
+
+def test_training_runs_together_writes_what_training_each_alone_writes(tmp_path):
+    """Three runs of one shape in lock-step; one stops early (a smaller max_steps), the others go on."""
+    base = dict(task="copy", length=2, nesting=1, model="lstm", hidden=16, layers=1, batch_size=4, eval_every=2,
+                val_size=20, test_size=20, data="fresh")
+    configs = [TrainConfig(**base, seed=0, max_steps=6), TrainConfig(**base, seed=1, max_steps=3),
+               TrainConfig(**base, seed=2, max_steps=6, learning_rate=0.2)]
+    logs = []
+    together = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append)
+    alone = [train(c, tmp_path / f"alone{i}", log=lambda _: None) for i, c in enumerate(configs)]
+    assert [s["steps"] for s in together] == [6, 3, 6]
+    for i, (a, b) in enumerate(zip(together, alone)):
+        ra, rb = read_metrics(tmp_path / f"together{i}"), read_metrics(tmp_path / f"alone{i}")
+        assert [r["step"] for r in ra] == [r["step"] for r in rb]
+        for x, y in zip(_comparable(ra), _comparable(rb)):
+            assert x.keys() == y.keys()
+            for key in x:
+                if isinstance(x[key], float):
+                    assert x[key] == pytest.approx(y[key], rel=1e-4, abs=1e-5), (i, key)
+                else:
+                    assert x[key] == y[key], (i, key)
+        assert a["stop_reason"] == b["stop_reason"] == "max_steps"
+        assert json.loads((tmp_path / f"together{i}" / "config.json").read_text()) == configs[i].to_json()
+    # finished folders are skipped the second time
+    again = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append)
+    assert [s["steps"] for s in again] == [6, 3, 6]
+
+
+def test_runs_of_different_shapes_are_refused(tmp_path):
+    configs = [TrainConfig(task="copy", length=2, nesting=1, hidden=16), TrainConfig(task="copy", length=2, nesting=1,
+                                                                                     hidden=32)]
+    with pytest.raises(LteError, match="must share model"):
+        train_together(configs, [tmp_path / "a", tmp_path / "b"])

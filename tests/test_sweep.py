@@ -45,7 +45,7 @@ def test_a_tiny_sweep_runs_through_to_a_figure_and_a_table(tmp_path):
     results = tmp_path / "results"
     lines = []
     cells = run_sweep(experiment, "small", workers=2, results=results, log=lines.append)
-    assert len(cells) == 2 and "2 to run on 2 workers" in lines[0]
+    assert len(cells) == 2 and "2 to run as 2 tasks on 2 workers" in lines[0]
     assert any(line.startswith("[2/2]") for line in lines)
     root = runs_dir("addition", "small", results)
     for cell in cells:
@@ -69,6 +69,26 @@ def test_a_tiny_sweep_runs_through_to_a_figure_and_a_table(tmp_path):
     run_sweep(experiment, "small", workers=2, results=results, log=lines.append)
     assert "2 already finished, 0 to run" in lines[0] and len(lines) == 1
     assert stamps == {c.name: (root / c.name / "summary.json").stat().st_mtime_ns for c in cells}
+
+
+def test_an_ensemble_sweep_trains_cells_of_one_shape_together_with_the_same_records(tmp_path):
+    from lte.train import read_metrics
+
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm"]').replace("seed = [0]",
+                                                                                             "seed = [0, 1, 2]"))
+    lines = []
+    alone = run_sweep(experiment, "small", workers=1, results=tmp_path / "alone", log=lines.append)
+    together = run_sweep(experiment, "small", workers=1, results=tmp_path / "together", log=lines.append,
+                         ensemble=2)
+    assert "3 to run as 2 tasks" in lines[-3] and any("(+1 together)" in line for line in lines)
+    for cell in together:
+        a = read_metrics(runs_dir("addition", "small", tmp_path / "alone") / cell.name)
+        b = read_metrics(runs_dir("addition", "small", tmp_path / "together") / cell.name)
+        assert [r["step"] for r in a] == [r["step"] for r in b] == [3, 6]
+        assert [r["test_char_accuracy"] for r in a] == pytest.approx([r["test_char_accuracy"] for r in b], abs=1e-6)
+        assert "step" in (runs_dir("addition", "small", tmp_path / "together") / cell.name / "train.log").read_text()
+    assert [c.name for c in alone] == [c.name for c in together]
 
 
 def test_experiment_files_expand_into_their_grids(tmp_path):

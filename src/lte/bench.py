@@ -173,7 +173,7 @@ def bench_ensemble(cell: str, shape: Shape, k: int, repeats: int) -> dict:
     step = compiled_ensemble_step(config, 5.0)
 
     def one():
-        holder["state"], counts = step(holder["state"], batch)
+        holder["state"], counts = step(holder["state"], batch, np.ones(k, bool))
         jax.block_until_ready(counts)
 
     one()

@@ -93,7 +93,7 @@ def _run_predict(args) -> int:
 def _run_sweep(args) -> int:
     from lte.sweep import run_sweep
 
-    run_sweep(args.experiment, args.profile, args.workers, Path(args.results))
+    run_sweep(args.experiment, args.profile, args.workers, Path(args.results), ensemble=args.ensemble)
     return 0
 
 
@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--profile", default="small", help="small (default) or paper")
     sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     sw.add_argument("--results", default="results", help="where run folders and outputs go")
+    sw.add_argument("--ensemble", type=int, default=1, metavar="K",
+                    help="train up to K cells of one shape at once in one vmapped step (default 1: each alone)")
     b = commands.add_parser("bench", help="training-step speed of every cell, beside PyTorch when installed")
     b.add_argument("--tiny", action="store_true", help="one tiny shape (checks that the benchmark works)")
     b.add_argument("--repeats", type=int, default=5, help="timed steps per shape (the median is reported)")

@@ -1,22 +1,30 @@
-"""K models trained at once in one compiled step (`vmap` over seeds or learning rates).
+"""K models trained at once in one compiled step (`vmap` over seeds, learning rates, data).
 
 A small recurrent net uses a sliver of an accelerator; stacking K models'
 parameters and batches along a leading axis and vectorising the train step
 fills it. Each model keeps its own parameters, optimizer state (its own
-learning rate included) and data; the step is the single-model step, mapped.
+learning rate included), data and curriculum; the step is the single-model
+step, mapped. `train_together` runs K run folders in lock-step and writes
+each exactly as `lte.train.train` would (its `steps_per_second` and
+`wall_time` are then the shared step's: K models share each second).
 """
 
 from __future__ import annotations
 
 import functools
+import sys
+from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
+from lte.config import TrainConfig
+from lte.errors import LteError
 from lte.metrics import masked_loss_and_counts
 from lte.model import ModelConfig
-from lte.train import TrainState, make_optimizer
+from lte.train import RunLoop, TrainState, make_optimizer, with_learning_rate
 
 
 def stack(trees: list):
@@ -25,17 +33,83 @@ def stack(trees: list):
 
 
 def unstack(tree, k: int) -> list:
-    return [jax.tree_util.tree_map(lambda x: x[i], tree) for i in range(k)]
+    return [take(tree, i) for i in range(k)]
+
+
+def take(tree, i: int):
+    """Model i of a stacked pytree."""
+    return jax.tree_util.tree_map(lambda x: x[i], tree)
 
 
 @functools.lru_cache(maxsize=16)
 def compiled_ensemble_step(model_config: ModelConfig, clip: float):
-    """A jitted step over K stacked models: (stacked state, stacked batch) -> (state, counts per model)."""
+    """A jitted step over K stacked models: (state, batch, active_K) -> (state, counts per model).
+
+    A model whose `active` flag is False keeps its state unchanged (a run that
+    has stopped while the others go on).
+    """
     optimizer = make_optimizer(clip)
 
-    def one_model(state: TrainState, batch: dict):
+    def one_model(state: TrainState, batch: dict, active):
         grads, counts = jax.grad(masked_loss_and_counts, has_aux=True)(state.params, model_config, batch)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        return TrainState(optax.apply_updates(state.params, updates), opt_state), counts
+        new = TrainState(optax.apply_updates(state.params, updates), opt_state)
+        return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new, state), counts
 
     return jax.jit(jax.vmap(one_model), donate_argnums=0)
+
+
+def shape_key(config: TrainConfig) -> tuple:
+    """Runs with equal keys can share one compiled ensemble step."""
+    return config.model_config(), config.clip, config.batch_size, config.resolved_row_length
+
+
+def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None) -> list[dict]:
+    """Train runs of one shape (`shape_key`) as one ensemble; returns each run's summary.
+
+    `log`: one callable for every run's lines, or a list of one per run.
+    """
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    logs = log if isinstance(log, (list, tuple)) else [log] * len(configs)
+    keys = {shape_key(c) for c in configs}
+    if len(keys) != 1:
+        raise LteError(f"runs trained together must share model, clip, batch_size and row length; got {len(keys)} "
+                       f"different combinations")
+    loops = [RunLoop(c, o, run_log) for c, o, run_log in zip(configs, outs, logs)]
+    live = [loop for loop in loops if not loop.finished]
+    if live:
+        _drive(live, compiled_ensemble_step(configs[0].model_config(), configs[0].clip))
+    return [loop.summary for loop in loops]
+
+
+def _drive(loops: list[RunLoop], step) -> None:
+    k = len(loops)
+    state = stack([loop.state for loop in loops])
+    last_batch: list[dict | None] = [None] * k
+    try:
+        while not all(loop.finished for loop in loops):
+            for loop in loops:
+                loop.check_stop()
+            for i, loop in enumerate(loops):
+                if loop.ready_to_finish:
+                    loop.finish(take(state, i).params)
+            active = [loop.wants_step for loop in loops]
+            if any(active):
+                for i, loop in enumerate(loops):
+                    if active[i]:
+                        last_batch[i] = loop.next_batch()
+                filler = next(b for b in last_batch if b is not None)  # for the slots that sit out this step
+                batches = [b if b is not None else filler for b in last_batch]
+                rates = np.array([loop.schedule.learning_rate for loop in loops], np.float32)
+                state = with_learning_rate(state, rates)
+                state, counts = step(state, stack(batches), np.array(active))
+                for i, loop in enumerate(loops):
+                    if active[i]:
+                        loop.count(take(counts, i))
+            for i, loop in enumerate(loops):
+                if loop.eval_due:
+                    loop.evaluate(take(state, i))
+    finally:
+        for loop in loops:
+            loop.close()
+

@@ -2,6 +2,11 @@
 
 A cell's run folder is results/runs/<profile>/<experiment>/<cell name>/; a
 cell whose folder has summary.json is skipped, one with checkpoints resumes.
+
+With `ensemble=K` (`lte sweep --ensemble K`), cells that share their shapes
+(model, clip, batch, row length) are trained K at a time in one vmapped step
+(`lte.ensemble`): what fills an accelerator. Their records are the same as
+when trained alone, except timing: K models then share each second.
 """
 
 from __future__ import annotations
@@ -18,19 +23,45 @@ from lte.experiment import RESULTS, Cell, load_experiment, runs_dir
 from lte.runtime import single_threaded_cpu_env
 
 
-def _run_cell(config_json: dict, out: str) -> float:
-    """Train one cell (in a worker process); returns its wall time."""
+def _run_task(task: list[tuple[dict, str]]) -> float:
+    """Train one cell, or several of one shape together (in a worker process); returns the wall time."""
     from lte.config import TrainConfig
+    from lte.ensemble import train_together
     from lte.runtime import enable_compilation_cache
     from lte.train import train
 
     enable_compilation_cache()
-    out_path = Path(out)
-    out_path.mkdir(parents=True, exist_ok=True)
+    configs = [TrainConfig.from_json(c) for c, _ in task]
+    outs = [Path(out) for _, out in task]
     start = time.perf_counter()
-    with open(out_path / "train.log", "a") as log_file:
-        train(TrainConfig.from_json(config_json), out_path, log=lambda line: print(line, file=log_file, flush=True))
+    logs = []
+    try:
+        for out in outs:
+            out.mkdir(parents=True, exist_ok=True)
+            logs.append(open(out / "train.log", "a"))
+        writers = [lambda line, f=f: print(line, file=f, flush=True) for f in logs]
+        if len(task) == 1:
+            train(configs[0], outs[0], log=writers[0])
+        else:
+            train_together(configs, outs, log=writers)
+    finally:
+        for f in logs:
+            f.close()
     return time.perf_counter() - start
+
+
+def make_tasks(cells: list[Cell], ensemble: int = 1) -> list[list[Cell]]:
+    """Cells grouped into tasks: up to `ensemble` cells of one shape per task, in the cells' order."""
+    from lte.ensemble import shape_key
+
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        from lte.errors import LteError
+        raise LteError(f"ensemble must be a positive integer (models per compiled step), got {ensemble!r}")
+    groups: dict[tuple, list[Cell]] = {}
+    for cell in cells:
+        groups.setdefault(shape_key(cell.config), []).append(cell)
+    tasks = [group[i:i + ensemble] for group in groups.values() for i in range(0, len(group), ensemble)]
+    return sorted(tasks, key=lambda t: cells.index(t[0]))
 
 
 def _format(seconds: float) -> str:
@@ -48,27 +79,29 @@ def write_index(experiment: str, profile: str, header: dict, cells: list[Cell], 
 
 
 def run_sweep(path: Path, profile: str = "small", workers: int | None = None, results: Path = RESULTS,
-              log=None) -> list[Cell]:
+              log=None, ensemble: int = 1) -> list[Cell]:
     header, cells = load_experiment(path, profile, results)
     header.setdefault("name", Path(path).stem)
-    return run_cells(header, cells, profile, workers, results, log)
+    return run_cells(header, cells, profile, workers, results, log, ensemble)
 
 
 def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None = None,
-              results: Path = RESULTS, log=None) -> list[Cell]:
+              results: Path = RESULTS, log=None, ensemble: int = 1) -> list[Cell]:
     """Run the unfinished `cells` of the experiment `header['name']` (what `lte sweep` does after parsing)."""
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     experiment = header["name"]
     root = runs_dir(experiment, profile, results)
     write_index(experiment, profile, header, cells, results)
     todo = [c for c in cells if not (root / c.name / "summary.json").exists()]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    tasks = make_tasks(todo, ensemble)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
     log(f"{experiment} ({profile}): {len(cells)} cells, {len(cells) - len(todo)} already finished, "
-        f"{len(todo)} to run on {workers} worker{'s' if workers > 1 else ''}")
+        f"{len(todo)} to run as {len(tasks)} task{'s' if len(tasks) != 1 else ''} on {workers} "
+        f"worker{'s' if workers > 1 else ''}")
     if todo:
         start = time.perf_counter()
         try:
-            _run_cells(todo, root, workers, log)
+            _run_tasks(tasks, root, workers, log)
         finally:
             _record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
     if experiment == "lr_selection":
@@ -90,28 +123,37 @@ def _record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> 
     path.write_text(json.dumps(record, indent=1) + "\n")
 
 
-def _run_cells(todo: list[Cell], root: Path, workers: int, log) -> None:
+def task_payload(task: list[Cell], root: Path) -> list[tuple[dict, str]]:
+    return [(c.config.to_json(), str(root / c.name)) for c in task]
+
+
+def task_name(task: list[Cell]) -> str:
+    return task[0].name if len(task) == 1 else f"{task[0].name} (+{len(task) - 1} together)"
+
+
+def _run_tasks(tasks: list[list[Cell]], root: Path, workers: int, log) -> None:
     env_backup = dict(os.environ)
     if workers > 1:
         os.environ.update(single_threaded_cpu_env())  # inherited by the spawned workers
     start, done, failures = time.perf_counter(), 0, []
     try:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as executor:
-            pending = {executor.submit(_run_cell, c.config.to_json(), str(root / c.name)): c for c in todo}
+            pending = {executor.submit(_run_task, task_payload(t, root)): t for t in tasks}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    cell = pending.pop(future)
+                    task = pending.pop(future)
                     done += 1
                     elapsed = time.perf_counter() - start
-                    eta = elapsed / done * (len(todo) - done)
+                    eta = elapsed / done * (len(tasks) - done)
                     try:
                         seconds = future.result()
                         status = f"{seconds:6.1f} s"
-                    except Exception as error:  # a failed cell is reported; the others go on
-                        failures.append((cell, error))
+                    except Exception as error:  # a failed task is reported; the others go on
+                        failures.extend((cell, error) for cell in task)
                         status = f"FAILED: {error}"
-                    log(f"[{done}/{len(todo)}] {cell.name}: {status} | elapsed {_format(elapsed)} | ETA {_format(eta)}")
+                    log(f"[{done}/{len(tasks)}] {task_name(task)}: {status} | elapsed {_format(elapsed)} "
+                        f"| ETA {_format(eta)}")
     finally:
         os.environ.clear()
         os.environ.update(env_backup)

@@ -179,106 +179,170 @@ def _progress(config: TrainConfig, row: dict, rate: float, elapsed: float) -> st
             f" (exact {row['test_exact_match']:.3f}) | lr {row['learning_rate']:.4g}{eta}")
 
 
+class RunLoop:
+    """One run folder's side of the training loop: data, schedule, evaluation, logging, checkpoints.
+
+    The model step itself is the caller's, so one loop (`train`) or K loops in
+    lock-step (`lte.ensemble.train_together`) drive the same bookkeeping. A run
+    moves through: step while not stopped -> evaluate every `eval_every` steps
+    and once more when it stops -> `finish` writes summary.json.
+    """
+
+    def __init__(self, config: TrainConfig, out: Path, log) -> None:
+        self.config, self.out, self.log = config, Path(out), log
+        open_run(self.out, config)
+        summary_path = self.out / "summary.json"
+        self.summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+        if self.summary is not None:
+            log(f"{self.out} is finished; nothing to train")
+            return
+        self.model_config = config.model_config()
+        state = init_train_state(config)
+        self.mgr = checkpoint.manager(self.out / "checkpoints")
+        restored = checkpoint.restore_latest(self.mgr, state)
+        if restored is None:
+            self.step, self.elapsed = 0, 0.0
+            self.schedule = ScheduleState(Level(1, 1), config.resolved_learning_rate)
+            _truncate_metrics(self.out, -1)
+        else:
+            self.step, state, meta = restored
+            self.elapsed = meta["elapsed"]
+            self.schedule = ScheduleState.from_json(meta["schedule"])
+            _truncate_metrics(self.out, self.step)
+            log(f"resuming {self.out} at step {self.step}")
+        self.state = state  # the state to start from (the driver owns it from here on)
+        self.curriculum = config.spec().curriculum(self.schedule.level)
+        self.counts_fn, self.decode_fn = make_eval_fns(self.model_config, eval_layout(config)[1])
+        self.test = make_test_set(config)
+        self.val = make_validation_set(config, self.schedule.level)
+        self.batches = TrainingBatches(config)
+        self.n_params = count_params(state.params)
+        log(f"{config.model} {config.layers}x{config.hidden} ({self.n_params:,} parameters) on {config.task} "
+            f"({config.length},{config.nesting}) {config.strategy}; batches {config.batch_size}x"
+            f"{config.resolved_row_length}; device {jax.devices()[0].platform}")
+        self.stop_reason = None
+        self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
+        self.train_counts = dict(_ZERO_COUNTS)
+
+    @property
+    def finished(self) -> bool:
+        return self.summary is not None
+
+    def check_stop(self) -> None:
+        """Set `stop_reason` once the schedule or a budget says so."""
+        config = self.config
+        if self.stop_reason:
+            return
+        if self.schedule.stopped:
+            self.stop_reason = "learning rate below its minimum"
+        elif config.max_steps is not None and self.step >= config.max_steps:
+            self.stop_reason = "max_steps"
+        elif (config.max_seconds is not None
+              and self.elapsed + time.perf_counter() - self.interval_start >= config.max_seconds):
+            self.stop_reason = "max_seconds"
+
+    @property
+    def wants_step(self) -> bool:
+        return not self.finished and not self.stop_reason
+
+    @property
+    def ready_to_finish(self) -> bool:
+        """Stopped, and the last interval is evaluated."""
+        return not self.finished and bool(self.stop_reason) and self.interval_steps == 0
+
+    def next_batch(self) -> dict:
+        batch = self.batches.get(self.step, self.schedule.level)
+        self.tokens += int((batch["inputs"] != PAD_ID).sum())
+        return batch
+
+    def count(self, counts: dict) -> None:
+        self.train_counts = jax.tree_util.tree_map(jnp.add, self.train_counts, counts)  # stays on device
+        self.step += 1
+        self.interval_steps += 1
+
+    @property
+    def eval_due(self) -> bool:
+        return not self.finished and self.interval_steps > 0 and (
+            self.step % self.config.eval_every == 0 or bool(self.stop_reason))
+
+    def evaluate(self, state: TrainState) -> None:
+        """Evaluate, log a metrics line, update the schedule and save a checkpoint."""
+        config = self.config
+        seconds = time.perf_counter() - self.interval_start
+        self.elapsed += seconds
+        train_metrics = compute_metrics(self.train_counts)
+        val_metrics = evaluate(state.params, self.val, self.counts_fn, self.decode_fn)
+        test_metrics = evaluate(state.params, self.test, self.counts_fn, self.decode_fn)
+        row = {"step": self.step, "level": [self.schedule.level.length, self.schedule.level.nesting],
+               "learning_rate": self.schedule.learning_rate,
+               "train_loss": train_metrics["loss"], "train_char_accuracy": train_metrics["char_accuracy"],
+               **{f"val_{k}": v for k, v in val_metrics.items()},
+               **{f"test_{k}": v for k, v in test_metrics.items()},
+               "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds,
+               "tokens_per_second": self.tokens / seconds}
+        self.schedule, event = update_schedule(
+            self.schedule, self.curriculum, val_accuracy=val_metrics["char_accuracy"],
+            train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
+            decay=config.lr_decay, min_learning_rate=config.min_learning_rate)
+        row["event"] = event
+        with open(self.out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(row) + "\n")
+        checkpoint.save(self.mgr, self.step, state, {"elapsed": self.elapsed, "schedule": self.schedule.to_json()})
+        self.log(_progress(config, row, self.interval_steps / seconds, self.elapsed))
+        if event == "advance":
+            self.val = make_validation_set(config, self.schedule.level)
+        self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
+        self.train_counts = dict(_ZERO_COUNTS)
+
+    def finish(self, params: dict) -> dict:
+        """Write summary.json (the run is then finished) and return it."""
+        self.close()
+        rows = read_metrics(self.out)
+        last = rows[-1] if rows else {}
+        # for model selection: validation data at the target level (the test set is never used to choose)
+        val_target = evaluate(params, make_validation_set(self.config, self.config.spec().target),
+                              self.counts_fn, self.decode_fn)
+        summary = {"stop_reason": self.stop_reason, "steps": self.step, "wall_time": self.elapsed,
+                   "parameters": self.n_params, "final": last, "final_val_target": val_target,
+                   "best_test_char_accuracy": max((r["test_char_accuracy"] for r in rows), default=None),
+                   "provenance": provenance()}
+        _write_json_atomic(self.out / "summary.json", summary)
+        self.log(f"done: {self.stop_reason} after {self.step} steps, {_format_seconds(self.elapsed)}; "
+                 f"test char accuracy {last.get('test_char_accuracy', float('nan')):.3f}, "
+                 f"exact match {last.get('test_exact_match', float('nan')):.3f}")
+        self.summary = summary
+        return summary
+
+    def close(self) -> None:
+        if not self.finished:
+            self.batches.close()
+
+
+_ZERO_COUNTS = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
+
+
 def train(config: TrainConfig, out: Path, *, log=None) -> dict:
     """Train (or resume, or just report a finished run) in `out`. Returns the summary."""
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-    out = Path(out)
-    open_run(out, config)
-    summary_path = out / "summary.json"
-    if summary_path.exists():
-        log(f"{out} is finished; nothing to train")
-        return json.loads(summary_path.read_text())
-
-    model_config = config.model_config()
-    state = init_train_state(config)
-    mgr = checkpoint.manager(out / "checkpoints")
-    restored = checkpoint.restore_latest(mgr, state)
-    if restored is None:
-        step, elapsed = 0, 0.0
-        schedule = ScheduleState(Level(1, 1), config.resolved_learning_rate)
-        _truncate_metrics(out, -1)
-    else:
-        step, state, meta = restored
-        elapsed = meta["elapsed"]
-        schedule = ScheduleState.from_json(meta["schedule"])
-        _truncate_metrics(out, step)
-        log(f"resuming {out} at step {step}")
-    curriculum = config.spec().curriculum(schedule.level)
-
-    train_step = compiled_train_step(model_config, config.clip)
-    counts_fn, decode_fn = make_eval_fns(model_config, eval_layout(config)[1])
-    test = make_test_set(config)
-    val = make_validation_set(config, schedule.level)
-    batches = TrainingBatches(config)
-    n_params = count_params(state.params)
-    log(f"{config.model} {config.layers}x{config.hidden} ({n_params:,} parameters) on {config.task} "
-        f"({config.length},{config.nesting}) {config.strategy}; batches {config.batch_size}x"
-        f"{config.resolved_row_length}; device {jax.devices()[0].platform}")
-
-    stop_reason = None
-    interval_start, interval_steps, tokens = time.perf_counter(), 0, 0
-    zero = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
-    train_counts = dict(zero)
+    run = RunLoop(config, out, log)
+    if run.finished:
+        return run.summary
+    train_step = compiled_train_step(run.model_config, config.clip)
+    state = run.state
     try:
         while True:
-            if schedule.stopped:
-                stop_reason = "learning rate below its minimum"
-            elif config.max_steps is not None and step >= config.max_steps:
-                stop_reason = "max_steps"
-            elif config.max_seconds is not None and elapsed + time.perf_counter() - interval_start >= config.max_seconds:
-                stop_reason = "max_seconds"
-            if stop_reason and interval_steps == 0:
+            run.check_stop()
+            if run.ready_to_finish:
                 break
-            if not stop_reason:
-                batch = batches.get(step, schedule.level)
-                tokens += int((batch["inputs"] != PAD_ID).sum())
-                state = with_learning_rate(state, schedule.learning_rate)
-                state, counts = train_step(state, batch)
-                train_counts = jax.tree_util.tree_map(jnp.add, train_counts, counts)  # stays on device
-                step += 1
-                interval_steps += 1
-            if step % config.eval_every == 0 or stop_reason:
-                seconds = time.perf_counter() - interval_start
-                elapsed += seconds
-                train_metrics = compute_metrics(train_counts)
-                val_metrics = evaluate(state.params, val, counts_fn, decode_fn)
-                test_metrics = evaluate(state.params, test, counts_fn, decode_fn)
-                row = {"step": step, "level": [schedule.level.length, schedule.level.nesting],
-                       "learning_rate": schedule.learning_rate,
-                       "train_loss": train_metrics["loss"], "train_char_accuracy": train_metrics["char_accuracy"],
-                       **{f"val_{k}": v for k, v in val_metrics.items()},
-                       **{f"test_{k}": v for k, v in test_metrics.items()},
-                       "wall_time": elapsed, "steps_per_second": interval_steps / seconds,
-                       "tokens_per_second": tokens / seconds}
-                schedule, event = update_schedule(
-                    schedule, curriculum, val_accuracy=val_metrics["char_accuracy"],
-                    train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
-                    decay=config.lr_decay, min_learning_rate=config.min_learning_rate)
-                row["event"] = event
-                with open(out / "metrics.jsonl", "a") as f:
-                    f.write(json.dumps(row) + "\n")
-                checkpoint.save(mgr, step, state, {"elapsed": elapsed, "schedule": schedule.to_json()})
-                log(_progress(config, row, interval_steps / seconds, elapsed))
-                if event == "advance":
-                    val = make_validation_set(config, schedule.level)
-                interval_start, interval_steps, tokens = time.perf_counter(), 0, 0
-                train_counts = dict(zero)
+            if run.wants_step:
+                state = with_learning_rate(state, run.schedule.learning_rate)
+                state, counts = train_step(state, run.next_batch())
+                run.count(counts)
+            if run.eval_due:
+                run.evaluate(state)
     finally:
-        batches.close()
-
-    rows = read_metrics(out)
-    last = rows[-1] if rows else {}
-    # for model selection: validation data at the target level (the test set is never used to choose)
-    val_target = evaluate(state.params, make_validation_set(config, config.spec().target), counts_fn, decode_fn)
-    summary = {"stop_reason": stop_reason, "steps": step, "wall_time": elapsed, "parameters": n_params,
-               "final": last, "final_val_target": val_target,
-               "best_test_char_accuracy": max((r["test_char_accuracy"] for r in rows), default=None),
-               "provenance": provenance()}
-    _write_json_atomic(summary_path, summary)
-    log(f"done: {stop_reason} after {step} steps, {_format_seconds(elapsed)}; "
-        f"test char accuracy {last.get('test_char_accuracy', float('nan')):.3f}, "
-        f"exact match {last.get('test_exact_match', float('nan')):.3f}")
-    return summary
+        run.close()
+    return run.finish(state.params)
 
 
 def load_params(run: Path, config: TrainConfig) -> dict:
