@@ -14,25 +14,50 @@ def sigmoid(x):
 
 
 def numpy_cell_step(name, p, carry, x):
-    """The textbook equations, written from STUDY.md section 5, with the input projection inside."""
+    """The textbook equations, written from STUDY.md sections 5 and 6, with the input projection inside."""
     W, U, b = (np.asarray(p[k], np.float64) for k in ("W", "U", "b"))
-    if name == "lstm":
-        c, h = carry
+    if name in ("lstm", "lstmp"):
+        c, h = carry  # for the LSTMP, h is the projection r
         z = x @ W + h @ U + b
-        n = h.shape[-1]
+        n = c.shape[-1]
         i, f, g, o = sigmoid(z[:, :n]), sigmoid(z[:, n:2 * n]), np.tanh(z[:, 2 * n:3 * n]), sigmoid(z[:, 3 * n:])
         c = f * c + i * g
-        return (c, o * np.tanh(c)), o * np.tanh(c)
+        h = o * np.tanh(c)
+        if name == "lstmp":
+            h = h @ np.asarray(p["P"], np.float64)
+        return (c, h), h
     if name == "irnn":
         h = np.maximum(0.0, x @ W + carry @ U + b)
         return h, h
     if name == "rnn":
         h = np.tanh(x @ W + carry @ U + b)
         return h, h
+    if name == "jordan":  # the previous output y is fed back
+        hidden = np.tanh(x @ W + carry @ U + b)
+        y = np.tanh(hidden @ np.asarray(p["V"], np.float64) + np.asarray(p["c"], np.float64))
+        return y, y
+    if name in ("gru", "gru_reset_after"):
+        h, n = carry, carry.shape[-1]
+        xw = x @ W + b
+        z = sigmoid(xw[:, :n] + h @ U[:, :n])
+        r = sigmoid(xw[:, n:2 * n] + h @ U[:, n:2 * n])
+        if name == "gru":  # reset before the matmul (Cho et al. 2014)
+            cand = np.tanh(xw[:, 2 * n:] + (r * h) @ U[:, 2 * n:])
+        else:  # reset after it (cuDNN)
+            cand = np.tanh(xw[:, 2 * n:] + r * (h @ U[:, 2 * n:] + np.asarray(p["b_hn"], np.float64)))
+        h = (1 - z) * cand + z * h
+        return h, h
     raise KeyError(name)
 
 
-def numpy_forward(name, params, inputs_BxT, resets_BxT, hidden):
+def numpy_zero_carry(name, layer, batch):
+    if name in ("lstm", "lstmp"):
+        n, a = np.asarray(layer["b"]).size // 4, layer["U"].shape[0]
+        return np.zeros((batch, n)), np.zeros((batch, a))
+    return np.zeros((batch, layer["U"].shape[0]))
+
+
+def numpy_forward(name, params, inputs_BxT, resets_BxT):
     """The whole model in NumPy: embedding, stacked layers with resets, readout."""
     B, T = inputs_BxT.shape
     if "embed" in params:
@@ -40,11 +65,10 @@ def numpy_forward(name, params, inputs_BxT, resets_BxT, hidden):
     else:  # the first layer reads the one-hot character
         x = np.eye(params["readout"]["W"].shape[1])[inputs_BxT]  # [B, T, V]
     for layer in params["layers"]:
-        zero = (np.zeros((B, hidden)), np.zeros((B, hidden))) if name == "lstm" else np.zeros((B, hidden))
-        carry, outs = zero, []
+        carry, outs = numpy_zero_carry(name, layer, B), []
         for t in range(T):
             keep = (1 - resets_BxT[:, t])[:, None]
-            carry = tuple(c * keep for c in carry) if name == "lstm" else carry * keep
+            carry = tuple(c * keep for c in carry) if isinstance(carry, tuple) else carry * keep
             carry, h = numpy_cell_step(name, layer, carry, x[:, t])
             outs.append(h)
         x = np.stack(outs, axis=1)
@@ -53,7 +77,8 @@ def numpy_forward(name, params, inputs_BxT, resets_BxT, hidden):
 
 def random_params(name, seed=0, hidden=8, layers=2, embedding=None):
     """Initialised params with every array replaced by random values (so no structure hides a bug)."""
-    config = ModelConfig(cell=name, hidden=hidden, layers=layers, embedding=embedding)
+    config = ModelConfig(cell=name, hidden=hidden, layers=layers, embedding=embedding,
+                         projection=3 if name == "lstmp" else None)
     params = init_params(jax.random.PRNGKey(seed), config)
     rng = np.random.default_rng(seed)
     return config, jax.tree_util.tree_map(lambda a: jnp.asarray(rng.normal(0, 0.5, a.shape), jnp.float32), params)
@@ -70,7 +95,7 @@ def test_forward_equals_numpy(name, embedding):
     resets[:, 0] = 1
     resets[0, 4] = resets[2, 7] = 1
     logits, _ = forward(params, config, jnp.asarray(inputs), jnp.asarray(resets))
-    expected = numpy_forward(name, params, inputs, resets, config.hidden)
+    expected = numpy_forward(name, params, inputs, resets)
     np.testing.assert_allclose(np.asarray(logits), expected, rtol=2e-5, atol=2e-5)
 
 
@@ -132,3 +157,50 @@ def test_irnn_carries_a_positive_state_unchanged():
     from lte.model import run_layer
     final, hs = run_layer(irnn, params, jnp.zeros((300, 3, 5)), jnp.zeros((300, 3)), carry=h0)
     np.testing.assert_array_equal(np.asarray(final), np.asarray(h0))
+
+
+def test_the_two_gru_variants_differ_only_where_the_reset_gate_acts():
+    """Same weights, b_hn = 0: equal at the first step (h = 0) and when r = 1; different otherwise."""
+    from lte.cells import gru, gru_reset_after
+
+    rng = np.random.default_rng(4)
+    n, m, B = 5, 3, 2
+    p = {"W": jnp.asarray(rng.normal(0, 0.5, (m, 3 * n)), jnp.float32),
+         "U": jnp.asarray(rng.normal(0, 0.5, (n, 3 * n)), jnp.float32),
+         "b": jnp.asarray(rng.normal(0, 0.5, 3 * n), jnp.float32), "b_hn": jnp.zeros(n)}
+    xw = jnp.asarray(rng.normal(0, 1, (B, m)), jnp.float32) @ p["W"] + p["b"]
+    zero = jnp.zeros((B, n))
+    np.testing.assert_allclose(gru.step(p, zero, xw), gru_reset_after.step(p, zero, xw), rtol=1e-6)
+    h = jnp.asarray(rng.normal(0, 1, (B, n)), jnp.float32)
+    assert not np.allclose(gru.step(p, h, xw), gru_reset_after.step(p, h, xw), atol=1e-3)
+    open_gate = xw.at[:, n:2 * n].set(50.0)  # r = sigmoid(50) = 1
+    np.testing.assert_allclose(gru.step(p, h, open_gate), gru_reset_after.step(p, h, open_gate), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_parameter_counts_match_the_closed_formulas(name):
+    from lte.analysis.parameters import closed_form_parameters, layer_formula
+    from lte.model import count_params
+
+    for hidden, layers in ((64, 1), (400, 2)):
+        config = ModelConfig(cell=name, hidden=hidden, layers=layers)
+        params = init_params(jax.random.PRNGKey(0), config)
+        expected = closed_form_parameters(config)
+        assert count_params(params) == expected["total"]
+        first_input = hidden if config.uses_embedding else config.vocab_size
+        out = config.output_size
+        assert count_params(params["layers"][0]) == layer_formula(name, first_input, hidden, out)
+        if layers > 1:
+            assert count_params(params["layers"][1]) == layer_formula(name, out, hidden, out)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_every_cell_trains_by_name(name, tmp_path):
+    """`lte train --model <name>` end to end: a few real steps on copy, a finished run folder."""
+    from lte.config import TrainConfig
+    from lte.train import train
+
+    config = TrainConfig(task="copy", length=2, nesting=1, model=name, hidden=8, layers=2, batch_size=4,
+                         max_steps=4, eval_every=2, val_size=8, test_size=8)
+    summary = train(config, tmp_path / name, log=lambda _: None)
+    assert summary["steps"] == 4 and np.isfinite(summary["final"]["train_loss"])

@@ -60,8 +60,8 @@ def test_fused_layer_gradients_include_the_initial_state_and_the_final_state(nam
     xw = jnp.asarray(rng.normal(0, 1, (T, B, layer["W"].shape[1])), jnp.float32)
     keep = jnp.asarray(rng.random((T, B)) > 0.2, jnp.float32)
     carry0 = jax.tree_util.tree_map(lambda z: jnp.asarray(rng.normal(0, 0.5, z.shape), jnp.float32),
-                                    cell.zero_carry(B, 6))
-    weights_out = jnp.asarray(rng.normal(0, 1, (T, B, 6)), jnp.float32)
+                                    cell.zero_carry(layer, B))
+    weights_out = jnp.asarray(rng.normal(0, 1, (T, B, config.output_size)), jnp.float32)
 
     def score(layer, xw, carry0, gradient):
         final, out = scan_layer(cell, layer, xw, keep, carry0, unroll, gradient)

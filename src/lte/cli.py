@@ -16,6 +16,7 @@ from lte.errors import USER_ERRORS, LteError
 
 
 def _train_parser(commands) -> None:
+    from lte.cells import CELLS
     from lte.config import TrainConfig
 
     p = commands.add_parser("train", help="train a model (or resume the run in --out)")
@@ -28,11 +29,13 @@ def _train_parser(commands) -> None:
     p.add_argument("--invert", action="store_true", help="feed the input reversed")
     p.add_argument("--double", action="store_true", help="feed the input twice")
     p.add_argument("--mix-probability", type=float, default=d.mix_probability)
-    p.add_argument("--model", default=d.model, help="lstm, irnn or rnn")
+    p.add_argument("--model", default=d.model, help=", ".join(CELLS))
     p.add_argument("--hidden", type=int, default=d.hidden)
     p.add_argument("--layers", type=int, default=d.layers)
     p.add_argument("--forget-bias", type=float, default=d.forget_bias, help="LSTM forget-gate bias")
     p.add_argument("--identity-scale", type=float, default=d.identity_scale, help="IRNN: U = s * I")
+    p.add_argument("--projection", type=int, default=None, help="LSTMP: recurrent projection size (hidden // 2)")
+    p.add_argument("--gradient", default=d.gradient, help="fused (dU as one matmul) or autodiff")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
     p.add_argument("--clip", type=float, default=d.clip, help="gradient global-norm clip")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="rows per batch")
@@ -47,6 +50,7 @@ def _train_parser(commands) -> None:
 
 
 def _run_train(args) -> int:
+    from lte.cells import CELLS
     from lte.config import TrainConfig
     from lte.train import train
 
@@ -55,7 +59,7 @@ def _run_train(args) -> int:
         task=args.task, length=args.length, nesting=nesting, strategy=args.strategy, invert=args.invert,
         double=args.double, mix_probability=args.mix_probability, model=args.model, hidden=args.hidden,
         layers=args.layers, forget_bias=args.forget_bias, identity_scale=args.identity_scale,
-        learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,
+        projection=args.projection, gradient=args.gradient, learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,
         eval_every=args.eval_every, max_steps=args.max_steps, max_seconds=args.max_seconds,
         val_size=args.val_size, test_size=args.test_size, data=args.data, seed=args.seed)
     summary = train(config, args.out)

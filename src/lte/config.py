@@ -14,7 +14,7 @@ from lte.model import ModelConfig
 # Zaremba's LSTM used 0.5. The IRNN diverges at that rate (Le et al. tune it
 # per task); 0.05 is this package's default, to be replaced by the value the
 # learning-rate selection experiment picks on validation data.
-DEFAULT_LEARNING_RATE = {"lstm": 0.5, "rnn": 0.1, "irnn": 0.05}
+DEFAULT_LEARNING_RATE = {name: cell.default_learning_rate for name, cell in CELLS.items()}
 DATA_SOURCES = ("fresh", "pool")
 
 
@@ -34,7 +34,9 @@ class TrainConfig:
     layers: int = 2
     forget_bias: float = 0.0
     identity_scale: float = 1.0
+    projection: int | None = None  # LSTMP: the recurrent projection's size (None: hidden // 2)
     unroll: int = 1
+    gradient: str = "fused"  # lte.recurrence: "fused" (dU as one matmul) or "autodiff"
     embedding: bool | None = None  # None: the cell's choice (LSTM: an embedding; IRNN, RNN: one-hot input)
     # optimisation (Zaremba & Sutskever's protocol)
     learning_rate: float | None = None  # None: DEFAULT_LEARNING_RATE[model]
@@ -57,6 +59,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.spec()  # task, length, nesting, strategy, mix probability
+        self.model_config()  # model, sizes, options
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
         if self.data not in DATA_SOURCES:
@@ -81,7 +84,8 @@ class TrainConfig:
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(cell=self.model, hidden=self.hidden, layers=self.layers,
-                           forget_bias=self.forget_bias, identity_scale=self.identity_scale, unroll=self.unroll,
+                           forget_bias=self.forget_bias, identity_scale=self.identity_scale,
+                           projection=self.projection, unroll=self.unroll, gradient=self.gradient,
                            embedding=self.embedding)
 
     @property

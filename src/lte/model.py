@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from data_gen.vocab import VOCAB_SIZE
-from lte.cells import get_cell
+from lte.cells import get_cell, output_size
 from lte.errors import LteError
 from lte.recurrence import GRADIENTS, scan_layer
 
@@ -40,6 +40,7 @@ class ModelConfig:
     vocab_size: int = VOCAB_SIZE
     forget_bias: float = 0.0  # LSTM only
     identity_scale: float = 1.0  # IRNN only
+    projection: int | None = None  # LSTMP only: the recurrent projection's size (None: hidden // 2)
     unroll: int = 1  # lax.scan unroll factor
     gradient: str = "fused"  # "fused": dU as one matmul after the backward scan; "autodiff": plain (lte.recurrence)
     embedding: bool | None = None  # None: the cell's own choice (LSTM yes, IRNN and RNN no)
@@ -49,10 +50,10 @@ class ModelConfig:
         get_cell(self.cell)
         if self.gradient not in GRADIENTS:
             raise LteError(f"unknown gradient {self.gradient!r}; allowed: {', '.join(GRADIENTS)}")
+        if self.projection is not None:
+            _check_positive_int("projection", self.projection)
         for name in ("hidden", "layers", "unroll"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise LteError(f"{name} must be a positive integer, got {value!r}")
+            _check_positive_int(name, getattr(self, name))
 
     @property
     def uses_embedding(self) -> bool:
@@ -60,7 +61,17 @@ class ModelConfig:
 
     @property
     def cell_options(self) -> dict:
-        return {"forget_bias": self.forget_bias, "identity_scale": self.identity_scale}
+        return {"forget_bias": self.forget_bias, "identity_scale": self.identity_scale, "projection": self.projection}
+
+    @property
+    def output_size(self) -> int:
+        """Units each layer passes on (the hidden size, or the LSTMP's projection)."""
+        return output_size(get_cell(self.cell), self.hidden, self.cell_options)
+
+
+def _check_positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LteError(f"{name} must be a positive integer, got {value!r}")
 
 
 def init_params(key: jax.Array, config: ModelConfig) -> dict:
@@ -68,10 +79,10 @@ def init_params(key: jax.Array, config: ModelConfig) -> dict:
     k_embed, k_out, *k_layers = jax.random.split(key, 2 + config.layers)
     uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -EMBED_INIT_SCALE, EMBED_INIT_SCALE)
     first_input = config.hidden if config.uses_embedding else config.vocab_size
-    layers = [cell.init(k, first_input if i == 0 else config.hidden, config.hidden, config.cell_options)
+    layers = [cell.init(k, first_input if i == 0 else config.output_size, config.hidden, config.cell_options)
               for i, k in enumerate(k_layers)]
     params = {"layers": layers,
-              "readout": {"W": uniform(k_out, (config.hidden, config.vocab_size)),
+              "readout": {"W": uniform(k_out, (config.output_size, config.vocab_size)),
                           "b": jnp.zeros((config.vocab_size,), jnp.float32)}}
     if config.uses_embedding:
         params["embed"] = uniform(k_embed, (config.vocab_size, config.hidden))
@@ -104,10 +115,9 @@ def run_layer(cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unr
     Returns (final carry, h_TxBxH).
     """
     T, B = resets_TxB.shape
-    hidden = params["U"].shape[0]
     xw_TxBxG = input_projection(params, x_TxBxI)  # every time step's input projection at once
     keep_TxB = 1.0 - resets_TxB.astype(xw_TxBxG.dtype)
-    carry = cell.zero_carry(B, hidden) if carry is None else carry
+    carry = cell.zero_carry(params, B) if carry is None else carry
     return scan_layer(cell, params, xw_TxBxG, keep_TxB, carry, unroll, gradient)
 
 

@@ -25,6 +25,9 @@ FIGURES = {
 
 
 def _table(name: str, profile: str, results: Path) -> list[Path]:
+    if name == "parameters":  # no runs needed: counted from freshly initialised models
+        from lte.analysis.parameters import write_parameter_table
+        return write_parameter_table(results / "tables")
     out = tables.output_dir(profile, results)
     if name == "csv":
         return [tables.aggregated_csv(profile, results)]
@@ -49,7 +52,7 @@ def main(argv=None) -> int:
             for name in ([args.name] if args.what == "figure" else FIGURES):
                 written += FIGURES[name](args.profile, args.results)
         if args.what in ("table", "all", "tables"):
-            names = [args.name] if args.what == "table" else ["csv", *tables.EXPERIMENTS]
+            names = [args.name] if args.what == "table" else ["csv", "parameters", *tables.EXPERIMENTS]
             for name in names:
                 written += _table(name, args.profile, args.results)
         if args.what in ("report", "all"):

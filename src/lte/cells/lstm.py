@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 uses_embedding = True  # Zaremba: a learned embedding feeds the first layer
+default_learning_rate = 0.5  # see lte.config
 gates = 4
 INIT_SCALE = 0.08
 
@@ -20,7 +21,8 @@ def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
     return {"W": uniform(kw, (input_size, 4 * hidden)), "U": uniform(ku, (hidden, 4 * hidden)), "b": b}
 
 
-def zero_carry(batch: int, hidden: int) -> tuple[jax.Array, jax.Array]:
+def zero_carry(params: dict, batch: int) -> tuple[jax.Array, jax.Array]:
+    hidden = params["U"].shape[0]
     return jnp.zeros((batch, hidden)), jnp.zeros((batch, hidden))  # (c, h)
 
 

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 
 uses_embedding = False  # the first layer reads the one-hot character
+default_learning_rate = 0.1  # see lte.config
 gates = 1
 INIT_SCALE = 0.08
 
@@ -15,8 +16,8 @@ def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
             "b": uniform(kb, (hidden,))}
 
 
-def zero_carry(batch: int, hidden: int) -> jax.Array:
-    return jnp.zeros((batch, hidden))
+def zero_carry(params: dict, batch: int) -> jax.Array:
+    return jnp.zeros((batch, params["U"].shape[0]))
 
 
 def recurrent_input(h_BxH: jax.Array) -> jax.Array:

@@ -1,0 +1,43 @@
+"""The Jordan network (Jordan 1986): the layer's *output* of the previous step is fed back.
+
+h = tanh(W x + U y + b),   y' = tanh(V h + c)
+
+where y (H units, the context units of Jordan's paper) is the layer's output
+layer: what the next layer or the readout reads and what the next step gets
+back. The Elman net (`rnn`) feeds back h instead. All weights U(-0.08, 0.08).
+"""
+
+import jax
+import jax.numpy as jnp
+
+uses_embedding = False  # reads the one-hot character, as the Elman net
+gates = 1
+default_learning_rate = 0.1
+INIT_SCALE = 0.08
+
+
+def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
+    kw, ku, kb, kv, kc = jax.random.split(key, 5)
+    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -INIT_SCALE, INIT_SCALE)
+    return {"W": uniform(kw, (input_size, hidden)), "U": uniform(ku, (hidden, hidden)), "b": uniform(kb, (hidden,)),
+            "V": uniform(kv, (hidden, hidden)), "c": uniform(kc, (hidden,))}
+
+
+def zero_carry(params: dict, batch: int) -> jax.Array:
+    return jnp.zeros((batch, params["V"].shape[1]))
+
+
+def recurrent_input(y_BxH: jax.Array) -> jax.Array:
+    return y_BxH
+
+
+def update(params: dict, y_BxH: jax.Array, z_BxH: jax.Array) -> jax.Array:
+    return jnp.tanh(jnp.tanh(z_BxH) @ params["V"] + params["c"])
+
+
+def step(params: dict, y_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
+    return update(params, y_BxH, xw_BxH + recurrent_input(y_BxH) @ params["U"])
+
+
+def output(y_BxH: jax.Array) -> jax.Array:
+    return y_BxH
