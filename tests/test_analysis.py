@@ -47,7 +47,7 @@ def test_everything_rebuilds_from_the_records(results, capsys):
     assert analysis_main(["tables", "--results", str(results)]) == 0
     written = capsys.readouterr().out.split()
     assert len([p for p in written if p.endswith(".png")]) == 5
-    assert len([p for p in written if p.endswith(".tex")]) == 5
+    assert len([p for p in written if p.endswith(".tex")]) == 6  # five experiment tables and the parameter table
     csv = results / "small" / "runs.csv"
     import pandas as pd
     frame = pd.read_csv(csv)

@@ -36,7 +36,9 @@ class TrainConfig:
     identity_scale: float = 1.0
     projection: int | None = None  # LSTMP: the recurrent projection's size (None: hidden // 2)
     unroll: int = 1
-    gradient: str = "fused"  # lte.recurrence: "fused" (dU as one matmul) or "autodiff"
+    gradient: str = "fused"  # lte.recurrence: "fused" (dU as one matmul) or "autodiff"; "rtrl" (lte.rtrl)
+    bptt_window: int | None = None  # truncated BPTT window in time steps (None: full BPTT over the row)
+    dropout: float = 0.0  # on non-recurrent connections (Zaremba et al. 2014)
     embedding: bool | None = None  # None: the cell's choice (LSTM: an embedding; IRNN, RNN: one-hot input)
     # optimisation (Zaremba & Sutskever's protocol)
     learning_rate: float | None = None  # None: DEFAULT_LEARNING_RATE[model]
@@ -86,7 +88,7 @@ class TrainConfig:
         return ModelConfig(cell=self.model, hidden=self.hidden, layers=self.layers,
                            forget_bias=self.forget_bias, identity_scale=self.identity_scale,
                            projection=self.projection, unroll=self.unroll, gradient=self.gradient,
-                           embedding=self.embedding)
+                           bptt_window=self.bptt_window, dropout=self.dropout, embedding=self.embedding)
 
     @property
     def longest_example(self) -> int:

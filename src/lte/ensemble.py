@@ -22,9 +22,8 @@ import optax
 
 from lte.config import TrainConfig
 from lte.errors import LteError
-from lte.metrics import masked_loss_and_counts
 from lte.model import ModelConfig
-from lte.train import RunLoop, TrainState, make_optimizer, with_learning_rate
+from lte.train import RunLoop, TrainState, loss_gradient, make_optimizer, with_learning_rate
 
 
 def stack(trees: list):
@@ -51,7 +50,7 @@ def compiled_ensemble_step(model_config: ModelConfig, clip: float):
     optimizer = make_optimizer(clip)
 
     def one_model(state: TrainState, batch: dict, active):
-        grads, counts = jax.grad(masked_loss_and_counts, has_aux=True)(state.params, model_config, batch)
+        grads, counts = loss_gradient(state.params, model_config, batch)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         new = TrainState(optax.apply_updates(state.params, updates), opt_state)
         return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new, state), counts

@@ -11,9 +11,13 @@ from lte.model import ModelConfig, fold_embedding, forward, step_all_layers
 def masked_loss_and_counts(params: dict, config: ModelConfig, batch: dict):
     """Mean cross-entropy over scored positions, and (sum of nll, correct, scored) counts.
 
-    `batch` holds int32 [B, T] arrays `inputs`, `targets`, `mask`, `resets`.
+    `batch` holds int32 [B, T] arrays `inputs`, `targets`, `mask`, `resets`, and in training
+    with dropout a `dropout_seed` (uint32 [2]: run seed, step) that makes the dropout masks.
     """
-    logits, _ = forward(params, config, batch["inputs"], batch["resets"])
+    key = None
+    if "dropout_seed" in batch:
+        key = jax.random.fold_in(jax.random.PRNGKey(batch["dropout_seed"][0]), batch["dropout_seed"][1])
+    logits, _ = forward(params, config, batch["inputs"], batch["resets"], dropout_key=key)
     logp = jax.nn.log_softmax(logits)
     nll = -jnp.take_along_axis(logp, batch["targets"][..., None], axis=-1)[..., 0]
     mask = batch["mask"].astype(jnp.float32)

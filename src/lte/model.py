@@ -41,6 +41,8 @@ class ModelConfig:
     forget_bias: float = 0.0  # LSTM only
     identity_scale: float = 1.0  # IRNN only
     projection: int | None = None  # LSTMP only: the recurrent projection's size (None: hidden // 2)
+    bptt_window: int | None = None  # truncated BPTT window (None: full BPTT)
+    dropout: float = 0.0  # on non-recurrent connections, in training only
     unroll: int = 1  # lax.scan unroll factor
     gradient: str = "fused"  # "fused": dU as one matmul after the backward scan; "autodiff": plain (lte.recurrence)
     embedding: bool | None = None  # None: the cell's own choice (LSTM yes, IRNN and RNN no)
@@ -50,8 +52,11 @@ class ModelConfig:
         get_cell(self.cell)
         if self.gradient not in GRADIENTS:
             raise LteError(f"unknown gradient {self.gradient!r}; allowed: {', '.join(GRADIENTS)}")
-        if self.projection is not None:
-            _check_positive_int("projection", self.projection)
+        for name in ("projection", "bptt_window"):
+            if getattr(self, name) is not None:
+                _check_positive_int(name, getattr(self, name))
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise LteError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
         for name in ("hidden", "layers", "unroll"):
             _check_positive_int(name, getattr(self, name))
 
@@ -122,18 +127,51 @@ def run_layer(cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unr
 
 
 def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT: jax.Array,
-            carries=None):
-    """Logits [B, T, V] for next-character prediction, and each layer's final carry."""
+            carries=None, dropout_key: jax.Array | None = None):
+    """Logits [B, T, V] for next-character prediction, and each layer's final carry.
+
+    Training options of `config`: `bptt_window` cuts the sequence into windows
+    whose state is carried forward with its gradient stopped (truncated BPTT;
+    the forward pass is unchanged). `dropout` (with a `dropout_key`) drops
+    units of each layer's input and of the last layer's output, never the
+    recurrent connections (Zaremba et al. 2014). Without a key there is no
+    dropout (evaluation).
+    """
     cell = get_cell(config.cell)
-    x = inputs_BxT.T  # time-major for the scan
+    T = inputs_BxT.shape[1]
+    window = min(config.bptt_window or T, T)
+    drop = config.dropout > 0 and dropout_key is not None
+    if drop:  # the first layer's input must exist as vectors to drop units of it
+        layers = params["layers"]
+        first_input = (params["embed"][inputs_BxT.T] if "embed" in params
+                       else jax.nn.one_hot(inputs_BxT.T, config.vocab_size, dtype=jnp.float32))
+    else:
+        layers, first_input = fold_embedding(params)["layers"], inputs_BxT.T  # time-major for the scan
     resets_TxB = resets_BxT.T
-    finals = []
-    for i, layer in enumerate(fold_embedding(params)["layers"]):
-        carry, x = run_layer(cell, layer, x, resets_TxB, config.unroll,
-                             None if carries is None else carries[i], config.gradient)
-        finals.append(carry)
+    outputs = []
+    for w, start in enumerate(range(0, T, window)):
+        if start > 0:  # truncated BPTT: the state goes on, its gradient does not
+            carries = jax.tree_util.tree_map(jax.lax.stop_gradient, carries)
+        x, finals = first_input[start:start + window], []
+        for i, layer in enumerate(layers):
+            if drop:
+                x = _dropout(x, config.dropout, jax.random.fold_in(dropout_key, w * (len(layers) + 1) + i))
+            carry, x = run_layer(cell, layer, x, resets_TxB[start:start + window], config.unroll,
+                                 None if carries is None else carries[i], config.gradient)
+            finals.append(carry)
+        if drop:
+            x = _dropout(x, config.dropout, jax.random.fold_in(dropout_key, w * (len(layers) + 1) + len(layers)))
+        outputs.append(x)
+        carries = finals
+    x = outputs[0] if len(outputs) == 1 else jnp.concatenate(outputs, axis=0)
     logits_TxBxV = matmul_rows(x, params["readout"]["W"]) + params["readout"]["b"]
-    return jnp.transpose(logits_TxBxV, (1, 0, 2)), finals
+    return jnp.transpose(logits_TxBxV, (1, 0, 2)), carries
+
+
+def _dropout(x: jax.Array, rate: float, key: jax.Array) -> jax.Array:
+    """Inverted dropout: units kept with probability 1 - rate are scaled by 1 / (1 - rate)."""
+    keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
+    return jnp.where(keep, x / (1.0 - rate), 0.0)
 
 
 def fold_embedding(params: dict) -> dict:

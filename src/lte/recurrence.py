@@ -23,7 +23,7 @@ from types import ModuleType
 import jax
 import jax.numpy as jnp
 
-GRADIENTS = ("fused", "autodiff")
+GRADIENTS = ("fused", "autodiff", "rtrl")  # rtrl: the training gradient by lte.rtrl; the scan as autodiff
 
 
 def reset(carry, keep_B: jax.Array):

@@ -57,11 +57,19 @@ def init_train_state(config: TrainConfig) -> TrainState:
     return TrainState(params, make_optimizer(config.clip, config.resolved_learning_rate).init(params))
 
 
+def loss_gradient(params: dict, model_config: ModelConfig, batch: dict) -> tuple[dict, dict]:
+    """Gradients of the training loss (by BPTT, or by RTRL when the config says so) and the batch's counts."""
+    if model_config.gradient == "rtrl":
+        from lte.rtrl import rtrl_gradient
+        return rtrl_gradient(params, model_config, batch), masked_loss_and_counts(params, model_config, batch)[1]
+    return jax.grad(masked_loss_and_counts, has_aux=True)(params, model_config, batch)
+
+
 def make_train_step(model_config: ModelConfig, optimizer: optax.GradientTransformation):
     """One jitted step: loss, gradients, clipping, the SGD update; the old state's buffers are donated."""
 
     def train_step(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
-        grads, counts = jax.grad(masked_loss_and_counts, has_aux=True)(state.params, model_config, batch)
+        grads, counts = loss_gradient(state.params, model_config, batch)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         return TrainState(optax.apply_updates(state.params, updates), opt_state), counts
 
@@ -253,6 +261,8 @@ class RunLoop:
     def next_batch(self) -> dict:
         batch = self.batches.get(self.step, self.schedule.level)
         self.tokens += int((batch["inputs"] != PAD_ID).sum())
+        if self.config.dropout > 0:  # masks: a pure function of (seed, step), so a resumed run draws the same
+            batch = {**batch, "dropout_seed": np.array([self.config.seed, self.step], np.uint32)}
         return batch
 
     def count(self, counts: dict) -> None:

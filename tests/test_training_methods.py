@@ -1,0 +1,127 @@
+"""Truncated BPTT, RTRL and dropout, each against an independent computation of what it should give."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lte.metrics import masked_loss_and_counts
+from lte.model import ModelConfig, forward, init_params
+
+
+def _batch(seed: int = 0, B: int = 3, T: int = 12) -> dict:
+    rng = np.random.default_rng(seed)
+    resets = np.zeros((B, T), np.int32)
+    resets[:, 0] = 1
+    resets[1, T // 2] = 1
+    return {"inputs": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
+            "targets": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
+            "mask": jnp.asarray(rng.integers(0, 2, (B, T)) | (np.arange(T) > T - 3), jnp.int32),
+            "resets": jnp.asarray(resets)}
+
+
+def _grad(config, params, batch):
+    return jax.grad(lambda p: masked_loss_and_counts(p, config, batch)[0])(params)
+
+
+def _assert_trees_close(a, b, **tol):
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), **tol)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "irnn"])
+def test_truncated_bptt_with_a_window_as_long_as_the_row_is_full_bptt(cell):
+    config = ModelConfig(cell=cell, hidden=8, layers=2)
+    params = init_params(jax.random.PRNGKey(0), config)
+    batch = _batch()
+    full = _grad(config, params, batch)
+    for window in (12, 50):
+        _assert_trees_close(_grad(dataclasses.replace(config, bptt_window=window), params, batch), full,
+                            rtol=1e-6, atol=1e-8)
+
+
+def test_truncated_bptt_is_the_sum_of_window_gradients_with_the_state_held_constant():
+    """Window 5 on 12 steps = windows [0,5), [5,10), [10,12), each from the state the last one left (a constant)."""
+    config = ModelConfig(cell="lstm", hidden=8, layers=2)
+    params = init_params(jax.random.PRNGKey(1), config)
+    batch = _batch(1)
+    truncated = _grad(dataclasses.replace(config, bptt_window=5), params, batch)
+    scored = batch["mask"].sum()
+
+    def window_loss(p, start, stop, carries):
+        logits, _ = forward(p, config, batch["inputs"][:, start:stop], batch["resets"][:, start:stop], carries)
+        nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), batch["targets"][:, start:stop, None], -1)[..., 0]
+        return (nll * batch["mask"][:, start:stop]).sum() / scored
+
+    expected, carries = None, None
+    for start, stop in ((0, 5), (5, 10), (10, 12)):
+        g = jax.grad(window_loss)(params, start, stop, carries)
+        expected = g if expected is None else jax.tree_util.tree_map(jnp.add, expected, g)
+        _, carries = forward(params, config, batch["inputs"][:, :stop], batch["resets"][:, :stop])
+    _assert_trees_close(truncated, expected, rtol=1e-5, atol=1e-7)
+    # and it is not the full gradient: the cut matters
+    full = _grad(config, params, batch)
+    assert not np.allclose(np.asarray(full["layers"][0]["U"]), np.asarray(truncated["layers"][0]["U"]), atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "irnn", "gru"])
+def test_rtrl_gradients_equal_bptt(cell):
+    from lte.rtrl import rtrl_gradient
+
+    config = ModelConfig(cell=cell, hidden=4, layers=2)
+    params = init_params(jax.random.PRNGKey(2), config)
+    params = jax.tree_util.tree_map(lambda a: a + 0.3 * jax.random.normal(jax.random.PRNGKey(3), a.shape), params)
+    batch = _batch(2, B=2, T=7)
+    rtrl = jax.jit(lambda p: rtrl_gradient(p, dataclasses.replace(config, gradient="rtrl"), batch))(params)
+    _assert_trees_close(rtrl, _grad(config, params, batch), rtol=2e-4, atol=1e-6)
+
+
+def test_dropout_acts_in_training_only_and_never_on_the_recurrence():
+    config = ModelConfig(cell="lstm", hidden=16, layers=2, dropout=0.5)
+    params = init_params(jax.random.PRNGKey(4), config)
+    batch = _batch(3)
+    plain, _ = forward(params, dataclasses.replace(config, dropout=0.0), batch["inputs"], batch["resets"])
+    evaluation, _ = forward(params, config, batch["inputs"], batch["resets"])  # no key: no dropout
+    np.testing.assert_array_equal(np.asarray(evaluation), np.asarray(plain))
+    key = jax.random.PRNGKey(5)
+    a, _ = forward(params, config, batch["inputs"], batch["resets"], dropout_key=key)
+    b, _ = forward(params, config, batch["inputs"], batch["resets"], dropout_key=key)
+    c, _ = forward(params, config, batch["inputs"], batch["resets"], dropout_key=jax.random.PRNGKey(6))
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))  # a pure function of the key
+    assert not np.allclose(np.asarray(a), np.asarray(plain)) and not np.allclose(np.asarray(a), np.asarray(c))
+
+
+def test_dropout_masks_inputs_and_outputs_as_a_numpy_reference_does():
+    """One IRNN layer, dropout 0.5: the layer reads mask_in * x / 0.5 and the readout mask_out * h / 0.5."""
+    from lte.model import _dropout
+
+    config = ModelConfig(cell="irnn", hidden=6, layers=1, dropout=0.5)
+    params = init_params(jax.random.PRNGKey(7), config)
+    params["layers"][0]["U"] = params["layers"][0]["U"] * 0.9
+    batch = _batch(4, B=2, T=5)
+    key = jax.random.PRNGKey(8)
+    logits, _ = forward(params, config, batch["inputs"], batch["resets"], dropout_key=key)
+    x = np.asarray(jax.nn.one_hot(batch["inputs"].T, config.vocab_size))
+    x = np.asarray(_dropout(jnp.asarray(x), 0.5, jax.random.fold_in(key, 0)))
+    layer = {k: np.asarray(v, np.float64) for k, v in params["layers"][0].items()}
+    h, hs = np.zeros((2, 6)), []
+    for t in range(5):
+        h = h * (1 - np.asarray(batch["resets"])[:, t])[:, None]
+        h = np.maximum(0, x[t] @ layer["W"] + h @ layer["U"] + layer["b"])
+        hs.append(h)
+    out = np.asarray(_dropout(jnp.asarray(np.stack(hs), jnp.float32), 0.5, jax.random.fold_in(key, 1)))
+    expected = out @ np.asarray(params["readout"]["W"]) + np.asarray(params["readout"]["b"])
+    np.testing.assert_allclose(np.asarray(logits), expected.transpose(1, 0, 2), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("options", [{"dropout": 0.3}, {"bptt_window": 4}, {"gradient": "rtrl"}])
+def test_each_training_method_trains_a_run(options, tmp_path):
+    from lte.config import TrainConfig
+    from lte.train import train
+
+    config = TrainConfig(task="copy", length=2, nesting=1, model="lstm", hidden=4 if options.get("gradient") else 8,
+                         layers=1, batch_size=2, max_steps=2, eval_every=2, val_size=4, test_size=4, **options)
+    summary = train(config, tmp_path / "run", log=lambda _: None)
+    assert summary["steps"] == 2 and np.isfinite(summary["final"]["train_loss"])
