@@ -11,7 +11,7 @@ ANALYSIS := $(BIN)/python -m lte.analysis
 EXPERIMENTS := lr_selection program addition memorisation convergence
 
 .PHONY: help install test reproduce sweeps figures tables report paper bench bench-data clean \
-        $(addprefix sweep-,$(EXPERIMENTS)) $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv
+        $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,13 +30,16 @@ test: $(STAMP)  ## run the test suite
 reproduce: sweeps  ## run the whole study, then every figure, table and the report (PROFILE=small or paper)
 	$(MAKE) figures tables report PROFILE=$(PROFILE)
 
-sweeps: $(addprefix sweep-,$(EXPERIMENTS))  ## train every cell of every experiment (skips finished cells)
+sweeps: $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem  ## train every cell of every experiment (skips finished cells)
 
 # the learning rates are chosen first: every other experiment uses them
 sweep-lr_selection: $(STAMP)
 	$(LTE) sweep experiments/lr_selection.toml --profile $(PROFILE)
 sweep-program sweep-addition sweep-memorisation sweep-convergence: sweep-%: $(STAMP) sweep-lr_selection
 	$(LTE) sweep experiments/$*.toml --profile $(PROFILE)
+
+sweep-adding_problem: $(STAMP)  ## the adding problem (IRNN vs LSTM vs tanh RNN), then its figure
+	$(LTE) adding experiments/adding_problem.toml --profile $(PROFILE)
 
 figures: $(STAMP)  ## rebuild every figure from the raw records (no training)
 	$(ANALYSIS) figures --profile $(PROFILE)

@@ -101,6 +101,15 @@ def _run_sweep(args) -> int:
     return 0
 
 
+def _run_adding(args) -> int:
+    from lte.adding import adding_figure, run_adding_experiment
+
+    run_adding_experiment(args.experiment, args.profile, Path(args.results), args.workers)
+    for path in adding_figure(args.profile, Path(args.results)):
+        print(path)
+    return 0
+
+
 def _run_bench(args) -> int:
     from lte.bench import Shape, run_benchmark, run_ensemble_benchmark
 
@@ -136,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--results", default="results", help="where run folders and outputs go")
     sw.add_argument("--ensemble", type=int, default=1, metavar="K",
                     help="train up to K cells of one shape at once in one vmapped step (default 1: each alone)")
+    a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN)")
+    a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
+    a.add_argument("--profile", default="small", help="small (default) or paper")
+    a.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    a.add_argument("--results", default="results", help="where run folders and outputs go")
     b = commands.add_parser("bench", help="training-step speed of every cell, beside PyTorch when installed")
     b.add_argument("--tiny", action="store_true", help="one tiny shape (checks that the benchmark works)")
     b.add_argument("--repeats", type=int, default=5, help="timed steps per shape (the median is reported)")
@@ -149,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
     enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,
-           "bench": _run_bench}[args.command]
+           "bench": _run_bench, "adding": _run_adding}[args.command]
     try:
         return run(args)
     except USER_ERRORS as error:

@@ -21,7 +21,16 @@ FIGURES = {
     "memorisation": lambda p, r: figures.tricks_figure(p, r),
     "convergence": lambda p, r: figures.convergence_figure(p, r),
     "lr_selection": lambda p, r: figures.lr_selection_figure(p, r),
+    "adding_problem": lambda p, r: _adding_figure(p, r),
 }
+
+
+def _adding_figure(profile: str, results: Path) -> list[Path]:
+    from lte.adding import adding_figure
+
+    if not (results / "runs" / profile / "adding_problem").exists():
+        return []  # not run (yet): the other figures do not need it
+    return adding_figure(profile, results)
 
 
 def _table(name: str, profile: str, results: Path) -> list[Path]:

@@ -1,0 +1,307 @@
+"""The adding problem (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015): the IRNN's classic check.
+
+Each sequence has T steps of two inputs: a number drawn from U(0, 1) and a
+marker, 1 at exactly two steps (one in the first half, one in the second)
+and 0 elsewhere. The target is the sum of the two marked numbers, read from
+the last step's output by a linear unit; the loss is the mean squared error.
+Always answering 1 gives an MSE of Var(u1 + u2) = 2/12 ~ 0.167 (the
+baseline); a net that carries the marked numbers across T steps goes well
+below it.
+
+A run is a folder like a character-task run: config.json, metrics.jsonl,
+checkpoints/ (resumable), summary.json. `run_adding_experiment` runs the grid
+of experiments/adding.toml (models x T x seeds), skipping finished runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from lte import checkpoint
+from lte.cells import CELLS, get_cell
+from lte.errors import LteError
+from lte.model import matmul_rows, run_layer
+
+BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
+
+
+@dataclass(frozen=True)
+class AddingConfig:
+    model: str = "irnn"
+    hidden: int = 100
+    sequence_length: int = 150  # T
+    batch_size: int = 16
+    learning_rate: float = 0.01
+    clip: float = 1.0
+    max_steps: int = 10_000
+    eval_every: int = 500
+    test_size: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.model not in CELLS:
+            raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
+        for name in ("hidden", "sequence_length", "batch_size", "max_steps", "eval_every", "test_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise LteError(f"{name} must be a positive integer, got {value!r}")
+        if self.sequence_length < 2:
+            raise LteError(f"sequence_length must be at least 2 (one marker per half), got {self.sequence_length}")
+        for name in ("learning_rate", "clip"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
+                raise LteError(f"{name} must be a positive number, got {value!r}")
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` sequences, a pure function of (seed, index): inputs [count, T, 2] and targets [count]."""
+    rng = np.random.default_rng([seed, index])
+    values = rng.uniform(0.0, 1.0, (count, T))
+    first = rng.integers(0, T // 2, count)
+    second = rng.integers(T // 2, T, count)
+    markers = np.zeros((count, T))
+    markers[np.arange(count), first] = 1.0
+    markers[np.arange(count), second] = 1.0
+    inputs = np.stack([values, markers], axis=-1).astype(np.float32)
+    return inputs, (values * markers).sum(axis=1).astype(np.float32)
+
+
+TEST_INDEX = 2 ** 31 - 1  # the test set's index: never a training step
+
+
+class AddingState(NamedTuple):
+    params: dict
+    opt_state: optax.OptState
+
+
+def init_params(key: jax.Array, config: AddingConfig) -> dict:
+    cell = get_cell(config.model)
+    k_layer, k_out = jax.random.split(key)
+    return {"layer": cell.init(k_layer, 2, config.hidden, {}),
+            "readout": {"W": 0.001 * jax.random.normal(k_out, (config.hidden, 1), jnp.float32),
+                        "b": jnp.zeros((1,), jnp.float32)}}
+
+
+def predict(params: dict, config: AddingConfig, inputs_BxTx2: jax.Array) -> jax.Array:
+    """The sum predicted from the last step's output [B]."""
+    cell = get_cell(config.model)
+    B, T, _ = inputs_BxTx2.shape
+    _, h_TxBxH = run_layer(cell, params["layer"], jnp.transpose(inputs_BxTx2, (1, 0, 2)), jnp.zeros((T, B)))
+    return (matmul_rows(h_TxBxH[-1:], params["readout"]["W"])[0] + params["readout"]["b"])[:, 0]
+
+
+def mse(params: dict, config: AddingConfig, inputs: jax.Array, targets: jax.Array) -> jax.Array:
+    return jnp.mean((predict(params, config, inputs) - targets) ** 2)
+
+
+def make_optimizer(config: AddingConfig) -> optax.GradientTransformation:
+    return optax.chain(optax.clip_by_global_norm(config.clip), optax.sgd(config.learning_rate))
+
+
+def make_train_step(config: AddingConfig):
+    optimizer = make_optimizer(config)
+
+    def train_step(state: AddingState, inputs, targets):
+        loss, grads = jax.value_and_grad(mse)(state.params, config, inputs, targets)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        return AddingState(optax.apply_updates(state.params, updates), opt_state), loss
+
+    return jax.jit(train_step, donate_argnums=0)
+
+
+def train_adding(config: AddingConfig, out: Path, *, log=None) -> dict:
+    """Train (or resume, or report a finished run) in `out`; returns the summary."""
+    from lte.provenance import provenance
+    from lte.train import _truncate_metrics, _write_json_atomic, open_run, read_metrics
+
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    out = Path(out)
+    open_run(out, config)
+    if (out / "summary.json").exists():
+        return json.loads((out / "summary.json").read_text())
+    params = init_params(jax.random.PRNGKey(config.seed), config)
+    state = AddingState(params, make_optimizer(config).init(params))
+    mgr = checkpoint.manager(out / "checkpoints")
+    restored = checkpoint.restore_latest(mgr, state)
+    step, elapsed = 0, 0.0
+    if restored is not None:
+        step, state, meta = restored
+        elapsed = meta["elapsed"]
+        log(f"resuming {out} at step {step}")
+    _truncate_metrics(out, step if restored is not None else -1)
+    train_step = make_train_step(config)
+    evaluate = jax.jit(lambda p, x, y: mse(p, config, x, y))
+    test_x, test_y = adding_examples(config.seed, TEST_INDEX, config.test_size, config.sequence_length)
+    start, losses = time.perf_counter(), []
+    while step < config.max_steps:
+        x, y = adding_examples(config.seed, step, config.batch_size, config.sequence_length)
+        state, loss = train_step(state, x, y)
+        losses.append(loss)
+        step += 1
+        if step % config.eval_every == 0 or step == config.max_steps:
+            seconds = time.perf_counter() - start
+            elapsed += seconds
+            row = {"step": step, "train_mse": float(np.mean(jax.device_get(losses))),
+                   "test_mse": float(evaluate(state.params, test_x, test_y)), "wall_time": elapsed,
+                   "steps_per_second": len(losses) / seconds}
+            with open(out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+            checkpoint.save(mgr, step, state, {"elapsed": elapsed})
+            eta = (config.max_steps - step) / max(row["steps_per_second"], 1e-9)
+            log(f"{config.model} T={config.sequence_length} step {step}/{config.max_steps} | "
+                f"{row['steps_per_second']:.0f} steps/s | train mse {row['train_mse']:.4f} | "
+                f"test mse {row['test_mse']:.4f} (baseline {BASELINE_MSE:.3f}) | ETA {eta:.0f} s")
+            start, losses = time.perf_counter(), []
+    rows = read_metrics(out)
+    summary = {"steps": step, "wall_time": elapsed, "final_test_mse": rows[-1]["test_mse"] if rows else None,
+               "best_test_mse": min((r["test_mse"] for r in rows), default=None), "baseline_mse": BASELINE_MSE,
+               "provenance": provenance()}
+    _write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+# ---------------------------------------------------------------- the experiment
+
+
+def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[str, AddingConfig]]]:
+    """experiments/adding.toml -> (header, [(run name, config)]) for one profile."""
+    import itertools
+    import tomllib
+
+    data = tomllib.loads(Path(path).read_text())
+    profiles = data.get("profiles", {})
+    if profile not in profiles:
+        raise LteError(f"{path} has no profile {profile!r}; allowed: {', '.join(profiles)}")
+    grid = {**data.get("grid", {}), **profiles[profile].get("grid", {})}
+    fixed = {k: v for k, v in profiles[profile].items() if k != "grid"}
+    rates = fixed.pop("learning_rate", {})
+    runs = []
+    keys = list(grid)
+    for values in itertools.product(*(grid[k] for k in keys)):
+        settings = dict(zip(keys, values))
+        settings["learning_rate"] = rates.get(settings["model"], AddingConfig.learning_rate)
+        config = AddingConfig(**fixed, **settings)
+        name = f"{config.model}_T{config.sequence_length}_seed{config.seed}"
+        runs.append((name, config))
+    return data.get("experiment", {}), runs
+
+
+def _run_one(config_json: dict, out: str) -> None:
+    from lte.runtime import enable_compilation_cache
+
+    enable_compilation_cache()
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with open(Path(out) / "train.log", "a") as f:
+        train_adding(AddingConfig(**config_json), Path(out), log=lambda line: print(line, file=f, flush=True))
+
+
+def run_adding_experiment(path: Path, profile: str = "small", results: Path = Path("results"),
+                          workers: int | None = None, log=None) -> Path:
+    """Every run of the experiment (skipping finished ones), in parallel worker processes."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    from lte.runtime import single_threaded_cpu_env
+
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    _, runs = load_adding_experiment(path, profile)
+    root = results / "runs" / profile / "adding_problem"
+    todo = [(n, c) for n, c in runs if not (root / n / "summary.json").exists()]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    log(f"adding problem ({profile}): {len(runs)} runs, {len(runs) - len(todo)} finished, {len(todo)} to run")
+    saved_env = dict(os.environ)
+    if workers > 1:
+        os.environ.update(single_threaded_cpu_env())
+    start = time.perf_counter()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_run_one, c.to_json(), str(root / n)): n for n, c in todo}
+            for done, future in enumerate(as_completed(futures), 1):
+                future.result()
+                elapsed = time.perf_counter() - start
+                log(f"[{done}/{len(todo)}] {futures[future]} | elapsed {elapsed:.0f} s | "
+                    f"ETA {elapsed / done * (len(todo) - done):.0f} s")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return root
+
+
+def adding_figure(profile: str = "small", results: Path = Path("results")) -> list[Path]:
+    """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lte.train import read_metrics
+
+    root = results / "runs" / profile / "adding_problem"
+    runs = sorted(p for p in root.glob("*/config.json"))
+    if not runs:
+        raise FileNotFoundError(f"no adding-problem runs under {root}; run `make sweep-adding_problem` first")
+    curves: dict[tuple[int, str], list[list[dict]]] = {}
+    for config_path in runs:
+        config = json.loads(config_path.read_text())
+        rows = read_metrics(config_path.parent)
+        if rows:
+            curves.setdefault((config["sequence_length"], config["model"]), []).append(rows)
+    lengths = sorted({T for T, _ in curves})
+    fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.2), squeeze=False)
+    colors = {"lstm": "#1f77b4", "irnn": "#d62728", "rnn": "#7f7f7f"}
+    for ax, T in zip(axes[0], lengths):
+        for (length, model), seeds in sorted(curves.items()):
+            if length != T:
+                continue
+            steps = min(len(s) for s in seeds)
+            x = [r["step"] for r in seeds[0][:steps]]
+            y = np.array([[r["test_mse"] for r in s[:steps]] for s in seeds])
+            color = colors.get(model)
+            ax.plot(x, y.mean(0), color=color, label=f"{model} ({len(seeds)} seeds)")
+            ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
+        ax.axhline(BASELINE_MSE, color="black", linestyle="--", linewidth=1, label="predict 1 (MSE 0.167)")
+        ax.set_xlabel("training step")
+        ax.set_ylabel("test MSE")
+        ax.set_yscale("log")
+        ax.set_title(f"adding problem, T = {T}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = results / profile / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "adding_problem.png", out / "adding_problem.pdf"]
+    fig.savefig(paths[0], dpi=150)
+    fig.savefig(paths[1], metadata={"CreationDate": None})
+    plt.close(fig)
+    return paths
+
+
+def adding_outcome(profile: str = "small", results: Path = Path("results")) -> dict:
+    """Per (T, model): mean final test MSE over seeds and whether every seed ended below half the baseline."""
+    root = results / "runs" / profile / "adding_problem"
+    table: dict[str, dict] = {}
+    for summary_path in sorted(root.glob("*/summary.json")):
+        config = json.loads((summary_path.parent / "config.json").read_text())
+        summary = json.loads(summary_path.read_text())
+        key = f"T={config['sequence_length']} {config['model']}"
+        table.setdefault(key, {"final_test_mse": []})["final_test_mse"].append(summary["final_test_mse"])
+    for row in table.values():
+        values = row["final_test_mse"]
+        row.update(mean=float(np.mean(values)), below_half_baseline=all(v < BASELINE_MSE / 2 for v in values))
+    return table

@@ -1,0 +1,54 @@
+"""The adding problem: the data against its definition, a tiny run end to end, resumption, the figure."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lte.adding import (BASELINE_MSE, AddingConfig, adding_examples, adding_figure, adding_outcome,
+                        load_adding_experiment, train_adding)
+from lte.errors import LteError
+
+
+def test_sequences_have_one_marker_per_half_and_the_sum_of_the_marked_values():
+    inputs, targets = adding_examples(seed=3, index=7, count=500, T=40)
+    values, markers = inputs[..., 0], inputs[..., 1]
+    assert inputs.shape == (500, 40, 2) and targets.shape == (500,)
+    assert (markers[:, :20].sum(1) == 1).all() and (markers[:, 20:].sum(1) == 1).all()
+    np.testing.assert_allclose(targets, [v[m == 1].sum() for v, m in zip(values, markers)], rtol=1e-6)
+    assert 0 <= values.min() and values.max() < 1
+    # the predict-1 baseline is the variance of the sum, 1/6
+    assert abs(np.mean((targets - 1.0) ** 2) - BASELINE_MSE) < 0.02
+    again, _ = adding_examples(seed=3, index=7, count=500, T=40)
+    np.testing.assert_array_equal(inputs, again)
+
+
+def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
+    config = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=6, eval_every=3,
+                          test_size=20)
+    out = tmp_path / "runs" / "small" / "adding_problem" / "irnn_T10_seed0"
+    summary = train_adding(config, out, log=lambda _: None)
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [3, 6] and summary["final_test_mse"] == rows[-1]["test_mse"]
+    # resuming from the step-3 checkpoint gives the same curve
+    (out / "summary.json").unlink()
+    import shutil
+    shutil.rmtree(out / "checkpoints" / "6")
+    again = train_adding(config, out, log=lambda _: None)
+    assert again["final_test_mse"] == pytest.approx(summary["final_test_mse"], rel=1e-6)
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
+    paths = adding_figure("small", tmp_path)
+    assert all(p.exists() and p.stat().st_size > 1000 for p in paths)
+    assert "T=10 irnn" in adding_outcome("small", tmp_path)
+
+
+def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
+    _, runs = load_adding_experiment("experiments/adding_problem.toml", "small")
+    assert len(runs) == 12 and {c.model for _, c in runs} == {"irnn", "lstm", "rnn"}
+    assert {c.learning_rate for _, c in runs if c.model == "irnn"} == {0.01}
+    with pytest.raises(LteError, match="unknown model 'gruu'"):
+        AddingConfig(model="gruu")
+    with pytest.raises(LteError, match="sequence_length must be a positive integer, got 0"):
+        AddingConfig(sequence_length=0)
+    with pytest.raises(LteError, match="no profile 'huge'"):
+        load_adding_experiment("experiments/adding_problem.toml", "huge")
