@@ -78,3 +78,52 @@ def test_runs_of_different_shapes_are_refused(tmp_path):
                                                                                      hidden=32)]
     with pytest.raises(LteError, match="must share model"):
         train_together(configs, [tmp_path / "a", tmp_path / "b"])
+
+
+SHARDED_CHECK = """
+import jax, numpy as np
+assert len(jax.devices()) == 2, jax.devices()
+from lte.config import TrainConfig
+from lte.data import TrainingBatches
+from lte.ensemble import compiled_ensemble_step, model_sharding, place, stack
+from lte.train import init_train_state, with_learning_rate
+configs = [TrainConfig(task="copy", length=3, nesting=1, model="lstm", hidden=8, layers=1, batch_size=4, seed=s)
+           for s in range(4)]
+states = stack([with_learning_rate(init_train_state(c), 0.3) for c in configs])
+feeds = [TrainingBatches(c) for c in configs]
+step = compiled_ensemble_step(configs[0].model_config(), configs[0].clip)
+sharding = model_sharding(4)
+assert sharding is not None
+results = {}
+for name, layout in (("sharded", sharding), ("one device", None)):
+    state = place(jax.tree_util.tree_map(np.array, states), layout)
+    for i in range(3):
+        batch = stack([f.get(i, c.spec().target) for f, c in zip(feeds, configs)])
+        state, _ = step(state, place(batch, layout), place(np.ones(4, bool), layout))
+    leaves = jax.tree_util.tree_leaves(state.params)
+    if layout is not None:
+        assert len(leaves[0].sharding.device_set) == 2
+    results[name] = [np.asarray(x) for x in leaves]
+for f in feeds:
+    f.close()
+for a, b in zip(results["sharded"], results["one device"]):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+print("ok")
+"""
+
+
+def test_an_ensemble_sharded_over_two_devices_equals_the_unsharded_run():
+    """Two emulated CPU devices (a fresh process: the device count is fixed when JAX starts)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    done = subprocess.run([sys.executable, "-c", SHARDED_CHECK], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
+
+
+def test_one_device_places_nothing():
+    from lte.ensemble import model_sharding
+
+    assert len(jax.devices()) == 1 and model_sharding(4) is None
