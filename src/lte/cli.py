@@ -35,7 +35,10 @@ def _train_parser(commands) -> None:
     p.add_argument("--forget-bias", type=float, default=d.forget_bias, help="LSTM forget-gate bias")
     p.add_argument("--identity-scale", type=float, default=d.identity_scale, help="IRNN: U = s * I")
     p.add_argument("--projection", type=int, default=None, help="LSTMP: recurrent projection size (hidden // 2)")
-    p.add_argument("--gradient", default=d.gradient, help="fused (dU as one matmul) or autodiff")
+    p.add_argument("--gradient", default=d.gradient,
+                   help="fused (default: dU as one matmul after the backward scan), autodiff, or rtrl (small nets)")
+    p.add_argument("--bptt-window", type=int, default=None, help="truncated BPTT window (default: full BPTT)")
+    p.add_argument("--dropout", type=float, default=d.dropout, help="dropout on non-recurrent connections")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
     p.add_argument("--clip", type=float, default=d.clip, help="gradient global-norm clip")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="rows per batch")
@@ -50,7 +53,6 @@ def _train_parser(commands) -> None:
 
 
 def _run_train(args) -> int:
-    from lte.cells import CELLS
     from lte.config import TrainConfig
     from lte.train import train
 
@@ -59,7 +61,8 @@ def _run_train(args) -> int:
         task=args.task, length=args.length, nesting=nesting, strategy=args.strategy, invert=args.invert,
         double=args.double, mix_probability=args.mix_probability, model=args.model, hidden=args.hidden,
         layers=args.layers, forget_bias=args.forget_bias, identity_scale=args.identity_scale,
-        projection=args.projection, gradient=args.gradient, learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,
+        projection=args.projection, gradient=args.gradient, bptt_window=args.bptt_window, dropout=args.dropout,
+        learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,
         eval_every=args.eval_every, max_steps=args.max_steps, max_seconds=args.max_seconds,
         val_size=args.val_size, test_size=args.test_size, data=args.data, seed=args.seed)
     summary = train(config, args.out)
@@ -97,7 +100,8 @@ def _run_predict(args) -> int:
 def _run_sweep(args) -> int:
     from lte.sweep import run_sweep
 
-    run_sweep(args.experiment, args.profile, args.workers, Path(args.results), ensemble=args.ensemble)
+    run_sweep(args.experiment, args.profile, args.workers, Path(args.results), ensemble=args.ensemble,
+              backend=args.backend, ray_address=args.address)
     return 0
 
 
@@ -145,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--results", default="results", help="where run folders and outputs go")
     sw.add_argument("--ensemble", type=int, default=1, metavar="K",
                     help="train up to K cells of one shape at once in one vmapped step (default 1: each alone)")
+    sw.add_argument("--backend", default="local", help="local (worker processes, default) or ray")
+    sw.add_argument("--address", default=None,
+                    help="Ray: the address of a running cluster (default: start a local Ray instance)")
     a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN)")
     a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
     a.add_argument("--profile", default="small", help="small (default) or paper")

@@ -78,17 +78,24 @@ def write_index(experiment: str, profile: str, header: dict, cells: list[Cell], 
     (root / "cells.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
 
 
+BACKENDS = ("local", "ray")
+
+
 def run_sweep(path: Path, profile: str = "small", workers: int | None = None, results: Path = RESULTS,
-              log=None, ensemble: int = 1) -> list[Cell]:
+              log=None, ensemble: int = 1, backend: str = "local", ray_address: str | None = None) -> list[Cell]:
     header, cells = load_experiment(path, profile, results)
     header.setdefault("name", Path(path).stem)
-    return run_cells(header, cells, profile, workers, results, log, ensemble)
+    return run_cells(header, cells, profile, workers, results, log, ensemble, backend, ray_address)
 
 
 def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None = None,
-              results: Path = RESULTS, log=None, ensemble: int = 1) -> list[Cell]:
+              results: Path = RESULTS, log=None, ensemble: int = 1, backend: str = "local",
+              ray_address: str | None = None) -> list[Cell]:
     """Run the unfinished `cells` of the experiment `header['name']` (what `lte sweep` does after parsing)."""
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    if backend not in BACKENDS:
+        from lte.errors import LteError
+        raise LteError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
     experiment = header["name"]
     root = runs_dir(experiment, profile, results)
     write_index(experiment, profile, header, cells, results)
@@ -97,11 +104,16 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
     log(f"{experiment} ({profile}): {len(cells)} cells, {len(cells) - len(todo)} already finished, "
         f"{len(todo)} to run as {len(tasks)} task{'s' if len(tasks) != 1 else ''} on {workers} "
-        f"worker{'s' if workers > 1 else ''}")
+        f"worker{'s' if workers > 1 else ''}" + (" (Ray)" if backend == "ray" else ""))
     if todo:
         start = time.perf_counter()
         try:
-            _run_tasks(tasks, root, workers, log)
+            if backend == "ray":
+                from lte.ray_backend import run_tasks_on_ray
+                run_tasks_on_ray([task_payload(t, root) for t in tasks], [task_name(t) for t in tasks], workers,
+                                 ray_address, log)
+            else:
+                _run_tasks(tasks, root, workers, log)
         finally:
             _record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
     if experiment == "lr_selection":
@@ -124,7 +136,7 @@ def _record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> 
 
 
 def task_payload(task: list[Cell], root: Path) -> list[tuple[dict, str]]:
-    return [(c.config.to_json(), str(root / c.name)) for c in task]
+    return [(c.config.to_json(), str(Path(root).absolute() / c.name)) for c in task]
 
 
 def task_name(task: list[Cell]) -> str:
@@ -144,20 +156,25 @@ def _run_tasks(tasks: list[list[Cell]], root: Path, workers: int, log) -> None:
                 for future in finished:
                     task = pending.pop(future)
                     done += 1
-                    elapsed = time.perf_counter() - start
-                    eta = elapsed / done * (len(tasks) - done)
                     try:
-                        seconds = future.result()
-                        status = f"{seconds:6.1f} s"
+                        status = f"{future.result():6.1f} s"
                     except Exception as error:  # a failed task is reported; the others go on
-                        failures.extend((cell, error) for cell in task)
+                        failures.append((task_name(task), error))
                         status = f"FAILED: {error}"
-                    log(f"[{done}/{len(tasks)}] {task_name(task)}: {status} | elapsed {_format(elapsed)} "
-                        f"| ETA {_format(eta)}")
+                    log(progress_line(done, len(tasks), task_name(task), status, time.perf_counter() - start))
     finally:
         os.environ.clear()
         os.environ.update(env_backup)
+    raise_failures(failures)
+
+
+def progress_line(done: int, total: int, name: str, status: str, elapsed: float) -> str:
+    eta = elapsed / done * (total - done)
+    return f"[{done}/{total}] {name}: {status} | elapsed {_format(elapsed)} | ETA {_format(eta)}"
+
+
+def raise_failures(failures: list[tuple[str, Exception]]) -> None:
     if failures:
         from lte.errors import LteError
-        names = ", ".join(c.name for c, _ in failures)
-        raise LteError(f"{len(failures)} cell(s) failed: {names}; see their train.log; rerun to retry them")
+        names = ", ".join(name for name, _ in failures)
+        raise LteError(f"{len(failures)} task(s) failed: {names}; see their train.log; rerun to retry them")
