@@ -105,6 +105,19 @@ def _run_sweep(args) -> int:
     return 0
 
 
+def _run_esn(args) -> int:
+    from lte.config import TrainConfig
+    from lte.esn import ESNConfig, fit_esn
+
+    nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
+    task = TrainConfig(task=args.task, length=args.length, nesting=nesting, seed=args.seed)
+    esn = ESNConfig(units=args.units, spectral_radius=args.spectral_radius, leak_rate=args.leak_rate,
+                    density=args.density, ridge=args.ridge, washout=args.washout, fit_batches=args.fit_batches,
+                    seed=args.seed)
+    print(json.dumps(fit_esn(task, esn, log=lambda line: print(line, file=sys.stderr))))
+    return 0
+
+
 def _run_adding(args) -> int:
     from lte.adding import adding_figure, run_adding_experiment
 
@@ -152,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--backend", default="local", help="local (worker processes, default) or ray")
     sw.add_argument("--address", default=None,
                     help="Ray: the address of a running cluster (default: start a local Ray instance)")
+    e = commands.add_parser("esn", help="an echo state network on a task: fixed reservoir, ridge readout")
+    e.add_argument("--task", default="copy", help="program, addition or copy")
+    e.add_argument("--length", type=int, default=3)
+    e.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
+    e.add_argument("--units", type=int, default=400)
+    e.add_argument("--spectral-radius", type=float, default=0.9)
+    e.add_argument("--leak-rate", type=float, default=1.0)
+    e.add_argument("--density", type=float, default=0.1)
+    e.add_argument("--ridge", type=float, default=1e-2)
+    e.add_argument("--washout", type=int, default=0)
+    e.add_argument("--fit-batches", type=int, default=50)
+    e.add_argument("--seed", type=int, default=0)
     a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN)")
     a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
     a.add_argument("--profile", default="small", help="small (default) or paper")
@@ -170,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 
     enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,
-           "bench": _run_bench, "adding": _run_adding}[args.command]
+           "bench": _run_bench, "adding": _run_adding,
+           "esn": _run_esn}[args.command]
     try:
         return run(args)
     except USER_ERRORS as error:
