@@ -116,7 +116,8 @@ def test_dropout_masks_inputs_and_outputs_as_a_numpy_reference_does():
     np.testing.assert_allclose(np.asarray(logits), expected.transpose(1, 0, 2), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("options", [{"dropout": 0.3}, {"bptt_window": 4}, {"gradient": "rtrl"}])
+@pytest.mark.parametrize("options", [{"dropout": 0.3}, {"bptt_window": 4}, {"gradient": "rtrl"},
+                                     {"gradient_norm_penalty": 0.5}])
 def test_each_training_method_trains_a_run(options, tmp_path):
     from lte.config import TrainConfig
     from lte.train import train
@@ -125,3 +126,61 @@ def test_each_training_method_trains_a_run(options, tmp_path):
                          layers=1, batch_size=2, max_steps=2, eval_every=2, val_size=4, test_size=4, **options)
     summary = train(config, tmp_path / "run", log=lambda _: None)
     assert summary["steps"] == 2 and np.isfinite(summary["final"]["train_loss"])
+
+
+def test_pascanu_state_gradients_and_penalty_equal_a_numpy_backward_recursion():
+    """tanh RNN, one layer: g_t = dl_t/dh_t + (dh_(t+1)/dh_t)^T g_(t+1); Omega from those g by hand."""
+    from lte.pascanu import pascanu_penalty, state_gradients
+
+    config = ModelConfig(cell="rnn", hidden=5, layers=1)
+    params = init_params(jax.random.PRNGKey(9), config)
+    params["layers"][0]["U"] = params["layers"][0]["U"] * 12  # large enough that ratios differ from 1
+    batch = _batch(5, B=2, T=8)
+    loss, _, g_layers, trace = state_gradients(params, config, batch)
+    omega = float(pascanu_penalty(params, config, g_layers, trace))
+
+    p = {k: np.asarray(v, np.float64) for k, v in params["layers"][0].items()}
+    Wo, bo = (np.asarray(params["readout"][k], np.float64) for k in ("W", "b"))
+    x, resets = np.asarray(batch["inputs"]), np.asarray(batch["resets"])
+    targets, mask = np.asarray(batch["targets"]), np.asarray(batch["mask"], np.float64)
+    B, T = x.shape
+    h, hs = np.zeros((B, 5)), []
+    for t in range(T):
+        h = np.tanh(p["W"][x[:, t]] + (h * (1 - resets[:, t])[:, None]) @ p["U"] + p["b"])
+        hs.append(h)
+    g, total, count = [None] * T, 0.0, 0
+    for t in reversed(range(T)):
+        logits = hs[t] @ Wo + bo
+        probs = np.exp(logits - logits.max(1, keepdims=True))
+        probs /= probs.sum(1, keepdims=True)
+        d_logits = (probs - np.eye(Wo.shape[1])[targets[:, t]]) * (mask[:, t] / mask.sum())[:, None]
+        g[t] = d_logits @ Wo.T
+        if t + 1 < T:
+            g[t] += ((g[t + 1] * (1 - hs[t + 1] ** 2)) @ p["U"].T) * (1 - resets[:, t + 1])[:, None]
+    np.testing.assert_allclose(np.asarray(g_layers[0]), np.stack(g), rtol=1e-4, atol=1e-7)
+    for t in range(T):
+        back = ((g[t] * (1 - hs[t] ** 2)) @ p["U"].T) * (1 - resets[:, t])[:, None]
+        for b in range(B):
+            if resets[b, t] == 0 and np.linalg.norm(g[t][b]) > 1e-12:
+                total += (np.linalg.norm(back[b]) / np.linalg.norm(g[t][b]) - 1) ** 2
+                count += 1
+    assert omega == pytest.approx(total / count, rel=1e-4)
+    assert float(loss) == pytest.approx(float(masked_loss_and_counts(params, config, batch)[0]), rel=1e-6)
+
+
+def test_pascanu_gradient_is_the_loss_gradient_plus_the_weighted_penalty_gradient():
+    from lte.pascanu import pascanu_gradient, pascanu_penalty, state_gradients
+
+    config = ModelConfig(cell="lstm", hidden=6, layers=2)
+    params = init_params(jax.random.PRNGKey(10), config)
+    batch = _batch(6)
+    plain = _grad(config, params, batch)
+    zero, _ = pascanu_gradient(params, config, batch, 0.0)
+    _assert_trees_close(zero, plain, rtol=1e-5, atol=1e-7)
+    _, _, g_layers, trace = state_gradients(params, config, batch)
+    d_omega = jax.grad(pascanu_penalty)(params, config, g_layers, trace)
+    weighted, _ = pascanu_gradient(params, config, batch, 2.0)
+    _assert_trees_close(weighted, jax.tree_util.tree_map(lambda a, b: a + 2.0 * b, plain, d_omega),
+                        rtol=1e-4, atol=1e-7)
+    assert np.abs(np.asarray(d_omega["layers"][0]["U"])).max() > 0  # the penalty reaches the recurrent weights
+    assert np.abs(np.asarray(d_omega["readout"]["W"])).max() == 0  # and nothing it should not

@@ -39,6 +39,8 @@ def _train_parser(commands) -> None:
                    help="fused (default: dU as one matmul after the backward scan), autodiff, or rtrl (small nets)")
     p.add_argument("--bptt-window", type=int, default=None, help="truncated BPTT window (default: full BPTT)")
     p.add_argument("--dropout", type=float, default=d.dropout, help="dropout on non-recurrent connections")
+    p.add_argument("--gradient-norm-penalty", type=float, default=d.gradient_norm_penalty,
+                   help="weight of Pascanu et al.'s gradient-norm regulariser (default 0: off)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
     p.add_argument("--clip", type=float, default=d.clip, help="gradient global-norm clip")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="rows per batch")
@@ -62,6 +64,7 @@ def _run_train(args) -> int:
         double=args.double, mix_probability=args.mix_probability, model=args.model, hidden=args.hidden,
         layers=args.layers, forget_bias=args.forget_bias, identity_scale=args.identity_scale,
         projection=args.projection, gradient=args.gradient, bptt_window=args.bptt_window, dropout=args.dropout,
+        gradient_norm_penalty=args.gradient_norm_penalty,
         learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,
         eval_every=args.eval_every, max_steps=args.max_steps, max_seconds=args.max_seconds,
         val_size=args.val_size, test_size=args.test_size, data=args.data, seed=args.seed)

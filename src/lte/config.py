@@ -39,6 +39,7 @@ class TrainConfig:
     gradient: str = "fused"  # lte.recurrence: "fused" (dU as one matmul) or "autodiff"; "rtrl" (lte.rtrl)
     bptt_window: int | None = None  # truncated BPTT window in time steps (None: full BPTT over the row)
     dropout: float = 0.0  # on non-recurrent connections (Zaremba et al. 2014)
+    gradient_norm_penalty: float = 0.0  # Pascanu et al. 2013's regulariser weight (0: off)
     embedding: bool | None = None  # None: the cell's choice (LSTM: an embedding; IRNN, RNN: one-hot input)
     # optimisation (Zaremba & Sutskever's protocol)
     learning_rate: float | None = None  # None: DEFAULT_LEARNING_RATE[model]
@@ -88,7 +89,8 @@ class TrainConfig:
         return ModelConfig(cell=self.model, hidden=self.hidden, layers=self.layers,
                            forget_bias=self.forget_bias, identity_scale=self.identity_scale,
                            projection=self.projection, unroll=self.unroll, gradient=self.gradient,
-                           bptt_window=self.bptt_window, dropout=self.dropout, embedding=self.embedding)
+                           bptt_window=self.bptt_window, dropout=self.dropout,
+                           gradient_norm_penalty=self.gradient_norm_penalty, embedding=self.embedding)
 
     @property
     def longest_example(self) -> int:

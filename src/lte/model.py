@@ -43,6 +43,7 @@ class ModelConfig:
     projection: int | None = None  # LSTMP only: the recurrent projection's size (None: hidden // 2)
     bptt_window: int | None = None  # truncated BPTT window (None: full BPTT)
     dropout: float = 0.0  # on non-recurrent connections, in training only
+    gradient_norm_penalty: float = 0.0  # weight of Pascanu et al.'s regulariser (lte.pascanu), in training only
     unroll: int = 1  # lax.scan unroll factor
     gradient: str = "fused"  # "fused": dU as one matmul after the backward scan; "autodiff": plain (lte.recurrence)
     embedding: bool | None = None  # None: the cell's own choice (LSTM yes, IRNN and RNN no)
@@ -57,6 +58,9 @@ class ModelConfig:
                 _check_positive_int(name, getattr(self, name))
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise LteError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
+        penalty = self.gradient_norm_penalty
+        if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or not penalty >= 0:
+            raise LteError(f"gradient_norm_penalty must be a number >= 0, got {penalty!r}")
         for name in ("hidden", "layers", "unroll"):
             _check_positive_int(name, getattr(self, name))
 

@@ -62,6 +62,9 @@ def loss_gradient(params: dict, model_config: ModelConfig, batch: dict) -> tuple
     if model_config.gradient == "rtrl":
         from lte.rtrl import rtrl_gradient
         return rtrl_gradient(params, model_config, batch), masked_loss_and_counts(params, model_config, batch)[1]
+    if model_config.gradient_norm_penalty > 0:
+        from lte.pascanu import pascanu_gradient
+        return pascanu_gradient(params, model_config, batch, model_config.gradient_norm_penalty)
     return jax.grad(masked_loss_and_counts, has_aux=True)(params, model_config, batch)
 
 
