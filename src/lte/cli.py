@@ -121,6 +121,16 @@ def _run_esn(args) -> int:
     return 0
 
 
+def _run_seq2seq(args) -> int:
+    from lte.seq2seq import Seq2SeqConfig, train_seq2seq
+
+    nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
+    config = Seq2SeqConfig(task=args.task, length=args.length, nesting=nesting, model=args.model,
+                           hidden=args.hidden, steps=args.steps, learning_rate=args.lr, seed=args.seed)
+    print(json.dumps(train_seq2seq(config)))
+    return 0
+
+
 def _run_adding(args) -> int:
     from lte.adding import adding_figure, run_adding_experiment
 
@@ -180,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--washout", type=int, default=0)
     e.add_argument("--fit-batches", type=int, default=50)
     e.add_argument("--seed", type=int, default=0)
+    q = commands.add_parser("seq2seq", help="encoder-decoder: bidirectional encoder, unidirectional decoder")
+    q.add_argument("--task", default="addition", help="program, addition or copy")
+    q.add_argument("--length", type=int, default=2)
+    q.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
+    q.add_argument("--model", default="lstm", help="any cell by name")
+    q.add_argument("--hidden", type=int, default=64)
+    q.add_argument("--steps", type=int, default=1000)
+    q.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
+    q.add_argument("--seed", type=int, default=0)
     a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN)")
     a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
     a.add_argument("--profile", default="small", help="small (default) or paper")
@@ -199,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,
            "bench": _run_bench, "adding": _run_adding,
-           "esn": _run_esn}[args.command]
+           "esn": _run_esn, "seq2seq": _run_seq2seq}[args.command]
     try:
         return run(args)
     except USER_ERRORS as error:

@@ -1,0 +1,196 @@
+"""An encoder-decoder with a bidirectional encoder: the program read both ways, the answer emitted one way.
+
+A bidirectional net sees the future, so it cannot predict a sequence step by
+step (STUDY.md section 6). Here it only *reads*: the encoder runs one layer
+forward over the program and one over the program reversed; its outputs are
+the forward pass joined with the backward pass re-reversed, and its summary
+is both directions' output after the whole program. A unidirectional decoder
+then emits the answer, reading at every step the previous character
+(teacher-forced in training, its own in greedy decoding, starting from '@')
+joined with the summary. Any cell, by name; the loss and metrics are the
+study's (masked cross-entropy, character accuracy, exact match).
+
+Shapes: sources [B, S] right-padded with PAD (lengths [B]); answers [B, A].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from data_gen.tasks import TaskSpec, sample_examples
+from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
+from lte.cells import CELLS, get_cell
+from lte.errors import LteError
+from lte.model import ModelConfig, matmul_rows, run_layer
+
+GO = "@"
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    task: str = "addition"
+    length: int = 2
+    nesting: int = 1
+    model: str = "lstm"
+    hidden: int = 64
+    batch_size: int = 32
+    learning_rate: float | None = None  # None: the cell's default
+    clip: float = 5.0
+    steps: int = 1000
+    eval_every: int = 250
+    test_size: int = 500
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.model not in CELLS:
+            raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
+        self.spec()
+        for name in ("hidden", "batch_size", "steps", "eval_every", "test_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise LteError(f"{name} must be a positive integer, got {value!r}")
+
+    def spec(self) -> TaskSpec:
+        return TaskSpec(task=self.task, length=self.length, nesting=self.nesting)
+
+    @property
+    def rate(self) -> float:
+        return self.learning_rate if self.learning_rate is not None else get_cell(self.model).default_learning_rate
+
+
+def encode_pairs(examples) -> dict:
+    """Sources (the input up to and without '@'), decoder inputs ('@' + answer[:-1]) and targets (answer)."""
+    sources = [encode(e.input[:-1]) for e in examples]
+    answers = [encode(e.target) for e in examples]
+    S, A = max(map(len, sources)), max(map(len, answers))
+    out = {"sources": np.full((len(examples), S), PAD_ID, np.int32), "lengths": np.array([len(s) for s in sources]),
+           "decoder_inputs": np.full((len(examples), A), PAD_ID, np.int32),
+           "targets": np.full((len(examples), A), PAD_ID, np.int32), "mask": np.zeros((len(examples), A), np.int32)}
+    go = encode(GO)[0]
+    for i, (s, a) in enumerate(zip(sources, answers)):
+        out["sources"][i, :len(s)] = s
+        out["decoder_inputs"][i, :len(a)] = np.concatenate([[go], a[:-1]])
+        out["targets"][i, :len(a)] = a
+        out["mask"][i, :len(a)] = 1
+    return out
+
+
+def init_params(key: jax.Array, config: Seq2SeqConfig) -> dict:
+    cell = get_cell(config.model)
+    H = config.hidden
+    out = ModelConfig(cell=config.model, hidden=H).output_size
+    k = jax.random.split(key, 5)
+    uniform = lambda kk, shape: jax.random.uniform(kk, shape, jnp.float32, -0.08, 0.08)
+    return {"embed": uniform(k[0], (VOCAB_SIZE, H)),
+            "forward": cell.init(k[1], H, H, {}), "backward": cell.init(k[2], H, H, {}),
+            "decoder": cell.init(k[3], H + 2 * out, H, {}),
+            "readout": {"W": uniform(k[4], (out, VOCAB_SIZE)), "b": jnp.zeros((VOCAB_SIZE,), jnp.float32)}}
+
+
+def reverse_within_length(x_BxSx_: jax.Array, lengths_B: jax.Array) -> jax.Array:
+    """Each row's first `length` entries reversed, the padding after them left in place (an involution)."""
+    S = x_BxSx_.shape[1]
+    positions = jnp.arange(S)[None, :]
+    index = jnp.where(positions < lengths_B[:, None], lengths_B[:, None] - 1 - positions, positions)
+    return jnp.take_along_axis(x_BxSx_, index.reshape(*index.shape, *([1] * (x_BxSx_.ndim - 2))), axis=1)
+
+
+def encode_source(params: dict, config: Seq2SeqConfig, sources_BxS: jax.Array, lengths_B: jax.Array):
+    """(outputs [B, S, 2*out]: forward joined with the re-reversed backward pass; summary [B, 2*out])."""
+    cell = get_cell(config.model)
+    B, S = sources_BxS.shape
+    no_resets = jnp.zeros((S, B))
+    _, forward_SxBxH = run_layer(cell, params["forward"], params["embed"][sources_BxS.T], no_resets)
+    reversed_BxS = reverse_within_length(sources_BxS, lengths_B)
+    _, backward_SxBxH = run_layer(cell, params["backward"], params["embed"][reversed_BxS.T], no_resets)
+    forward_BxSxH = jnp.transpose(forward_SxBxH, (1, 0, 2))
+    backward_BxSxH = reverse_within_length(jnp.transpose(backward_SxBxH, (1, 0, 2)), lengths_B)
+    outputs = jnp.concatenate([forward_BxSxH, backward_BxSxH], axis=-1)
+    last = jnp.take_along_axis(forward_BxSxH, (lengths_B - 1)[:, None, None], axis=1)[:, 0]
+    first = backward_BxSxH[:, 0]  # the backward pass's output after reading the whole program
+    return outputs, jnp.concatenate([last, first], axis=-1)
+
+
+def _decoder_inputs(params: dict, tokens_BxA: jax.Array, summary_Bx2O: jax.Array) -> jax.Array:
+    embedded = params["embed"][tokens_BxA]
+    return jnp.concatenate([embedded, jnp.broadcast_to(summary_Bx2O[:, None], (*tokens_BxA.shape,
+                                                                              summary_Bx2O.shape[-1]))], -1)
+
+
+def logits_of(params: dict, config: Seq2SeqConfig, batch: dict) -> jax.Array:
+    """Teacher-forced answer logits [B, A, V]."""
+    cell = get_cell(config.model)
+    _, summary = encode_source(params, config, batch["sources"], batch["lengths"])
+    x_BxAxI = _decoder_inputs(params, batch["decoder_inputs"], summary)
+    A, B = batch["decoder_inputs"].shape[1], batch["decoder_inputs"].shape[0]
+    _, h_AxBxO = run_layer(cell, params["decoder"], jnp.transpose(x_BxAxI, (1, 0, 2)), jnp.zeros((A, B)))
+    return jnp.transpose(matmul_rows(h_AxBxO, params["readout"]["W"]) + params["readout"]["b"], (1, 0, 2))
+
+
+def loss_and_counts(params: dict, config: Seq2SeqConfig, batch: dict):
+    logits = logits_of(params, config, batch)
+    nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), batch["targets"][..., None], -1)[..., 0]
+    mask = batch["mask"].astype(jnp.float32)
+    correct = ((logits.argmax(-1) == batch["targets"]) * mask).sum()
+    return (nll * mask).sum() / jnp.maximum(mask.sum(), 1.0), {"correct": correct, "scored": mask.sum()}
+
+
+def greedy_answers(params: dict, config: Seq2SeqConfig, batch: dict, steps: int) -> jax.Array:
+    """The decoder fed its own argmax from '@' on: characters [B, steps]."""
+    cell = get_cell(config.model)
+    _, summary = encode_source(params, config, batch["sources"], batch["lengths"])
+    B = summary.shape[0]
+    layer = params["decoder"]
+
+    def body(state, _):
+        carry, token_B = state
+        x = _decoder_inputs(params, token_B[:, None], summary)[:, 0]
+        carry = cell.step(layer, carry, x @ layer["W"] + layer["b"])
+        token_B = jnp.argmax(cell.output(carry) @ params["readout"]["W"] + params["readout"]["b"], -1)
+        return (carry, token_B.astype(jnp.int32)), token_B
+
+    start = (cell.zero_carry(layer, B), jnp.full((B,), encode(GO)[0], jnp.int32))
+    _, tokens_SxB = jax.lax.scan(body, start, None, length=steps)
+    return tokens_SxB.T
+
+
+def train_seq2seq(config: Seq2SeqConfig, log=None) -> dict:
+    """Train on fresh batches at the target level; returns the final test metrics."""
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    params = init_params(jax.random.PRNGKey(config.seed), config)
+    optimizer = optax.chain(optax.clip_by_global_norm(config.clip), optax.sgd(config.rate))
+    opt_state = optimizer.init(params)
+
+    @jax.jit
+    def train_step(params, opt_state, batch):
+        grads, counts = jax.grad(loss_and_counts, has_aux=True)(params, config, batch)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, counts
+
+    spec, target = config.spec(), config.spec().target
+    test_examples = sample_examples(spec, config.test_size, seed=10_000 + config.seed, split="test", level=target)
+    test = {k: jnp.asarray(v) for k, v in encode_pairs(test_examples).items()}
+    decode_fn = jax.jit(lambda p, b: greedy_answers(p, config, b, test["targets"].shape[1]))
+    counts_fn = jax.jit(lambda p, b: loss_and_counts(p, config, b)[1])
+    start, metrics = time.perf_counter(), {}
+    for step in range(1, config.steps + 1):
+        examples = sample_examples(spec, config.batch_size, seed=config.seed * 1_000_003 + step, level=target)
+        params, opt_state, _ = train_step(params, opt_state, {k: jnp.asarray(v) for k, v in
+                                                             encode_pairs(examples).items()})
+        if step % config.eval_every == 0 or step == config.steps:
+            counts = counts_fn(params, test)
+            predicted = np.asarray(decode_fn(params, test))
+            exact = np.mean([decode(row)[:len(e.target)] == e.target for row, e in zip(predicted, test_examples)])
+            metrics = {"step": step, "test_char_accuracy": float(counts["correct"] / counts["scored"]),
+                       "test_exact_match": float(exact), "wall_time": time.perf_counter() - start}
+            log(json.dumps(metrics))
+    return {**metrics, "config": dataclasses.asdict(config)}
