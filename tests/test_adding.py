@@ -40,6 +40,11 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
     paths = adding_figure("small", tmp_path)
     assert all(p.exists() and p.stat().st_size > 1000 for p in paths)
     assert "T=10 irnn" in adding_outcome("small", tmp_path)
+    from lte.analysis.report import adding_section
+
+    section = "\n".join(adding_section("small", tmp_path, "small/figures"))
+    assert "| T=10 irnn |" in section and "**not testable" in section
+    assert adding_section("small", tmp_path / "nothing", "small/figures") == []
 
 
 def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):

@@ -56,6 +56,32 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 
 
+def adding_section(profile: str, results: Path, fig: str) -> list[str]:
+    """The adding problem's outcome against Le et al.'s expectation (nothing when it has not been run)."""
+    from lte.adding import BASELINE_MSE, adding_outcome
+
+    outcome = adding_outcome(profile, results)
+    if not outcome:
+        return []
+    lines = ["## The adding problem", "",
+             "Expected (Le et al. 2015): at T = 150 the IRNN and the LSTM end well below the predict-1 baseline "
+             f"(MSE {BASELINE_MSE:.3f}), the tanh RNN does not. 'Learned' below means every seed ended below half "
+             "the baseline.", "", "| setting | final test MSE (mean over seeds) | seeds | learned |", "|---|---|---|---|"]
+    for key, row in sorted(outcome.items(), key=lambda kv: (int(kv[0].split()[0][2:]), kv[0])):
+        lines.append(f"| {key} | {row['mean']:.4f} | {len(row['final_test_mse'])} | "
+                     f"{'yes' if row['below_half_baseline'] else 'no'} |")
+    at_150 = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith("T=150 ")}
+    if {"irnn", "lstm", "rnn"} <= set(at_150):
+        held = at_150["irnn"] and at_150["lstm"] and not at_150["rnn"]
+        verdict = ("held" if held else "did not hold") + f" at this profile's budget (IRNN learned: "
+        verdict += f"{'yes' if at_150['irnn'] else 'no'}, LSTM: {'yes' if at_150['lstm'] else 'no'}, "
+        verdict += f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})"
+    else:
+        verdict = "not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
+    return lines + ["", f"The expected outcome at T = 150 **{verdict}**.", "",
+                    f"![adding problem]({fig}/adding_problem.png)", ""]
+
+
 def write_report(profile: str, results: Path = RESULTS) -> Path:
     q1, q2, q3 = question_1(profile, results), question_2(profile, results), question_3(profile, results)
     prov = provenance_summary(profile, results)
@@ -86,6 +112,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
               f"Chosen per model and task on validation data at the target level, never on test data: "
               f"[table]({profile}/tables/lr_selection.md).", "",
               f"![learning rates]({fig}/lr_selection.png)", "",
+              *adding_section(profile, results, fig),
               "## Provenance", "",
               f"- runs: {prov['runs']}, by commit as recorded: "
               + ", ".join(f"`{c}` ({n} runs)" for c, n in prov["commit_counts"].items()),
