@@ -36,3 +36,22 @@ def test_flop_counting_follows_the_rule():
     assert counted_weights(lstm) == 4 * 400 * 400 * 4  # U, U, W (embedding input), W: 4 x (400 x 1600)
     irnn = init_params(jax.random.PRNGKey(0), ModelConfig(cell="irnn", hidden=400, layers=2))
     assert counted_weights(irnn) == 3 * 400 * 400  # the first layer's W is a one-hot lookup
+
+
+def test_the_goals_report_says_met_or_by_how_much_missed(tmp_path):
+    import pandas as pd
+
+    from lte.bench import goals_report
+
+    base = {"device": "cpu-test", "steps": 100, "layers": 2, "cpu_count": 2, "jax_version": "x", "torch_version": "y",
+            "matmul_peak_flop_per_s": 1e11, "hidden": 400, "batch": 100}
+    rows = [{**base, "cell": "lstm", "step_s": 1.2, "torch_step_s": 1.0, "fraction_of_peak": 0.7,
+             "autodiff_step_s": 1.5, "fused_over_autodiff": 0.8},
+            {**base, "cell": "irnn", "step_s": 0.3, "torch_step_s": 0.4, "fraction_of_peak": 0.5,
+             "autodiff_step_s": 0.3, "fused_over_autodiff": 1.0}]
+    path = tmp_path / "cpu-test.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    text = goals_report(path).read_text()
+    assert "| no: 20% slower |" in text
+    assert "| 70% | no: 5 points short |" in text
+    assert "| 0.25x | yes |" in text and "0.80x the autodiff step | faster" in text

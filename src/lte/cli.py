@@ -148,9 +148,10 @@ def _run_bench(args) -> int:
     else:
         shapes = [Shape(hidden=h, batch=b) for h in (128, 400) for b in (100, 1000)]
         ensemble_shape, ks = Shape(hidden=128, batch=100), [1, 2, 4, 8, 16]
-    from lte.bench import bench_figure
+    from lte.bench import bench_figure, goals_report
 
     path = run_benchmark(shapes, repeats=args.repeats, out_dir=Path(args.out))
+    print(f"wrote {goals_report(path)}")
     run_ensemble_benchmark(ensemble_shape, ks, ["lstm", "irnn"], args.repeats, Path(args.out))
     for figure in bench_figure(path):
         print(f"wrote {figure}")
