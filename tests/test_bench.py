@@ -1,6 +1,7 @@
 """The benchmark in its tiny mode: it runs and writes its table (no speed is asserted)."""
 
 import csv
+import json
 
 from lte.bench import Shape, counted_weights, run_benchmark
 from lte.cells import CELLS
@@ -18,6 +19,9 @@ def test_tiny_benchmark_writes_its_table(tmp_path):
         assert float(row["step_s"]) > 0 and float(row["compile_s"]) > 0
         assert float(row["flop_per_s"]) == float(row["flop_per_step"]) / float(row["step_s"])
     assert any("FLOP/step = 6 x" in line for line in lines)
+    record = json.loads(path.with_suffix(".provenance.json").read_text())
+    assert record["repeats"] == 2 and record["shapes"] == [{"hidden": 8, "batch": 4, "steps": 5, "layers": 2}]
+    assert record["wall_s"] > 0 and record["device"] and record["versions"]["jax"] and "commit" in record
     from lte.bench import bench_figure
 
     assert all(p.stat().st_size > 1000 for p in bench_figure(path))
@@ -29,6 +33,7 @@ def test_tiny_ensemble_benchmark_writes_its_table(tmp_path):
     path = run_ensemble_benchmark(Shape(hidden=8, batch=4, steps=5), [1, 2], ["irnn"], 2, tmp_path, log=lambda _: None)
     rows = list(csv.DictReader(open(path)))
     assert [int(r["models"]) for r in rows] == [1, 2] and all(float(r["step_s"]) > 0 for r in rows)
+    assert json.loads(path.with_suffix(".provenance.json").read_text())["models"] == [1, 2]
 
 
 def test_flop_counting_follows_the_rule():

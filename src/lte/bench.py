@@ -16,12 +16,14 @@ one-hot lookups and the softmax readout are not counted.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import platform
 import resource
 import statistics
 import time
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import jax
@@ -31,6 +33,7 @@ import numpy as np
 from data_gen.vocab import VOCAB_SIZE
 from lte.cells import CELLS
 from lte.model import ModelConfig, init_params
+from lte.provenance import provenance
 from lte.recurrence import is_additive
 from lte.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate
 
@@ -38,6 +41,17 @@ COUNTING_RULE = ("FLOP/step = 6 x (weight matrices of the recurrent layers, exce
                  "the one-hot character) x B x T; nominal: the embedding-folded lookup still counts its W")
 TORCH_CELLS = {"lstm": ("LSTM", None), "irnn": ("RNN", "relu"), "rnn": ("RNN", "tanh"),
                "gru_reset_after": ("GRU", None), "lstmp": ("LSTM", None)}
+
+
+SEEDS = ("parameters: PRNGKey(0), model i of an ensemble PRNGKey(i); synthetic batch: numpy default_rng(0), "
+         "model i default_rng(i); PyTorch: manual_seed(0)")
+
+
+def _torch_version() -> str | None:
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @dataclass
@@ -147,13 +161,16 @@ def bench_torch(cell: str, shape: Shape, repeats: int) -> dict | None:
     return {"torch_step_s": _median_seconds(one, repeats), "torch_version": torch.__version__}
 
 
-def write_csv(rows: list[dict], path: Path, log=print) -> Path:
+def write_csv(rows: list[dict], path: Path, log=print, **run: object) -> Path:
+    """The table, and beside it <stem>.provenance.json: commit, device, versions, wall time, the run's settings."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    log(f"wrote {path}")
+    record = {**provenance(), "torch": _torch_version(), **run}
+    path.with_suffix(".provenance.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    log(f"wrote {path} (provenance beside it)")
     return path
 
 
@@ -191,7 +208,7 @@ def bench_ensemble(cell: str, shape: Shape, k: int, repeats: int) -> dict:
 
 def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeats: int, out_dir: Path,
                            log=print) -> Path:
-    device = device_name()
+    device, start = device_name(), time.perf_counter()
     log(f"\nmany models at once (vmap), {shape.layers} x {shape.hidden}, batch {shape.batch} x {shape.steps}:")
     log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'tokens/s per model':>19s} {'vs K=1':>7s} {'all models':>11s}")
     rows = []
@@ -203,12 +220,13 @@ def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeat
             rows.append(row)
             log(f"{cell:6s} {k:3d} {1000 * row['step_s']:9.1f} {row['tokens_per_s_per_model']:19.0f} "
                 f"{row['tokens_per_s_per_model'] / base:7.2f} {row['tokens_per_s_all_models']:11.0f}")
-    return write_csv(rows, out_dir / f"{device}-ensemble.csv", log)
+    return write_csv(rows, out_dir / f"{device}-ensemble.csv", log, repeats=repeats, shape=vars(shape), models=ks,
+                     cells=cells, seeds=SEEDS, wall_s=round(time.perf_counter() - start, 1))
 
 
 def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: int = 5,
                   out_dir: Path = Path("results/bench"), log=print) -> Path:
-    cells = cells or list(CELLS)
+    cells, start = cells or list(CELLS), time.perf_counter()
     peak = matmul_peak()
     device = device_name()
     log(f"device {device}; {os.cpu_count()} CPU cores; jax {jax.__version__}; "
@@ -239,7 +257,9 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
             log(f"{cell:6s} {shape.hidden:5d} {shape.batch:5d} {r['compile_s']:9.2f} {1000 * r['step_s']:9.1f} "
                 f"{row['tokens_per_s']:10.0f} {row['flop_per_s'] / 1e9:8.1f} {100 * row['fraction_of_peak']:6.1f} "
                 f"{r['peak_memory_mb']:8.0f} {autodiff_ms} {torch_ms} {ratio}")
-    return write_csv(rows, out_dir / f"{device}.csv", log)
+    return write_csv(rows, out_dir / f"{device}.csv", log, repeats=repeats, shapes=[vars(s) for s in shapes],
+                     cells=cells, counting_rule=COUNTING_RULE, seeds=SEEDS,
+                     wall_s=round(time.perf_counter() - start, 1))
 
 
 def bench_figure(csv_path: Path) -> list[Path]:
@@ -294,8 +314,11 @@ def goals_report(csv_path: Path) -> Path:
 
     table = pd.read_csv(csv_path)
     device = table.device.iloc[0]
+    record = csv_path.with_suffix(".provenance.json")
+    commit = json.loads(record.read_text()).get("commit") if record.exists() else None
     lines = [f"# Speed goals on {device}", "",
-             f"Generated by `lte bench` from `{csv_path.name}` (do not edit). Measured in one run: "
+             f"Generated by `lte bench` from `{csv_path.name}` (do not edit)"
+             + (f" at commit {commit}" if commit else "") + ". Measured in one run: "
              f"{int(table.cpu_count.iloc[0])} CPU cores, jax {table.jax_version.iloc[0]}"
              + (f", PyTorch {table.torch_version.dropna().iloc[0]}" if table.torch_version.notna().any() else "")
              + f"; float32 matmul peak measured in the same run: {table.matmul_peak_flop_per_s.iloc[0] / 1e9:.1f} "
