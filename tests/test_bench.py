@@ -18,6 +18,8 @@ def test_tiny_benchmark_writes_its_table(tmp_path):
     for row in rows:
         assert float(row["step_s"]) > 0 and float(row["compile_s"]) > 0
         assert float(row["flop_per_s"]) == float(row["flop_per_step"]) / float(row["step_s"])
+        if row["torch_step_s"]:  # the median of paired ratios lies between their extremes
+            assert float(row["jax_over_torch_min"]) <= float(row["jax_over_torch_max"])
     assert any("FLOP/step = 6 x" in line for line in lines)
     record = json.loads(path.with_suffix(".provenance.json").read_text())
     assert record["repeats"] == 2 and record["shapes"] == [{"hidden": 8, "batch": 4, "steps": 5, "layers": 2}]
@@ -60,3 +62,22 @@ def test_the_goals_report_says_met_or_by_how_much_missed(tmp_path):
     assert "| no: 20% slower |" in text
     assert "| 70% | no: 5 points short |" in text
     assert "| 0.25x | yes |" in text and "0.80x the autodiff step | faster" in text
+    rows[0].update(repeats=5, jax_over_torch_min=0.95, jax_over_torch_max=1.3)  # a miss that some repeats beat
+    pd.DataFrame(rows).to_csv(path, index=False)
+    text = goals_report(path).read_text()
+    assert "(1.20x; paired per-repeat ratios 0.95 to 1.30 over 5 repeats) | no: 20% slower, within the run's noise" in text
+
+
+def test_interleaved_timing_pairs_the_repeats():
+    from lte.bench import interleaved_seconds
+
+    calls = []
+    times = interleaved_seconds([lambda: calls.append("a"), lambda: calls.append("b")], 3)
+    assert calls == ["a", "b"] * 3 and [len(t) for t in times] == [3, 3]
+
+
+def test_too_few_repeats_is_a_clear_error(capsys):
+    from lte.cli import main
+
+    assert main(["bench", "--tiny", "--repeats", "0"]) == 2
+    assert "--repeats 0: the benchmark needs at least 1 timed step per shape" in capsys.readouterr().err

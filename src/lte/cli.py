@@ -143,6 +143,8 @@ def _run_adding(args) -> int:
 def _run_bench(args) -> int:
     from lte.bench import Shape, run_benchmark, run_ensemble_benchmark
 
+    if args.repeats < 1:
+        raise LteError(f"--repeats {args.repeats}: the benchmark needs at least 1 timed step per shape")
     if args.tiny:
         shapes, ensemble_shape, ks = [Shape(hidden=8, batch=4, steps=5)], Shape(hidden=8, batch=4, steps=5), [1, 2]
     else:
