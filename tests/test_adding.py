@@ -57,3 +57,25 @@ def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
         AddingConfig(sequence_length=0)
     with pytest.raises(LteError, match="no profile 'huge'"):
         load_adding_experiment("experiments/adding_problem.toml", "huge")
+
+
+def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_runs(tmp_path):
+    from lte.adding import run_adding_experiment, run_name
+
+    base = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=4, eval_every=2,
+                        test_size=20)
+    assert run_name(base) != run_name(AddingConfig(**{**base.to_json(), "max_steps": 5}))
+    experiment = tmp_path / "tiny.toml"
+    common = 'hidden = 8\nbatch_size = 4\neval_every = 2\ntest_size = 20\ngrid = { sequence_length = [10], seed = [0] }'
+    experiment.write_text(f'[grid]\nmodel = ["irnn"]\n[profiles.small]\nmax_steps = 4\n{common}\n')
+    run_adding_experiment(experiment, "small", tmp_path, workers=1, log=lambda _: None)
+    first = adding_outcome("small", tmp_path)["T=10 irnn"]["final_test_mse"]
+    experiment.write_text(f'[grid]\nmodel = ["irnn"]\n[profiles.small]\nmax_steps = 6\n{common}\n')
+    run_adding_experiment(experiment, "small", tmp_path, workers=1, log=lambda _: None)
+    root = tmp_path / "runs" / "small" / "adding_problem"
+    assert len([p for p in root.iterdir() if p.is_dir()]) == 2  # the old run is kept, not reused
+    again = adding_outcome("small", tmp_path)["T=10 irnn"]["final_test_mse"]
+    assert len(again) == 1 and again != first  # ... and not counted
+    steps = [json.loads(line)["step"] for line in (root / json.loads((root / "cells.json").read_text())["runs"][0]
+                                                    / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6]

@@ -32,6 +32,7 @@ import optax
 from lte import checkpoint
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError
+from lte.experiment import config_digest
 from lte.model import matmul_rows, run_layer
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
@@ -178,6 +179,20 @@ def train_adding(config: AddingConfig, out: Path, *, log=None) -> dict:
 # ---------------------------------------------------------------- the experiment
 
 
+def run_name(config: AddingConfig) -> str:
+    """model_T<T>_seed<s>-<digest of the whole config>: a changed setting gets a new folder, never a stale one."""
+    return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{config_digest(config.to_json())}"
+
+
+def _current_runs(root: Path) -> list[Path]:
+    """The run folders the experiment file lists now (cells.json, written by the runner); every folder when
+    there is no index (runs made by hand)."""
+    index = root / "cells.json"
+    if index.exists():
+        return [root / name for name in json.loads(index.read_text())["runs"]]
+    return sorted(p.parent for p in root.glob("*/config.json"))
+
+
 def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[str, AddingConfig]]]:
     """experiments/adding.toml -> (header, [(run name, config)]) for one profile."""
     import itertools
@@ -196,8 +211,7 @@ def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[s
         settings = dict(zip(keys, values))
         settings["learning_rate"] = rates.get(settings["model"], AddingConfig.learning_rate)
         config = AddingConfig(**fixed, **settings)
-        name = f"{config.model}_T{config.sequence_length}_seed{config.seed}"
-        runs.append((name, config))
+        runs.append((run_name(config), config))
     return data.get("experiment", {}), runs
 
 
@@ -222,6 +236,8 @@ def run_adding_experiment(path: Path, profile: str = "small", results: Path = Pa
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     _, runs = load_adding_experiment(path, profile)
     root = results / "runs" / profile / "adding_problem"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "cells.json").write_text(json.dumps({"profile": profile, "runs": [n for n, _ in runs]}, indent=1) + "\n")
     todo = [(n, c) for n, c in runs if not (root / n / "summary.json").exists()]
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     log(f"adding problem ({profile}): {len(runs)} runs, {len(runs) - len(todo)} finished, {len(todo)} to run")
@@ -253,7 +269,7 @@ def adding_figure(profile: str = "small", results: Path = Path("results")) -> li
     from lte.train import read_metrics
 
     root = results / "runs" / profile / "adding_problem"
-    runs = sorted(p for p in root.glob("*/config.json"))
+    runs = [run / "config.json" for run in _current_runs(root) if (run / "config.json").exists()]
     if not runs:
         raise FileNotFoundError(f"no adding-problem runs under {root}; run `make sweep-adding_problem` first")
     curves: dict[tuple[int, str], list[list[dict]]] = {}
@@ -296,7 +312,7 @@ def adding_outcome(profile: str = "small", results: Path = Path("results")) -> d
     """Per (T, model): mean final test MSE over seeds and whether every seed ended below half the baseline."""
     root = results / "runs" / profile / "adding_problem"
     table: dict[str, dict] = {}
-    for summary_path in sorted(root.glob("*/summary.json")):
+    for summary_path in [run / "summary.json" for run in _current_runs(root) if (run / "summary.json").exists()]:
         config = json.loads((summary_path.parent / "config.json").read_text())
         summary = json.loads(summary_path.read_text())
         key = f"T={config['sequence_length']} {config['model']}"

@@ -45,8 +45,12 @@ class Cell:
         parts += ["inv"] if c.invert else []
         parts += ["dbl"] if c.double else []
         parts += [f"lr{c.resolved_learning_rate:g}", f"s{c.seed}"]
-        digest = hashlib.sha256(json.dumps(c.to_json(), sort_keys=True).encode()).hexdigest()[:6]
-        return "-".join(parts) + "-" + digest
+        return "-".join(parts) + "-" + config_digest(c.to_json())
+
+
+def config_digest(config_json: dict) -> str:
+    """Six hex digits of the whole config: run folders of different configs never share a name."""
+    return hashlib.sha256(json.dumps(config_json, sort_keys=True).encode()).hexdigest()[:6]
 
 
 def runs_dir(experiment: str, profile: str, results: Path = RESULTS) -> Path:
