@@ -51,6 +51,13 @@ def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
     _, runs = load_adding_experiment("experiments/adding_problem.toml", "small")
     assert len(runs) == 12 and {c.model for _, c in runs} == {"irnn", "lstm", "rnn"}
     assert {c.learning_rate for _, c in runs if c.model == "irnn"} == {0.01}
+    assert {c.model: c.forget_bias for _, c in runs} == {"irnn": 0.0, "lstm": 1.0, "rnn": 0.0}  # per-model table
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[profiles.small]\nhiden = 8\n')
+    with pytest.raises(LteError, match="unknown setting 'hiden'; allowed: model, hidden"):
+        load_adding_experiment(bad, "small")
+    with pytest.raises(LteError, match="forget_bias must be a finite number, got nan"):
+        AddingConfig(forget_bias=float("nan"))
     with pytest.raises(LteError, match="unknown model 'gruu'"):
         AddingConfig(model="gruu")
     with pytest.raises(LteError, match="sequence_length must be a positive integer, got 0"):
@@ -79,3 +86,14 @@ def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_ru
     steps = [json.loads(line)["step"] for line in (root / json.loads((root / "cells.json").read_text())["runs"][0]
                                                     / "metrics.jsonl").read_text().splitlines()]
     assert steps == [2, 4, 6]
+
+
+def test_the_lstm_forget_bias_reaches_the_forget_block():
+    import jax
+
+    from lte.adding import init_params
+
+    with_bias, without = (init_params(jax.random.PRNGKey(0), AddingConfig(model="lstm", hidden=4, forget_bias=fb))
+                          for fb in (1.0, 0.0))
+    shift = np.asarray(with_bias["layer"]["b"] - without["layer"]["b"])
+    np.testing.assert_allclose(shift, [0] * 4 + [1] * 4 + [0] * 8, atol=1e-6)  # blocks i, f, g, o: f is shifted

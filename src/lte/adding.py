@@ -50,6 +50,7 @@ class AddingConfig:
     eval_every: int = 500
     test_size: int = 1000
     seed: int = 0
+    forget_bias: float = 0.0  # LSTM only: added to the forget gate's bias at initialisation
 
     def __post_init__(self) -> None:
         if self.model not in CELLS:
@@ -60,6 +61,9 @@ class AddingConfig:
                 raise LteError(f"{name} must be a positive integer, got {value!r}")
         if self.sequence_length < 2:
             raise LteError(f"sequence_length must be at least 2 (one marker per half), got {self.sequence_length}")
+        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
+                or not math.isfinite(self.forget_bias):
+            raise LteError(f"forget_bias must be a finite number, got {self.forget_bias!r}")
         for name in ("learning_rate", "clip"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
@@ -93,7 +97,7 @@ class AddingState(NamedTuple):
 def init_params(key: jax.Array, config: AddingConfig) -> dict:
     cell = get_cell(config.model)
     k_layer, k_out = jax.random.split(key)
-    return {"layer": cell.init(k_layer, 2, config.hidden, {}),
+    return {"layer": cell.init(k_layer, 2, config.hidden, {"forget_bias": config.forget_bias}),
             "readout": {"W": 0.001 * jax.random.normal(k_out, (config.hidden, 1), jnp.float32),
                         "b": jnp.zeros((1,), jnp.float32)}}
 
@@ -204,12 +208,19 @@ def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[s
         raise LteError(f"{path} has no profile {profile!r}; allowed: {', '.join(profiles)}")
     grid = {**data.get("grid", {}), **profiles[profile].get("grid", {})}
     fixed = {k: v for k, v in profiles[profile].items() if k != "grid"}
-    rates = fixed.pop("learning_rate", {})
+    # a setting given as a table ({ lstm = 0.5, irnn = 0.01 }) is per model; a model it omits gets the default
+    per_model = {k: fixed.pop(k) for k in [k for k, v in fixed.items() if isinstance(v, dict)]}
+    allowed = [f.name for f in dataclasses.fields(AddingConfig)]
+    unknown = sorted((set(fixed) | set(per_model) | set(grid)) - set(allowed))
+    if unknown:
+        raise LteError(f"{path} [profiles.{profile}]: unknown setting {unknown[0]!r}; allowed: {', '.join(allowed)}")
     runs = []
     keys = list(grid)
     for values in itertools.product(*(grid[k] for k in keys)):
         settings = dict(zip(keys, values))
-        settings["learning_rate"] = rates.get(settings["model"], AddingConfig.learning_rate)
+        for name, table in per_model.items():
+            if settings["model"] in table:
+                settings[name] = table[settings["model"]]
         config = AddingConfig(**fixed, **settings)
         runs.append((run_name(config), config))
     return data.get("experiment", {}), runs
