@@ -44,6 +44,7 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
 
     section = "\n".join(adding_section("small", tmp_path, "small/figures"))
     assert "| T=10 irnn |" in section and "**not testable" in section
+    assert "At T = 10, learned: irnn no." in section and "1 run of 6 steps" in section
     assert adding_section("small", tmp_path / "nothing", "small/figures") == []
 
 

@@ -327,7 +327,11 @@ def adding_outcome(profile: str = "small", results: Path = Path("results")) -> d
         config = json.loads((summary_path.parent / "config.json").read_text())
         summary = json.loads(summary_path.read_text())
         key = f"T={config['sequence_length']} {config['model']}"
-        table.setdefault(key, {"final_test_mse": []})["final_test_mse"].append(summary["final_test_mse"])
+        row = table.setdefault(key, {"final_test_mse": [], "steps": [], "wall_time": [], "commits": []})
+        row["final_test_mse"].append(summary["final_test_mse"])
+        row["steps"].append(summary["steps"])
+        row["wall_time"].append(summary["wall_time"])
+        row["commits"].append((summary.get("provenance") or {}).get("commit"))
     for row in table.values():
         values = row["final_test_mse"]
         row.update(mean=float(np.mean(values)), below_half_baseline=all(v < BASELINE_MSE / 2 for v in values))

@@ -78,8 +78,19 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
         verdict += f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})"
     else:
         verdict = "not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
-    return lines + ["", f"The expected outcome at T = 150 **{verdict}**.", "",
-                    f"![adding problem]({fig}/adding_problem.png)", ""]
+    lines += ["", f"The expected outcome at T = 150 **{verdict}**."]
+    for T in sorted({int(k.split()[0][2:]) for k in outcome} - {150}):
+        learned = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith(f"T={T} ")}
+        lines.append(f"At T = {T}, learned: " + ", ".join(f"{m} {'yes' if ok else 'no'}" for m, ok in
+                                                           sorted(learned.items())) + ".")
+    rows = list(outcome.values())
+    commits = sorted({str(c)[:8] for r in rows for c in r["commits"]})
+    steps = sorted({n for r in rows for n in r["steps"]})
+    count = sum(len(r["steps"]) for r in rows)
+    lines += ["", f"{count} run{'s' if count != 1 else ''} of {', '.join(map(str, steps))} steps, "
+              f"{sum(sum(r['wall_time']) for r in rows) / 60:.0f} min of training in all, recorded at commit "
+              f"{', '.join(commits)}."]
+    return lines + ["", f"![adding problem]({fig}/adding_problem.png)", ""]
 
 
 def write_report(profile: str, results: Path = RESULTS) -> Path:
