@@ -78,7 +78,7 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
         verdict += f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})"
     else:
         verdict = "not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
-    lines += ["", f"The expected outcome at T = 150 **{verdict}**."]
+    lines += ["", f"The expected outcome at T = 150 **{verdict}**.", ""]
     for T in sorted({int(k.split()[0][2:]) for k in outcome} - {150}):
         learned = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith(f"T={T} ")}
         lines.append(f"At T = {T}, learned: " + ", ".join(f"{m} {'yes' if ok else 'no'}" for m, ok in
