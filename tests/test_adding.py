@@ -87,6 +87,8 @@ def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_ru
     steps = [json.loads(line)["step"] for line in (root / json.loads((root / "cells.json").read_text())["runs"][0]
                                                     / "metrics.jsonl").read_text().splitlines()]
     assert steps == [2, 4, 6]
+    sweeps = json.loads((root / "sweep.json").read_text())  # the wall time of both invocations, for the README
+    assert [i["cells_run"] for i in sweeps["invocations"]] == [1, 1] and sweeps["wall_time"] > 0
 
 
 def test_the_lstm_forget_bias_reaches_the_forget_block():

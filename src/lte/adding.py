@@ -188,7 +188,7 @@ def run_name(config: AddingConfig) -> str:
     return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{config_digest(config.to_json())}"
 
 
-def _current_runs(root: Path) -> list[Path]:
+def current_runs(root: Path) -> list[Path]:
     """The run folders the experiment file lists now (cells.json, written by the runner); every folder when
     there is no index (runs made by hand)."""
     index = root / "cells.json"
@@ -243,6 +243,7 @@ def run_adding_experiment(path: Path, profile: str = "small", results: Path = Pa
     from multiprocessing import get_context
 
     from lte.runtime import single_threaded_cpu_env
+    from lte.sweep import record_sweep_time
 
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     _, runs = load_adding_experiment(path, profile)
@@ -267,6 +268,8 @@ def run_adding_experiment(path: Path, profile: str = "small", results: Path = Pa
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
+        if todo:
+            record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
     return root
 
 
@@ -280,7 +283,7 @@ def adding_figure(profile: str = "small", results: Path = Path("results")) -> li
     from lte.train import read_metrics
 
     root = results / "runs" / profile / "adding_problem"
-    runs = [run / "config.json" for run in _current_runs(root) if (run / "config.json").exists()]
+    runs = [run / "config.json" for run in current_runs(root) if (run / "config.json").exists()]
     if not runs:
         raise FileNotFoundError(f"no adding-problem runs under {root}; run `make sweep-adding_problem` first")
     curves: dict[tuple[int, str], list[list[dict]]] = {}
@@ -323,7 +326,7 @@ def adding_outcome(profile: str = "small", results: Path = Path("results")) -> d
     """Per (T, model): mean final test MSE over seeds and whether every seed ended below half the baseline."""
     root = results / "runs" / profile / "adding_problem"
     table: dict[str, dict] = {}
-    for summary_path in [run / "summary.json" for run in _current_runs(root) if (run / "summary.json").exists()]:
+    for summary_path in [run / "summary.json" for run in current_runs(root) if (run / "summary.json").exists()]:
         config = json.loads((summary_path.parent / "config.json").read_text())
         summary = json.loads(summary_path.read_text())
         key = f"T={config['sequence_length']} {config['model']}"

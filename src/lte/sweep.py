@@ -115,14 +115,14 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
             else:
                 _run_tasks(tasks, root, workers, log)
         finally:
-            _record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
+            record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
     if experiment == "lr_selection":
         from lte.analysis.lr_selection import write_selection
         write_selection(profile, results)
     return cells
 
 
-def _record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> None:
+def record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> None:
     """sweep.json: the wall time spent running this experiment's cells, over every sweep invocation."""
     from lte.provenance import provenance
 

@@ -26,8 +26,14 @@ def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
         path = runs_dir(experiment, profile, results) / "sweep.json"
         if path.exists():
             sweeps[experiment] = json.loads(path.read_text())["wall_time"]
+    from lte.adding import current_runs
+
+    adding = runs_dir("adding_problem", profile, results)
+    adding_runs = [run for run in current_runs(adding) if (run / "summary.json").exists()] if adding.exists() else []
+    if (adding / "sweep.json").exists():
+        sweeps["adding_problem"] = json.loads((adding / "sweep.json").read_text())["wall_time"]
     first = json.loads(next((runs_dir(EXPERIMENTS[0], profile, results)).glob("*/summary.json")).read_text())
-    return {"runs": len(runs), "commits": sorted(set(runs.commit.dropna())),
+    return {"runs": len(runs), "adding_runs": len(adding_runs), "commits": sorted(set(runs.commit.dropna())),
             "commit_counts": runs.commit.value_counts().sort_index().to_dict(), "devices": sorted(set(runs.device)),
             "training_seconds": float(runs.wall_time.sum()), "sweep_seconds": sweeps,
             "versions": first["provenance"]["versions"], "python": first["provenance"]["python"],
@@ -161,7 +167,9 @@ def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Pa
     section += [f"| {i}. {QUESTIONS[i]} | **{answers[i]['verdict']}** |" for i in QUESTIONS]
     section += ["", "![Test character accuracy per strategy, LSTM vs IRNN](results/small/figures/"
                 "program_test_char_accuracy.png)", "",
-                f"The default profile (`small`) is {prov['runs']} training runs; on this package's reference "
+                f"The default profile (`small`) is {prov['runs']} training runs"
+                + (f" and {prov['adding_runs']} of the adding problem" if prov["adding_runs"] else "")
+                + "; on this package's reference "
                 f"machine ({prov['cpu_count']} CPU cores, {', '.join(prov['devices'])}) its sweeps took "
                 f"{sweep_minutes:.0f} minutes in all "
                 f"({', '.join(f'{k} {v / 60:.0f}' for k, v in prov['sweep_seconds'].items())} min), plus the "
