@@ -74,3 +74,9 @@ def test_a_training_run_reports_the_study_metrics():
     assert metrics["step"] == 4 and 0 <= metrics["test_char_accuracy"] <= 1 and 0 <= metrics["test_exact_match"] <= 1
     with pytest.raises(LteError, match="unknown model 'bilstm'"):
         Seq2SeqConfig(model="bilstm")
+    with pytest.raises(LteError, match="clip must be a positive number, got 0"):
+        Seq2SeqConfig(clip=0)
+    with pytest.raises(LteError, match="learning_rate must be a positive number, got -1"):
+        Seq2SeqConfig(learning_rate=-1)
+    with pytest.raises(LteError, match="steps must be a positive integer, got 2.5"):
+        Seq2SeqConfig(steps=2.5)

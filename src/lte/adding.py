@@ -31,7 +31,7 @@ import optax
 
 from lte import checkpoint
 from lte.cells import CELLS, get_cell
-from lte.errors import LteError
+from lte.errors import LteError, check_positive_ints, check_positive_numbers
 from lte.experiment import config_digest
 from lte.model import matmul_rows, run_layer
 
@@ -55,19 +55,13 @@ class AddingConfig:
     def __post_init__(self) -> None:
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
-        for name in ("hidden", "sequence_length", "batch_size", "max_steps", "eval_every", "test_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise LteError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, ("hidden", "sequence_length", "batch_size", "max_steps", "eval_every", "test_size"))
         if self.sequence_length < 2:
             raise LteError(f"sequence_length must be at least 2 (one marker per half), got {self.sequence_length}")
         if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
                 or not math.isfinite(self.forget_bias):
             raise LteError(f"forget_bias must be a finite number, got {self.forget_bias!r}")
-        for name in ("learning_rate", "clip"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
-                raise LteError(f"{name} must be a positive number, got {value!r}")
+        check_positive_numbers(self, ("learning_rate", "clip"))
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

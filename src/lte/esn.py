@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from data_gen.vocab import VOCAB_SIZE
-from lte.errors import LteError
+from lte.errors import LteError, check_positive_ints
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,7 @@ class ESNConfig:
                     high is not None and value > high):
                 allowed = f"in ({low}, {high}]" if high is not None else f"> {low}"
                 raise LteError(f"{name} must be a number {allowed}, got {value!r}")
-        for name in ("units", "fit_batches"):
-            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise LteError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        check_positive_ints(self, ("units", "fit_batches"))
         if not isinstance(self.washout, int) or self.washout < 0:
             raise LteError(f"washout must be a non-negative integer, got {self.washout!r}")
 

@@ -29,7 +29,7 @@ import optax
 from data_gen.tasks import TaskSpec, sample_examples
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
 from lte.cells import CELLS, get_cell
-from lte.errors import LteError
+from lte.errors import LteError, check_positive_ints, check_positive_numbers
 from lte.model import ModelConfig, matmul_rows, run_layer
 
 GO = "@"
@@ -54,10 +54,8 @@ class Seq2SeqConfig:
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
         self.spec()
-        for name in ("hidden", "batch_size", "steps", "eval_every", "test_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise LteError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, ("hidden", "batch_size", "steps", "eval_every", "test_size"))
+        check_positive_numbers(self, ("clip",) + (("learning_rate",) if self.learning_rate is not None else ()))
 
     def spec(self) -> TaskSpec:
         return TaskSpec(task=self.task, length=self.length, nesting=self.nesting)
