@@ -6,12 +6,12 @@ from lte.schedule import ScheduleState, update_schedule
 from lte.train import read_metrics, train
 
 
-def run_rule(strategy, target, evaluations):
+def run_rule(strategy, target, evaluations, schedule="original"):
     curriculum = TrainConfig(task="program", length=target.length, nesting=target.nesting,
                              strategy=strategy).spec().curriculum()
     state, events = ScheduleState(Level(1, 1), 0.5), []
     for val, tr in evaluations:
-        state, event = update_schedule(state, curriculum, val_accuracy=val, train_accuracy=tr)
+        state, event = update_schedule(state, curriculum, val_accuracy=val, train_accuracy=tr, schedule=schedule)
         events.append((event, state.level, round(state.learning_rate, 6)))
     return state, events
 
@@ -37,6 +37,26 @@ def test_training_accuracy_below_five_evaluations_ago_advances_and_restarts_the_
     # a drop that is not below the value 5 evaluations earlier changes nothing
     _, events = run_rule("naive", Level(4, 1), [(0.1, a) for a in [0.30, 0.40, 0.50, 0.60, 0.70, 0.31]])
     assert [e[0] for e in events] == [None] * 6
+
+
+def test_amended_rule_also_advances_when_validation_stops_improving():
+    # a memorised level: training accuracy saturated, validation stuck just under the threshold
+    plateau = [(0.938, 1.0)] * 6
+    _, events = run_rule("naive", Level(4, 1), plateau, schedule="original")
+    assert [e[0] for e in events] == [None] * 6  # the original rule never fires: the trap
+    state, events = run_rule("naive", Level(4, 1), plateau, schedule="amended")
+    assert [e[0] for e in events] == [None] * 5 + ["advance"]
+    assert state.level == Level(2, 1) and state.val_accuracies == [0.938]
+    # validation still rising: no advance
+    _, events = run_rule("naive", Level(4, 1), [(0.5 + 0.05 * i, 1.0) for i in range(8)], schedule="amended")
+    assert [e[0] for e in events] == [None] * 8
+
+
+def test_the_schedule_state_round_trips_through_json():
+    state = ScheduleState(Level(2, 1), 0.4, [0.5, 0.6], False, [0.3, 0.35])
+    assert ScheduleState.from_json(state.to_json()) == state
+    old = {"level": [1, 1], "learning_rate": 0.5, "train_accuracies": [0.2], "stopped": False}  # before val history
+    assert ScheduleState.from_json(old).val_accuracies == []
 
 
 def test_stops_when_the_learning_rate_falls_below_its_minimum():
@@ -70,3 +90,45 @@ def test_train_config_carries_every_task_field():
     config = TrainConfig(task="copy", length=5, nesting=1, strategy="mix", invert=True, double=True,
                          mix_probability=0.3)
     assert dataclasses.asdict(config.spec()) == {k: getattr(config, k) for k in task_fields}
+
+
+def test_amended_baseline_and_mix_start_at_the_target_naive_and_combined_at_one_one():
+    from lte.train import starting_level
+
+    for strategy, level in [("baseline", Level(6, 1)), ("mix", Level(6, 1)), ("naive", Level(1, 1)),
+                            ("combined", Level(1, 1))]:
+        assert starting_level(TrainConfig(task="copy", length=6, nesting=1, strategy=strategy)) == level
+    assert starting_level(TrainConfig(task="copy", length=6, nesting=1, strategy="baseline",
+                                      schedule="original")) == Level(1, 1)
+
+
+def test_tiny_levels_are_judged_on_their_training_split_with_the_amended_schedule():
+    from lte.data import MIN_DISTINCT_VALIDATION, make_target_validation_set, make_validation_set
+
+    config = TrainConfig(task="copy", length=3, nesting=1, strategy="naive", val_size=200)
+    tiny = make_validation_set(config, Level(1, 1))
+    assert tiny.name == "val-from-train" and {e.split for e in tiny.examples} == {"train"}
+    assert len({e.input for e in tiny.examples}) < MIN_DISTINCT_VALIDATION
+    original = make_validation_set(TrainConfig(task="copy", length=3, nesting=1, strategy="naive", val_size=200,
+                                               schedule="original"), Level(1, 1))
+    assert original.name == "val" and {e.split for e in original.examples} == {"val"}
+    at_target = make_validation_set(config, Level(3, 1))
+    assert at_target.name == "val" and {e.split for e in at_target.examples} == {"val"}
+    assert make_target_validation_set(config).targets == at_target.targets  # selection: the val split
+
+
+def _first_step_at(rows, level):
+    return next((r["step"] for r in rows if tuple(r["level"]) == level), None)
+
+
+def test_the_naive_curriculum_reaches_the_target_on_copy_and_addition(tmp_path):
+    """End to end: with the original rule these runs stay at (1, 1) (issue: the naive-curriculum trap)."""
+    for task, length in (("copy", 3), ("addition", 2)):
+        config = TrainConfig(task=task, length=length, nesting=1, strategy="naive", model="irnn", hidden=32,
+                             layers=1, input_scale=0.3, learning_rate=0.05, batch_size=16, eval_every=50,
+                             val_size=100, test_size=100, max_steps=1000, data="fresh")
+        summary = train(config, tmp_path / task, log=lambda line: None)
+        rows = read_metrics(tmp_path / task)
+        assert _first_step_at(rows, (length, 1)) is not None, f"naive {task} never reached ({length}, 1)"
+        assert summary["final"]["level"] == [length, 1]
+        assert [r["level"] for r in rows] == sorted(r["level"] for r in rows)  # only ever harder

@@ -10,6 +10,7 @@ from data_gen.tasks import TaskSpec, max_example_length
 from lte.cells import CELLS
 from lte.errors import LteError
 from lte.model import ModelConfig
+from lte.schedule import SCHEDULES
 
 # Zaremba's LSTM used 0.5. The IRNN diverges at that rate (Le et al. tune it
 # per task); 0.05 is this package's default, to be replaced by the value the
@@ -34,6 +35,7 @@ class TrainConfig:
     layers: int = 2
     forget_bias: float = 0.0
     identity_scale: float = 1.0
+    input_scale: float | None = None  # scale of the input weights W (None: the cell's own; lte.model)
     projection: int | None = None  # LSTMP: the recurrent projection's size (None: hidden // 2)
     unroll: int = 1
     gradient: str = "fused"  # lte.recurrence: "fused" (dU as one matmul) or "autodiff"; "rtrl" (lte.rtrl)
@@ -47,6 +49,7 @@ class TrainConfig:
     batch_size: int = 32  # rows per batch; each row packs several examples
     row_length: int | None = None  # None: the smallest multiple of 16 >= the longest possible example
     eval_every: int = 100
+    schedule: str = "amended"  # "original": Zaremba's rule exactly; "amended": see lte.schedule
     target_accuracy: float = 0.95
     lr_decay: float = 0.8
     min_learning_rate: float = 1e-3
@@ -65,6 +68,8 @@ class TrainConfig:
         self.model_config()  # model, sizes, options
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
+        if self.schedule not in SCHEDULES:
+            raise LteError(f"unknown schedule {self.schedule!r}; allowed: {', '.join(SCHEDULES)}")
         if self.data not in DATA_SOURCES:
             raise LteError(f"unknown data source {self.data!r}; allowed: {', '.join(DATA_SOURCES)}")
         for name in ("hidden", "layers", "unroll", "batch_size", "eval_every", "val_size", "test_size"):
@@ -88,6 +93,7 @@ class TrainConfig:
     def model_config(self) -> ModelConfig:
         return ModelConfig(cell=self.model, hidden=self.hidden, layers=self.layers,
                            forget_bias=self.forget_bias, identity_scale=self.identity_scale,
+                           input_scale=self.input_scale,
                            projection=self.projection, unroll=self.unroll, gradient=self.gradient,
                            bptt_window=self.bptt_window, dropout=self.dropout,
                            gradient_norm_penalty=self.gradient_norm_penalty, embedding=self.embedding)

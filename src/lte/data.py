@@ -19,6 +19,9 @@ from lte.config import TrainConfig
 TEST_SEED = 2_000_003
 VAL_SEED = 1_000_003
 DECODE_ROWS = 256
+# A level whose validation split holds fewer distinct examples than this is validated on its
+# training split instead (a deviation from the original, see make_validation_set).
+MIN_DISTINCT_VALIDATION = 50
 
 
 def as_arrays(batch: Batch) -> dict[str, np.ndarray]:
@@ -121,8 +124,36 @@ def make_test_set(config: TrainConfig, size: int | None = None, seed: int = TEST
 
 
 def make_validation_set(config: TrainConfig, level: Level) -> EvalSet:
-    """The validation split at the current level (the original's `current_hardness`)."""
+    """The examples the curriculum judges `level` by (the original's `current_hardness`).
+
+    Normally the validation split at that level. Deviation from the original:
+    at the easiest levels the hash split leaves only a handful of distinct
+    examples per split (copy at length 1: 3 numbers to train on, 4 others to
+    validate on), so a model can only memorise its training split and the
+    level's validation accuracy can never pass the threshold: the naive
+    curriculum would stay at (1, 1) for the whole run. With the amended
+    schedule (the default, `lte.schedule`), when the validation
+    split holds fewer than MIN_DISTINCT_VALIDATION distinct examples at the
+    level, the level is judged on examples of its training split, i.e. on
+    whether the model has learned what it is trained on there. The set's
+    `name` says which ("val" or "val-from-train"). Model selection always
+    uses the validation split at the target level.
+    """
     spec: TaskSpec = dataclasses.replace(config.spec(), strategy="naive")
     seed = VAL_SEED + 100 * level.length + level.nesting
     examples = sample_examples(spec, config.val_size, seed=seed, split="val", level=level)
+    name = "val"
+    distinct = len({(e.input, e.target) for e in examples})
+    if config.schedule == "amended" and distinct < MIN_DISTINCT_VALIDATION:
+        examples = sample_examples(spec, config.val_size, seed=seed, split="train", level=level)
+        name = "val-from-train"
+    return build_eval_set(name, examples, config.batch_size, config.resolved_row_length, *eval_layout(config))
+
+
+def make_target_validation_set(config: TrainConfig) -> EvalSet:
+    """The validation split at the target level: what model selection is judged on (never the test split)."""
+    spec: TaskSpec = dataclasses.replace(config.spec(), strategy="baseline")
+    target = spec.target
+    seed = VAL_SEED + 100 * target.length + target.nesting
+    examples = sample_examples(spec, config.val_size, seed=seed, split="val", level=target)
     return build_eval_set("val", examples, config.batch_size, config.resolved_row_length, *eval_layout(config))

@@ -25,7 +25,8 @@ from data_gen.curriculum import Level
 from data_gen.vocab import PAD_ID, decode
 from lte import checkpoint
 from lte.config import TrainConfig
-from lte.data import EvalSet, TrainingBatches, eval_layout, make_test_set, make_validation_set
+from lte.data import (EvalSet, TrainingBatches, eval_layout, make_target_validation_set, make_test_set,
+                      make_validation_set)
 from lte.errors import LteError
 from lte.metrics import compute_metrics, greedy_decode, masked_loss_and_counts
 from lte.model import ModelConfig, count_params, init_params
@@ -190,6 +191,20 @@ def _progress(config: TrainConfig, row: dict, rate: float, elapsed: float) -> st
             f" (exact {row['test_exact_match']:.3f}) | lr {row['learning_rate']:.4g}{eta}")
 
 
+def starting_level(config: TrainConfig) -> Level:
+    """(1, 1), as in the original; with the amended schedule, the target for baseline and mix.
+
+    Their training data does not depend on the level, which then only decides
+    when the learning rate starts to decay: in the original that waits until
+    the level has climbed to the target, judged on validation data of easy
+    levels the model is never trained on. Starting at the target, every
+    strategy decays by the same rule once it is at the target.
+    """
+    if config.schedule == "amended" and config.strategy in ("baseline", "mix"):
+        return config.spec().target
+    return Level(1, 1)
+
+
 class RunLoop:
     """One run folder's side of the training loop: data, schedule, evaluation, logging, checkpoints.
 
@@ -213,7 +228,7 @@ class RunLoop:
         restored = checkpoint.restore_latest(self.mgr, state)
         if restored is None:
             self.step, self.elapsed = 0, 0.0
-            self.schedule = ScheduleState(Level(1, 1), config.resolved_learning_rate)
+            self.schedule = ScheduleState(starting_level(config), config.resolved_learning_rate)
             _truncate_metrics(self.out, -1)
         else:
             self.step, state, meta = restored
@@ -289,14 +304,14 @@ class RunLoop:
         row = {"step": self.step, "level": [self.schedule.level.length, self.schedule.level.nesting],
                "learning_rate": self.schedule.learning_rate,
                "train_loss": train_metrics["loss"], "train_char_accuracy": train_metrics["char_accuracy"],
-               **{f"val_{k}": v for k, v in val_metrics.items()},
+               **{f"val_{k}": v for k, v in val_metrics.items()}, "val_source": self.val.name,
                **{f"test_{k}": v for k, v in test_metrics.items()},
                "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds,
                "tokens_per_second": self.tokens / seconds}
         self.schedule, event = update_schedule(
             self.schedule, self.curriculum, val_accuracy=val_metrics["char_accuracy"],
             train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
-            decay=config.lr_decay, min_learning_rate=config.min_learning_rate)
+            decay=config.lr_decay, min_learning_rate=config.min_learning_rate, schedule=config.schedule)
         row["event"] = event
         with open(self.out / "metrics.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
@@ -313,7 +328,7 @@ class RunLoop:
         rows = read_metrics(self.out)
         last = rows[-1] if rows else {}
         # for model selection: validation data at the target level (the test set is never used to choose)
-        val_target = evaluate(params, make_validation_set(self.config, self.config.spec().target),
+        val_target = evaluate(params, make_target_validation_set(self.config),
                               self.counts_fn, self.decode_fn)
         summary = {"stop_reason": self.stop_reason, "steps": self.step, "wall_time": self.elapsed,
                    "parameters": self.n_params, "final": last, "final_val_target": val_target,
