@@ -204,3 +204,24 @@ def test_every_cell_trains_by_name(name, tmp_path):
                          max_steps=4, eval_every=2, val_size=8, test_size=8)
     summary = train(config, tmp_path / name, log=lambda _: None)
     assert summary["steps"] == 4 and np.isfinite(summary["final"]["train_loss"])
+
+
+def test_input_scale_reaches_the_initial_input_weights():
+    """`input_scale` (the IRNN's fairness fix) rescales every layer's W, through TrainConfig as the trainer builds it."""
+    from lte.config import TrainConfig
+    from lte.errors import LteError
+    from lte.train import init_train_state
+
+    base = init_train_state(TrainConfig(model="irnn", hidden=64, layers=2, seed=3)).params
+    scaled = init_train_state(TrainConfig(model="irnn", hidden=64, layers=2, seed=3, input_scale=0.3)).params
+    for b, s in zip(base["layers"], scaled["layers"]):
+        np.testing.assert_allclose(np.asarray(s["W"]), np.asarray(b["W"]) * 300, rtol=1e-5)
+        np.testing.assert_array_equal(np.asarray(s["U"]), np.asarray(b["U"]))  # identity untouched
+    assert abs(float(np.std(np.asarray(base["layers"][0]["W"]))) - 0.001) < 1e-4  # Le et al.'s default
+    assert abs(float(np.std(np.asarray(scaled["layers"][0]["W"]))) - 0.3) < 0.03
+    lstm = init_train_state(TrainConfig(model="lstm", hidden=32, layers=1, input_scale=0.3)).params
+    w = np.asarray(lstm["layers"][0]["W"])
+    assert 0.2 < np.abs(w).max() <= 0.3  # the uniform half-width moved from 0.08 to 0.3
+    for bad in (0.0, -1.0, float("nan"), True):
+        with pytest.raises(LteError, match="input_scale"):
+            TrainConfig(model="irnn", input_scale=bad)

@@ -34,6 +34,9 @@ def _train_parser(commands) -> None:
     p.add_argument("--layers", type=int, default=d.layers)
     p.add_argument("--forget-bias", type=float, default=d.forget_bias, help="LSTM forget-gate bias")
     p.add_argument("--identity-scale", type=float, default=d.identity_scale, help="IRNN: U = s * I")
+    p.add_argument("--input-scale", type=float, default=None,
+                   help="scale of the input weights W at initialisation (default: the cell's own; "
+                        "IRNN: standard deviation 0.001 as Le et al., LSTM: U(-0.08, 0.08) half-width)")
     p.add_argument("--projection", type=int, default=None, help="LSTMP: recurrent projection size (hidden // 2)")
     p.add_argument("--gradient", default=d.gradient,
                    help="fused (default: dU as one matmul after the backward scan), autodiff, or rtrl (small nets)")
@@ -63,6 +66,7 @@ def _run_train(args) -> int:
         task=args.task, length=args.length, nesting=nesting, strategy=args.strategy, invert=args.invert,
         double=args.double, mix_probability=args.mix_probability, model=args.model, hidden=args.hidden,
         layers=args.layers, forget_bias=args.forget_bias, identity_scale=args.identity_scale,
+        input_scale=args.input_scale,
         projection=args.projection, gradient=args.gradient, bptt_window=args.bptt_window, dropout=args.dropout,
         gradient_norm_penalty=args.gradient_norm_penalty,
         learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,

@@ -40,6 +40,9 @@ class ModelConfig:
     vocab_size: int = VOCAB_SIZE
     forget_bias: float = 0.0  # LSTM only
     identity_scale: float = 1.0  # IRNN only
+    # scale of every layer's input weights W (None: the cell's own, `cell.input_scale`:
+    # the IRNN's N(0, 0.001^2) standard deviation, the LSTM's U(-0.08, 0.08) half-width)
+    input_scale: float | None = None
     projection: int | None = None  # LSTMP only: the recurrent projection's size (None: hidden // 2)
     bptt_window: int | None = None  # truncated BPTT window (None: full BPTT)
     dropout: float = 0.0  # on non-recurrent connections, in training only
@@ -63,6 +66,10 @@ class ModelConfig:
             raise LteError(f"gradient_norm_penalty must be a number >= 0, got {penalty!r}")
         for name in ("hidden", "layers", "unroll"):
             _check_positive_int(name, getattr(self, name))
+        scale = self.input_scale
+        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))
+                                  or not 0 < scale < float("inf")):
+            raise LteError(f"input_scale must be a positive number (or unset for the cell's own), got {scale!r}")
 
     @property
     def uses_embedding(self) -> bool:
@@ -90,6 +97,10 @@ def init_params(key: jax.Array, config: ModelConfig) -> dict:
     first_input = config.hidden if config.uses_embedding else config.vocab_size
     layers = [cell.init(k, first_input if i == 0 else config.output_size, config.hidden, config.cell_options)
               for i, k in enumerate(k_layers)]
+    if config.input_scale is not None:
+        # the cell's own draw, rescaled: a zero-centred normal or uniform stays one, at the new scale
+        factor = config.input_scale / cell.input_scale
+        layers = [{**layer, "W": layer["W"] * factor} for layer in layers]
     params = {"layers": layers,
               "readout": {"W": uniform(k_out, (config.output_size, config.vocab_size)),
                           "b": jnp.zeros((config.vocab_size,), jnp.float32)}}

@@ -5,6 +5,8 @@ A cell is a module-level object with:
 - `gates`: how many H-wide blocks its input projection has (LSTM 4, IRNN 1);
 - `uses_embedding`: whether its first layer reads a learned embedding (else the one-hot character);
 - `default_learning_rate`: the SGD rate used when a run names none;
+- `input_scale`: the scale of its input weights W as `init` draws them (a run's
+  `input_scale` rescales that draw);
 - `init(key, input_size, hidden, options) -> params` with at least
   `W` [I, gates*H] and `b` [gates*H] (the input projection, applied to every
   time step at once outside the scan) and whatever recurrent weights it needs;

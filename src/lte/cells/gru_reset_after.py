@@ -17,6 +17,7 @@ uses_embedding = True
 gates = 3
 default_learning_rate = 0.5
 INIT_SCALE = 0.08
+input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
 
 
 def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:

@@ -2,7 +2,8 @@
 
 U starts as s * I (s = `identity_scale`, 1 by default; a smaller s forgets
 faster), b as 0, and the input weights W from N(0, 0.001**2) (standard
-deviation 0.001, as in Le et al.).
+deviation 0.001, as in Le et al.; a run's `input_scale` sets it: reading
+one-hot characters, 0.001 gives the IRNN almost no input signal on these tasks).
 """
 
 import jax
@@ -12,6 +13,7 @@ uses_embedding = False  # the first layer reads the one-hot character
 default_learning_rate = 0.05  # see lte.config
 gates = 1
 INPUT_STD = 0.001
+input_scale = INPUT_STD  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
 
 
 def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:

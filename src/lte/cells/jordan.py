@@ -14,6 +14,7 @@ uses_embedding = False  # reads the one-hot character, as the Elman net
 gates = 1
 default_learning_rate = 0.1
 INIT_SCALE = 0.08
+input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
 
 
 def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:

@@ -11,6 +11,7 @@ uses_embedding = True  # Zaremba: a learned embedding feeds the first layer
 default_learning_rate = 0.5  # see lte.config
 gates = 4
 INIT_SCALE = 0.08
+input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
 
 
 def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:

@@ -15,6 +15,7 @@ from lte.cells import lstm
 
 uses_embedding = True
 gates = 4
+input_scale = lstm.INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
 default_learning_rate = 0.5
 
 

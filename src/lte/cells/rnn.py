@@ -7,6 +7,7 @@ uses_embedding = False  # the first layer reads the one-hot character
 default_learning_rate = 0.1  # see lte.config
 gates = 1
 INIT_SCALE = 0.08
+input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
 
 
 def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
