@@ -1,10 +1,28 @@
-"""Means with 95% bootstrap intervals over seeds, and differences of means."""
+"""Statistics for the verdicts: t intervals and tests over seeds, multiplicity, equivalence.
+
+The study compares accuracies over a handful of seeds (8-10), so the intervals are
+Student t intervals (one-sample, paired by seed, or Welch), not bootstrap percentile
+intervals, which cover too rarely at such small n. Differences are tested two-sided,
+equivalence by TOST, and families of tests are adjusted by Holm or Benjamini-Hochberg.
+
+The bootstrap helpers at the top (`bootstrap_mean`, `bootstrap_difference`, `classify`,
+`format_interval`) are kept for the modules that still import them.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import Iterable
+
 import numpy as np
+from scipy import stats as _st
 
 RESAMPLES = 10_000
+
+# ---------------------------------------------------------------------------
+# Legacy bootstrap helpers (to be removed once no module imports them).
+# ---------------------------------------------------------------------------
 
 
 def bootstrap_mean(values, *, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
@@ -40,3 +58,240 @@ def classify(low: float, high: float) -> str:
 
 def format_interval(mean: float, low: float, high: float, digits: int = 3) -> str:
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+# ---------------------------------------------------------------------------
+# t-based estimates.
+# ---------------------------------------------------------------------------
+
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean (or difference of means) with its t interval and two-sided p-value against 0.
+
+    `n` is the number of values the estimate rests on (for a Welch comparison, both
+    groups together), `df` the t degrees of freedom, `se` the standard error of `mean`,
+    and `method` a short human label such as "paired t, 8 seeds".
+    """
+
+    mean: float
+    low: float
+    high: float
+    p_value: float
+    n: int
+    df: float
+    se: float
+    method: str
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
+
+
+def _as_1d(values: Iterable[float], name: str) -> np.ndarray:
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {x.shape}")
+    return x
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
+def _t_estimate(mean: float, se: float, df: float, n: int, level: float, method: str) -> Estimate:
+    """Interval mean ± t_{df,(1+level)/2}·se and the two-sided p of t = mean/se.
+
+    Degenerate spread (se == 0, all values equal): the interval collapses to the mean,
+    and p is 0.0 when mean != 0, 1.0 when mean == 0 (no evidence of a difference).
+    Missing df or se (too few values, or nan in the data) gives nan interval and p.
+    """
+    if not (math.isfinite(mean) and math.isfinite(se) and math.isfinite(df) and df > 0):
+        return Estimate(mean, NAN, NAN, NAN, n, df, se, method)
+    if se == 0:
+        return Estimate(mean, mean, mean, 0.0 if mean != 0 else 1.0, n, df, se, method)
+    q = float(_st.t.ppf((1 + level) / 2, df))
+    p = float(2 * _st.t.sf(abs(mean / se), df))
+    return Estimate(mean, mean - q * se, mean + q * se, min(p, 1.0), n, df, se, method)
+
+
+def t_interval(values: Iterable[float], level: float = 0.95) -> Estimate:
+    """One-sample Student t interval of the mean; p from the two-sided one-sample t test of mean 0.
+
+    se = sd(ddof=1)/sqrt(n), df = n - 1. With fewer than 2 values, low/high/p/se/df are nan
+    (the mean is nan for no values); a nan among the values makes everything nan.
+    """
+    _check_level(level)
+    x = _as_1d(values, "values")
+    return _one_sample(x, level, f"one-sample t, {_seeds(x.size)}")
+
+
+def _one_sample(x: np.ndarray, level: float, method: str) -> Estimate:
+    n = int(x.size)
+    mean = float(x.mean()) if n else NAN
+    if n < 2:
+        return Estimate(mean, NAN, NAN, NAN, n, NAN, NAN, method)
+    se = float(x.std(ddof=1) / math.sqrt(n))
+    return _t_estimate(mean, se, float(n - 1), n, level, method)
+
+
+def _paired(a: Iterable[float], b: Iterable[float], names: tuple[str, str]) -> np.ndarray:
+    x, y = _as_1d(a, names[0]), _as_1d(b, names[1])
+    if x.size != y.size:
+        raise ValueError(
+            f"paired comparison needs equal lengths (one value per seed in each): "
+            f"{names[0]} has {x.size}, {names[1]} has {y.size}"
+        )
+    return x - y
+
+
+def paired_difference(a: Iterable[float], b: Iterable[float], level: float = 0.95) -> Estimate:
+    """Mean of a - b, paired by index (e.g. seed): paired t interval and two-sided paired t test.
+
+    Equivalent to `t_interval(a - b)`; raises ValueError when the lengths differ.
+    """
+    _check_level(level)
+    d = _paired(a, b, ("a", "b"))
+    return _one_sample(d, level, f"paired t, {_seeds(d.size)}")
+
+
+def _welch(x: np.ndarray, y: np.ndarray, level: float, method: str) -> Estimate:
+    nx, ny = int(x.size), int(y.size)
+    n = nx + ny
+    mean = float(x.mean() - y.mean()) if nx and ny else NAN
+    if nx < 2 or ny < 2:
+        return Estimate(mean, NAN, NAN, NAN, n, NAN, NAN, method)
+    vx, vy = float(x.var(ddof=1)) / nx, float(y.var(ddof=1)) / ny
+    se = math.sqrt(vx + vy)
+    denom = vx**2 / (nx - 1) + vy**2 / (ny - 1)
+    # Welch-Satterthwaite; with no spread in either group (0/0) fall back to the pooled df.
+    df = (vx + vy) ** 2 / denom if denom > 0 else float(nx + ny - 2)
+    return _t_estimate(mean, se, df, n, level, method)
+
+
+def welch_difference(a: Iterable[float], b: Iterable[float], level: float = 0.95) -> Estimate:
+    """mean(a) - mean(b) for independent groups: Welch t interval, Welch-Satterthwaite df, two-sided p.
+
+    `n` is len(a) + len(b). Either group with fewer than 2 values gives nan interval and p.
+    """
+    _check_level(level)
+    x, y = _as_1d(a, "a"), _as_1d(b, "b")
+    return _welch(x, y, level, f"Welch t, {x.size} vs {y.size} seeds")
+
+
+def difference_of_differences(
+    a_treated: Iterable[float],
+    a_control: Iterable[float],
+    b_treated: Iterable[float],
+    b_control: Iterable[float],
+    level: float = 0.95,
+) -> Estimate:
+    """Interaction contrast: mean(a_treated - a_control) - mean(b_treated - b_control).
+
+    Within each group the treated and control runs are paired by index (seed); the two
+    sets of per-seed differences are independent and compared by Welch t. `n` is the
+    number of per-seed differences in both groups together. Raises ValueError when a
+    group's treated and control lengths differ.
+    """
+    _check_level(level)
+    da = _paired(a_treated, a_control, ("a_treated", "a_control"))
+    db = _paired(b_treated, b_control, ("b_treated", "b_control"))
+    return _welch(da, db, level, f"difference of paired differences, Welch t, {da.size} vs {db.size} seeds")
+
+
+# ---------------------------------------------------------------------------
+# Equivalence, multiplicity, verdicts.
+# ---------------------------------------------------------------------------
+
+
+def equivalence_p(estimate: Estimate, delta: float) -> float:
+    """TOST p-value for |true difference| < delta, from the estimate's mean, se and df.
+
+    The larger of the one-sided t-test p-values for H0: diff <= -delta (vs greater) and
+    H0: diff >= delta (vs less). nan when se or df is nan; with se == 0, 0.0 when
+    |mean| < delta else 1.0. delta must be positive.
+    """
+    if not delta > 0:
+        raise ValueError(f"the equivalence margin delta must be positive, got {delta!r}")
+    mean, se, df = estimate.mean, estimate.se, estimate.df
+    if math.isnan(se) or math.isnan(mean):
+        return NAN
+    if se == 0:
+        return 0.0 if abs(mean) < delta else 1.0
+    if math.isnan(df):
+        return NAN
+    p_lower = float(_st.t.sf((mean + delta) / se, df))  # H0: diff <= -delta
+    p_upper = float(_st.t.cdf((mean - delta) / se, df))  # H0: diff >= +delta
+    return max(p_lower, p_upper)
+
+
+def _prepare_p(p_values: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(p_values, dtype=float).reshape(-1)
+    ok = ~np.isnan(p)
+    if np.any((p[ok] < 0) | (p[ok] > 1)):
+        raise ValueError("p-values must lie in [0, 1] (or be nan)")
+    return p, ok
+
+
+def holm(p_values: Iterable[float]) -> np.ndarray:
+    """Holm step-down adjusted p-values, in the input order.
+
+    Sorted ascending, the i-th (1-based) of m gets max over j <= i of (m - j + 1)·p_(j),
+    capped at 1. nan inputs stay nan and do not count in m.
+    """
+    p, ok = _prepare_p(p_values)
+    out = np.full(p.shape, np.nan)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")
+    adj = np.minimum(np.maximum.accumulate((m - np.arange(m)) * q[order]), 1.0)
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
+    """Benjamini-Hochberg (false discovery rate) adjusted p-values, in the input order.
+
+    Sorted ascending, the i-th (1-based) of m gets min over j >= i of m·p_(j)/j, capped
+    at 1. nan inputs stay nan and do not count in m.
+    """
+    p, ok = _prepare_p(p_values)
+    out = np.full(p.shape, np.nan)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")
+    scaled = q[order] * m / np.arange(1, m + 1)
+    adj = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def decide(p_difference_adj: float, p_equivalence_adj: float, mean: float, alpha: float = 0.05) -> str:
+    """Verdict from adjusted p-values: 'higher' / 'lower' when the difference is significant
+    (direction from the sign of mean), else 'equivalent' when the TOST is significant,
+    else 'unclear'. A significant difference wins over a significant equivalence; nan
+    p-values count as not significant.
+    """
+    if p_difference_adj < alpha and mean > 0:
+        return "higher"
+    if p_difference_adj < alpha and mean < 0:
+        return "lower"
+    if p_equivalence_adj < alpha:
+        return "equivalent"
+    return "unclear"
+
+
+def format_estimate(e: Estimate, digits: int = 3) -> str:
+    """'mean [low, high]', e.g. '0.123 [0.050, 0.196]'."""
+    return format_interval(e.mean, e.low, e.high, digits)
