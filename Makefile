@@ -5,16 +5,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-PROFILE ?= small
+PROFILE ?= default
+# where the sweeps write and the figures, tables and report read: the committed records unless told otherwise
+RESULTS := results
+# `make reproduce` retrains from scratch into this fresh folder (gitignored), then compares it with results/
+FRESH    = reproduce/$(PROFILE)
 LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.analysis
 EXPERIMENTS := lr_selection program addition memorisation convergence
 
-.PHONY: help install test reproduce sweeps figures tables report paper bench bench-data clean \
+.PHONY: help install test reproduce reproduce-clean records compare sweeps figures tables report paper bench bench-data clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
-	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,32 +31,49 @@ install: $(STAMP)  ## make .venv and install the package with its test tools
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n 2
 
-reproduce: sweeps  ## run the whole study, then every figure, table and the report (PROFILE=small or paper)
-	$(MAKE) figures tables report PROFILE=$(PROFILE)
+# Retrains everything from scratch into reproduce/$(PROFILE)/ (never into the committed results/); an
+# interrupted run resumes where it stopped (finished cells are skipped, unfinished ones resume).
+reproduce: $(STAMP)  ## retrain the study from scratch into reproduce/PROFILE/, build its figures, tables, report, compare with results/ (PROFILE=quick, default or paper)
+	$(MAKE) sweeps PROFILE=$(PROFILE) RESULTS=$(FRESH)
+	$(MAKE) figures tables report PROFILE=$(PROFILE) RESULTS=$(FRESH)
+	$(ANALYSIS) compare --profile $(PROFILE) --committed results --fresh $(FRESH)
 
-sweeps: $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem  ## train every cell of every experiment (skips finished cells)
+compare: $(STAMP)  ## compare reproduce/PROFILE/ with the committed records, run by run (writes reproduce/PROFILE/comparison.md)
+	$(ANALYSIS) compare --profile $(PROFILE) --committed results --fresh $(FRESH)
+
+reproduce-clean:  ## remove reproduce/PROFILE/, so that the next make reproduce starts over
+	rm -rf $(FRESH)
+
+records: $(STAMP)  ## maintainers: (re)train the committed records in results/ (skips finished cells), then figures, tables, report
+	$(MAKE) sweeps PROFILE=$(PROFILE) RESULTS=results
+	$(MAKE) figures tables report PROFILE=$(PROFILE) RESULTS=results
+
+# run in this order (lr_selection first, the adding problem last) by a plain (serial) make
+sweeps: $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem  ## train every cell of every experiment into RESULTS (default results/; skips finished cells)
 
 # the learning rates are chosen first: every other experiment uses them
 sweep-lr_selection: $(STAMP)
-	$(LTE) sweep experiments/lr_selection.toml --profile $(PROFILE)
+	$(LTE) sweep experiments/lr_selection.toml --profile $(PROFILE) --results $(RESULTS)
 sweep-program sweep-addition sweep-memorisation sweep-convergence: sweep-%: $(STAMP) sweep-lr_selection
-	$(LTE) sweep experiments/$*.toml --profile $(PROFILE)
+	$(LTE) sweep experiments/$*.toml --profile $(PROFILE) --results $(RESULTS)
+	@if [ "$*" = convergence ] && [ ! -f $(RESULTS)/runs/$(PROFILE)/convergence/step_times.json ]; then \
+	  $(LTE) step-times --profile $(PROFILE) --results $(RESULTS); fi
 
 sweep-adding_problem: $(STAMP)  ## the adding problem (IRNN vs LSTM vs tanh RNN), then its figure
-	$(LTE) adding experiments/adding_problem.toml --profile $(PROFILE)
+	$(LTE) adding experiments/adding_problem.toml --profile $(PROFILE) --results $(RESULTS)
 
-figures: $(STAMP)  ## rebuild every figure from the raw records (no training)
-	$(ANALYSIS) figures --profile $(PROFILE)
+figures: $(STAMP)  ## rebuild every figure from the raw records in RESULTS (default results/; no training)
+	$(ANALYSIS) figures --profile $(PROFILE) --results $(RESULTS)
 fig-%: $(STAMP)  ## one figure, e.g. make fig-addition
-	$(ANALYSIS) figure $* --profile $(PROFILE)
+	$(ANALYSIS) figure $* --profile $(PROFILE) --results $(RESULTS)
 
 tables: $(STAMP)  ## rebuild every table and runs.csv from the raw records
-	$(ANALYSIS) tables --profile $(PROFILE)
+	$(ANALYSIS) tables --profile $(PROFILE) --results $(RESULTS)
 table-%: $(STAMP)  ## one table, e.g. make table-memorisation
-	$(ANALYSIS) table $* --profile $(PROFILE)
+	$(ANALYSIS) table $* --profile $(PROFILE) --results $(RESULTS)
 
-report: $(STAMP)  ## results/README.md and the paper's numbers, with the verdicts
-	$(ANALYSIS) report --profile $(PROFILE)
+report: $(STAMP)  ## the results README and the paper's numbers, with the verdicts
+	$(ANALYSIS) report --profile $(PROFILE) --results $(RESULTS)
 
 paper: report  ## paper/main.pdf (needs LaTeX)
 	@if command -v latexmk >/dev/null 2>&1; then cd paper && latexmk -pdf -interaction=nonstopmode main.tex; \

@@ -26,7 +26,7 @@ def test_sequences_have_one_marker_per_half_and_the_sum_of_the_marked_values():
 def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
     config = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=6, eval_every=3,
                           test_size=20)
-    out = tmp_path / "runs" / "small" / "adding_problem" / "irnn_T10_seed0"
+    out = tmp_path / "runs" / "quick" / "adding_problem" / "irnn_T10_seed0"
     summary = train_adding(config, out, log=lambda _: None)
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [3, 6] and summary["final_test_mse"] == rows[-1]["test_mse"]
@@ -37,26 +37,28 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
     again = train_adding(config, out, log=lambda _: None)
     assert again["final_test_mse"] == pytest.approx(summary["final_test_mse"], rel=1e-6)
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
-    paths = adding_figure("small", tmp_path)
+    paths = adding_figure("quick", tmp_path)
     assert all(p.exists() and p.stat().st_size > 1000 for p in paths)
-    assert "T=10 irnn" in adding_outcome("small", tmp_path)
+    assert "T=10 irnn" in adding_outcome("quick", tmp_path)
     from lte.analysis.report import adding_section
 
-    section = "\n".join(adding_section("small", tmp_path, "small/figures"))
+    section = "\n".join(adding_section("quick", tmp_path, "quick/figures"))
     assert "| T=10 irnn |" in section and "**not testable" in section
     assert "At T = 10, learned: irnn no." in section and "1 run of 6 steps" in section
-    assert adding_section("small", tmp_path / "nothing", "small/figures") == []
+    assert adding_section("quick", tmp_path / "nothing", "quick/figures") == []
 
 
 def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
-    _, runs = load_adding_experiment("experiments/adding_problem.toml", "small")
-    assert len(runs) == 12 and {c.model for _, c in runs} == {"irnn", "lstm", "rnn"}
+    _, runs = load_adding_experiment("experiments/adding_problem.toml", "default")
+    assert len(runs) == 6 and {c.model for _, c in runs} == {"irnn", "lstm", "rnn"}
+    assert {c.sequence_length for _, c in runs} == {150}
+    assert {c.model: c.max_steps for _, c in runs}["irnn"] >= 100_000  # the budget T = 150 needs (Le et al.)
     assert {c.learning_rate for _, c in runs if c.model == "irnn"} == {0.01}
     assert {c.model: c.forget_bias for _, c in runs} == {"irnn": 0.0, "lstm": 1.0, "rnn": 0.0}  # per-model table
     bad = tmp_path / "bad.toml"
-    bad.write_text('[profiles.small]\nhiden = 8\n')
+    bad.write_text('[profiles.quick]\nhiden = 8\n')
     with pytest.raises(LteError, match="unknown setting 'hiden'; allowed: model, hidden"):
-        load_adding_experiment(bad, "small")
+        load_adding_experiment(bad, "quick")
     with pytest.raises(LteError, match="forget_bias must be a finite number, got nan"):
         AddingConfig(forget_bias=float("nan"))
     with pytest.raises(LteError, match="unknown model 'gruu'"):
@@ -75,14 +77,14 @@ def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_ru
     assert run_name(base) != run_name(AddingConfig(**{**base.to_json(), "max_steps": 5}))
     experiment = tmp_path / "tiny.toml"
     common = 'hidden = 8\nbatch_size = 4\neval_every = 2\ntest_size = 20\ngrid = { sequence_length = [10], seed = [0] }'
-    experiment.write_text(f'[grid]\nmodel = ["irnn"]\n[profiles.small]\nmax_steps = 4\n{common}\n')
-    run_adding_experiment(experiment, "small", tmp_path, workers=1, log=lambda _: None)
-    first = adding_outcome("small", tmp_path)["T=10 irnn"]["final_test_mse"]
-    experiment.write_text(f'[grid]\nmodel = ["irnn"]\n[profiles.small]\nmax_steps = 6\n{common}\n')
-    run_adding_experiment(experiment, "small", tmp_path, workers=1, log=lambda _: None)
-    root = tmp_path / "runs" / "small" / "adding_problem"
+    experiment.write_text(f'[grid]\nmodel = ["irnn"]\n[profiles.quick]\nmax_steps = 4\n{common}\n')
+    run_adding_experiment(experiment, "quick", tmp_path, workers=1, log=lambda _: None)
+    first = adding_outcome("quick", tmp_path)["T=10 irnn"]["final_test_mse"]
+    experiment.write_text(f'[grid]\nmodel = ["irnn"]\n[profiles.quick]\nmax_steps = 6\n{common}\n')
+    run_adding_experiment(experiment, "quick", tmp_path, workers=1, log=lambda _: None)
+    root = tmp_path / "runs" / "quick" / "adding_problem"
     assert len([p for p in root.iterdir() if p.is_dir()]) == 2  # the old run is kept, not reused
-    again = adding_outcome("small", tmp_path)["T=10 irnn"]["final_test_mse"]
+    again = adding_outcome("quick", tmp_path)["T=10 irnn"]["final_test_mse"]
     assert len(again) == 1 and again != first  # ... and not counted
     steps = [json.loads(line)["step"] for line in (root / json.loads((root / "cells.json").read_text())["runs"][0]
                                                     / "metrics.jsonl").read_text().splitlines()]

@@ -9,7 +9,6 @@ import pytest
 from lte.analysis import figures, tables
 from lte.analysis.__main__ import main as analysis_main
 from lte.analysis.records import load_runs
-from lte.analysis.stats import bootstrap_difference, bootstrap_mean, classify
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results"
 
@@ -20,19 +19,9 @@ def results(tmp_path):
     return tmp_path / "results"
 
 
-def test_bootstrap_interval_brackets_the_mean_and_shrinks_with_agreement():
-    mean, low, high = bootstrap_mean([0.2, 0.4, 0.6])
-    assert mean == pytest.approx(0.4) and low < mean < high and low >= 0.2 and high <= 0.6
-    assert bootstrap_mean([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)
-    diff, low, high = bootstrap_difference([0.9, 0.92, 0.91], [0.5, 0.52, 0.49])
-    assert classify(low, high) == "helps" and diff == pytest.approx(0.4066666, abs=1e-6)
-    assert classify(*bootstrap_difference([0.5, 0.52, 0.49], [0.9, 0.92, 0.91])[1:]) == "hurts"
-    assert classify(*bootstrap_difference([0.1, 0.9, 0.5], [0.2, 0.8, 0.5])[1:]) == "unclear"
-
-
 def test_tables_hold_the_means_of_the_records(results):
-    runs = load_runs("addition", "small", results)
-    table = tables.strategy_table("addition", "small", results)
+    runs = load_runs("addition", "quick", results)
+    table = tables.strategy_table("addition", "quick", results)
     assert len(table) == 4
     for _, row in table.iterrows():
         for model in ("lstm", "irnn"):
@@ -43,19 +32,19 @@ def test_tables_hold_the_means_of_the_records(results):
 
 
 def test_everything_rebuilds_from_the_records(results, capsys):
-    assert analysis_main(["figures", "--results", str(results)]) == 0
-    assert analysis_main(["tables", "--results", str(results)]) == 0
+    assert analysis_main(["figures", "--profile", "quick", "--results", str(results)]) == 0
+    assert analysis_main(["tables", "--profile", "quick", "--results", str(results)]) == 0
     written = capsys.readouterr().out.split()
     assert len([p for p in written if p.endswith(".png")]) == 5
     assert len([p for p in written if p.endswith(".tex")]) == 6  # five experiment tables and the parameter table
-    csv = results / "small" / "runs.csv"
+    csv = results / "quick" / "runs.csv"
     import pandas as pd
     frame = pd.read_csv(csv)
-    assert len(frame) == sum(len(load_runs(e, "small", results)) for e in tables.EXPERIMENTS)
-    md = (results / "small" / "tables" / "memorisation.md").read_text()
+    assert len(frame) == sum(len(load_runs(e, "quick", results)) for e in tables.EXPERIMENTS)
+    md = (results / "quick" / "tables" / "memorisation.md").read_text()
     assert md.count("\n| ") == 4 * 4 + 1  # header + strategies x tricks
 
 
 def test_missing_records_are_a_clear_error(tmp_path, capsys):
-    assert analysis_main(["figure", "addition", "--results", str(tmp_path)]) == 2
-    assert "run `lte sweep experiments/addition.toml --profile small` first" in capsys.readouterr().err
+    assert analysis_main(["figure", "addition", "--profile", "quick", "--results", str(tmp_path)]) == 2
+    assert "run `lte sweep experiments/addition.toml --profile quick` first" in capsys.readouterr().err

@@ -21,21 +21,21 @@ TIMING = ("wall_time", "steps_per_second", "tokens_per_second")
 
 
 def _records(results: Path, names: list[str]) -> dict:
-    root = runs_dir("addition", "small", results)
+    root = runs_dir("addition", "quick", results)
     return {n: [{k: v for k, v in r.items() if k not in TIMING} for r in read_metrics(root / n)] for n in names}
 
 
 def test_a_ray_sweep_gives_the_local_runners_records(tmp_path):
     experiment = tmp_path / "tiny.toml"
     experiment.write_text(TINY.replace("seed = [0]", "seed = [0, 1]"))
-    cells = run_sweep(experiment, "small", workers=2, results=tmp_path / "local", log=lambda _: None)
+    cells = run_sweep(experiment, "quick", workers=2, results=tmp_path / "local", log=lambda _: None)
     lines = []
-    run_sweep(experiment, "small", workers=2, results=tmp_path / "ray", log=lines.append, backend="ray")
+    run_sweep(experiment, "quick", workers=2, results=tmp_path / "ray", log=lines.append, backend="ray")
     assert "(Ray)" in lines[0] and sum(line.startswith("[") for line in lines) == 4
     names = [c.name for c in cells]
     assert _records(tmp_path / "ray", names) == _records(tmp_path / "local", names)
     for name in names:
-        assert (runs_dir("addition", "small", tmp_path / "ray") / name / "summary.json").exists()
+        assert (runs_dir("addition", "quick", tmp_path / "ray") / name / "summary.json").exists()
 
 
 def _ray_task_pids() -> list[int]:
@@ -55,7 +55,7 @@ def test_a_worker_killed_mid_task_is_retried_and_every_record_is_there_once(tmp_
     experiment = tmp_path / "tiny.toml"
     longer = TINY.replace("max_steps = 6", "max_steps = 400").replace("eval_every = 3", "eval_every = 20")
     experiment.write_text(longer.replace('model = ["lstm", "irnn"]', 'model = ["lstm"]'))
-    root = runs_dir("addition", "small", tmp_path / "results")
+    root = runs_dir("addition", "quick", tmp_path / "results")
     killed = []
 
     def kill_once_a_checkpoint_exists():
@@ -71,7 +71,7 @@ def test_a_worker_killed_mid_task_is_retried_and_every_record_is_there_once(tmp_
 
     killer = threading.Thread(target=kill_once_a_checkpoint_exists, daemon=True)
     killer.start()
-    cells = run_sweep(experiment, "small", workers=1, results=tmp_path / "results", log=lambda _: None,
+    cells = run_sweep(experiment, "quick", workers=1, results=tmp_path / "results", log=lambda _: None,
                       backend="ray")
     killer.join(timeout=5)
     assert killed, "the task finished before it could be killed"

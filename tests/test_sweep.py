@@ -28,7 +28,7 @@ TINY = textwrap.dedent("""
     nesting = 1
     learning_rate = 0.5
 
-    [profiles.small]
+    [profiles.quick]
     hidden = 16
     layers = 1
     batch_size = 4
@@ -44,20 +44,20 @@ def test_a_tiny_sweep_runs_through_to_a_figure_and_a_table(tmp_path):
     experiment.write_text(TINY)
     results = tmp_path / "results"
     lines = []
-    cells = run_sweep(experiment, "small", workers=2, results=results, log=lines.append)
+    cells = run_sweep(experiment, "quick", workers=2, results=results, log=lines.append)
     assert len(cells) == 2 and "2 to run as 2 tasks on 2 workers" in lines[0]
     assert any(line.startswith("[2/2]") for line in lines)
-    root = runs_dir("addition", "small", results)
+    root = runs_dir("addition", "quick", results)
     for cell in cells:
         assert (root / cell.name / "summary.json").exists()
         assert json.loads((root / cell.name / "config.json").read_text())["model"] == cell.config.model
 
-    runs = load_runs("addition", "small", results)
+    runs = load_runs("addition", "quick", results)
     assert sorted(runs.cfg_model) == ["irnn", "lstm"]
-    paths = figures.output_dir("small", results)
-    figure = figures.strategy_figure("addition", "small", results)
+    paths = figures.output_dir("quick", results)
+    figure = figures.strategy_figure("addition", "quick", results)
     assert all(p.exists() and p.stat().st_size > 1000 for p in figure)
-    table = tables.strategy_table("addition", "small", results)
+    table = tables.strategy_table("addition", "quick", results)
     baseline = table[table.strategy == "baseline"].iloc[0]
     lstm_mean = runs[runs.cfg_model == "lstm"].test_char_accuracy.iloc[0]
     assert baseline["LSTM char acc"].startswith(f"{lstm_mean:.3f}")
@@ -66,7 +66,7 @@ def test_a_tiny_sweep_runs_through_to_a_figure_and_a_table(tmp_path):
     # the rerun finds every cell finished and trains nothing
     lines.clear()
     stamps = {c.name: (root / c.name / "summary.json").stat().st_mtime_ns for c in cells}
-    run_sweep(experiment, "small", workers=2, results=results, log=lines.append)
+    run_sweep(experiment, "quick", workers=2, results=results, log=lines.append)
     assert "2 already finished, 0 to run" in lines[0] and len(lines) == 1
     assert stamps == {c.name: (root / c.name / "summary.json").stat().st_mtime_ns for c in cells}
 
@@ -78,56 +78,62 @@ def test_an_ensemble_sweep_trains_cells_of_one_shape_together_with_the_same_reco
     experiment.write_text(TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm"]').replace("seed = [0]",
                                                                                              "seed = [0, 1, 2]"))
     lines = []
-    alone = run_sweep(experiment, "small", workers=1, results=tmp_path / "alone", log=lines.append)
-    together = run_sweep(experiment, "small", workers=1, results=tmp_path / "together", log=lines.append,
+    alone = run_sweep(experiment, "quick", workers=1, results=tmp_path / "alone", log=lines.append)
+    together = run_sweep(experiment, "quick", workers=1, results=tmp_path / "together", log=lines.append,
                          ensemble=2)
     assert "3 to run as 2 tasks" in lines[-3] and any("(+1 together)" in line for line in lines)
     for cell in together:
-        a = read_metrics(runs_dir("addition", "small", tmp_path / "alone") / cell.name)
-        b = read_metrics(runs_dir("addition", "small", tmp_path / "together") / cell.name)
+        a = read_metrics(runs_dir("addition", "quick", tmp_path / "alone") / cell.name)
+        b = read_metrics(runs_dir("addition", "quick", tmp_path / "together") / cell.name)
         assert [r["step"] for r in a] == [r["step"] for r in b] == [3, 6]
         assert [r["test_char_accuracy"] for r in a] == pytest.approx([r["test_char_accuracy"] for r in b], abs=1e-6)
-        assert "step" in (runs_dir("addition", "small", tmp_path / "together") / cell.name / "train.log").read_text()
+        assert "step" in (runs_dir("addition", "quick", tmp_path / "together") / cell.name / "train.log").read_text()
     assert [c.name for c in alone] == [c.name for c in together]
 
 
 def test_experiment_files_expand_into_their_grids(tmp_path):
-    _, cells = load_experiment("experiments/memorisation.toml", "small", results=_selected(tmp_path))
-    assert len(cells) == 2 * 4 * 4 * 3
+    _, cells = load_experiment("experiments/memorisation.toml", "quick", results=_selected(tmp_path))
+    assert len(cells) == 2 * 4 * 4 * 2  # models x strategies x tricks x the quick profile's 2 seeds
+    _, default = load_experiment("experiments/memorisation.toml", "default", results=_selected(tmp_path, "default"))
+    assert len({c.config.seed for c in default}) >= 8  # the default profile: at least 8 seeds per cell
     assert {(c.config.invert, c.config.double) for c in cells} == {(False, False), (True, False), (False, True),
                                                                   (True, True)}
     assert len({c.name for c in cells}) == len(cells)
-    _, cells = load_experiment("experiments/convergence.toml", "small", results=_selected(tmp_path))
+    _, cells = load_experiment("experiments/convergence.toml", "quick", results=_selected(tmp_path))
     hidden = {c.labels["variant"]: c.config.hidden for c in cells}
     assert hidden["IRNN (equal parameters)"] == 2 * hidden["IRNN (equal units)"] == 2 * hidden["LSTM"]
     _, paper = load_experiment("experiments/addition.toml", "paper", results=_selected(tmp_path, "paper"))
     assert {(c.config.hidden, c.config.layers, c.config.batch_size) for c in paper} == {(400, 2, 100)}
-    _, selection = load_experiment("experiments/lr_selection.toml", "small", results=tmp_path)
-    assert {c.config.learning_rate for c in selection if c.config.model == "irnn"} < {0.02, 0.05, 0.2, 0.5, 1.0}
+    _, selection = load_experiment("experiments/lr_selection.toml", "default", results=tmp_path)
+    grids = {m: {(c.config.task, c.config.learning_rate, c.config.clip, c.config.input_scale) for c in selection
+                 if c.config.model == m} for m in ("lstm", "irnn")}
+    assert len(grids["lstm"]) == len(grids["irnn"]) == 3 * 12  # the same care: 12 settings per model and task
+    assert {s for _, _, _, s in grids["irnn"]} == {0.1, 0.3}  # the IRNN's input scale is searched
+    assert {c.config.seed for c in selection}.isdisjoint(range(10))  # never the seeds the experiments report
 
 
-def _selected(tmp_path, profile="small"):
+def _selected(tmp_path, profile="quick"):
     path = tmp_path / "lr_selection" / f"selected_{profile}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    rates = {f"{m}/{t}": {"learning_rate": 0.1, "val_char_accuracy": 0.5}
+    rates = {f"{m}/{t}": {"learning_rate": 0.1, "clip": 5.0, "input_scale": 0.2, "val_char_accuracy": 0.5}
              for m in ("lstm", "irnn") for t in ("copy", "addition", "program")}
     path.write_text(json.dumps(rates))
     return tmp_path
 
 
 def test_selected_learning_rates_are_required_and_used(tmp_path):
-    with pytest.raises(LteError, match="run the learning-rate selection first"):
-        load_experiment("experiments/addition.toml", "small", results=tmp_path)
-    _, cells = load_experiment("experiments/addition.toml", "small", results=_selected(tmp_path))
-    assert {c.config.learning_rate for c in cells} == {0.1}
+    with pytest.raises(LteError, match="run the selection first"):
+        load_experiment("experiments/addition.toml", "quick", results=tmp_path)
+    _, cells = load_experiment("experiments/addition.toml", "quick", results=_selected(tmp_path))
+    assert {(c.config.learning_rate, c.config.clip, c.config.input_scale) for c in cells} == {(0.1, 5.0, 0.2)}
 
 
 def test_bad_experiment_input_is_a_clear_error(tmp_path):
-    with pytest.raises(LteError, match="unknown profile 'huge'; allowed: small, paper"):
+    with pytest.raises(LteError, match="unknown profile 'huge'; allowed: quick, default, paper"):
         load_experiment("experiments/addition.toml", "huge")
     with pytest.raises(LteError, match="no experiment file"):
         load_experiment(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text(TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm", "gru9"]'))
     with pytest.raises(LteError, match="unknown model 'gru9'"):
-        load_experiment(bad)
+        load_experiment(bad, "quick")

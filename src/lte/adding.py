@@ -229,7 +229,7 @@ def _run_one(config_json: dict, out: str) -> None:
         train_adding(AddingConfig(**config_json), Path(out), log=lambda line: print(line, file=f, flush=True))
 
 
-def run_adding_experiment(path: Path, profile: str = "small", results: Path = Path("results"),
+def run_adding_experiment(path: Path, profile: str = "default", results: Path = Path("results"),
                           workers: int | None = None, log=None) -> Path:
     """Every run of the experiment (skipping finished ones), in parallel worker processes."""
     import os
@@ -267,7 +267,7 @@ def run_adding_experiment(path: Path, profile: str = "small", results: Path = Pa
     return root
 
 
-def adding_figure(profile: str = "small", results: Path = Path("results")) -> list[Path]:
+def adding_figure(profile: str = "default", results: Path = Path("results")) -> list[Path]:
     """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max."""
     import matplotlib
 
@@ -316,7 +316,7 @@ def adding_figure(profile: str = "small", results: Path = Path("results")) -> li
     return paths
 
 
-def adding_outcome(profile: str = "small", results: Path = Path("results")) -> dict:
+def adding_outcome(profile: str = "default", results: Path = Path("results")) -> dict:
     """Per (T, model): mean final test MSE over seeds and whether every seed ended below half the baseline."""
     root = results / "runs" / profile / "adding_problem"
     table: dict[str, dict] = {}

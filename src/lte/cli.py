@@ -144,6 +144,14 @@ def _run_adding(args) -> int:
     return 0
 
 
+def _run_step_times(args) -> int:
+    from lte.step_times import measure_step_times
+
+    print(measure_step_times(args.profile, Path(args.results), args.repeats, args.steps,
+                             log=lambda line: print(line, file=sys.stderr)))
+    return 0
+
+
 def _run_bench(args) -> int:
     from lte.bench import Shape, run_benchmark, run_ensemble_benchmark
 
@@ -177,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("program", nargs="?", help="the program ('\\n' between lines), or - / nothing for stdin")
     sw = commands.add_parser("sweep", help="run every cell of an experiment (skips finished ones)")
     sw.add_argument("experiment", type=Path, help="an experiments/<name>.toml file")
-    sw.add_argument("--profile", default="small", help="small (default) or paper")
+    sw.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")
     sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     sw.add_argument("--results", default="results", help="where run folders and outputs go")
     sw.add_argument("--ensemble", type=int, default=1, metavar="K",
@@ -208,9 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=int, default=0)
     a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN)")
     a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
-    a.add_argument("--profile", default="small", help="small (default) or paper")
+    a.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")
     a.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     a.add_argument("--results", default="results", help="where run folders and outputs go")
+    st = commands.add_parser("step-times", help="each convergence variant's time per step, timed side by side "
+                                                "in rotation (question 2's seconds)")
+    st.add_argument("--profile", default="default", help="quick, default or paper")
+    st.add_argument("--results", default="results", help="where the convergence runs are")
+    st.add_argument("--repeats", type=int, default=7, help="rotations (the median is reported)")
+    st.add_argument("--steps", type=int, default=100, help="steps timed per variant and rotation")
     b = commands.add_parser("bench", help="training-step speed of every cell, beside PyTorch when installed")
     b.add_argument("--tiny", action="store_true", help="one tiny shape (checks that the benchmark works)")
     b.add_argument("--repeats", type=int, default=5, help="timed steps per shape (the median is reported)")
@@ -224,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 
     enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,
-           "bench": _run_bench, "adding": _run_adding,
+           "bench": _run_bench, "adding": _run_adding, "step-times": _run_step_times,
            "esn": _run_esn, "seq2seq": _run_seq2seq}[args.command]
     try:
         return run(args)

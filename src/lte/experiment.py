@@ -10,8 +10,10 @@ A file has
     [fixed]       settings shared by every cell
     [profiles.<name>] settings per profile (and [profiles.<name>.tasks.<task>] overrides)
 
-`learning_rate = "selected"` takes the rate that the learning-rate selection
-experiment chose on validation data for the cell's model and task.
+`learning_rate = "selected"` (likewise `clip`, `input_scale`) takes the value
+that the selection experiment (experiments/lr_selection.toml) chose on
+validation data for the cell's model and task. A profile may replace whole grid
+axes (`[profiles.<name>] grid = { seed = [...] }`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from pathlib import Path
 from lte.config import TrainConfig
 from lte.errors import LteError
 
-PROFILES = ("small", "paper")
+PROFILES = ("quick", "default", "paper")
+DEFAULT_PROFILE = "default"
 RESULTS = Path("results")
 
 
@@ -57,7 +60,7 @@ def runs_dir(experiment: str, profile: str, results: Path = RESULTS) -> Path:
     return results / "runs" / profile / experiment
 
 
-def load_experiment(path: Path, profile: str = "small", results: Path = RESULTS) -> tuple[dict, list[Cell]]:
+def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = RESULTS) -> tuple[dict, list[Cell]]:
     """The experiment's header and its cells for `profile`."""
     path = Path(path)
     if not path.exists():
@@ -75,7 +78,7 @@ def load_experiment(path: Path, profile: str = "small", results: Path = RESULTS)
         raise LteError(f"{path} has no profile {profile!r}; it has {', '.join(spec['profiles'])}")
     task_overrides = profile_settings.pop("tasks", {})
     tasks = {k: {**v, **task_overrides.get(k, {})} for k, v in spec.get("tasks", {}).items()}
-    grid = spec.get("grid", {})
+    grid = {**spec.get("grid", {}), **profile_settings.pop("grid", {})}  # a profile may replace whole axes
     variants = spec.get("variant", [{}])
     plain_axes = {k: v for k, v in grid.items() if not isinstance(v, dict)}
     per_model_axes = {k: v for k, v in grid.items() if isinstance(v, dict)}
@@ -101,9 +104,10 @@ def load_experiment(path: Path, profile: str = "small", results: Path = RESULTS)
             for extra in itertools.product(*per_model):
                 cell_labels = {**labels, **dict(extra)}
                 cell_settings = {**settings, **dict(extra)}
-                if cell_settings.get("learning_rate") == "selected":
-                    cell_settings["learning_rate"] = selected_learning_rate(
-                        model, cell_settings.get("task", "program"), profile, results)
+                wanted = [k for k in SELECTED if cell_settings.get(k) == "selected"]
+                if wanted:
+                    chosen = selected_settings(model, cell_settings.get("task", "program"), profile, results)
+                    cell_settings.update({k: chosen[k] for k in wanted})
                 try:
                     config = TrainConfig(**cell_settings)
                 except TypeError as error:
@@ -112,16 +116,24 @@ def load_experiment(path: Path, profile: str = "small", results: Path = RESULTS)
     return header, cells
 
 
-def selected_learning_rate(model: str, task: str, profile: str, results: Path = RESULTS) -> float:
+SELECTED = ("learning_rate", "clip", "input_scale")  # the settings "selected" can stand for
+
+
+def selected_settings(model: str, task: str, profile: str, results: Path = RESULTS) -> dict:
+    """The learning rate, clip and input scale the selection experiment chose for (model, task)."""
     path = results / "lr_selection" / f"selected_{profile}.json"
     if not path.exists():
-        raise LteError(f"no selected learning rates for profile {profile!r} ({path}); run the learning-rate "
-                       f"selection first: lte sweep experiments/lr_selection.toml --profile {profile}")
+        raise LteError(f"no selected hyperparameters for profile {profile!r} ({path}); run the selection "
+                       f"first: lte sweep experiments/lr_selection.toml --profile {profile}")
     selected = json.loads(path.read_text())
     key = f"{model}/{task}"
     if key not in selected:
-        raise LteError(f"{path} has no learning rate for {key}; it has {', '.join(selected)}")
-    return float(selected[key]["learning_rate"])
+        raise LteError(f"{path} has no selection for {key}; it has {', '.join(selected)}")
+    entry = selected[key]
+    missing = [k for k in SELECTED if k not in entry]
+    if missing:
+        raise LteError(f"{path}: {key} lacks {', '.join(missing)}; rerun the selection experiment")
+    return {k: (None if entry[k] is None else float(entry[k])) for k in SELECTED}
 
 
 def config_fields() -> list[str]:

@@ -81,7 +81,7 @@ def write_index(experiment: str, profile: str, header: dict, cells: list[Cell], 
 BACKENDS = ("local", "ray")
 
 
-def run_sweep(path: Path, profile: str = "small", workers: int | None = None, results: Path = RESULTS,
+def run_sweep(path: Path, profile: str = "default", workers: int | None = None, results: Path = RESULTS,
               log=None, ensemble: int = 1, backend: str = "local", ray_address: str | None = None) -> list[Cell]:
     header, cells = load_experiment(path, profile, results)
     header.setdefault("name", Path(path).stem)

@@ -1,9 +1,10 @@
 """Rebuild figures, tables and the report from the raw records, without training.
 
-    python -m lte.analysis all [--profile small]
+    python -m lte.analysis all [--profile default]
     python -m lte.analysis figure program|addition|memorisation|convergence|lr_selection
     python -m lte.analysis table lr_selection|program|addition|memorisation|convergence|csv
     python -m lte.analysis report
+    python -m lte.analysis compare --committed results --fresh reproduce/<profile>
 """
 
 from __future__ import annotations
@@ -41,20 +42,28 @@ def _table(name: str, profile: str, results: Path) -> list[Path]:
     if name == "csv":
         return [tables.aggregated_csv(profile, results)]
     if name == "lr_selection":
-        return tables.write_table(tables.lr_table(profile, results), out / name, "Learning-rate selection")
+        return tables.write_table(tables.lr_table(profile, results), out / name,
+                                  f"Hyperparameter selection: validation character accuracy, {tables.INTERVAL}")
     if name == "convergence":
         return tables.write_table(tables.convergence_table(profile, results), out / name, "Convergence")
     return tables.write_table(tables.strategy_table(name, profile, results), out / name,
-                              f"{name}: test accuracy at the target level, mean [95% bootstrap interval] over seeds")
+                              f"{name}: test accuracy at the target level, {tables.INTERVAL}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lte.analysis", description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["all", "figure", "table", "report", "figures", "tables"])
+    parser.add_argument("what", choices=["all", "figure", "table", "report", "figures", "tables", "compare"])
     parser.add_argument("name", nargs="?")
-    parser.add_argument("--profile", default="small")
+    parser.add_argument("--profile", default="default")
     parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--committed", type=Path, default=Path("results"),
+                        help="compare: the committed records (default: results)")
+    parser.add_argument("--fresh", type=Path, default=None,
+                        help="compare: the freshly trained results (default: reproduce/<profile>)")
     args = parser.parse_args(argv)
+    if args.what == "compare":
+        from lte.analysis import compare
+        return compare.main(args.profile, args.committed, args.fresh or Path("reproduce") / args.profile)
     try:
         written: list[Path] = []
         if args.what in ("figure", "all", "figures"):

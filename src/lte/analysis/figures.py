@@ -1,6 +1,6 @@
 """The study's figures, rebuilt from the raw run records in seconds (PNG and PDF).
 
-Every bar is a mean over seeds with its 95% bootstrap interval; the dots are the seeds.
+Every bar is a mean over seeds with its 95% t interval; the dots are the seeds.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 
 from lte.analysis.chance import chance_of  # noqa: E402
 from lte.analysis.records import load_curves, load_runs  # noqa: E402
-from lte.analysis.stats import bootstrap_mean  # noqa: E402
+from lte.analysis.stats import t_interval  # noqa: E402
 from lte.experiment import RESULTS  # noqa: E402
 
 STRATEGIES = ["baseline", "naive", "mix", "combined"]
@@ -49,9 +49,9 @@ def _bars(ax, groups: list[str], series: list[tuple[str, str, list[np.ndarray]]]
     x = np.arange(len(groups))
     for i, (label, color, per_group) in enumerate(series):
         offset = x - 0.4 + width * (i + 0.5)
-        stats = [bootstrap_mean(v) for v in per_group]
-        means = np.array([s[0] for s in stats])
-        err = np.array([[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]])
+        stats = [t_interval(v) for v in per_group]
+        means = np.array([s.mean for s in stats])
+        err = np.nan_to_num(np.array([[s.mean - s.low for s in stats], [s.high - s.mean for s in stats]]))
         ax.bar(offset, means, width * 0.9, color=color, alpha=0.8, label=label,
                yerr=err, capsize=3, error_kw={"elinewidth": 1})
         for xo, values in zip(offset, per_group):
@@ -109,23 +109,32 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
 
 
 def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
-    """Accuracy against steps and against wall-clock seconds; mean over seeds with the min-max band."""
+    """Accuracy against steps and against seconds (steps x the measured time per step); mean over seeds
+    with its 95% t band, and the target accuracy of question 2."""
+    from lte.analysis.verdicts import convergence_evidence
+
+    evidence = convergence_evidence(profile, results)
     curves = load_curves("convergence", profile, results)
+    per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-    colors = {"LSTM": MODEL_COLORS["lstm"], "IRNN (equal units)": MODEL_COLORS["irnn"],
-              "IRNN (equal parameters)": "#ff9896"}
-    for variant, group in curves.groupby("label_variant"):
+    colors = {"lstm": MODEL_COLORS["lstm"], "irnn-units": MODEL_COLORS["irnn"], "irnn-params": "#ff9896"}
+    for (variant_id, variant), group in curves.groupby(["label_variant_id", "label_variant"], sort=False):
         by_step = group.pivot_table(index="step", columns="label_seed", values=metric)
-        seconds = group.pivot_table(index="step", columns="label_seed", values="wall_time").mean(axis=1)
-        for ax, x in zip(axes, [by_step.index.to_numpy(), seconds.to_numpy()]):
-            ax.plot(x, by_step.mean(axis=1), color=colors.get(variant), label=f"{variant} ({by_step.shape[1]} seeds)")
-            ax.fill_between(x, by_step.min(axis=1), by_step.max(axis=1), color=colors.get(variant), alpha=0.2)
+        bands = [t_interval(row.dropna().to_numpy()) for _, row in by_step.iterrows()]
+        steps = by_step.index.to_numpy(float)
+        for ax, x in zip(axes, [steps, steps * per_step[variant_id]]):
+            ax.plot(x, [b.mean for b in bands], color=colors.get(variant_id),
+                    label=f"{variant} ({by_step.shape[1]} seeds)")
+            ax.fill_between(x, [b.low for b in bands], [b.high for b in bands], color=colors.get(variant_id),
+                            alpha=0.2)
     axes[0].set_xlabel("training steps")
-    axes[1].set_xlabel("wall-clock seconds (mean over seeds)")
+    axes[1].set_xlabel("seconds (steps x measured time per step, one core)")
     axes[0].set_ylabel(METRIC_NAMES[metric])
     for ax in axes:
+        ax.axhline(evidence["target"], color="black", linestyle="--", linewidth=1,
+                   label=f"target {evidence['target']:.2f}")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
+    axes[0].legend(fontsize=8, loc="lower right", title="mean, 95% t band", title_fontsize=8)
     axes[0].set_ylim(0, 1.02)
     return _save(fig, output_dir(profile, results) / f"convergence_{metric}")
 
@@ -137,10 +146,16 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
     tasks = sorted(table.task.unique())
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), sharey=True, squeeze=False)
     for ax, task in zip(axes[0], tasks):
-        for model, group in table[table.task == task].groupby("model"):
+        styles = ["-", "--", ":", "-."]
+        for (model, clip, scale), group in table[table.task == task].groupby(["model", "clip", "input_scale"],
+                                                                             dropna=False):
+            group = group.sort_values("learning_rate")
+            settings = sorted(set(zip(table["clip"], table["input_scale"])), key=str)
+            style = styles[settings.index((clip, scale)) % len(styles)]
             ax.errorbar(group.learning_rate, group.val_char_accuracy,
-                        yerr=[group.val_char_accuracy - group.low, group.high - group.val_char_accuracy],
-                        marker="o", capsize=3, color=MODEL_COLORS[model], label=MODEL_NAMES[model])
+                        yerr=np.nan_to_num([group.val_char_accuracy - group.low, group.high - group.val_char_accuracy]),
+                        marker="o", capsize=3, color=MODEL_COLORS[model], linestyle=style,
+                        label=f"{MODEL_NAMES[model]}, clip {clip:g}, input scale {scale}")
             chosen = group[group.selected]
             ax.scatter(chosen.learning_rate, chosen.val_char_accuracy, s=120, facecolors="none",
                        edgecolors=MODEL_COLORS[model], linewidths=2)
@@ -148,7 +163,7 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
         ax.set_xlabel("learning rate")
         ax.set_title(f"{task} (circled: selected)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=6)
     axes[0][0].set_ylabel("validation character accuracy")
     axes[0][0].set_ylim(0, 1.02)
     return _save(fig, output_dir(profile, results) / "lr_selection")

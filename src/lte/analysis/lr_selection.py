@@ -1,24 +1,37 @@
-"""The learning rate of each (model, task), chosen on validation accuracy at the target level."""
+"""The hyperparameters of each (model, task): learning rate, clip and input scale, chosen on validation data.
+
+Every setting of the selection grid is scored by its mean validation character
+accuracy at the target level (at the end of its run) over the selection seeds;
+the best is selected. The test split plays no part.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from lte.analysis.records import load_runs
-from lte.analysis.stats import bootstrap_mean
-from lte.experiment import RESULTS
+from lte.analysis.stats import t_interval
+from lte.experiment import RESULTS, SELECTED
+
+KEYS = ["cfg_model", "cfg_task", "cfg_learning_rate", "cfg_clip", "cfg_input_scale"]
 
 
-def selection_table(profile: str, results: Path = RESULTS):
+def selection_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     runs = load_runs("lr_selection", profile, results)
+    if "cfg_input_scale" not in runs:  # records from before the input scale existed
+        runs["cfg_input_scale"] = None
+    runs["cfg_input_scale"] = runs["cfg_input_scale"].astype(object).where(runs["cfg_input_scale"].notna(), None)
     rows = []
-    for (model, task, lr), group in runs.groupby(["cfg_model", "cfg_task", "cfg_learning_rate"]):
-        mean, low, high = bootstrap_mean(group["val_target_char_accuracy"])
-        rows.append({"model": model, "task": task, "learning_rate": lr, "seeds": len(group),
-                     "val_char_accuracy": mean, "low": low, "high": high})
-    import pandas as pd
-    table = pd.DataFrame(rows).sort_values(["task", "model", "learning_rate"]).reset_index(drop=True)
+    for (model, task, lr, clip, scale), group in runs.groupby(KEYS, dropna=False):
+        estimate = t_interval(group["val_target_char_accuracy"])
+        rows.append({"model": model, "task": task, "learning_rate": lr, "clip": clip,
+                     "input_scale": None if pd.isna(scale) else scale, "seeds": len(group),
+                     "val_char_accuracy": estimate.mean, "low": estimate.low, "high": estimate.high,
+                     "test_char_accuracy": group["test_char_accuracy"].mean()})
+    table = pd.DataFrame(rows).sort_values(["task", "model", "learning_rate", "clip"]).reset_index(drop=True)
     best = table.loc[table.groupby(["model", "task"])["val_char_accuracy"].idxmax()]
     table["selected"] = table.index.isin(best.index)
     return table
@@ -26,9 +39,11 @@ def selection_table(profile: str, results: Path = RESULTS):
 
 def write_selection(profile: str, results: Path = RESULTS) -> dict:
     table = selection_table(profile, results)
-    selected = {f"{r.model}/{r.task}": {"learning_rate": float(r.learning_rate),
-                                        "val_char_accuracy": float(r.val_char_accuracy)}
+    selected = {f"{r.model}/{r.task}": {"learning_rate": float(r.learning_rate), "clip": float(r.clip),
+                                        "input_scale": None if r.input_scale is None else float(r.input_scale),
+                                        "val_char_accuracy": float(r.val_char_accuracy), "seeds": int(r.seeds)}
                 for r in table[table["selected"]].itertuples()}
+    assert all(set(SELECTED) <= set(v) for v in selected.values())
     out = results / "lr_selection" / f"selected_{profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(selected, indent=2, sort_keys=True) + "\n")

@@ -10,11 +10,11 @@ import pandas as pd
 from lte.analysis.chance import chance_of
 from lte.analysis.figures import STRATEGIES, TRICKS, task_name
 from lte.analysis.records import load_curves, load_runs
-from lte.analysis.stats import bootstrap_mean, format_interval
+from lte.analysis.stats import format_estimate, t_interval
 from lte.experiment import RESULTS
 
 EXPERIMENTS = ("lr_selection", "program", "addition", "memorisation", "convergence")
-CONVERGENCE_TARGET = 0.8  # fixed before any run: "reached" means test character accuracy >= 0.8
+INTERVAL = "mean [95% t interval] over seeds"
 
 
 def output_dir(profile: str, results: Path = RESULTS) -> Path:
@@ -40,7 +40,7 @@ def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
 
 
 def _cell(values) -> str:
-    return format_interval(*bootstrap_mean(values)) if len(values) else "-"
+    return format_estimate(t_interval(values)) if len(values) else "-"
 
 
 def strategy_table(experiment: str, profile: str, results: Path = RESULTS) -> pd.DataFrame:
@@ -71,44 +71,31 @@ def lr_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     from lte.analysis.lr_selection import selection_table
 
     t = selection_table(profile, results)
-    return pd.DataFrame({"task": t.task, "model": t.model.str.upper(), "learning rate": t.learning_rate.map("{:g}".format),
-                         "val char acc (target level)": [format_interval(r.val_char_accuracy, r.low, r.high)
-                                                          for r in t.itertuples()],
+    g = lambda v: "-" if v is None or v != v else f"{v:g}"
+    return pd.DataFrame({"task": t.task, "model": t.model.str.upper(), "learning rate": t.learning_rate.map(g),
+                         "clip": t["clip"].map(g), "input scale": t.input_scale.map(g),
+                         "val char acc (target level)": [f"{r.val_char_accuracy:.3f} [{r.low:.3f}, {r.high:.3f}]"
+                                                         for r in t.itertuples()],
                          "seeds": t.seeds.astype(str), "selected": np.where(t.selected, "yes", "")})
 
 
-def time_to_target(curves: pd.DataFrame, target: float = CONVERGENCE_TARGET) -> pd.DataFrame:
-    """Per cell: steps and seconds at the first evaluation with test char accuracy >= target (NaN: never)."""
-    rows = []
-    for cell, group in curves.groupby("cell"):
-        group = group.sort_values("step")
-        hit = group[group.test_char_accuracy >= target]
-        rows.append({"cell": cell, "steps_to_target": hit.step.iloc[0] if len(hit) else np.nan,
-                     "seconds_to_target": hit.wall_time.iloc[0] if len(hit) else np.nan})
-    return pd.DataFrame(rows)
-
-
-def convergence_runs(profile: str, results: Path = RESULTS) -> pd.DataFrame:
-    runs = load_runs("convergence", profile, results)
-    reach = time_to_target(load_curves("convergence", profile, results))
-    runs = runs.merge(reach, on="cell")
-    runs["seconds_per_step"] = runs.wall_time / runs.steps
-    return runs
-
-
 def convergence_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
-    runs = convergence_runs(profile, results)
+    """Per variant: final accuracy, areas under the curve, steps and seconds to the target (question 2's rule)."""
+    from lte.analysis.verdicts import convergence_evidence
+
+    evidence = convergence_evidence(profile, results)
+    runs, target = evidence["runs"], evidence["target"]
     rows = []
     for variant, sub in runs.groupby("label_variant", sort=False):
         reached = sub.dropna(subset=["steps_to_target"])
         rows.append({"model": variant, "hidden": str(sub.cfg_hidden.iloc[0]),
                      "parameters": f"{int(sub.parameters.iloc[0]):,}",
+                     "ms per step (measured)": f"{1000 * sub.seconds_per_step.iloc[0]:.3f}",
                      "final char acc": _cell(sub.test_char_accuracy),
-                     "final exact": _cell(sub.test_exact_match),
-                     f"reached {CONVERGENCE_TARGET:g}": f"{len(reached)}/{len(sub)}",
+                     "area (steps)": _cell(sub.area_steps), "area (seconds)": _cell(sub.area_seconds),
+                     f"reached {target:.2f}": f"{len(reached)}/{len(sub)}",
                      "steps to target": _cell(reached.steps_to_target),
-                     "seconds to target": _cell(reached.seconds_to_target),
-                     "ms per step": _cell(1000 * sub.seconds_per_step)})
+                     "seconds to target": _cell(reached.seconds_to_target)})
     return pd.DataFrame(rows)
 
 
@@ -123,12 +110,11 @@ def aggregated_csv(profile: str, results: Path = RESULTS) -> Path:
 def write_all_tables(profile: str, results: Path = RESULTS) -> list[Path]:
     out = output_dir(profile, results)
     paths = write_table(lr_table(profile, results), out / "lr_selection",
-                        "Learning-rate selection: validation character accuracy at the target level, "
-                        "mean [95% bootstrap interval] over seeds")
+                        f"Hyperparameter selection: validation character accuracy at the target level, {INTERVAL}")
     for experiment in ("program", "addition", "memorisation"):
         paths += write_table(strategy_table(experiment, profile, results), out / experiment,
-                             f"{experiment}: test accuracy at the target level, mean [95% bootstrap interval] over seeds")
+                             f"{experiment}: test accuracy at the target level, {INTERVAL}")
     paths += write_table(convergence_table(profile, results), out / "convergence",
-                         f"Convergence: steps and seconds until test character accuracy >= {CONVERGENCE_TARGET:g} "
-                         "(runs that reached it), mean [95% bootstrap interval] over seeds")
+                         f"Convergence (addition, combined): areas under the test-accuracy curve and steps and "
+                         f"seconds to the target (runs that reached it), {INTERVAL}")
     return paths

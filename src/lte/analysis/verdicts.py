@@ -1,150 +1,336 @@
-"""The study's three questions, answered from the records with bootstrap intervals."""
+"""The study's three questions, answered from the records by rules fixed before the numbers.
+
+The rules (`RULES`, printed at the top of the report) were written before any
+record of the profiles they judge existed:
+
+- every comparison is a difference of mean test character accuracy (teacher
+  forced, at the target level) with a t interval over seeds: paired by seed
+  where the design pairs (one model, two strategies or tricks: seed s gives
+  both the same initial weights), Welch where it does not (two models);
+- a difference is decided at family-wise false discovery rate 5%
+  (Benjamini-Hochberg over each question's family of tests): "higher" or
+  "lower" when the test of no difference rejects, "equivalent" (no difference
+  larger than DELTA) when the two one-sided tests (TOST) against +-DELTA
+  reject, otherwise "unclear";
+- DELTA, the smallest difference that matters, is 0.05 (5 points of character
+  accuracy), for every question.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from lte.analysis.figures import STRATEGIES, TRICKS, task_name
-from lte.analysis.records import load_runs
-from lte.analysis.stats import bootstrap_difference, bootstrap_mean, classify, format_interval
-from lte.analysis.tables import CONVERGENCE_TARGET, convergence_runs
+from lte.analysis.records import load_curves, load_runs
+from lte.analysis.stats import (Estimate, benjamini_hochberg, decide, difference_of_differences, equivalence_p,
+                                format_estimate, paired_difference, welch_difference)
 from lte.experiment import RESULTS
 
 METRIC = "test_char_accuracy"
+SELECTION_METRIC = "val_target_char_accuracy"
+DELTA = 0.05
+ALPHA = 0.05
+MODELS = ("lstm", "irnn")
+
+RULES = f"""\
+Fixed before the records were made (`lte.analysis.verdicts`):
+
+- **Measure.** Test character accuracy (teacher-forced, at the target level) at the end of each run.
+- **Comparisons.** A difference of means with a 95% t interval over seeds: *paired by seed* where the
+  design pairs (within one model, seed s gives every strategy and trick the same initial weights),
+  *Welch* between models (their seeds are independent).
+- **Decisions.** Each question's tests form one family, adjusted by Benjamini-Hochberg (false discovery
+  rate {ALPHA:.0%}). A difference is **higher** / **lower** when the test of no difference rejects,
+  **equivalent** (no difference larger than δ) when the two one-sided tests against ±δ reject (TOST),
+  else **unclear**. δ = {DELTA} (5 points of character accuracy), the smallest difference that matters here.
+- **Question 1** is judged on the model x factor *interaction*: for each strategy (against baseline,
+  without tricks) and each trick (against none, within each strategy), the IRNN's paired effect minus the
+  LSTM's paired effect. **Yes** when every factor that helps the LSTM (its effect *higher*) helps the IRNN
+  at least as much (interaction *equivalent* or *higher*); **no** when any of them helps the IRNN less
+  (interaction *lower*); otherwise **unclear**, with the count of factors decided.
+- **Question 2** is judged on learning curves (task: addition, combined strategy): the area under each
+  run's test-accuracy curve (its mean over the window), over the steps all runs share and over the
+  seconds all runs share, where a run's seconds are its steps times its model's time per step, measured
+  side by side in one process, in rotation (`step_times.json`). IRNN (equal units, and equal parameters)
+  minus LSTM, Welch. **Yes** in a measure when the IRNN's area is *higher*, **no** when *lower* or
+  *equivalent* ("no difference larger than δ"), else **unclear**. Steps and seconds to a target accuracy
+  are reported beside it; the target is 90% of the lower of the two models' median final accuracies,
+  rounded down to 0.05, so that both models reach it in most runs.
+- **Question 3**: for each task (computation: addition; memorisation: copy), the IRNN's best setting
+  (strategy; for copy, strategy and trick) is the one with the highest mean *validation* accuracy; it is
+  then compared on *test* accuracy with every other setting, paired by seed. It is **confirmed** when it
+  is *higher* than or *equivalent* to every other setting, and the answer lists those it is clearly
+  better than and those it ties with; **not confirmed** when any other setting is *higher* on test.
+"""
 
 
-def factor_effects(profile: str, results: Path = RESULTS) -> pd.DataFrame:
-    """Each strategy's effect against baseline, and each trick's against none, per model and task."""
-    rows = []
-    for experiment in ("program", "addition", "memorisation"):
+@dataclass
+class Comparison:
+    """One test of a family: an estimate, its adjusted p-values and the decision."""
+
+    label: dict
+    estimate: Estimate
+    p_difference: float = float("nan")
+    p_equivalence: float = float("nan")
+    decision: str = "unclear"
+
+
+def decide_family(comparisons: list[Comparison]) -> list[Comparison]:
+    """Benjamini-Hochberg over the family, separately for the difference and the equivalence tests."""
+    if not comparisons:
+        return comparisons
+    p_diff = benjamini_hochberg([c.estimate.p_value for c in comparisons])
+    p_equiv = benjamini_hochberg([equivalence_p(c.estimate, DELTA) for c in comparisons])
+    for c, pd_, pe in zip(comparisons, p_diff, p_equiv):
+        c.p_difference, c.p_equivalence = float(pd_), float(pe)
+        c.decision = decide(c.p_difference, c.p_equivalence, c.estimate.mean, ALPHA)
+    return comparisons
+
+
+def comparisons_frame(comparisons: list[Comparison]) -> pd.DataFrame:
+    return pd.DataFrame([{**c.label, "estimate": format_estimate(c.estimate), "mean": c.estimate.mean,
+                          "low": c.estimate.low, "high": c.estimate.high, "method": c.estimate.method,
+                          "p (BH)": c.p_difference, "p equivalence (BH)": c.p_equivalence,
+                          "decision": c.decision} for c in comparisons])
+
+
+class Pending(Exception):
+    """Records of an experiment the question needs are not (all) there yet."""
+
+
+def _runs(experiment: str, profile: str, results: Path) -> pd.DataFrame:
+    try:
         runs = load_runs(experiment, profile, results)
-        runs = runs.assign(task_name=runs.apply(task_name, axis=1))
-        plain = runs[~runs.cfg_invert & ~runs.cfg_double]
-        for task in sorted(runs.task_name.unique()):
-            for model in ("lstm", "irnn"):
-                sub = plain[(plain.task_name == task) & (plain.cfg_model == model)]
-                base = sub[sub.cfg_strategy == "baseline"][METRIC]
-                for strategy in STRATEGIES[1:]:
-                    rows.append(_effect(task, model, f"{strategy} vs baseline",
-                                        sub[sub.cfg_strategy == strategy][METRIC], base))
-                if experiment == "memorisation":  # tricks, pooled over the four strategies
-                    all_model = runs[(runs.task_name == task) & (runs.cfg_model == model)]
-                    none = all_model[~all_model.cfg_invert & ~all_model.cfg_double][METRIC]
-                    for invert, double, trick in TRICKS[1:]:
-                        with_trick = all_model[(all_model.cfg_invert == invert) & (all_model.cfg_double == double)]
-                        rows.append(_effect(task, model, f"{trick} vs no trick", with_trick[METRIC], none))
-    return pd.DataFrame(rows)
+    except FileNotFoundError as error:
+        raise Pending(str(error)) from None
+    return runs.assign(task_name=runs.apply(task_name, axis=1))
 
 
-def _effect(task: str, model: str, factor: str, treated, control) -> dict:
-    diff, low, high = bootstrap_difference(treated, control)
-    return {"task": task, "model": model, "factor": factor, "difference": diff, "low": low, "high": high,
-            "effect": classify(low, high)}
+def _by_seed(runs: pd.DataFrame, metric: str = METRIC) -> pd.Series:
+    return runs.set_index("cfg_seed")[metric].sort_index()
+
+
+def _paired(treated: pd.DataFrame, control: pd.DataFrame, metric: str = METRIC) -> tuple[np.ndarray, np.ndarray]:
+    """The two arms' values on the seeds both have, in seed order."""
+    a, b = _by_seed(treated, metric), _by_seed(control, metric)
+    seeds = a.index.intersection(b.index)
+    return a.loc[seeds].to_numpy(float), b.loc[seeds].to_numpy(float)
+
+
+def _factor_arms(runs: pd.DataFrame, experiment: str) -> list[tuple[str, str, pd.Series, pd.Series]]:
+    """(task, factor, treated mask, control mask) for every strategy and trick effect of an experiment."""
+    arms = []
+    plain = ~runs.cfg_invert & ~runs.cfg_double
+    for task in sorted(runs.task_name.unique()):
+        here = runs.task_name == task
+        for strategy in STRATEGIES[1:]:
+            arms.append((task, f"{strategy} vs baseline", here & plain & (runs.cfg_strategy == strategy),
+                         here & plain & (runs.cfg_strategy == "baseline")))
+        if experiment == "memorisation":
+            for invert, double, trick in TRICKS[1:]:
+                for strategy in STRATEGIES:
+                    same = here & (runs.cfg_strategy == strategy)
+                    arms.append((task, f"{trick} vs no trick ({strategy})",
+                                 same & (runs.cfg_invert == invert) & (runs.cfg_double == double), same & plain))
+    return arms
 
 
 def question_1(profile: str, results: Path = RESULTS) -> dict:
-    effects = factor_effects(profile, results)
-    wide = effects.pivot_table(index=["task", "factor"], columns="model", values="effect", aggfunc="first")
-    helps_lstm = wide[wide.lstm == "helps"]
-    opposite = wide[((wide.lstm == "helps") & (wide.irnn == "hurts")) | ((wide.lstm == "hurts") & (wide.irnn == "helps"))]
-    same = int((wide.lstm == wide.irnn).sum())
-    if len(opposite):
+    effects, interactions = [], []
+    for experiment in ("program", "addition", "memorisation"):
+        runs = _runs(experiment, profile, results)
+        for task, factor, treated, control in _factor_arms(runs, experiment):
+            pairs = {}
+            for model in MODELS:
+                is_model = runs.cfg_model == model
+                pairs[model] = _paired(runs[treated & is_model], runs[control & is_model])
+                effects.append(Comparison({"task": task, "factor": factor, "model": model.upper()},
+                                          paired_difference(*pairs[model])))
+            interactions.append(Comparison({"task": task, "factor": factor},
+                                           difference_of_differences(*pairs["irnn"], *pairs["lstm"])))
+    decide_family(effects)
+    decide_family(interactions)
+    effect_frame, interaction_frame = comparisons_frame(effects), comparisons_frame(interactions)
+    lstm = effect_frame[effect_frame.model == "LSTM"].set_index(["task", "factor"])
+    irnn = effect_frame[effect_frame.model == "IRNN"].set_index(["task", "factor"])
+    table = interaction_frame.set_index(["task", "factor"])
+    table["LSTM effect"], table["LSTM decision"] = lstm.estimate, lstm.decision
+    table["IRNN effect"], table["IRNN decision"] = irnn.estimate, irnn.decision
+    helping = table[table["LSTM decision"] == "higher"]
+    carried = helping.decision.isin(["equivalent", "higher"])
+    less = helping.decision == "lower"
+    if helping.empty:
+        verdict = "not testable: no strategy or trick helps the LSTM at this budget"
+    elif less.any():
         verdict = "no"
-    elif len(helps_lstm) and (helps_lstm.irnn == "helps").all():
+    elif carried.all():
         verdict = "yes"
     else:
-        verdict = "unclear"
-    carried = int((helps_lstm.irnn == "helps").sum())
-    hurts_lstm = wide[wide.lstm == "hurts"]
-    detail = (f"{len(helps_lstm)} of {len(wide)} strategy and trick effects help the LSTM (95% interval of the "
-              f"difference above 0): {', '.join(f'{f} on {t}' for t, f in helps_lstm.index)}; "
-              f"{carried} of them help the IRNN as well. {len(hurts_lstm)} hurt the LSTM, "
-              f"{int((hurts_lstm.irnn == 'hurts').sum())} of them the IRNN as well. {len(opposite)} go in opposite "
-              f"directions for the two models; the two models' effects fall in the same class "
-              f"(helps / hurts / unclear) for {same} of {len(wide)}; the rest are clear for one model only.")
-    return {"verdict": verdict, "detail": detail, "effects": effects}
+        verdict = f"unclear ({int(carried.sum() + less.sum())} of {len(helping)} decided)"
+    names = lambda frame: ", ".join(f"{f} on {t}" for t, f in frame.index) or "none"
+    detail = (f"{len(helping)} of {len(table)} strategy and trick effects help the LSTM. The IRNN gains at least as "
+              f"much (within δ = {DELTA}) from {int(carried.sum())} of them ({names(helping[carried])}); less from "
+              f"{int(less.sum())} ({names(helping[less])}); undecided for "
+              f"{int((~carried & ~less).sum())} ({names(helping[~carried & ~less])}). Over all {len(table)} factors "
+              f"the interaction is equivalent to 0 for {int((table.decision == 'equivalent').sum())}, higher for the "
+              f"IRNN for {int((table.decision == 'higher').sum())}, lower for "
+              f"{int((table.decision == 'lower').sum())} and unclear for {int((table.decision == 'unclear').sum())}.")
+    return {"verdict": verdict, "detail": detail, "table": table.reset_index(), "effects": effect_frame}
 
 
-def _curve_means(curves, cells, x: str, upto: float) -> "np.ndarray":
-    """Per cell: mean test character accuracy over [0, upto] of `x` (steps or wall_time), interpolated
-    on a common grid, i.e. the normalised area under its learning curve."""
-    grid = np.linspace(0, upto, 200)[1:]
-    out = []
-    for cell in cells:
-        c = curves[curves.cell == cell].sort_values(x)
-        xs = np.concatenate([[0.0], c[x].to_numpy(float)])
-        ys = np.concatenate([[c[METRIC].iloc[0]], c[METRIC].to_numpy(float)])
-        out.append(np.interp(grid, xs, ys).mean())
-    return np.array(out)
+# ---------------------------------------------------------------- question 2
+
+def convergence_target(runs: pd.DataFrame) -> float:
+    """90% of the lower of the LSTM's and the equal-units IRNN's median final accuracy, rounded down to 0.05."""
+    medians = [runs[runs.label_variant_id == v][METRIC].median() for v in ("lstm", "irnn-units")]
+    return float(np.floor(0.9 * min(medians) / 0.05 + 1e-9) * 0.05)
+
+
+def step_times(profile: str, results: Path = RESULTS) -> dict | None:
+    """The measured seconds per step of each convergence variant (`lte step-times`), or None."""
+    import json
+
+    from lte.experiment import runs_dir
+
+    path = runs_dir("convergence", profile, results) / "step_times.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def curve_areas(curves: pd.DataFrame, runs: pd.DataFrame, seconds_per_step: dict) -> pd.DataFrame:
+    """Per run: the mean of its test-accuracy curve over the shared steps and over the shared seconds."""
+    runs = runs.copy()
+    runs["seconds_per_step"] = runs.label_variant_id.map(seconds_per_step)
+    step_window = float(runs.cfg_max_steps.min())
+    second_window = float((runs.cfg_max_steps * runs.seconds_per_step).min())
+    areas = []
+    for run in runs.itertuples():
+        c = curves[curves.cell == run.cell].sort_values("step")
+        steps = np.concatenate([[0.0], c.step.to_numpy(float)])
+        accuracy = np.concatenate([[c[METRIC].iloc[0]], c[METRIC].to_numpy(float)])
+        row = {"cell": run.cell}
+        for name, window, scale in (("area_steps", step_window, 1.0), ("area_seconds", second_window,
+                                                                         run.seconds_per_step)):
+            grid = np.linspace(0.0, window, 401)[1:]
+            row[name] = float(np.interp(grid, steps * scale, accuracy).mean())
+        areas.append(row)
+    return runs.merge(pd.DataFrame(areas), on="cell"), step_window, second_window
+
+
+def first_reach(curves: pd.DataFrame, target: float) -> pd.DataFrame:
+    rows = []
+    for cell, c in curves.groupby("cell"):
+        hit = c.sort_values("step")
+        hit = hit[hit[METRIC] >= target]
+        rows.append({"cell": cell, "steps_to_target": float(hit.step.iloc[0]) if len(hit) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def convergence_evidence(profile: str, results: Path = RESULTS) -> dict:
+    runs = _runs("convergence", profile, results)
+    curves = load_curves("convergence", profile, results)
+    measured = step_times(profile, results)
+    if measured is None:
+        raise Pending("convergence/step_times.json is missing: run `lte step-times --profile "
+                      f"{profile}` (make sweeps does) to measure each model's time per step")
+    per_step = {k: v["seconds_per_step"] for k, v in measured["variants"].items()}
+    runs, step_window, second_window = curve_areas(curves, runs, per_step)
+    target = convergence_target(runs)
+    runs = runs.merge(first_reach(curves, target), on="cell")
+    runs["seconds_to_target"] = runs.steps_to_target * runs.seconds_per_step
+    return {"runs": runs, "target": target, "step_window": step_window, "second_window": second_window,
+            "step_times": measured}
 
 
 def question_2(profile: str, results: Path = RESULTS) -> dict:
-    """Faster convergence = higher accuracy along the way, at equal steps and at equal seconds.
-
-    Each run's learning curve is averaged over a common window (all the steps;
-    the seconds until the quickest run ends), and the IRNN's average is compared
-    with the LSTM's; the steps and seconds to reach the convergence target are
-    reported for the runs that reach it.
-    """
-    from lte.analysis.records import load_curves
-
-    runs = convergence_runs(profile, results)
-    curves = load_curves("convergence", profile, results)
-    lstm = runs[runs.cfg_model == "lstm"]
-    common_steps = float(runs.steps.min())
-    common_seconds = float(runs.wall_time.min())
-    lines, by_measure = [], {"steps": [], "seconds": []}
-    for variant, irnn in runs[runs.cfg_model == "irnn"].groupby("label_variant", sort=False):
-        parts = []
-        for measure, x, upto in (("steps", "step", common_steps), ("seconds", "wall_time", common_seconds)):
-            diff, low, high = bootstrap_difference(_curve_means(curves, irnn.cell, x, upto),
-                                                   _curve_means(curves, lstm.cell, x, upto))
-            by_measure[measure].append(classify(low, high))
-            parts.append(f"over the first {upto:.0f} {measure}, its mean test character accuracy minus the "
-                         f"LSTM's is {format_interval(diff, low, high)}")
-        reached = irnn.steps_to_target.notna().sum(), lstm.steps_to_target.notna().sum()
-        step_ratio = irnn.seconds_per_step.mean() / lstm.seconds_per_step.mean()
-        lines.append(f"{variant}: {'; '.join(parts)}; its step takes {step_ratio:.2f}x the LSTM's time; runs reaching "
-                     f"{CONVERGENCE_TARGET:g}: {reached[0]}/{len(irnn)} (LSTM {reached[1]}/{len(lstm)})")
-    word = {"helps": "yes", "hurts": "no", "unclear": "unclear"}
-    measures = {m: (word[c[0]] if len(set(c)) == 1 else "unclear") for m, c in by_measure.items()}
-    verdict = (measures["steps"] if measures["steps"] == measures["seconds"]
-               else f"{measures['seconds']} in seconds, {measures['steps']} in steps")
-    return {"verdict": verdict, "detail": ". ".join(lines) + ".", "runs": runs}
+    evidence = convergence_evidence(profile, results)
+    runs = evidence["runs"]
+    lstm = runs[runs.label_variant_id == "lstm"]
+    comparisons = []
+    for variant in ("irnn-units", "irnn-params"):
+        irnn = runs[runs.label_variant_id == variant]
+        for measure in ("steps", "seconds"):
+            comparisons.append(Comparison({"variant": irnn.label_variant.iloc[0], "measure": measure},
+                                          welch_difference(irnn[f"area_{measure}"], lstm[f"area_{measure}"])))
+    decide_family(comparisons)
+    word = {"higher": "yes", "lower": "no", "equivalent": f"no (no difference larger than δ = {DELTA})",
+            "unclear": "unclear"}
+    main = {c.label["measure"]: word[c.decision] for c in comparisons if c.label["variant"].endswith("units)")}
+    verdict = (f"{main['steps']} (in steps and in seconds)" if main["steps"] == main["seconds"]
+               else f"{main['steps']} in steps; {main['seconds']} in seconds")
+    lines = []
+    for c in comparisons:
+        lines.append(f"{c.label['variant']} minus LSTM, area under the curve over the shared {c.label['measure']}: "
+                     f"{format_estimate(c.estimate)} ({c.estimate.method}; {c.decision})")
+    per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
+    detail = ("; ".join(lines) + f". Windows: the first {evidence['step_window']:.0f} steps, and the first "
+              f"{evidence['second_window']:.1f} s of training at the measured step times "
+              + ", ".join(f"{k} {1000 * v:.2f} ms" for k, v in per_step.items())
+              + f". Target accuracy for time-to-target (rule above): {evidence['target']:.2f}.")
+    return {"verdict": verdict, "detail": detail, "table": comparisons_frame(comparisons), **evidence}
 
 
-def _best(runs: pd.DataFrame, keys: list[str]) -> tuple[str, str]:
-    """The best setting by mean, and whether its lead over the runner-up is clear."""
-    groups = {k: g[METRIC].to_numpy() for k, g in runs.groupby(keys)}
-    ranked = sorted(groups, key=lambda k: -groups[k].mean())
-    name = lambda k: " + ".join(str(v) for v in (k if isinstance(k, tuple) else (k,)))
-    best, second = ranked[0], ranked[1]
-    diff, low, high = bootstrap_difference(groups[best], groups[second])
-    mean, lo, hi = bootstrap_mean(groups[best])
-    clear = low > 0
-    text = (f"{name(best)} ({format_interval(mean, lo, hi)}), "
-            f"{'clearly' if clear else 'not clearly'} ahead of {name(second)} "
-            f"(difference {format_interval(diff, low, high)})")
-    return ("clear" if clear else "unclear"), text
+# ---------------------------------------------------------------- question 3
+
+def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
+    """Pick the best setting on validation accuracy; compare it on test with every other, paired by seed."""
+    groups = {k if isinstance(k, tuple) else (k,): g for k, g in runs.groupby(keys)}
+    winner = max(groups, key=lambda k: groups[k][SELECTION_METRIC].mean())
+    comparisons = [Comparison({"other": label(k)}, paired_difference(*_paired(groups[winner], g)))
+                   for k, g in groups.items() if k != winner]
+    decide_family(comparisons)
+    decisions = {c.label["other"]: c.decision for c in comparisons}
+    confirmed = all(d in ("higher", "equivalent") for d in decisions.values())
+    beaten = [o for o, d in decisions.items() if d == "higher"]
+    ties = [o for o, d in decisions.items() if d == "equivalent"]
+    better = [o for o, d in decisions.items() if d == "lower"]
+    undecided = [o for o, d in decisions.items() if d == "unclear"]
+    text = f"{label(winner)} (chosen on validation: {groups[winner][SELECTION_METRIC].mean():.3f}; test " \
+           f"{groups[winner][METRIC].mean():.3f})"
+    if confirmed:
+        answer = f"{label(winner)}" + (f", tied within δ with {', '.join(ties)}" if ties else "")
+    elif better:
+        answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
+    else:
+        answer = f"{label(winner)} not confirmed against {', '.join(undecided)}"
+    return {"winner": label(winner), "confirmed": confirmed, "answer": answer, "text": text,
+            "beaten": beaten, "ties": ties, "better": better, "undecided": undecided,
+            "table": comparisons_frame(comparisons)}
+
+
+def _trick_name(invert: bool, double: bool) -> str:
+    return next(n for i, d, n in TRICKS if i == invert and d == double)
 
 
 def question_3(profile: str, results: Path = RESULTS) -> dict:
-    addition = load_runs("addition", profile, results)
-    memo = load_runs("memorisation", profile, results)
-    memo = memo.assign(trick=[t for inv, dbl in zip(memo.cfg_invert, memo.cfg_double)
-                              for t in [next(n for i, d, n in TRICKS if i == inv and d == dbl)]])
-    parts, clarity = {}, []
-    for model in ("irnn", "lstm"):
-        c_clear, c_text = _best(addition[addition.cfg_model == model], ["cfg_strategy"])
-        m_clear, m_text = _best(memo[memo.cfg_model == model], ["cfg_strategy", "trick"])
-        parts[model] = {"computation": c_text, "memorisation": m_text}
-        if model == "irnn":
-            clarity += [c_clear, m_clear]
-    verdict = "answered" if all(c == "clear" for c in clarity) else "unclear"
-    detail = (f"IRNN, computation (addition): {parts['irnn']['computation']}. IRNN, memorisation (copy): "
-              f"{parts['irnn']['memorisation']}. For comparison, LSTM: computation {parts['lstm']['computation']}; "
-              f"memorisation {parts['lstm']['memorisation']}.")
+    addition = _runs("addition", profile, results)
+    memo = _runs("memorisation", profile, results)
+    parts = {}
+    for model in MODELS:
+        parts[model] = {
+            "computation": best_setting(addition[addition.cfg_model == model], ["cfg_strategy"], lambda k: k[0]),
+            "memorisation": best_setting(memo[memo.cfg_model == model], ["cfg_strategy", "cfg_invert", "cfg_double"],
+                                         lambda k: f"{k[0]} + {_trick_name(k[1], k[2])}"),
+        }
+    irnn = parts["irnn"]
+    verdict = f"computation: {irnn['computation']['answer']}; memorisation: {irnn['memorisation']['answer']}"
+
+    def describe(p: dict) -> str:
+        out = p["text"]
+        if p["beaten"]:
+            out += f"; clearly better on test than {', '.join(p['beaten'])}"
+        if p["ties"]:
+            out += f"; tied within δ with {', '.join(p['ties'])}"
+        if p["better"]:
+            out += f"; worse on test than {', '.join(p['better'])}"
+        if p["undecided"]:
+            out += f"; undecided against {', '.join(p['undecided'])}"
+        return out
+
+    detail = (f"IRNN, computation (addition): {describe(irnn['computation'])}. IRNN, memorisation (copy): "
+              f"{describe(irnn['memorisation'])}. For comparison, LSTM: computation "
+              f"{describe(parts['lstm']['computation'])}; memorisation {describe(parts['lstm']['memorisation'])}.")
     return {"verdict": verdict, "detail": detail, "parts": parts}
