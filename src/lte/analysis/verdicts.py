@@ -295,7 +295,8 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
     elif better:
         answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
     else:
-        answer = f"{label(winner)} not confirmed against {', '.join(undecided)}"
+        answer = (f"{label(winner)} (best on validation; on test, undecided against {len(undecided)} of the "
+                  f"{len(decisions)} other settings)")
     return {"winner": label(winner), "confirmed": confirmed, "answer": answer, "text": text,
             "beaten": beaten, "ties": ties, "better": better, "undecided": undecided,
             "table": comparisons_frame(comparisons)}
