@@ -178,8 +178,9 @@ def test_decide_on_clear_null_and_noisy_effects():
 
 
 def test_decide_rules():
-    assert decide(0.01, 0.01, 0.2) == "higher"  # direction wins over equivalence
-    assert decide(0.01, 0.01, -0.2) == "lower"
+    assert decide(0.01, 0.5, 0.2) == "higher"
+    assert decide(0.01, 0.5, -0.2) == "lower"
+    assert decide(0.01, 0.01, 0.02) == "equivalent"  # significant but smaller than delta: does not matter
     assert decide(0.2, 0.01, 0.001) == "equivalent"
     assert decide(0.2, 0.2, 0.001) == "unclear"
     assert decide(float("nan"), float("nan"), 0.1) == "unclear"

@@ -278,17 +278,18 @@ def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
 
 
 def decide(p_difference_adj: float, p_equivalence_adj: float, mean: float, alpha: float = 0.05) -> str:
-    """Verdict from adjusted p-values: 'higher' / 'lower' when the difference is significant
-    (direction from the sign of mean), else 'equivalent' when the TOST is significant,
-    else 'unclear'. A significant difference wins over a significant equivalence; nan
-    p-values count as not significant.
+    """Verdict from adjusted p-values: 'equivalent' when the TOST is significant (the difference
+    is smaller than delta, whether or not it is distinguishable from 0: a difference below the
+    smallest one that matters does not count), else 'higher' / 'lower' when the difference is
+    significant (direction from the sign of mean), else 'unclear'. nan p-values count as not
+    significant.
     """
+    if p_equivalence_adj < alpha:
+        return "equivalent"
     if p_difference_adj < alpha and mean > 0:
         return "higher"
     if p_difference_adj < alpha and mean < 0:
         return "lower"
-    if p_equivalence_adj < alpha:
-        return "equivalent"
     return "unclear"
 
 

@@ -43,10 +43,12 @@ Fixed before the records were made (`lte.analysis.verdicts`):
 - **Comparisons.** A difference of means with a 95% t interval over seeds: *paired by seed* where the
   design pairs (within one model, seed s gives every strategy and trick the same initial weights),
   *Welch* between models (their seeds are independent).
-- **Decisions.** Each question's tests form one family, adjusted by Benjamini-Hochberg (false discovery
-  rate {ALPHA:.0%}). A difference is **higher** / **lower** when the test of no difference rejects,
-  **equivalent** (no difference larger than δ) when the two one-sided tests against ±δ reject (TOST),
-  else **unclear**. δ = {DELTA} (5 points of character accuracy), the smallest difference that matters here.
+- **Decisions.** p-values are adjusted by Benjamini-Hochberg (false discovery rate {ALPHA:.0%}) within each
+  family: question 1's per-model effects, question 1's interactions, question 2's four comparisons, and in
+  question 3 each (model, task)'s comparisons of its winner. A difference is **equivalent** (no difference
+  larger than δ) when the two one-sided tests against ±δ reject (TOST), even if it is distinguishable
+  from 0; otherwise **higher** / **lower** when the test of no difference rejects; else **unclear**.
+  δ = {DELTA} (5 points of character accuracy), the smallest difference that matters here.
 - **Question 1** is judged on the model x factor *interaction*: for each strategy (against baseline,
   without tricks) and each trick (against none, within each strategy), the IRNN's paired effect minus the
   LSTM's paired effect. **Yes** when every factor that helps the LSTM (its effect *higher*) helps the IRNN
@@ -200,12 +202,18 @@ def step_times(profile: str, results: Path = RESULTS) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def curve_areas(curves: pd.DataFrame, runs: pd.DataFrame, seconds_per_step: dict) -> pd.DataFrame:
-    """Per run: the mean of its test-accuracy curve over the shared steps and over the shared seconds."""
+def curve_areas(curves: pd.DataFrame, runs: pd.DataFrame,
+                seconds_per_step: dict) -> tuple[pd.DataFrame, float, float]:
+    """Per run: the mean of its test-accuracy curve over the shared steps and over the shared seconds.
+
+    The windows end where the shortest run ends (in steps, and in seconds at the measured step times), so
+    no curve is extrapolated; before its first evaluation a curve holds that evaluation's value.
+    Returns (runs with area_steps and area_seconds, step window, second window).
+    """
     runs = runs.copy()
     runs["seconds_per_step"] = runs.label_variant_id.map(seconds_per_step)
-    step_window = float(runs.cfg_max_steps.min())
-    second_window = float((runs.cfg_max_steps * runs.seconds_per_step).min())
+    step_window = float(runs.steps.min())
+    second_window = float((runs.steps * runs.seconds_per_step).min())
     areas = []
     for run in runs.itertuples():
         c = curves[curves.cell == run.cell].sort_values("step")
@@ -291,7 +299,8 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
     text = f"{label(winner)} (chosen on validation: {groups[winner][SELECTION_METRIC].mean():.3f}; test " \
            f"{groups[winner][METRIC].mean():.3f})"
     if confirmed:
-        answer = f"{label(winner)}" + (f", tied within δ with {', '.join(ties)}" if ties else "")
+        answer = (f"{label(winner)}" + (f", clearly better than {', '.join(beaten)}" if beaten else "")
+                  + (f", tied within δ with {', '.join(ties)}" if ties else ""))
     elif better:
         answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
     else:

@@ -1,0 +1,397 @@
+"""The study's verdict rules (lte.analysis.verdicts) on synthetic records with a known answer.
+
+A small generator writes run records in the layout the sweeps write (cells.json, and per cell
+summary.json and, for convergence, metrics.jsonl) from chosen mean accuracies per (model, strategy,
+trick), a per-seed offset shared by every cell of a model (so that pairing by seed matters), and noise
+of a chosen SD, all drawn from a fixed numpy RNG. Each test then checks that the question's rule
+gives the verdict the construction implies: a clear effect, a null effect measured too noisily to
+say anything, and a tight null (equivalence). No training runs here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lte.analysis import verdicts
+from lte.analysis.stats import decide, welch_difference
+from lte.config import TrainConfig
+from lte.experiment import runs_dir
+
+PROFILE = "quick"
+SEEDS = range(8)
+MODELS = ("lstm", "irnn")
+STRATEGIES = ("baseline", "naive", "mix", "combined")
+TRICKS = {(False, False): "none", (True, False): "invert", (False, True): "double", (True, True): "both"}
+# Experiment -> (TrainConfig task fields, whether the input tricks are part of the grid).
+EXPERIMENTS = {
+    "program": ({"task": "program", "length": 1, "nesting": 2}, False),
+    "addition": ({"task": "addition", "length": 2, "nesting": 1}, False),
+    "memorisation": ({"task": "copy", "length": 4, "nesting": 1}, True),
+}
+TASK_NAMES = {"program": "program (1,2)", "addition": "addition (2 digits)", "memorisation": "copy (4 digits)"}
+SMALL = {"hidden": 8, "layers": 1, "batch_size": 4, "max_steps": 2000, "eval_every": 100, "val_size": 8,
+         "test_size": 8, "clip": 5.0, "input_scale": 0.3}
+
+# mean(task, model, strategy, trick) -> mean accuracy; task is "program", "addition" or "copy".
+Means = Callable[[str, str, str, str], float]
+
+
+@lru_cache(maxsize=None)
+def _config(**fields) -> str:
+    """The JSON of a real TrainConfig (cached: building one resolves the task's longest example)."""
+    return json.dumps(TrainConfig(**fields).to_json())
+
+
+def config(**fields) -> dict:
+    return json.loads(_config(**fields))
+
+
+def _summary(test: float, val: float, steps: int, seconds_per_step: float = 0.003) -> dict:
+    return {"stop_reason": "max_steps", "steps": steps, "wall_time": steps * seconds_per_step, "parameters": 1000,
+            "final": {"step": steps, "test_char_accuracy": test, "test_exact_match": test ** 4, "level": [1, 1],
+                      "wall_time": steps * seconds_per_step},
+            "final_val_target": {"char_accuracy": val, "exact_match": val ** 4},
+            "best_test_char_accuracy": test,
+            "provenance": {"commit": "abc", "device": "cpu: test"}}
+
+
+def write_records(results: Path, experiment: str, cells: list[dict], rng: np.random.Generator) -> Path:
+    """Write one experiment's records. Each cell: name, labels, config, summary, optional curve rows.
+
+    The cells are listed in a shuffled order, so any pairing must go by seed, not by position.
+    """
+    root = runs_dir(experiment, PROFILE, results)
+    root.mkdir(parents=True, exist_ok=True)
+    order = rng.permutation(len(cells))
+    index = {"experiment": {"name": experiment}, "profile": PROFILE,
+             "cells": [{k: cells[i][k] for k in ("name", "labels", "config")} for i in order]}
+    (root / "cells.json").write_text(json.dumps(index))
+    for cell in cells:
+        folder = root / cell["name"]
+        folder.mkdir()
+        (folder / "summary.json").write_text(json.dumps(cell["summary"]))
+        if cell.get("curve"):
+            (folder / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in cell["curve"]))
+    return root
+
+
+def _sd_of(sd, model: str) -> float:
+    return float(sd[model]) if isinstance(sd, dict) else float(sd)
+
+
+def write_factorial(results: Path, experiment: str, mean: Means, rng: np.random.Generator, *, sd=0.002,
+                    seed_sd: float = 0.0, val_mean: Means | None = None, val_sd=None) -> pd.DataFrame:
+    """Records of a model x strategy (x trick) x seed experiment.
+
+    A run's test accuracy is mean(...) + offset[model][seed] + noise, clipped to [0, 1]; its validation
+    accuracy is val_mean(...) (default: mean) + the same offset + its own noise. `sd` and `val_sd` may be
+    a number or a dict by model. Returns the unclipped values written, one row per run.
+    """
+    task_fields, with_tricks = EXPERIMENTS[experiment]
+    task = task_fields["task"]
+    val_mean = val_mean or mean
+    val_sd = sd if val_sd is None else val_sd
+    tricks = list(TRICKS) if with_tricks else [(False, False)]
+    offsets = {m: rng.normal(0.0, seed_sd, len(SEEDS)) if seed_sd else np.zeros(len(SEEDS)) for m in MODELS}
+    cells, rows = [], []
+    for model in MODELS:
+        for strategy in STRATEGIES:
+            for invert, double in tricks:
+                trick = TRICKS[invert, double]
+                for seed in SEEDS:
+                    offset = offsets[model][seed]
+                    test = mean(task, model, strategy, trick) + offset + rng.normal(0.0, _sd_of(sd, model))
+                    val = val_mean(task, model, strategy, trick) + offset + rng.normal(0.0, _sd_of(val_sd, model))
+                    labels = {"model": model, "strategy": strategy, "seed": seed}
+                    if with_tricks:
+                        labels |= {"invert": invert, "double": double}
+                    name = f"{model}-{task}-{strategy}-i{int(invert)}d{int(double)}-s{seed}"
+                    cells.append({"name": name, "labels": labels,
+                                  "config": config(**task_fields, **SMALL, model=model, strategy=strategy,
+                                                   invert=invert, double=double, seed=seed),
+                                  "summary": _summary(float(np.clip(test, 0, 1)), float(np.clip(val, 0, 1)),
+                                                      SMALL["max_steps"])})
+                    rows.append({"model": model, "strategy": strategy, "trick": trick, "seed": seed,
+                                 "test": test, "val": val})
+    write_records(results, experiment, cells, rng)
+    return pd.DataFrame(rows)
+
+
+def write_study(results: Path, mean: Means, rng: np.random.Generator, experiments=tuple(EXPERIMENTS),
+                **kwargs) -> pd.DataFrame:
+    frames = [write_factorial(results, e, mean, rng, **kwargs).assign(experiment=e) for e in experiments]
+    return pd.concat(frames, ignore_index=True)
+
+
+VARIANTS = {"lstm": ("LSTM", "lstm", 8), "irnn-units": ("IRNN (equal units)", "irnn", 8),
+            "irnn-params": ("IRNN (equal parameters)", "irnn", 16)}
+
+
+def write_convergence(results: Path, final: dict, tau: dict, seconds_per_step: dict, rng: np.random.Generator, *,
+                      sd: float = 0.005, max_steps: int = 2000, eval_every: int = 100) -> None:
+    """Learning curves acc(step) = final[v] * (1 - exp(-step / tau[v])) + noise, per variant and seed."""
+    cells = []
+    for variant_id, (label, model, hidden) in VARIANTS.items():
+        for seed in SEEDS:
+            steps = np.arange(eval_every, max_steps + 1, eval_every)
+            accuracy = np.clip(final[variant_id] * (1 - np.exp(-steps / tau[variant_id]))
+                               + rng.normal(0.0, sd, steps.size), 0, 1)
+            sps = seconds_per_step[variant_id]
+            curve = [{"step": int(s), "level": [1, 1], "test_char_accuracy": float(a), "wall_time": float(s * sps)}
+                     for s, a in zip(steps, accuracy)]
+            cells.append({"name": f"{variant_id}-s{seed}",
+                          "labels": {"seed": seed, "variant": label, "variant_id": variant_id},
+                          "config": config(**EXPERIMENTS["addition"][0],
+                                           **{**SMALL, "hidden": hidden, "max_steps": max_steps,
+                                              "eval_every": eval_every},
+                                           model=model, strategy="combined", seed=seed),
+                          "summary": _summary(float(accuracy[-1]), float(accuracy[-1]), max_steps, sps),
+                          "curve": curve})
+    root = write_records(results, "convergence", cells, rng)
+    (root / "step_times.json").write_text(json.dumps(
+        {"variants": {v: {"seconds_per_step": s} for v, s in seconds_per_step.items()}}))
+
+
+def additive(base: float = 0.3, strategy_gain: dict | float = 0.2, trick_gain: dict | float = 0.2) -> Means:
+    """Every strategy (against baseline) and every trick (against none) adds its gain, per model or for both."""
+    def mean(task, model, strategy, trick):
+        s = _sd_of(strategy_gain, model) if strategy != "baseline" else 0.0
+        t = _sd_of(trick_gain, model) if trick != "none" else 0.0
+        return base + s + t
+    return mean
+
+
+@pytest.fixture()
+def results(tmp_path):
+    return tmp_path / "results"
+
+
+# ------------------------------------------------------------------ the generator itself
+
+def test_the_generator_writes_records_the_analysis_reads(results):
+    truth = write_study(results, additive(), np.random.default_rng(0), experiments=("memorisation",))
+    runs = verdicts._runs("memorisation", PROFILE, results)
+    assert len(runs) == 2 * 4 * 4 * 8 == len(truth)
+    assert set(runs.task_name) == {TASK_NAMES["memorisation"]}
+    assert runs.cfg_invert.dtype == bool and runs.cfg_double.dtype == bool
+    both = runs[(runs.cfg_model == "irnn") & (runs.cfg_strategy == "mix") & runs.cfg_invert & runs.cfg_double]
+    assert both.test_char_accuracy.mean() == pytest.approx(0.7, abs=0.005)
+
+
+# ------------------------------------------------------------------ question 1
+
+def _q1_table(answer: dict) -> pd.DataFrame:
+    return answer["table"].set_index(["task", "factor"])
+
+
+def test_q1_yes_when_every_factor_helps_both_models_alike(results):
+    write_study(results, additive(), np.random.default_rng(1), sd=0.002)
+    answer = verdicts.question_1(PROFILE, results)
+    table = _q1_table(answer)
+    assert len(table) == 3 + 3 + (3 + 3 * 4)  # program, addition: 3 strategies; copy: 3 strategies + 3 tricks x 4
+    assert (answer["effects"].decision == "higher").all()
+    assert (table.decision == "equivalent").all()
+    assert answer["verdict"] == "yes"
+    assert answer["detail"].startswith(f"{len(table)} of {len(table)} strategy and trick effects help the LSTM")
+
+
+def test_q1_no_when_the_irnn_gains_nothing_from_what_helps_the_lstm(results):
+    def mean(task, model, strategy, trick):
+        return 0.5 + (0.2 if (task, model, strategy) == ("addition", "lstm", "combined") else 0.0)
+
+    write_study(results, mean, np.random.default_rng(2), sd=0.002)
+    answer = verdicts.question_1(PROFILE, results)
+    table = _q1_table(answer)
+    key = (TASK_NAMES["addition"], "combined vs baseline")
+    assert table.loc[key, "LSTM decision"] == "higher"
+    assert table.loc[key, "IRNN decision"] == "equivalent"
+    assert table.loc[key, "decision"] == "lower"
+    others = table.drop(index=[key])
+    assert (others["mean"].abs() < 0.01).all() and "lower" not in set(others.decision)
+    assert (others.decision == "equivalent").sum() >= len(others) - 2
+    assert (table["LSTM decision"] == "higher").sum() == 1
+    assert answer["verdict"] == "no"
+
+
+def test_q1_unclear_when_the_irnn_is_too_noisy_to_tell(results):
+    # Both models gain +0.2 from everything, but the IRNN's runs scatter with SD 0.3 (clipped to [0, 1]):
+    # the LSTM's effects are clear, the interactions can be neither told apart from 0 nor bounded by δ.
+    write_study(results, additive(base=0.3), np.random.default_rng(3), sd={"lstm": 0.002, "irnn": 0.3})
+    answer = verdicts.question_1(PROFILE, results)
+    table = _q1_table(answer)
+    assert (table["LSTM decision"] == "higher").all()
+    assert not (table.decision == "equivalent").any()
+    assert not (table.decision == "lower").any()
+    assert answer["verdict"].startswith("unclear (")
+    assert answer["verdict"].endswith(f"of {len(table)} decided)")
+
+
+def test_q1_not_testable_when_nothing_helps_the_lstm(results):
+    write_study(results, lambda *_: 0.5, np.random.default_rng(4), sd=0.002)
+    answer = verdicts.question_1(PROFILE, results)
+    assert answer["verdict"].startswith("not testable")
+    assert (answer["effects"].decision == "equivalent").all()
+
+
+def test_q1_effects_are_paired_by_seed(results):
+    # Seeds differ a lot (SD 0.2, shared by every cell of a model), the effect is small (+0.05) and
+    # within a seed nearly noiseless: paired by seed it is clear, unpaired it is lost in the seed spread.
+    def mean(task, model, strategy, trick):
+        return 0.5 + (0.05 if (task, model, strategy) == ("addition", "lstm", "combined") else 0.0)
+
+    truth = write_study(results, mean, np.random.default_rng(5), sd=0.001, seed_sd=0.2)
+    addition = truth[truth.experiment == "addition"]
+    assert ((addition.test > 0) & (addition.test < 1)).all()  # nothing clipped: the pairs are exact
+    assert addition.groupby(["model", "strategy"]).test.std().min() > 0.1  # the seeds spread widely
+    effects = verdicts.question_1(PROFILE, results)["effects"].set_index(["task", "factor", "model"])
+    assert effects.loc[(TASK_NAMES["addition"], "combined vs baseline", "LSTM"), "decision"] == "higher"
+    assert effects.loc[(TASK_NAMES["addition"], "combined vs baseline", "LSTM"), "mean"] == pytest.approx(0.05,
+                                                                                                         abs=0.002)
+    # The same runs compared unpaired (Welch), even as a single test with no multiplicity adjustment:
+    runs = verdicts._runs("addition", PROFILE, results)
+    lstm = runs[runs.cfg_model == "lstm"]
+    unpaired = welch_difference(lstm[lstm.cfg_strategy == "combined"].test_char_accuracy,
+                                lstm[lstm.cfg_strategy == "baseline"].test_char_accuracy)
+    assert unpaired.p_value > 0.05
+    assert decide(unpaired.p_value, 1.0, unpaired.mean) == "unclear"
+
+
+# ------------------------------------------------------------------ question 3
+
+def test_q3_confirmed_when_the_validation_winner_also_wins_on_test(results):
+    def mean(task, model, strategy, trick):
+        return 0.5 + (0.2 if (task, model, strategy) == ("addition", "irnn", "combined") else 0.0)
+
+    write_study(results, mean, np.random.default_rng(6), experiments=("addition", "memorisation"), sd=0.002)
+    answer = verdicts.question_3(PROFILE, results)
+    computation = answer["parts"]["irnn"]["computation"]
+    assert computation["winner"] == "combined"
+    assert computation["confirmed"]
+    assert sorted(computation["beaten"]) == ["baseline", "mix", "naive"]
+    assert computation["ties"] == computation["better"] == computation["undecided"] == []
+    assert "computation: combined, clearly better than baseline, mix, naive;" in answer["verdict"]
+    # memorisation is a tight null: whichever setting validation picks ties with all 15 others
+    memorisation = answer["parts"]["irnn"]["memorisation"]
+    assert memorisation["confirmed"] and len(memorisation["ties"]) == 15
+    assert f"memorisation: {memorisation['winner']}, tied within δ with " in answer["verdict"]
+
+
+def test_q3_not_confirmed_when_the_validation_winner_loses_on_test(results):
+    def test_mean(task, model, strategy, trick):
+        return 0.5 + (0.2 if (task, model, strategy) == ("addition", "irnn", "combined") else 0.0)
+
+    def val_mean(task, model, strategy, trick):
+        return 0.5 + (0.2 if (task, model, strategy) == ("addition", "irnn", "naive") else 0.0)
+
+    write_study(results, test_mean, np.random.default_rng(7), experiments=("addition", "memorisation"), sd=0.002,
+                val_mean=val_mean)
+    answer = verdicts.question_3(PROFILE, results)
+    computation = answer["parts"]["irnn"]["computation"]
+    assert computation["winner"] == "naive"
+    assert not computation["confirmed"]
+    assert computation["better"] == ["combined"]
+    assert sorted(computation["ties"]) == ["baseline", "mix"]
+    assert computation["answer"] == "not confirmed: combined beats naive on test"
+    assert "computation: not confirmed: combined beats naive on test;" in answer["verdict"]
+
+
+def test_q3_undecided_when_test_is_too_noisy(results):
+    def val_mean(task, model, strategy, trick):
+        return 0.5 + (0.2 if (task, model, strategy) == ("addition", "irnn", "combined") else 0.0)
+
+    write_study(results, lambda *_: 0.5, np.random.default_rng(8), experiments=("addition", "memorisation"),
+                sd={"lstm": 0.002, "irnn": 0.3}, val_mean=val_mean, val_sd=0.002)
+    computation = verdicts.question_3(PROFILE, results)["parts"]["irnn"]["computation"]
+    assert computation["winner"] == "combined"
+    assert not computation["confirmed"] and computation["better"] == []
+    assert computation["undecided"]  # the IRNN's test accuracies scatter too much to confirm or refute it
+    assert computation["answer"].startswith("combined ") and "not confirmed:" not in computation["answer"]
+    assert f"undecided against {len(computation['undecided'])} of the 3 other settings" in computation["answer"]
+
+
+# ------------------------------------------------------------------ question 2
+
+EQUAL_TIMES = {"lstm": 0.003, "irnn-units": 0.003, "irnn-params": 0.003}
+
+
+def test_q2_yes_when_the_irnn_rises_faster(results):
+    write_convergence(results, final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9},
+                      tau={"lstm": 600, "irnn-units": 150, "irnn-params": 150},
+                      seconds_per_step={"lstm": 0.003, "irnn-units": 0.002, "irnn-params": 0.003},
+                      rng=np.random.default_rng(9))
+    answer = verdicts.question_2(PROFILE, results)
+    assert answer["verdict"] == "yes (in steps and in seconds)"
+    assert (answer["table"].decision == "higher").all()
+    runs = answer["runs"]
+    assert answer["step_window"] == 2000 and answer["second_window"] == pytest.approx(4.0)
+    # the target: 90% of the lower median final accuracy (the LSTM's, 0.9 (1 - exp(-2000/600)) = 0.868), i.e. 0.781,
+    # rounded down to 0.05
+    assert answer["target"] == pytest.approx(0.75)
+    median_steps = runs.groupby("label_variant_id").steps_to_target.median()
+    assert median_steps["irnn-units"] < median_steps["lstm"]
+
+
+def test_q2_no_when_the_curves_are_the_same(results):
+    same = {"lstm": 300, "irnn-units": 300, "irnn-params": 300}
+    write_convergence(results, final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9}, tau=same,
+                      seconds_per_step=EQUAL_TIMES, rng=np.random.default_rng(10), sd=0.002)
+    answer = verdicts.question_2(PROFILE, results)
+    assert (answer["table"].decision == "equivalent").all()
+    assert "no (no difference larger than δ" in answer["verdict"]
+    assert answer["verdict"] == f"no (no difference larger than δ = {verdicts.DELTA}) (in steps and in seconds)"
+
+
+def test_q2_the_same_curve_in_steps_is_faster_in_seconds_at_half_the_step_time(results):
+    # Identical in steps, but the IRNN takes half the LSTM's time per step: over the shared seconds (the
+    # LSTM's 2000 steps x 0.004 s = 8 s vs the IRNN's 4 s: a 4 s window) the IRNN covers twice the steps.
+    same = {"lstm": 300, "irnn-units": 300, "irnn-params": 300}
+    write_convergence(results, final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9}, tau=same,
+                      seconds_per_step={"lstm": 0.004, "irnn-units": 0.002, "irnn-params": 0.002},
+                      rng=np.random.default_rng(11), sd=0.002)
+    answer = verdicts.question_2(PROFILE, results)
+    assert answer["second_window"] == pytest.approx(4.0)
+    assert answer["verdict"] == f"no (no difference larger than δ = {verdicts.DELTA}) in steps; yes in seconds"
+    # hand computation: the mean over the first n steps of f(t) = 0.9 (1 - exp(-t/300)), with the curve held at
+    # its first evaluation, f(100), before step 100 (curve_areas' rule)
+    def area(n: int) -> float:
+        held = 100 * 0.9 * (1 - math.exp(-100 / 300))
+        integral = 0.9 * (n - 100) - 0.9 * 300 * (math.exp(-100 / 300) - math.exp(-n / 300))  # of f, 100..n
+        return (held + integral) / n
+
+    by_variant = answer["runs"].groupby("label_variant_id").area_seconds.mean()
+    assert by_variant["lstm"] == pytest.approx(area(1000), abs=0.005)
+    assert by_variant["irnn-units"] == pytest.approx(area(2000), abs=0.005)
+    assert answer["runs"].groupby("label_variant_id").area_steps.mean()["lstm"] == pytest.approx(area(2000), abs=0.005)
+
+
+def test_q2_pending_without_step_times(results):
+    write_convergence(results, final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9},
+                      tau={"lstm": 300, "irnn-units": 300, "irnn-params": 300}, seconds_per_step=EQUAL_TIMES,
+                      rng=np.random.default_rng(12))
+    (runs_dir("convergence", PROFILE, results) / "step_times.json").unlink()
+    with pytest.raises(verdicts.Pending, match="step_times.json"):
+        verdicts.question_2(PROFILE, results)
+
+
+def test_convergence_target_rule_by_hand():
+    def runs(lstm, units, params):
+        rows = [("lstm", a) for a in lstm] + [("irnn-units", a) for a in units] + [("irnn-params", a) for a in params]
+        return pd.DataFrame(rows, columns=["label_variant_id", verdicts.METRIC])
+
+    # LSTM median 0.83, IRNN (equal units) median 0.91: 0.9 x 0.83 = 0.747 -> 0.70. The equal-parameters
+    # IRNN (median 0.10) plays no part in the rule.
+    assert verdicts.convergence_target(runs([0.80, 0.83, 0.99], [0.91, 0.5, 0.95], [0.1] * 3)) == pytest.approx(0.70)
+    # the lower median may be the IRNN's; an even count takes the middle two's mean: (0.6 + 0.7) / 2 = 0.65,
+    # 0.9 x 0.65 = 0.585 -> 0.55
+    assert verdicts.convergence_target(runs([0.9] * 4, [0.5, 0.6, 0.7, 0.8], [1.0] * 4)) == pytest.approx(0.55)
+    # exactly on a multiple of 0.05 (0.9 x 0.5 = 0.45) it stays there despite floating point
+    assert verdicts.convergence_target(runs([0.5] * 3, [0.5] * 3, [0.5] * 3)) == pytest.approx(0.45)
+    assert verdicts.convergence_target(runs([1.0] * 3, [1.0] * 3, [0.0] * 3)) == pytest.approx(0.90)
