@@ -31,6 +31,23 @@ def finished_runs(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def records_status(profile: str, results: Path = RESULTS) -> dict:
+    """How many runs of each experiment have finished, and whether all have."""
+    parts, complete = [], True
+    for experiment in (*EXPERIMENTS, "adding_problem"):
+        index = runs_dir(experiment, profile, results) / "cells.json"
+        if not index.exists():
+            parts.append(f"{experiment} not started")
+            complete = False
+            continue
+        data = json.loads(index.read_text())
+        names = [c["name"] for c in data["cells"]] if "cells" in data else data.get("runs", [])
+        done = sum((index.parent / n / "summary.json").exists() for n in names)
+        complete = complete and done == len(names)
+        parts.append(f"{experiment} {done} of {len(names)} runs")
+    return {"complete": complete, "text": "; ".join(parts)}
+
+
 def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
     runs = finished_runs(profile, results)
     sweeps = {}
@@ -237,15 +254,23 @@ def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Pa
                "[results/README.md](results/README.md))*", "",
                f"| question | verdict (profile `{DEFAULT_PROFILE}`) |", "|---|---|"]
     section += [f"| {i}. {QUESTIONS[i]} | **{answers[i]['verdict']}** |" for i in QUESTIONS]
-    section += ["", f"![Test character accuracy per strategy, LSTM vs IRNN](results/{DEFAULT_PROFILE}/figures/"
-                "addition_test_char_accuracy.png)", "",
-                f"The default profile (`{DEFAULT_PROFILE}`) is {prov['runs']} finished training runs"
-                + (f" and {prov['adding_runs']} of the adding problem" if prov["adding_runs"] else "")
-                + "; on this package's reference "
-                f"machine ({prov['cpu_count']} CPU cores, {', '.join(prov['devices'])}) its sweeps took "
-                f"{sweep_minutes:.0f} minutes in all "
-                f"({', '.join(f'{k} {v / 60:.0f}' for k, v in prov['sweep_seconds'].items())} min), plus the "
-                f"installation and a few seconds of figures, tables and report.", README_END]
+    status = records_status(DEFAULT_PROFILE, results)
+    if status["complete"]:
+        section += ["", f"![Test character accuracy per strategy, LSTM vs IRNN](results/{DEFAULT_PROFILE}/figures/"
+                    "addition_test_char_accuracy.png)", "",
+                    f"The default profile (`{DEFAULT_PROFILE}`) is {prov['runs']} training runs"
+                    + (f" and {prov['adding_runs']} of the adding problem" if prov["adding_runs"] else "")
+                    + "; on this package's reference "
+                    f"machine ({prov['cpu_count']} CPU cores, {', '.join(prov['devices'])}) its sweeps took "
+                    f"{sweep_minutes:.0f} minutes in all "
+                    f"({', '.join(f'{k} {v / 60:.0f}' for k, v in prov['sweep_seconds'].items())} min), plus the "
+                    f"installation and a few seconds of figures, tables and report.", README_END]
+    else:
+        section += ["", f"The committed records of the default profile are not complete yet: {status['text']}. "
+                    "The sweeps are resumable: `make records` trains the missing cells (maintainers), and a "
+                    "question's verdict appears here once the records it needs are complete. The quick "
+                    "profile's complete records and report: [results/quick/README.md](results/quick/README.md).",
+                    README_END]
     text = readme.read_text()
     before, rest = text.split(README_START, 1)
     after = rest.split(README_END, 1)[1]
