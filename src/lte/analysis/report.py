@@ -137,8 +137,8 @@ DEVIATIONS = """\
   level's validation accuracy is not above its value 5 evaluations ago (a model that memorises a level's
   training split keeps its training accuracy at 1.00, so the original trigger never fires); (c) baseline
   and mix, whose data ignore the level, start at the target level, so their learning rate decays by the
-  same rule as the others' once at the target. Without (a) and (b), 40 of 42 naive runs of an earlier
-  version of this study never left level (1, 1).
+  same rule as the others' once at the target. Without (a) and (b) the naive curriculum on copy and
+  addition stays at level (1, 1) for the whole run (`tests/test_schedule.py` shows both rules at work).
 - **The IRNN's input weights**: Le et al. draw them from N(0, 0.001^2); reading one-hot characters that
   leaves the IRNN almost no input signal, so the input scale is searched with the learning rate and the
   clip, on validation data, for both models alike (`experiments/lr_selection.toml`).

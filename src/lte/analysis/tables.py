@@ -74,7 +74,8 @@ def lr_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     g = lambda v: "-" if v is None or v != v else f"{v:g}"
     return pd.DataFrame({"task": t.task, "model": t.model.str.upper(), "learning rate": t.learning_rate.map(g),
                          "clip": t["clip"].map(g), "input scale": t.input_scale.map(g),
-                         "val char acc (target level)": [f"{r.val_char_accuracy:.3f} [{r.low:.3f}, {r.high:.3f}]"
+                         "val char acc (target level)": [f"{r.val_char_accuracy:.3f}" + (
+                                                         f" [{r.low:.3f}, {r.high:.3f}]" if r.seeds > 1 else "")
                                                          for r in t.itertuples()],
                          "seeds": t.seeds.astype(str), "selected": np.where(t.selected, "yes", "")})
 
