@@ -122,7 +122,7 @@ def _first_step_at(rows, level):
 
 
 def test_the_naive_curriculum_reaches_the_target_on_copy_and_addition(tmp_path):
-    """End to end: with the original rule these runs stay at (1, 1) (issue: the naive-curriculum trap)."""
+    """End to end, with the amended schedule (the trap of the original rule is shown on the rule above)."""
     for task, length in (("copy", 3), ("addition", 2)):
         config = TrainConfig(task=task, length=length, nesting=1, strategy="naive", model="irnn", hidden=32,
                              layers=1, input_scale=0.3, learning_rate=0.05, batch_size=16, eval_every=50,
