@@ -12,7 +12,7 @@ RESULTS := results
 FRESH    = reproduce/$(PROFILE)
 LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.analysis
-EXPERIMENTS := lr_selection program addition memorisation convergence
+EXPERIMENTS := lr_selection addition memorisation convergence program
 
 .PHONY: help install test reproduce reproduce-clean records compare sweeps figures tables report paper bench bench-data clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
