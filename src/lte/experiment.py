@@ -14,6 +14,15 @@ A file has
 that the selection experiment (experiments/lr_selection.toml) chose on
 validation data for the cell's model and task. A profile may replace whole grid
 axes (`[profiles.<name>] grid = { seed = [...] }`).
+
+The file is checked against this schema before any cell is made (`validate_spec`),
+every profile at once, so a typo in one profile is found whichever is run: an
+unknown table or setting, a value of the wrong type (the TrainConfig field's:
+booleans are TOML booleans, integers are not strings or floats), an empty grid
+axis, a per-model axis that misses a model of the grid, an experiment name or
+variant id that is not a plain name (it names a folder under the results) and
+two cells with the same settings are each an LteError naming the key or value
+and what is allowed.
 """
 
 from __future__ import annotations
@@ -22,12 +31,15 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import re
 import tomllib
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
+from lte.cells import CELLS
 from lte.config import TrainConfig
-from lte.errors import LteError
+from lte.errors import USER_ERRORS, LteError
 
 PROFILES = ("quick", "default", "paper")
 DEFAULT_PROFILE = "default"
@@ -71,17 +83,25 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
         spec = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise LteError(f"{path} is not valid TOML: {error}") from None
+    try:
+        validate_spec(spec)
+    except LteError as error:
+        raise LteError(f"{path}: {error}") from None
     header = spec.get("experiment", {})
     name = header.get("name", path.stem)
+    if "name" not in header:
+        check_plain_name("experiment name", name, " (the file's name; set [experiment] name)")
     profile_settings = dict(spec.get("profiles", {}).get(profile, {}))
     if not profile_settings and "profiles" in spec:
         raise LteError(f"{path} has no profile {profile!r}; it has {', '.join(spec['profiles'])}")
     task_overrides = profile_settings.pop("tasks", {})
     tasks = {k: {**v, **task_overrides.get(k, {})} for k, v in spec.get("tasks", {}).items()}
-    grid = {**spec.get("grid", {}), **profile_settings.pop("grid", {})}  # a profile may replace whole axes
+    profile_grid = profile_settings.pop("grid", {})
+    grid = {**spec.get("grid", {}), **profile_grid}  # a profile may replace whole axes
     variants = spec.get("variant", [{}])
     plain_axes = {k: v for k, v in grid.items() if not isinstance(v, dict)}
     per_model_axes = {k: v for k, v in grid.items() if isinstance(v, dict)}
+    axis_tables = {k: f"[profiles.{profile}.grid.{k}]" if k in profile_grid else f"[grid.{k}]" for k in grid}
 
     cells = []
     for variant in variants:
@@ -93,14 +113,19 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
                     raise LteError(f"{path}: task {labels['task']!r} has no [tasks.{labels['task']}] table")
                 settings.update(tasks[labels["task"]])
             settings.update({k: v for k, v in labels.items() if k != "task"})
-            settings.update({k: v for k, v in variant.items() if k not in ("label", "id", "hidden_scale")})
+            settings.update({k: v for k, v in variant.items() if k not in VARIANT_EXTRAS})
             if "hidden_scale" in variant:
-                settings["hidden"] = int(round(settings["hidden"] * variant["hidden_scale"]))
+                hidden = settings.get("hidden", TrainConfig.hidden)
+                settings["hidden"] = int(round(hidden * variant["hidden_scale"]))
             if variant.get("label"):
                 labels["variant"] = variant["label"]
                 labels["variant_id"] = variant.get("id", variant["label"])
-            model = settings.get("model", "lstm")
-            per_model = [[(k, v) for v in axis.get(model, [])] for k, axis in per_model_axes.items()]
+            model = settings.get("model", TrainConfig.model)
+            for k, axis in per_model_axes.items():
+                if model not in axis:
+                    raise LteError(f"{path}: {axis_tables[k]} has no values for model {model!r}; it has "
+                                   f"{', '.join(axis)}: a per-model axis needs a list for every model of the grid")
+            per_model = [[(k, v) for v in axis[model]] for k, axis in per_model_axes.items()]
             for extra in itertools.product(*per_model):
                 cell_labels = {**labels, **dict(extra)}
                 cell_settings = {**settings, **dict(extra)}
@@ -110,10 +135,178 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
                     cell_settings.update({k: chosen[k] for k in wanted})
                 try:
                     config = TrainConfig(**cell_settings)
-                except TypeError as error:
-                    raise LteError(f"{path}: {error}") from None
+                except (TypeError, *USER_ERRORS) as error:  # a bad value: the file and the cell name it
+                    raise LteError(f"{path}: cell {cell_labels}: {error}") from None
                 cells.append(Cell(name, cell_labels, config))
+    check_unique_cells(cells, path)
     return header, cells
+
+
+def check_unique_cells(cells: list[Cell], path: Path) -> None:
+    """Two cells with the same settings would train into one run folder: an error naming the duplicate."""
+    seen: dict[str, dict] = {}
+    for cell in cells:
+        if cell.name in seen:
+            raise LteError(f"{path}: duplicate cell {cell.name}: the cells {seen[cell.name]} and {cell.labels} "
+                           f"have the same settings; remove the repeated grid value or variant")
+        seen[cell.name] = cell.labels
+
+
+# --- the schema --------------------------------------------------------------------------------------
+
+TOP_LEVEL = ("experiment", "tasks", "grid", "variant", "fixed", "profiles")
+VARIANT_EXTRAS = ("label", "id", "hidden_scale")  # a variant's keys besides settings
+PROFILE_EXTRAS = ("tasks", "grid")  # a profile's sub-tables besides settings
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def check_plain_name(what: str, value, note: str = "") -> None:
+    """`value` may name a folder under the results: letters, digits, _ and - only (no separators, no `..`)."""
+    if not isinstance(value, str) or not PLAIN_NAME.fullmatch(value):
+        raise LteError(f"{what} {value!r}{note} must be a plain name (letters, digits, _ and -): it names a folder "
+                       f"under the results")
+
+
+def _field_kinds() -> dict[str, tuple[type, ...]]:
+    """Each TrainConfig field's value types, None left out (TOML has no null)."""
+    hints = typing.get_type_hints(TrainConfig)
+    kinds = {}
+    for field in dataclasses.fields(TrainConfig):
+        hint = hints[field.name]
+        kinds[field.name] = tuple(t for t in (typing.get_args(hint) or (hint,)) if t is not type(None))
+    return kinds
+
+
+FIELD_KINDS = _field_kinds()
+
+
+def check_value(key: str, value, where: str) -> None:
+    """`value` has the type of the TrainConfig field `key` ("selected" too where SELECTED allows it)."""
+    if key in SELECTED and value == "selected":
+        return
+    kinds = FIELD_KINDS[key]
+    if bool in kinds:
+        ok, wanted = isinstance(value, bool), "a boolean (true or false)"
+    elif int in kinds:
+        ok, wanted = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif float in kinds:
+        ok, wanted = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+    elif str in kinds:
+        ok, wanted = isinstance(value, str), "a string"
+    else:  # a field type this schema does not know: TrainConfig checks it
+        return
+    if not ok:
+        wanted += ' or "selected"' if key in SELECTED else ""
+        raise LteError(f"{key} in {where} must be {wanted}, got {value!r}")
+
+
+def _did_you_mean(key: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(FIELD_KINDS), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _allowed(extras: tuple[str, ...] = ()) -> str:
+    return ", ".join([*FIELD_KINDS, *extras])
+
+
+def check_settings(table, where: str, extras: tuple[str, ...] = ()) -> None:
+    """A table of TrainConfig settings (and the keys `extras`, checked by the caller)."""
+    if not isinstance(table, dict):
+        raise LteError(f"{where} must be a table of settings, got {table!r}")
+    for key, value in table.items():
+        if key in extras:
+            continue
+        if key not in FIELD_KINDS:
+            raise LteError(f"unknown setting {key!r} in {where}{_did_you_mean(key)}; allowed: {_allowed(extras)}")
+        check_value(key, value, where)
+
+
+def check_grid(grid, where: str, tasks: dict) -> None:
+    """Axes: non-empty lists of typed values, or per-model tables of them; `task` values name [tasks.*]."""
+    if not isinstance(grid, dict):
+        raise LteError(f"{where} must be a table of grid axes, got {grid!r}")
+    for axis, values in grid.items():
+        if axis not in FIELD_KINDS:
+            raise LteError(f"unknown setting {axis!r} in {where}{_did_you_mean(axis)}; allowed: {_allowed()}")
+        if isinstance(values, dict) and axis not in ("model", "task"):
+            table = f"[{where[1:-1]}.{axis}]"
+            for model, per_model in values.items():
+                if model not in CELLS:
+                    raise LteError(f"{table}: unknown model {model!r}; allowed: {', '.join(CELLS)}")
+                check_axis(axis, per_model, where, tasks, f" for model {model!r}")
+        else:
+            check_axis(axis, values, where, tasks)
+
+
+def check_axis(axis: str, values, where: str, tasks: dict, suffix: str = "") -> None:
+    if not isinstance(values, list):
+        per_model = "" if axis in ("model", "task") else " (or, per model, a table of lists)"
+        raise LteError(f"grid axis {axis!r} in {where} must be a list{suffix}{per_model}, got {values!r}")
+    if not values:
+        raise LteError(f"grid axis {axis!r} in {where} is empty{suffix}; give it at least one value")
+    for value in values:
+        if axis == "task":
+            if value not in tasks:
+                raise LteError(f"task {value!r} in {where} has no [tasks.{value}] table; the tables: "
+                               f"{', '.join(tasks) or 'none'}")
+        else:
+            check_value(axis, value, where)
+
+
+def check_variant(variant, where: str) -> None:
+    check_settings(variant, where, VARIANT_EXTRAS)
+    label = variant.get("label")
+    if label is not None and (not isinstance(label, str) or not label):
+        raise LteError(f"label in {where} must be a non-empty string, got {label!r}")
+    if "id" in variant and label is None:
+        raise LteError(f"{where} has an id but no label; give it a label (the name in tables and figures)")
+    if label is not None:
+        check_plain_name("variant id", variant.get("id", label), "" if "id" in variant else
+                         f" (its label, as it has no id; give {where} an id)")
+    scale = variant.get("hidden_scale", 1)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0 or scale == float("inf"):
+        raise LteError(f"hidden_scale in {where} must be a positive number, got {scale!r}")
+
+
+def validate_spec(spec: dict) -> None:
+    """The parsed TOML of an experiment file against the schema (see the module docstring), every profile."""
+    for key, value in spec.items():
+        if key not in TOP_LEVEL:
+            kind = "table" if isinstance(value, (dict, list)) else "key"
+            shown = f"[{key}]" if kind == "table" else repr(key)
+            raise LteError(f"unknown top-level {kind} {shown}; allowed: {', '.join(TOP_LEVEL)}")
+    for key in ("experiment", "tasks", "grid", "fixed", "profiles"):
+        if not isinstance(spec.get(key, {}), dict):
+            raise LteError(f"[{key}] must be a table, got {spec[key]!r}")
+    header = spec.get("experiment", {})
+    if "name" in header:
+        check_plain_name("experiment name", header["name"], " in [experiment]")
+    tasks = spec.get("tasks", {})
+    for task, settings in tasks.items():
+        check_settings(settings, f"[tasks.{task}]")
+    check_grid(spec.get("grid", {}), "[grid]", tasks)
+    check_settings(spec.get("fixed", {}), "[fixed]")
+    variants = spec.get("variant", [{}])
+    if not isinstance(variants, list) or not variants:
+        raise LteError(f"variant must be an array of tables ([[variant]] sections), got {variants!r}")
+    for i, variant in enumerate(variants, 1):
+        check_variant(variant, f"[[variant]] {i}")
+    for profile, settings in spec.get("profiles", {}).items():
+        where = f"[profiles.{profile}]"
+        if profile not in PROFILES:
+            raise LteError(f"unknown profile {where}; allowed: {', '.join(PROFILES)}")
+        check_settings(settings, where, PROFILE_EXTRAS)
+        overrides = settings.get("tasks", {})
+        if not isinstance(overrides, dict):
+            raise LteError(f"[profiles.{profile}.tasks] must be a table of task tables, got {overrides!r}")
+        for task, override in overrides.items():
+            if task not in tasks:
+                raise LteError(f"[profiles.{profile}.tasks.{task}]: no [tasks.{task}] table to override; the "
+                               f"tables: {', '.join(tasks) or 'none'}")
+            check_settings(override, f"[profiles.{profile}.tasks.{task}]")
+        check_grid(settings.get("grid", {}), f"[profiles.{profile}.grid]", tasks)
 
 
 SELECTED = ("learning_rate", "clip", "input_scale")  # the settings "selected" can stand for

@@ -1,0 +1,151 @@
+"""Experiment files are checked against their schema: a typo, a wrong type, an empty axis, an unsafe name
+or two identical cells is a clear LteError naming the key or value and what is allowed; every real
+experiment file loads for every profile it defines."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lte.adding import load_adding_experiment
+from lte.errors import LteError
+from lte.experiment import PROFILES, load_experiment
+from tests.test_sweep import TINY, _selected
+
+ADDING_FILES = {"adding_problem"}  # loaded by `lte adding` (lte.adding), the others by `lte sweep`
+
+
+def _load(tmp_path, text, profile="quick"):
+    path = tmp_path / "exp.toml"
+    path.write_text(text)
+    return load_experiment(path, profile, results=tmp_path)
+
+
+def _error(tmp_path, text, pattern, profile="quick"):
+    with pytest.raises(LteError, match=pattern) as info:
+        _load(tmp_path, text, profile)
+    return str(info.value)
+
+
+def test_every_real_experiment_file_loads_for_every_profile_it_defines(tmp_path):
+    import tomllib
+
+    files = sorted(Path("experiments").glob("*.toml"))
+    assert {f.stem for f in files} == {"adding_problem", "addition", "convergence", "lr_selection",
+                                       "memorisation", "program"}
+    loaded = 0
+    for path in files:
+        profiles = list(tomllib.loads(path.read_text()).get("profiles", {}))
+        assert profiles and set(profiles) <= set(PROFILES), path
+        for profile in profiles:
+            if path.stem in ADDING_FILES:
+                _, runs = load_adding_experiment(path, profile)
+                assert runs and len({name for name, _ in runs}) == len(runs)
+            else:
+                results = _selected(tmp_path / profile, profile)
+                _, cells = load_experiment(path, profile, results=results)
+                assert cells and len({c.name for c in cells}) == len(cells), (path, profile)
+            loaded += 1
+    assert loaded == 6 * 3
+
+
+def test_an_unknown_top_level_table_is_an_error(tmp_path):
+    message = _error(tmp_path, TINY.replace("[grid]", "[gird]"), r"unknown top-level table \[gird\]")
+    assert "allowed: experiment, tasks, grid, variant, fixed, profiles" in message
+    _error(tmp_path, 'name = "x"\n' + TINY, r"unknown top-level key 'name'")
+
+
+@pytest.mark.parametrize("where, text", [
+    ("[fixed]", TINY.replace("nesting = 1\n", "nesting = 1\nhiden = 8\n")),
+    ("[grid]", TINY.replace("seed = [0]", "seed = [0]\nhiden = [8]")),
+    (r"[profiles.quick]", TINY.replace("layers = 1", "layers = 1\nhiden = 8")),
+    ("[tasks.add]", TINY.replace('strategy = ["baseline"]', 'strategy = ["baseline"]\ntask = ["add"]')
+     + '\n[tasks.add]\ntask = "addition"\nhiden = 8\n'),
+    ("[[variant]] 1", TINY + '\n[[variant]]\nlabel = "a"\nhiden = 8\n'),
+    ("[profiles.quick.grid]", TINY + '\n[profiles.quick.grid]\nhiden = [8]\n'),
+    ("[profiles.quick.tasks.add]", TINY.replace('strategy = ["baseline"]', 'strategy = ["baseline"]\ntask = ["add"]')
+     + '\n[tasks.add]\ntask = "addition"\n\n[profiles.quick.tasks.add]\nhiden = 8\n'),
+])
+def test_an_unknown_setting_is_an_error_naming_it_and_the_allowed_ones(tmp_path, where, text):
+    message = _error(tmp_path, text, r"unknown setting 'hiden' in " + re.escape(where))
+    assert "allowed:" in message and "hidden" in message and "learning_rate" in message
+
+
+def test_an_unknown_profile_or_task_table_is_an_error(tmp_path):
+    _error(tmp_path, TINY + "\n[profiles.defualt]\nhidden = 8\n",
+           r"unknown profile \[profiles.defualt\]; allowed: quick, default, paper")
+    _error(tmp_path, TINY + "\n[profiles.quick.tasks.copy]\nlength = 3\n",
+           r"\[profiles.quick.tasks.copy\]: no \[tasks.copy\] table")
+
+
+@pytest.mark.parametrize("setting, pattern", [
+    ('invert = "no"', r"invert in \[fixed\] must be a boolean \(true or false\), got 'no'"),
+    ('invert = 0', r"invert in \[fixed\] must be a boolean"),
+    ('hidden = "16"', r"hidden in \[fixed\] must be an integer, got '16'"),
+    ('hidden = 16.0', r"hidden in \[fixed\] must be an integer, got 16.0"),
+    ('hidden = true', r"hidden in \[fixed\] must be an integer, got True"),
+    ('clip = "5"', r"clip in \[fixed\] must be a number or \"selected\", got '5'"),
+    ('dropout = "none"', r"dropout in \[fixed\] must be a number, got 'none'"),
+    ('strategy = 3', r"strategy in \[fixed\] must be a string, got 3"),
+    ('data = "selected"', r"unknown data source 'selected'"),  # "selected" is no data source
+    ('schedule = "fast"', r"cell \{.*'seed': 0\}: unknown schedule 'fast'"),  # TrainConfig's value checks
+    ('max_steps = [6]', r"max_steps in \[fixed\] must be an integer, got \[6\]"),
+])
+def test_a_setting_of_the_wrong_type_is_an_error(tmp_path, setting, pattern):
+    _error(tmp_path, TINY.replace("[fixed]\n", f"[fixed]\n{setting}\n"), pattern)
+
+
+def test_selected_is_allowed_only_where_documented(tmp_path):
+    text = TINY.replace("learning_rate = 0.5", 'learning_rate = "selected"\nclip = "selected"')
+    _selected(tmp_path)
+    _, cells = _load(tmp_path, text)
+    assert len(cells) == 2
+    _error(tmp_path, TINY.replace("learning_rate = 0.5", 'learning_rate = "best"'),
+           r"learning_rate in \[fixed\] must be a number or \"selected\", got 'best'")
+    _error(tmp_path, TINY.replace("learning_rate = 0.5", 'hidden = "selected"'),
+           r"hidden in \[fixed\] must be an integer")
+
+
+def test_grid_values_are_typed_and_axes_are_non_empty_lists(tmp_path):
+    _error(tmp_path, TINY.replace("seed = [0]", "seed = []"), r"grid axis 'seed' in \[grid\] is empty")
+    _error(tmp_path, TINY.replace("seed = [0]", "seed = 0"), r"grid axis 'seed' in \[grid\] must be a list")
+    _error(tmp_path, TINY.replace("seed = [0]", 'seed = [0, "1"]'), r"seed in \[grid\] must be an integer, got '1'")
+    _error(tmp_path, TINY + "\n[profiles.quick.grid]\nseed = []\n",
+           r"grid axis 'seed' in \[profiles.quick.grid\] is empty")
+    _error(tmp_path, TINY.replace('strategy = ["baseline"]', 'strategy = ["baseline"]\ninvert = ["no"]'),
+           r"invert in \[grid\] must be a boolean")
+
+
+def test_a_per_model_axis_must_cover_every_model_of_the_grid(tmp_path):
+    per_model = TINY.replace("learning_rate = 0.5\n", "") + "\n[grid.learning_rate]\nlstm = [0.5, 1.0]\n"
+    message = _error(tmp_path, per_model, r"\[grid.learning_rate\] has no values for model 'irnn'")
+    assert "it has lstm" in message
+    _, cells = _load(tmp_path, per_model + "irnn = [0.01]\n")
+    assert sorted((c.config.model, c.config.learning_rate) for c in cells) == [
+        ("irnn", 0.01), ("lstm", 0.5), ("lstm", 1.0)]
+    _error(tmp_path, per_model + "irnn = []\n", r"grid axis 'learning_rate' in \[grid\] is empty for model 'irnn'")
+    _error(tmp_path, per_model + "irnn = [0.01]\ngru9 = [0.1]\n", r"\[grid.learning_rate\]: unknown model 'gru9'")
+    _error(tmp_path, TINY.replace('model = ["lstm", "irnn"]', "model = { lstm = [1] }"),
+           r"grid axis 'model' in \[grid\] must be a list")
+
+
+@pytest.mark.parametrize("name", ["../outside", "a/b", "/abs", "..", "a b", "", "x\\\\y", "ok."])
+def test_the_experiment_name_must_be_a_plain_name(tmp_path, name):
+    text = TINY.replace('name = "addition"', f'name = "{name}"')
+    _error(tmp_path, text, r"experiment name .* must be a plain name \(letters, digits, _ and -\)")
+
+
+def test_a_variant_id_must_be_a_plain_name(tmp_path):
+    variant = TINY + '\n[[variant]]\nlabel = "Equal units"\nid = "../up"\n'
+    _error(tmp_path, variant, r"variant id '../up' must be a plain name")
+    _error(tmp_path, TINY + '\n[[variant]]\nlabel = "a/b"\n', r"variant id 'a/b' \(its label, as it has no id.*must be a plain name")
+    _, cells = _load(tmp_path, TINY + '\n[[variant]]\nlabel = "Equal units"\nid = "units"\nhidden_scale = 2\n')
+    assert {c.labels["variant"] for c in cells} == {"Equal units"} and {c.config.hidden for c in cells} == {32}
+    _error(tmp_path, TINY + '\n[[variant]]\nlabel = "a"\nhidden_scale = "2"\n',
+           r"hidden_scale in \[\[variant\]\] 1 must be a positive number, got '2'")
+
+
+def test_duplicate_cells_are_an_error_naming_the_duplicate(tmp_path):
+    message = _error(tmp_path, TINY.replace("seed = [0]", "seed = [0, 0]"), r"duplicate cell lstm-h16x1-addition2x1")
+    assert "seed" in message or "same settings" in message
+    _error(tmp_path, TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm", "lstm"]'), r"duplicate cell")
