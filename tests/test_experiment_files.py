@@ -149,3 +149,22 @@ def test_duplicate_cells_are_an_error_naming_the_duplicate(tmp_path):
     message = _error(tmp_path, TINY.replace("seed = [0]", "seed = [0, 0]"), r"duplicate cell lstm-h16x1-addition2x1")
     assert "seed" in message or "same settings" in message
     _error(tmp_path, TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm", "lstm"]'), r"duplicate cell")
+
+
+def test_the_adding_loader_checks_its_name_and_axes(tmp_path):
+    base = '[experiment]\nname = "adding_problem"\n\n[grid]\nmodel = ["irnn"]\n\n[profiles.quick]\nhidden = 8\n'
+    path = tmp_path / "adding.toml"
+    path.write_text(base + "grid = { sequence_length = [10], seed = [0] }\n")
+    assert len(load_adding_experiment(path, "quick")[1]) == 1
+    path.write_text(base + "grid = { sequence_length = [], seed = [0] }\n")
+    with pytest.raises(LteError, match=r"grid axis 'sequence_length' .* is empty"):
+        load_adding_experiment(path, "quick")
+    path.write_text(base.replace('"adding_problem"', '"../x"') + "grid = { sequence_length = [10], seed = [0] }\n")
+    with pytest.raises(LteError, match=r"experiment name '../x' in \[experiment\] must be a plain name"):
+        load_adding_experiment(path, "quick")
+    path.write_text(base + "grid = { sequence_length = [10], seed = [0, 0] }\n")
+    with pytest.raises(LteError, match=r"duplicate run"):
+        load_adding_experiment(path, "quick")
+    path.write_text(base.replace("[grid]", "[gird]") + "grid = { sequence_length = [10], seed = [0] }\n")
+    with pytest.raises(LteError, match=r"unknown top-level table \[gird\]"):
+        load_adding_experiment(path, "quick")

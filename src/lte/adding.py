@@ -191,15 +191,38 @@ def current_runs(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.glob("*/config.json"))
 
 
+ADDING_TABLES = ("experiment", "grid", "profiles")  # the tables of an adding-problem experiment file
+
+
 def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[str, AddingConfig]]]:
     """experiments/adding.toml -> (header, [(run name, config)]) for one profile."""
     import itertools
     import tomllib
 
-    data = tomllib.loads(Path(path).read_text())
+    from lte.experiment import check_plain_name
+
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise LteError(f"{path} is not valid TOML: {error}") from None
+    unknown_tables = [k for k in data if k not in ADDING_TABLES]
+    if unknown_tables:
+        raise LteError(f"{path}: unknown top-level table [{unknown_tables[0]}]; allowed: {', '.join(ADDING_TABLES)}")
+    if "name" in data.get("experiment", {}):
+        try:
+            check_plain_name("experiment name", data["experiment"]["name"], " in [experiment]")
+        except LteError as error:
+            raise LteError(f"{path}: {error}") from None
     profiles = data.get("profiles", {})
     if profile not in profiles:
         raise LteError(f"{path} has no profile {profile!r}; allowed: {', '.join(profiles)}")
+    for where, axes in (("[grid]", data.get("grid", {})), (f"[profiles.{profile}.grid]",
+                                                             profiles[profile].get("grid", {}))):
+        for axis, values in axes.items():
+            if not isinstance(values, list):
+                raise LteError(f"{path}: grid axis {axis!r} in {where} must be a list, got {values!r}")
+            if not values:
+                raise LteError(f"{path}: grid axis {axis!r} in {where} is empty; give it at least one value")
     grid = {**data.get("grid", {}), **profiles[profile].get("grid", {})}
     fixed = {k: v for k, v in profiles[profile].items() if k != "grid"}
     # a setting given as a table ({ lstm = 0.5, irnn = 0.01 }) is per model; a model it omits gets the default
@@ -216,6 +239,9 @@ def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[s
             if settings["model"] in table:
                 settings[name] = table[settings["model"]]
         config = AddingConfig(**fixed, **settings)
+        if run_name(config) in {name for name, _ in runs}:
+            raise LteError(f"{path} [profiles.{profile}]: duplicate run {run_name(config)} (settings {settings}); "
+                           f"remove the repeated grid value")
         runs.append((run_name(config), config))
     return data.get("experiment", {}), runs
 
