@@ -138,7 +138,8 @@ def test_the_experiment_name_must_be_a_plain_name(tmp_path, name):
 def test_a_variant_id_must_be_a_plain_name(tmp_path):
     variant = TINY + '\n[[variant]]\nlabel = "Equal units"\nid = "../up"\n'
     _error(tmp_path, variant, r"variant id '../up' must be a plain name")
-    _error(tmp_path, TINY + '\n[[variant]]\nlabel = "a/b"\n', r"variant id 'a/b' \(its label, as it has no id.*must be a plain name")
+    _error(tmp_path, TINY + '\n[[variant]]\nlabel = "a/b"\n',
+           r"variant id 'a/b' \(its label, as it has no id.*must be a plain name")
     _, cells = _load(tmp_path, TINY + '\n[[variant]]\nlabel = "Equal units"\nid = "units"\nhidden_scale = 2\n')
     assert {c.labels["variant"] for c in cells} == {"Equal units"} and {c.config.hidden for c in cells} == {32}
     _error(tmp_path, TINY + '\n[[variant]]\nlabel = "a"\nhidden_scale = "2"\n',
