@@ -7,13 +7,22 @@ With `ensemble=K` (`lte sweep --ensemble K`), cells that share their shapes
 (model, clip, batch, row length) are trained K at a time in one vmapped step
 (`lte.ensemble`): what fills an accelerator. Their records are the same as
 when trained alone, except timing: K models then share each second.
+
+Stopping: on Ctrl-C or SIGTERM the sweep cancels its queued tasks, stops its
+workers and re-raises (the unfinished cells resume on the next run). Each
+worker also watches its parent (`_watchdog`): if the sweep process dies
+without stopping them (SIGKILL, a crash), the workers exit within a second
+instead of training on.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -148,8 +157,13 @@ def _run_tasks(tasks: list[list[Cell]], root: Path, workers: int, log) -> None:
     if workers > 1:
         os.environ.update(single_threaded_cpu_env())  # inherited by the spawned workers
     start, done, failures = time.perf_counter(), 0, []
+    context = get_context("spawn")
+    stop = context.Event()  # set: the workers exit (see _watchdog)
+    restore_sigterm = _sigterm_raises()
     try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as executor:
+        executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                                       initargs=(os.getpid(), stop))
+        try:
             pending = {executor.submit(_run_task, task_payload(t, root)): t for t in tasks}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -162,10 +176,63 @@ def _run_tasks(tasks: list[list[Cell]], root: Path, workers: int, log) -> None:
                         failures.append((task_name(task), error))
                         status = f"FAILED: {error}"
                     log(progress_line(done, len(tasks), task_name(task), status, time.perf_counter() - start))
+        except BaseException as error:  # Ctrl-C, SIGTERM (see _sigterm_raises), or a bug here
+            log(f"stopping ({type(error).__name__}): the queued tasks are cancelled and the workers stopped; "
+                f"run the same command again to resume")
+            _stop_workers(executor, stop)
+            raise
+        executor.shutdown(wait=True)
     finally:
+        restore_sigterm()
         os.environ.clear()
         os.environ.update(env_backup)
     raise_failures(failures)
+
+
+WATCH_INTERVAL = 0.5  # seconds between a worker's checks that its parent is alive
+
+
+def _worker_init(parent: int, stop) -> None:
+    """In each worker, first: Ctrl-C is left to the parent (it stops the workers), and a watchdog starts."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watchdog, args=(parent, stop), name="lte-sweep-watchdog", daemon=True).start()
+
+
+def _watchdog(parent: int, stop) -> None:
+    """Exit the worker when the parent says stop or is gone (its parent id changes when it dies)."""
+    while not stop.wait(WATCH_INTERVAL):
+        if os.getppid() != parent:
+            break
+    for child in multiprocessing.active_children():  # e.g. data_gen.pool's builders
+        child.kill()
+    os._exit(1)
+
+
+def _stop_workers(executor: ProcessPoolExecutor, stop, grace: float = 5.0) -> None:
+    """Cancel what is queued and end every worker: their watchdogs exit on `stop`; stragglers are killed."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())  # no public accessor
+    stop.set()
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
+
+
+def _sigterm_raises():
+    """Until the returned function is called, SIGTERM raises SystemExit(143) in the main thread, so that a
+    terminated sweep stops its workers like Ctrl-C does. Elsewhere than in the main thread: nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def progress_line(done: int, total: int, name: str, status: str, elapsed: float) -> str:
