@@ -294,12 +294,11 @@ def run_adding_experiment(path: Path, profile: str = "default", results: Path = 
 
 
 def adding_figure(profile: str = "default", results: Path = Path("results")) -> list[Path]:
-    """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max
+    (the profiles run one to three seeds here: too few for an interval)."""
     import matplotlib.pyplot as plt
 
+    from lte.analysis.figures import MODEL_COLORS, MODEL_NAMES  # also sets the backend and TrueType fonts
     from lte.train import read_metrics
 
     root = results / "runs" / profile / "adding_problem"
@@ -314,7 +313,6 @@ def adding_figure(profile: str = "default", results: Path = Path("results")) -> 
             curves.setdefault((config["sequence_length"], config["model"]), []).append(rows)
     lengths = sorted({T for T, _ in curves})
     fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.2), squeeze=False)
-    colors = {"lstm": "#1f77b4", "irnn": "#d62728", "rnn": "#7f7f7f"}
     for ax, T in zip(axes[0], lengths):
         for (length, model), seeds in sorted(curves.items()):
             if length != T:
@@ -322,13 +320,14 @@ def adding_figure(profile: str = "default", results: Path = Path("results")) -> 
             steps = min(len(s) for s in seeds)
             x = [r["step"] for r in seeds[0][:steps]]
             y = np.array([[r["test_mse"] for r in s[:steps]] for s in seeds])
-            color = colors.get(model)
-            ax.plot(x, y.mean(0), color=color, label=f"{model} ({len(seeds)} seeds)")
+            color = MODEL_COLORS.get(model)
+            ax.plot(x, y.mean(0), color=color, label=f"{MODEL_NAMES.get(model, model)} ({len(seeds)} "
+                                                     f"seed{'s' if len(seeds) > 1 else ''}; band: min to max)")
             ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
         ax.axhline(BASELINE_MSE, color="black", linestyle="--", linewidth=1, label="predict 1 (MSE 0.167)")
         ax.set_xlabel("training step")
         ax.set_ylabel("test MSE")
-        ax.set_yscale("log")
+        ax.set_ylim(0, 0.25)  # linear: the question is how far below the baseline, not orders of magnitude
         ax.set_title(f"adding problem, T = {T}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -10,6 +10,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["pdf.fonttype"] = 42  # TrueType fonts in PDFs (venues reject Type 3)
+matplotlib.rcParams["ps.fonttype"] = 42
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -20,10 +22,11 @@ from lte.analysis.stats import t_interval  # noqa: E402
 from lte.experiment import RESULTS  # noqa: E402
 
 STRATEGIES = ["baseline", "naive", "mix", "combined"]
-MODEL_COLORS = {"lstm": "#1f77b4", "irnn": "#d62728", "rnn": "#7f7f7f"}
+# Okabe & Ito's palette: distinct for colour-blind readers and apart in lightness in grey
+MODEL_COLORS = {"lstm": "#0072B2", "irnn": "#D55E00", "rnn": "#999999"}
 MODEL_NAMES = {"lstm": "LSTM", "irnn": "IRNN", "rnn": "tanh RNN"}
 TRICKS = [(False, False, "none"), (True, False, "invert"), (False, True, "double"), (True, True, "both")]
-TRICK_COLORS = ["#9e9e9e", "#2ca02c", "#ff7f0e", "#9467bd"]
+TRICK_COLORS = ["#BBBBBB", "#009E73", "#E69F00", "#56B4E9"]
 METRIC_NAMES = {"test_char_accuracy": "test character accuracy (teacher-forced)",
                 "test_exact_match": "test exact match (greedy decode)"}
 
@@ -37,8 +40,8 @@ def output_dir(profile: str, results: Path = RESULTS) -> Path:
 def _save(fig, path_stem: Path) -> list[Path]:
     fig.tight_layout()
     paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".pdf")]
-    fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1], metadata={"CreationDate": None})  # byte-identical on a rebuild
+    fig.savefig(paths[0], dpi=150, bbox_inches="tight")  # "tight": legends placed below the panels fit
+    fig.savefig(paths[1], metadata={"CreationDate": None}, bbox_inches="tight")  # byte-identical on a rebuild
     plt.close(fig)
     return paths
 
@@ -103,8 +106,10 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
         _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
               chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
         ax.set_title(f"{MODEL_NAMES[model]}: copy of {sub.cfg_length.iloc[0]}-digit numbers")
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=5, frameon=False,
-                  title="input trick", title_fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend
+    fig.legend(handles, labels, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.08), ncol=5,
+               frameon=False, title="input trick (bars: mean over seeds, 95% t interval; dots: seeds)",
+               title_fontsize=8)
     return _save(fig, output_dir(profile, results) / f"memorisation_tricks_{metric}")
 
 
@@ -117,7 +122,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
     curves = load_curves("convergence", profile, results)
     per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-    colors = {"lstm": MODEL_COLORS["lstm"], "irnn-units": MODEL_COLORS["irnn"], "irnn-params": "#ff9896"}
+    colors = {"lstm": MODEL_COLORS["lstm"], "irnn-units": MODEL_COLORS["irnn"], "irnn-params": "#E69F00"}
     for (variant_id, variant), group in curves.groupby(["label_variant_id", "label_variant"], sort=False):
         by_step = group.pivot_table(index="step", columns="label_seed", values=metric)
         bands = [t_interval(row.dropna().to_numpy()) for _, row in by_step.iterrows()]
