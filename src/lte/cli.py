@@ -94,10 +94,11 @@ def _run_eval(args) -> int:
 
 
 def _run_predict(args) -> int:
-    from lte.predict import predict
+    from lte.predict import check_program, predict
     from lte.train import load_config, load_params
 
     source = sys.stdin.read() if args.program in (None, "-") else args.program
+    check_program(source)  # refuses anything outside the generator's grammar before the run is loaded
     config = load_config(args.run)
     result = predict(load_params(args.run, config), config, source)
     print(f"model:  {result['model']}\npython: {result['python']}")
