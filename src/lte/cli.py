@@ -14,6 +14,65 @@ from pathlib import Path
 
 from lte.errors import USER_ERRORS, LteError
 
+MAX_SEED = 2 ** 32 - 1  # what numpy and JAX take as a seed
+MAX_EVAL_COUNT = 1_000_000  # test examples of one `lte eval` (all are generated and held in memory at once)
+
+
+def check_seed(seed: int, flag: str = "--seed") -> int:
+    """`seed` if it is in 0..2**32-1, else an LteError naming it (checked before any config is built)."""
+    if not 0 <= seed <= MAX_SEED:
+        raise LteError(f"{flag} {seed}: a seed must be an integer in 0..{MAX_SEED} (2**32-1)")
+    return seed
+
+
+def check_out_folder(value: str, flag: str = "--out") -> Path:
+    """The folder `value` names: not empty, and neither it nor a folder above it an existing file."""
+    if not value.strip():
+        raise LteError(f"{flag} is empty: give the folder to write to")
+    path = Path(value)
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise LteError(f"{flag} {value}: {part} is an existing file, not a folder")
+    return path
+
+
+def check_count(count: int, flag: str = "--count") -> int:
+    if count < 1:
+        raise LteError(f"{flag} {count}: the number of test examples must be a positive integer")
+    if count > MAX_EVAL_COUNT:
+        raise LteError(f"{flag} {count}: at most {MAX_EVAL_COUNT} test examples in one evaluation "
+                       f"(they are all generated and held in memory)")
+    return count
+
+
+def load_run_config(run: Path):
+    """A run folder's config; a config.json that cannot be read as one is an LteError naming the file."""
+    from lte.train import load_config
+
+    path = Path(run) / "config.json"
+    try:
+        return load_config(run)
+    except (ValueError, TypeError, AttributeError, OSError, RecursionError) as error:  # LteError is a ValueError
+        if not path.exists():
+            raise  # "... is not a run folder (no config.json)"
+        raise LteError(f"{path} is not a valid run config: {_config_problem(path, error)}") from None
+
+
+def _config_problem(path: Path, error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(error, json.JSONDecodeError):
+        return f"not valid JSON ({error})"
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, OSError, RecursionError):
+        data = {}
+    if not isinstance(data, dict):
+        return f"a JSON object of settings is expected, it holds {type(data).__name__ if data is not None else 'null'}"
+    return " ".join(str(error).split()) or type(error).__name__
+
 
 def _train_parser(commands) -> None:
     from lte.cells import CELLS
@@ -21,7 +80,7 @@ def _train_parser(commands) -> None:
 
     p = commands.add_parser("train", help="train a model (or resume the run in --out)")
     d = TrainConfig()
-    p.add_argument("--out", type=Path, required=True, help="the run folder")
+    p.add_argument("--out", required=True, help="the run folder")
     p.add_argument("--task", default=d.task, help="program, addition or copy")
     p.add_argument("--length", type=int, default=d.length)
     p.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
@@ -61,6 +120,8 @@ def _run_train(args) -> int:
     from lte.config import TrainConfig
     from lte.train import train
 
+    out = check_out_folder(args.out)
+    check_seed(args.seed)
     nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
     config = TrainConfig(
         task=args.task, length=args.length, nesting=nesting, strategy=args.strategy, invert=args.invert,
@@ -72,7 +133,7 @@ def _run_train(args) -> int:
         learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,
         eval_every=args.eval_every, max_steps=args.max_steps, max_seconds=args.max_seconds,
         val_size=args.val_size, test_size=args.test_size, data=args.data, seed=args.seed)
-    summary = train(config, args.out)
+    summary = train(config, out)
     print(json.dumps({k: summary[k] for k in ("stop_reason", "steps", "wall_time")} |
                      {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}))
     return 0
@@ -80,10 +141,12 @@ def _run_train(args) -> int:
 
 def _run_eval(args) -> int:
     from lte.data import make_test_set
-    from lte.train import evaluate, load_config, load_params, make_eval_fns
+    from lte.train import evaluate, load_params, make_eval_fns
     from lte.data import eval_layout
 
-    config = load_config(args.run)
+    check_count(args.count)
+    check_seed(args.seed)
+    config = load_run_config(args.run)
     params = load_params(args.run, config)
     test = make_test_set(config, size=args.count, seed=args.seed)
     counts_fn, decode_fn = make_eval_fns(config.model_config(), eval_layout(config)[1])
@@ -95,11 +158,11 @@ def _run_eval(args) -> int:
 
 def _run_predict(args) -> int:
     from lte.predict import check_program, predict
-    from lte.train import load_config, load_params
+    from lte.train import load_params
 
     source = sys.stdin.read() if args.program in (None, "-") else args.program
     check_program(source)  # refuses anything outside the generator's grammar before the run is loaded
-    config = load_config(args.run)
+    config = load_run_config(args.run)
     result = predict(load_params(args.run, config), config, source)
     print(f"model:  {result['model']}\npython: {result['python']}")
     return 0
@@ -117,6 +180,7 @@ def _run_esn(args) -> int:
     from lte.config import TrainConfig
     from lte.esn import ESNConfig, fit_esn
 
+    check_seed(args.seed)
     nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
     task = TrainConfig(task=args.task, length=args.length, nesting=nesting, seed=args.seed)
     esn = ESNConfig(units=args.units, spectral_radius=args.spectral_radius, leak_rate=args.leak_rate,
@@ -129,6 +193,7 @@ def _run_esn(args) -> int:
 def _run_seq2seq(args) -> int:
     from lte.seq2seq import Seq2SeqConfig, train_seq2seq
 
+    check_seed(args.seed)
     nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
     config = Seq2SeqConfig(task=args.task, length=args.length, nesting=nesting, model=args.model,
                            hidden=args.hidden, steps=args.steps, learning_rate=args.lr, seed=args.seed)
@@ -156,6 +221,7 @@ def _run_step_times(args) -> int:
 def _run_bench(args) -> int:
     from lte.bench import Shape, run_benchmark, run_ensemble_benchmark
 
+    out = check_out_folder(args.out)  # before any work: a benchmark runs for minutes
     if args.repeats < 1:
         raise LteError(f"--repeats {args.repeats}: the benchmark needs at least 1 timed step per shape")
     if args.tiny:
@@ -165,9 +231,9 @@ def _run_bench(args) -> int:
         ensemble_shape, ks = Shape(hidden=128, batch=100), [1, 2, 4, 8, 16]
     from lte.bench import bench_figure, goals_report
 
-    path = run_benchmark(shapes, repeats=args.repeats, out_dir=Path(args.out))
+    path = run_benchmark(shapes, repeats=args.repeats, out_dir=out)
     print(f"wrote {goals_report(path)}")
-    run_ensemble_benchmark(ensemble_shape, ks, ["lstm", "irnn"], args.repeats, Path(args.out))
+    run_ensemble_benchmark(ensemble_shape, ks, ["lstm", "irnn"], args.repeats, out)
     for figure in bench_figure(path):
         print(f"wrote {figure}")
     return 0
