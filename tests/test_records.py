@@ -101,3 +101,17 @@ def test_intact_records_load_without_warnings(results):
         warnings.simplefilter("error")
         assert len(load_runs("addition", "quick", results)) == 16
         assert len(load_curves("convergence", "quick", results)) > 0
+
+
+def test_damaged_records_are_one_error_line_from_the_analysis_command(tmp_path, capsys):
+    import shutil
+
+    from lte.analysis.__main__ import main as analysis_main
+
+    results = tmp_path / "results"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "results", results)
+    summary = next((results / "runs" / "quick" / "addition").glob("*/summary.json"))
+    summary.write_text("{ torn")
+    assert analysis_main(["table", "addition", "--profile", "quick", "--results", str(results)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1 and "summary.json" in err

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from lte.analysis import figures, tables
+from lte.errors import LteError
 from lte.analysis.report import write_report
 
 FIGURES = {
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
                 written += _table(name, args.profile, args.results)
         if args.what in ("report", "all"):
             written.append(write_report(args.profile, args.results))
-    except FileNotFoundError as error:
+    except (FileNotFoundError, LteError) as error:  # missing or damaged records: one line, not a traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
     for path in written:
