@@ -189,7 +189,9 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
     root = runs_dir("addition", "quick", results)
     with open(tmp_path / "sweep.err", "w") as err:
         sweep = subprocess.Popen([sys.executable, "-m", "lte", "sweep", str(experiment), "--profile", "quick",
-                                  "--workers", "2", "--results", str(results)], stderr=err)
+                                  "--workers", "2", "--results", str(results)], stderr=err,
+                                 # as from a terminal: a shell's background job would inherit SIGINT ignored
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     workers: set[int] = set()
     try:
         deadline = time.monotonic() + 180
@@ -200,7 +202,7 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
         assert len(workers) >= 2
         os.kill(sweep.pid, signum)
         started = {p.name for p in root.iterdir() if p.is_dir()}
-        returncode = sweep.wait(timeout=60)
+        returncode = sweep.wait(timeout=120)
         deadline = time.monotonic() + 15
         while any(_alive(p) for p in workers) and time.monotonic() < deadline:
             time.sleep(0.2)
