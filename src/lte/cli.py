@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -171,8 +172,16 @@ def _run_predict(args) -> int:
 def _run_sweep(args) -> int:
     from lte.sweep import run_sweep
 
-    run_sweep(args.experiment, args.profile, args.workers, Path(args.results), ensemble=args.ensemble,
-              backend=args.backend, ray_address=args.address)
+    try:
+        run_sweep(args.experiment, args.profile, args.workers, Path(args.results), ensemble=args.ensemble,
+                  backend=args.backend, ray_address=args.address)
+    except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C or SIGTERM: the workers are stopped already
+        code = 130 if isinstance(stop, KeyboardInterrupt) else stop.code
+        print("interrupted; run the same command again to resume", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # exit now: the interpreter's exit would join the process pool's management thread, which can
+        # wait forever once its workers were killed (seen after SIGTERM)
+        os._exit(code if isinstance(code, int) else 1)
     return 0
 
 
