@@ -113,7 +113,7 @@ def test_experiment_files_expand_into_their_grids(tmp_path):
     _, selection = load_experiment("experiments/lr_selection.toml", "default", results=tmp_path)
     grids = {m: {(c.config.task, c.config.learning_rate, c.config.clip, c.config.input_scale) for c in selection
                  if c.config.model == m} for m in ("lstm", "irnn")}
-    assert len(grids["lstm"]) == 3 * 16 and len(grids["irnn"]) == 3 * 20  # rates x 2 clips x 2 input scales
+    assert len(grids["lstm"]) == 3 * 16 and len(grids["irnn"]) == 3 * 24  # rates x 2 clips x 2 input scales
     assert {c for _, _, c, _ in grids["lstm"]} == {c for _, _, c, _ in grids["irnn"]} == {1.0, 5.0}
     assert {s for _, _, _, s in grids["irnn"]} == {0.1, 0.3}  # the IRNN's input scale is searched
     assert {c.config.seed for c in selection}.isdisjoint(range(10))  # never the seeds the experiments report
