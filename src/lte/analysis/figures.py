@@ -166,7 +166,7 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
                        edgecolors=MODEL_COLORS[model], linewidths=2)
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
-        ax.set_title(f"{task} (circled: selected)")
+        ax.set_title(f"{task} (circled: selected; bars: 95% t interval over the selection seeds)", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     axes[0][0].set_ylabel("validation character accuracy")
