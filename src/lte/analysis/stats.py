@@ -236,24 +236,27 @@ def _prepare_p(p_values: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
     return p, ok
 
 
+def _adjusted(p_values: Iterable[float], adjust_sorted) -> np.ndarray:
+    """Apply `adjust_sorted` (ascending p-values -> adjusted) to the non-nan p-values, in the input order."""
+    p, ok = _prepare_p(p_values)
+    out = np.full(p.shape, np.nan)
+    q = p[ok]
+    if q.size == 0:
+        return out
+    order = np.argsort(q, kind="stable")
+    res = np.empty(q.size)
+    res[order] = np.minimum(adjust_sorted(q[order]), 1.0)
+    out[ok] = res
+    return out
+
+
 def holm(p_values: Iterable[float]) -> np.ndarray:
     """Holm step-down adjusted p-values, in the input order.
 
     Sorted ascending, the i-th (1-based) of m gets max over j <= i of (m - j + 1)·p_(j),
     capped at 1. nan inputs stay nan and do not count in m.
     """
-    p, ok = _prepare_p(p_values)
-    out = np.full(p.shape, np.nan)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")
-    adj = np.minimum(np.maximum.accumulate((m - np.arange(m)) * q[order]), 1.0)
-    res = np.empty(m)
-    res[order] = adj
-    out[ok] = res
-    return out
+    return _adjusted(p_values, lambda q: np.maximum.accumulate((q.size - np.arange(q.size)) * q))
 
 
 def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
@@ -262,19 +265,7 @@ def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
     Sorted ascending, the i-th (1-based) of m gets min over j >= i of m·p_(j)/j, capped
     at 1. nan inputs stay nan and do not count in m.
     """
-    p, ok = _prepare_p(p_values)
-    out = np.full(p.shape, np.nan)
-    q = p[ok]
-    m = q.size
-    if m == 0:
-        return out
-    order = np.argsort(q, kind="stable")
-    scaled = q[order] * m / np.arange(1, m + 1)
-    adj = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
-    res = np.empty(m)
-    res[order] = adj
-    out[ok] = res
-    return out
+    return _adjusted(p_values, lambda q: np.minimum.accumulate((q * q.size / np.arange(1, q.size + 1))[::-1])[::-1])
 
 
 def decide(p_difference_adj: float, p_equivalence_adj: float, mean: float, alpha: float = 0.05) -> str:
