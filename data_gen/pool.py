@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import random
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from multiprocessing import get_context
@@ -32,7 +33,7 @@ from data_gen.curriculum import Level
 from data_gen.errors import check_int_range
 from data_gen.tasks import TaskSpec
 
-POOL_FORMAT = 1  # bump when the generator or the encoding changes: old pools are then ignored
+POOL_FORMAT = 2  # bump when the generator or the encoding changes: old pools are then ignored
 DEFAULT_POOL_SIZE = 1 << 17
 _CHUNK = 4096
 
@@ -88,15 +89,46 @@ def load_pool(spec: TaskSpec, level: Level, split: str, size: int = DEFAULT_POOL
     """The pool for these parameters, from the disk cache or built (and cached) now."""
     path = (cache_dir or default_cache_dir()) / f"{pool_key(spec, level, split, size, pool_seed)}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
+    key = pool_key(spec, level, split, size, pool_seed)
     with _exclusive(path.with_suffix(".lock")):  # processes wanting the same pool build it once
         if path.exists():
-            with np.load(path) as f:
-                return Encoded(f["ids"].astype(np.int32), f["lengths"], f["input_lengths"])
+            pool, problem = _read_pool(path, key, size)
+            if pool is not None:
+                return pool
+            warnings.warn(f"the cached pool {path} is damaged ({problem}); rebuilding it", RuntimeWarning,
+                          stacklevel=2)
         pool = build_pool(spec, level, split, size, pool_seed=pool_seed, workers=workers)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, ids=pool.ids.astype(np.uint8), lengths=pool.lengths, input_lengths=pool.input_lengths)
+        ids = pool.ids.astype(np.uint8)
+        np.savez(tmp, ids=ids, lengths=pool.lengths, input_lengths=pool.input_lengths, key=np.array(key),
+                 checksum=np.array(_checksum(ids, pool.lengths, pool.input_lengths)))
         os.replace(tmp, path)  # atomic: a reader never sees half a pool
         return pool
+
+
+def _checksum(ids: np.ndarray, lengths: np.ndarray, input_lengths: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in (ids, lengths, input_lengths):
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def _read_pool(path: Path, key: str, size: int) -> tuple[Encoded | None, str]:
+    """(the pool, "") when the file is intact and is the pool `key` names, else (None, what is wrong)."""
+    try:
+        with np.load(path) as f:
+            ids, lengths, input_lengths = f["ids"], f["lengths"], f["input_lengths"]
+            saved_key, saved_checksum = str(f["key"]), str(f["checksum"])
+    except Exception as error:  # noqa: BLE001 - a truncated or foreign file fails in many ways
+        return None, f"unreadable: {type(error).__name__}: {error}"
+    if saved_key != key:
+        return None, f"it holds pool {saved_key}, not {key}"
+    if saved_checksum != _checksum(ids, lengths, input_lengths):
+        return None, "its arrays do not match their checksum"
+    if len(lengths) != size or int(lengths.sum()) != len(ids):
+        return None, "its arrays are inconsistent"
+    return Encoded(ids.astype(np.int32), lengths, input_lengths), ""
 
 
 @contextlib.contextmanager

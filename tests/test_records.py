@@ -80,12 +80,33 @@ def test_nan_outside_what_the_tables_read_is_a_warning(results):
     whole = load_runs("addition", "quick", results)
     summary = cell_dirs(results, "addition")[3] / "summary.json"
     data = json.loads(summary.read_text())
-    data["final"]["train_loss"] = float("nan")  # a diverged run's loss: the tables do not use it
+    data["final"]["val_loss"] = float("nan")  # the tables do not use it
     summary.write_text(json.dumps(data, indent=2))
-    with pytest.warns(RuntimeWarning, match="final.train_loss") as caught:
+    with pytest.warns(RuntimeWarning, match="final.val_loss") as caught:
         runs = load_runs("addition", "quick", results)
     assert str(summary) in str(caught[0].message)
     assert runs.equals(whole)
+
+
+@pytest.mark.parametrize("style", ["stop reason", "older record: bare NaN training loss"])
+def test_a_diverged_run_loads_as_diverged_with_no_accuracy(results, style):
+    whole = load_runs("addition", "quick", results)
+    assert not whole.diverged.any()
+    summary = cell_dirs(results, "addition")[3] / "summary.json"
+    data = json.loads(summary.read_text())
+    if style == "stop reason":
+        data.update(stop_reason="diverged", diverged=True, final_val_target=None)
+        data["final"] = {"step": data["steps"], "level": data["final"]["level"], "train_loss": None}
+    else:
+        data["final"]["train_loss"] = float("nan")
+    summary.write_text(json.dumps(data, indent=2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        runs = load_runs("addition", "quick", results)
+    row = runs.set_index("cell").loc[summary.parent.name]
+    assert row.diverged and row.stop_reason == "diverged"
+    assert row[["test_char_accuracy", "test_exact_match", "val_target_char_accuracy"]].isna().all()
+    assert runs.diverged.sum() == 1
 
 
 def test_a_torn_summary_is_an_error_naming_the_file(results):

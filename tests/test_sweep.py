@@ -17,6 +17,7 @@ from lte.analysis.records import load_runs
 from lte.errors import LteError
 from lte.experiment import load_experiment, runs_dir
 from lte.sweep import run_sweep
+from process_tools import alive, descendants
 
 TINY = textwrap.dedent("""
     # lte sweep tiny.toml  (a test: seconds)
@@ -146,41 +147,6 @@ def test_bad_experiment_input_is_a_clear_error(tmp_path):
         load_experiment(bad, "quick")
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (psutil where installed, else /proc)."""
-    try:
-        import psutil
-    except ImportError:
-        psutil = None
-    if psutil is not None:
-        try:
-            return {p.pid for p in psutil.Process(pid).children(recursive=True)}
-        except psutil.NoSuchProcess:
-            return set()
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {p for p, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """The process exists and is not a zombie (a killed worker whose new parent has not reaped it yet)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(tmp_path, signum):
     experiment = tmp_path / "tiny.toml"
@@ -199,15 +165,15 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
         while len(list(root.glob("*/train.log"))) < 2:  # both workers are training a cell
             assert sweep.poll() is None and time.monotonic() < deadline, (tmp_path / "sweep.err").read_text()
             time.sleep(0.2)
-        workers = _descendants(sweep.pid)
+        workers = descendants(sweep.pid)
         assert len(workers) >= 2
         os.kill(sweep.pid, signum)
         started = {p.name for p in root.iterdir() if p.is_dir()}
         returncode = sweep.wait(timeout=120)
         deadline = time.monotonic() + 15
-        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        while any(alive(p) for p in workers) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not [p for p in workers if _alive(p)], "workers still running after the sweep was killed"
+        assert not [p for p in workers if alive(p)], "workers still running after the sweep was killed"
         time.sleep(2)
         assert {p.name for p in root.iterdir() if p.is_dir()} == started  # the queue did not go on
         assert len(started) == 2 and not list(root.glob("*/summary.json"))
@@ -216,6 +182,6 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
             assert "run the same command again to resume" in (tmp_path / "sweep.err").read_text()
     finally:
         for pid in [sweep.pid, *workers]:  # whatever the outcome, nothing of this test keeps training
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         sweep.wait(timeout=30)

@@ -31,9 +31,10 @@ import optax
 
 from lte import checkpoint
 from lte.cells import CELLS, get_cell
-from lte.errors import LteError, check_positive_ints, check_positive_numbers
+from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.experiment import config_digest
 from lte.model import matmul_rows, run_layer
+from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
 
@@ -53,6 +54,7 @@ class AddingConfig:
     forget_bias: float = 0.0  # LSTM only: added to the forget gate's bias at initialisation
 
     def __post_init__(self) -> None:
+        check_finite_numbers(self)
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
         check_positive_ints(self, ("hidden", "sequence_length", "batch_size", "max_steps", "eval_every", "test_size"))
@@ -126,28 +128,36 @@ def make_train_step(config: AddingConfig):
 def train_adding(config: AddingConfig, out: Path, *, log=None) -> dict:
     """Train (or resume, or report a finished run) in `out`; returns the summary."""
     from lte.provenance import provenance
-    from lte.train import _truncate_metrics, _write_json_atomic, open_run, read_metrics
-
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out)
-    open_run(out, config)
-    if (out / "summary.json").exists():
-        return json.loads((out / "summary.json").read_text())
+    lock = FolderLock(out)
+    try:
+        open_run(out, config)
+        if (out / "summary.json").exists():
+            return json.loads((out / "summary.json").read_text())
+        return _train_adding(config, out, log)
+    finally:
+        lock.release()
+
+
+def _train_adding(config: AddingConfig, out: Path, log) -> dict:
+    from lte.provenance import provenance
+
     params = init_params(jax.random.PRNGKey(config.seed), config)
     state = AddingState(params, make_optimizer(config).init(params))
     mgr = checkpoint.manager(out / "checkpoints")
-    restored = checkpoint.restore_latest(mgr, state)
+    restored = checkpoint.restore_latest(mgr, state, log=log)
     step, elapsed = 0, 0.0
     if restored is not None:
         step, state, meta = restored
         elapsed = meta["elapsed"]
         log(f"resuming {out} at step {step}")
-    _truncate_metrics(out, step if restored is not None else -1)
+    truncate_metrics(out, step if restored is not None else -1)
     train_step = make_train_step(config)
     evaluate = jax.jit(lambda p, x, y: mse(p, config, x, y))
     test_x, test_y = adding_examples(config.seed, TEST_INDEX, config.test_size, config.sequence_length)
-    start, losses = time.perf_counter(), []
-    while step < config.max_steps:
+    start, losses, diverged = time.perf_counter(), [], False
+    while step < config.max_steps and not diverged:
         x, y = adding_examples(config.seed, step, config.batch_size, config.sequence_length)
         state, loss = train_step(state, x, y)
         losses.append(loss)
@@ -158,8 +168,12 @@ def train_adding(config: AddingConfig, out: Path, *, log=None) -> dict:
             row = {"step": step, "train_mse": float(np.mean(jax.device_get(losses))),
                    "test_mse": float(evaluate(state.params, test_x, test_y)), "wall_time": elapsed,
                    "steps_per_second": len(losses) / seconds}
-            with open(out / "metrics.jsonl", "a") as f:
-                f.write(json.dumps(row) + "\n")
+            diverged = not (math.isfinite(row["train_mse"]) and math.isfinite(row["test_mse"]))
+            append_metrics(out, {**row, "event": "diverged"} if diverged else row)
+            if diverged:
+                log(f"diverged: the mean squared error is not finite by step {step} (learning rate "
+                    f"{config.learning_rate}, clip {config.clip}); the run stops and is recorded as diverged")
+                break
             checkpoint.save(mgr, step, state, {"elapsed": elapsed})
             eta = (config.max_steps - step) / max(row["steps_per_second"], 1e-9)
             log(f"{config.model} T={config.sequence_length} step {step}/{config.max_steps} | "
@@ -167,10 +181,13 @@ def train_adding(config: AddingConfig, out: Path, *, log=None) -> dict:
                 f"test mse {row['test_mse']:.4f} (baseline {BASELINE_MSE:.3f}) | ETA {eta:.0f} s")
             start, losses = time.perf_counter(), []
     rows = read_metrics(out)
-    summary = {"steps": step, "wall_time": elapsed, "final_test_mse": rows[-1]["test_mse"] if rows else None,
-               "best_test_mse": min((r["test_mse"] for r in rows), default=None), "baseline_mse": BASELINE_MSE,
+    finite = [r["test_mse"] for r in rows if r.get("test_mse") is not None]
+    summary = {"steps": step, "wall_time": elapsed, "diverged": diverged,
+               "stop_reason": "diverged" if diverged else "max_steps",
+               "final_test_mse": None if diverged or not rows else rows[-1]["test_mse"],
+               "best_test_mse": min(finite, default=None), "baseline_mse": BASELINE_MSE,
                "provenance": provenance()}
-    _write_json_atomic(out / "summary.json", summary)
+    write_json_atomic(out / "summary.json", summary)
     return summary
 
 
@@ -246,49 +263,41 @@ def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[s
     return data.get("experiment", {}), runs
 
 
-def _run_one(config_json: dict, out: str) -> None:
+def _run_one(payload: tuple[dict, str]) -> float:
+    """Train one run in a worker process; returns its wall time."""
     from lte.runtime import enable_compilation_cache
 
+    config_json, out = payload
     enable_compilation_cache()
+    start = time.perf_counter()
     Path(out).mkdir(parents=True, exist_ok=True)
     with open(Path(out) / "train.log", "a") as f:
         train_adding(AddingConfig(**config_json), Path(out), log=lambda line: print(line, file=f, flush=True))
+    return time.perf_counter() - start
 
 
 def run_adding_experiment(path: Path, profile: str = "default", results: Path = Path("results"),
                           workers: int | None = None, log=None) -> Path:
-    """Every run of the experiment (skipping finished ones), in parallel worker processes."""
+    """Every run of the experiment (skipping finished ones), in parallel worker processes (`lte.sweep`'s)."""
     import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
 
-    from lte.runtime import single_threaded_cpu_env
-    from lte.sweep import record_sweep_time
+    from lte.sweep import record_sweep_time, run_in_workers, unfinished
 
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     _, runs = load_adding_experiment(path, profile)
     root = results / "runs" / profile / "adding_problem"
     root.mkdir(parents=True, exist_ok=True)
     (root / "cells.json").write_text(json.dumps({"profile": profile, "runs": [n for n, _ in runs]}, indent=1) + "\n")
-    todo = [(n, c) for n, c in runs if not (root / n / "summary.json").exists()]
+    names = unfinished(root, [n for n, _ in runs], log)
+    todo = [(n, c) for n, c in runs if n in names]
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     log(f"adding problem ({profile}): {len(runs)} runs, {len(runs) - len(todo)} finished, {len(todo)} to run")
-    saved_env = dict(os.environ)
-    if workers > 1:
-        os.environ.update(single_threaded_cpu_env())
-    start = time.perf_counter()
-    try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_run_one, c.to_json(), str(root / n)): n for n, c in todo}
-            for done, future in enumerate(as_completed(futures), 1):
-                future.result()
-                elapsed = time.perf_counter() - start
-                log(f"[{done}/{len(todo)}] {futures[future]} | elapsed {elapsed:.0f} s | "
-                    f"ETA {elapsed / done * (len(todo) - done):.0f} s")
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
-        if todo:
+    if todo:
+        start = time.perf_counter()
+        try:
+            run_in_workers(_run_one, [(c.to_json(), str((root / n).absolute())) for n, c in todo],
+                           [n for n, _ in todo], workers, log)
+        finally:
             record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
     return root
 
@@ -299,18 +308,21 @@ def adding_figure(profile: str = "default", results: Path = Path("results")) -> 
     import matplotlib.pyplot as plt
 
     from lte.analysis.figures import MODEL_COLORS, MODEL_NAMES  # also sets the backend and TrueType fonts
-    from lte.train import read_metrics
 
     root = results / "runs" / profile / "adding_problem"
     runs = [run / "config.json" for run in current_runs(root) if (run / "config.json").exists()]
     if not runs:
         raise FileNotFoundError(f"no adding-problem runs under {root}; run `make sweep-adding_problem` first")
     curves: dict[tuple[int, str], list[list[dict]]] = {}
+    diverged: dict[tuple[int, str], int] = {}
     for config_path in runs:
         config = json.loads(config_path.read_text())
+        key = (config["sequence_length"], config["model"])
         rows = read_metrics(config_path.parent)
-        if rows:
-            curves.setdefault((config["sequence_length"], config["model"]), []).append(rows)
+        if any(r.get("event") == "diverged" for r in rows):  # shown in the legend, not as a curve
+            diverged[key] = diverged.get(key, 0) + 1
+        elif rows:
+            curves.setdefault(key, []).append(rows)
     lengths = sorted({T for T, _ in curves})
     fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.2), squeeze=False)
     for ax, T in zip(axes[0], lengths):
@@ -321,8 +333,9 @@ def adding_figure(profile: str = "default", results: Path = Path("results")) -> 
             x = [r["step"] for r in seeds[0][:steps]]
             y = np.array([[r["test_mse"] for r in s[:steps]] for s in seeds])
             color = MODEL_COLORS.get(model)
+            lost = f", {diverged[length, model]} diverged" if diverged.get((length, model)) else ""
             ax.plot(x, y.mean(0), color=color, label=f"{MODEL_NAMES.get(model, model)} ({len(seeds)} "
-                                                     f"seed{'s' if len(seeds) > 1 else ''}; band: min to max)")
+                                                     f"seed{'s' if len(seeds) > 1 else ''}{lost}; band: min to max)")
             ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
         ax.axhline(BASELINE_MSE, color="black", linestyle="--", linewidth=1, label="predict 1 (MSE 0.167)")
         ax.set_xlabel("training step")
@@ -349,12 +362,18 @@ def adding_outcome(profile: str = "default", results: Path = Path("results")) ->
         config = json.loads((summary_path.parent / "config.json").read_text())
         summary = json.loads(summary_path.read_text())
         key = f"T={config['sequence_length']} {config['model']}"
-        row = table.setdefault(key, {"final_test_mse": [], "steps": [], "wall_time": [], "commits": []})
-        row["final_test_mse"].append(summary["final_test_mse"])
+        row = table.setdefault(key, {"final_test_mse": [], "steps": [], "wall_time": [], "commits": [],
+                                     "diverged": 0})
+        if summary.get("diverged") or summary["final_test_mse"] is None:
+            row["diverged"] += 1
+        else:
+            row["final_test_mse"].append(summary["final_test_mse"])
         row["steps"].append(summary["steps"])
         row["wall_time"].append(summary["wall_time"])
         row["commits"].append((summary.get("provenance") or {}).get("commit"))
     for row in table.values():
         values = row["final_test_mse"]
-        row.update(mean=float(np.mean(values)), below_half_baseline=all(v < BASELINE_MSE / 2 for v in values))
+        row.update(mean=float(np.mean(values)) if values else float("nan"),
+                   below_half_baseline=bool(values) and not row["diverged"]
+                   and all(v < BASELINE_MSE / 2 for v in values))
     return table

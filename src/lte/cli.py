@@ -46,6 +46,10 @@ def check_count(count: int, flag: str = "--count") -> int:
     return count
 
 
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def load_run_config(run: Path):
     """A run folder's config; a config.json that cannot be read as one is an LteError naming the file."""
     from lte.train import load_config
@@ -137,6 +141,9 @@ def _run_train(args) -> int:
     summary = train(config, out)
     print(json.dumps({k: summary[k] for k in ("stop_reason", "steps", "wall_time")} |
                      {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}))
+    if summary["stop_reason"] == "diverged":
+        print(f"lte train: the run diverged at step {summary['steps']} (recorded in {out})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -148,7 +155,7 @@ def _run_eval(args) -> int:
     check_count(args.count)
     check_seed(args.seed)
     config = load_run_config(args.run)
-    params = load_params(args.run, config)
+    params = load_params(args.run, config, log=_stderr)
     test = make_test_set(config, size=args.count, seed=args.seed)
     counts_fn, decode_fn = make_eval_fns(config.model_config(), eval_layout(config)[1])
     metrics = evaluate(params, test, counts_fn, decode_fn)
@@ -164,7 +171,7 @@ def _run_predict(args) -> int:
     source = sys.stdin.read() if args.program in (None, "-") else args.program
     check_program(source)  # refuses anything outside the generator's grammar before the run is loaded
     config = load_run_config(args.run)
-    result = predict(load_params(args.run, config), config, source)
+    result = predict(load_params(args.run, config, log=_stderr), config, source)
     print(f"model:  {result['model']}\npython: {result['python']}")
     return 0
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from data_gen.tasks import TaskSpec, max_example_length
 from lte.cells import CELLS
-from lte.errors import LteError
+from lte.errors import LteError, check_finite_numbers
 from lte.model import ModelConfig
 from lte.schedule import SCHEDULES
 
@@ -64,6 +64,7 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_finite_numbers(self)
         self.spec()  # task, length, nesting, strategy, mix probability
         self.model_config()  # model, sizes, options
         if self.model not in CELLS:

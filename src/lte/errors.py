@@ -26,3 +26,14 @@ def check_positive_numbers(config: object, names: tuple[str, ...]) -> None:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
             raise LteError(f"{name} must be a positive number, got {value!r}")
+
+
+def check_finite_numbers(config: object) -> None:
+    """Every float field of the dataclass `config` is finite (NaN or infinity is never a setting)."""
+    import dataclasses
+    import math
+
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise LteError(f"{field.name} must be a finite number, got {value!r}")

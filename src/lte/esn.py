@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from data_gen.vocab import VOCAB_SIZE
-from lte.errors import LteError, check_positive_ints
+from lte.errors import LteError, check_finite_numbers, check_positive_ints
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class ESNConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_finite_numbers(self)
         for name, low, high in (("spectral_radius", 0.0, None), ("leak_rate", 0.0, 1.0), ("density", 0.0, 1.0),
                                 ("input_scale", 0.0, None), ("ridge", 0.0, None)):
             value = getattr(self, name)

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 
 from data_gen.vocab import VOCAB_SIZE
 from lte.cells import get_cell, output_size
-from lte.errors import LteError
+from lte.errors import LteError, check_finite_numbers
 from lte.recurrence import GRADIENTS, scan_layer
 
 EMBED_INIT_SCALE = 0.08
@@ -54,6 +54,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         get_cell(self.cell)
+        check_finite_numbers(self)
         if self.gradient not in GRADIENTS:
             raise LteError(f"unknown gradient {self.gradient!r}; allowed: {', '.join(GRADIENTS)}")
         for name in ("projection", "bptt_window"):

@@ -29,7 +29,7 @@ import optax
 from data_gen.tasks import TaskSpec, sample_examples
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
 from lte.cells import CELLS, get_cell
-from lte.errors import LteError, check_positive_ints, check_positive_numbers
+from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.model import ModelConfig, matmul_rows, run_layer
 
 GO = "@"
@@ -51,6 +51,7 @@ class Seq2SeqConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_finite_numbers(self)
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
         self.spec()

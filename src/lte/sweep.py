@@ -108,7 +108,8 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
     experiment = header["name"]
     root = runs_dir(experiment, profile, results)
     write_index(experiment, profile, header, cells, results)
-    todo = [c for c in cells if not (root / c.name / "summary.json").exists()]
+    todo = unfinished(root, [c.name for c in cells], log)
+    todo = [c for c in cells if c.name in todo]
     tasks = make_tasks(todo, ensemble)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
     log(f"{experiment} ({profile}): {len(cells)} cells, {len(cells) - len(todo)} already finished, "
@@ -122,7 +123,8 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
                 run_tasks_on_ray([task_payload(t, root) for t in tasks], [task_name(t) for t in tasks], workers,
                                  ray_address, log)
             else:
-                _run_tasks(tasks, root, workers, log)
+                run_in_workers(_run_task, [task_payload(t, root) for t in tasks], [task_name(t) for t in tasks],
+                               workers, log)
         finally:
             record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
     if experiment == "lr_selection":
@@ -152,7 +154,30 @@ def task_name(task: list[Cell]) -> str:
     return task[0].name if len(task) == 1 else f"{task[0].name} (+{len(task) - 1} together)"
 
 
-def _run_tasks(tasks: list[list[Cell]], root: Path, workers: int, log) -> None:
+def unfinished(root: Path, names: list[str], log) -> list[str]:
+    """The run folders under `root` to train: those without a summary, and those whose finished records are
+    damaged (`lte.run_folder.damage`; such a folder is set aside and its cell trains afresh)."""
+    from lte.run_folder import damage, set_aside
+
+    todo = []
+    for name in names:
+        folder = root / name
+        if (folder / "summary.json").exists():
+            reason = damage(folder)
+            if reason is None:
+                continue
+            set_aside(folder, reason, log)
+        todo.append(name)
+    return todo
+
+
+def run_in_workers(function, payloads: list, names: list[str], workers: int, log) -> None:
+    """`function(payload)` for each payload, in `workers` spawned processes, with a progress line per task.
+
+    A failed task is reported and the others go on (an LteError lists the
+    failures at the end). Ctrl-C or SIGTERM cancels the queue and stops the
+    workers; a worker whose parent dies exits by itself (`_watchdog`).
+    """
     env_backup = dict(os.environ)
     if workers > 1:
         os.environ.update(single_threaded_cpu_env())  # inherited by the spawned workers
@@ -164,18 +189,18 @@ def _run_tasks(tasks: list[list[Cell]], root: Path, workers: int, log) -> None:
         executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
                                        initargs=(os.getpid(), stop))
         try:
-            pending = {executor.submit(_run_task, task_payload(t, root)): t for t in tasks}
+            pending = {executor.submit(function, payload): name for payload, name in zip(payloads, names)}
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    task = pending.pop(future)
+                    name = pending.pop(future)
                     done += 1
                     try:
                         status = f"{future.result():6.1f} s"
                     except Exception as error:  # a failed task is reported; the others go on
-                        failures.append((task_name(task), error))
+                        failures.append((name, error))
                         status = f"FAILED: {error}"
-                    log(progress_line(done, len(tasks), task_name(task), status, time.perf_counter() - start))
+                    log(progress_line(done, len(payloads), name, status, time.perf_counter() - start))
         except BaseException as error:  # Ctrl-C, SIGTERM (see _sigterm_raises), or a bug here
             log(f"stopping ({type(error).__name__}): the queued tasks are cancelled and the workers stopped; "
                 f"run the same command again to resume")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
+import math
 import sys
 import time
 from pathlib import Path
@@ -31,6 +31,7 @@ from lte.errors import LteError
 from lte.metrics import compute_metrics, greedy_decode, masked_loss_and_counts
 from lte.model import ModelConfig, count_params, init_params
 from lte.provenance import provenance
+from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
 from lte.schedule import ScheduleState, update_schedule
 
 TIMING_FIELDS = ("wall_time", "tokens_per_second", "steps_per_second")
@@ -122,55 +123,11 @@ def predictions(params: dict, eval_set: EvalSet, decode_fn, rows: int = 256) -> 
 # ---------------------------------------------------------------- run folder
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
-def open_run(out: Path, config: TrainConfig) -> None:
-    """Create the run folder, or check that an existing one was made with this config."""
-    config_path = out / "config.json"
-    if config_path.exists():
-        saved = json.loads(config_path.read_text())
-        wanted = config.to_json()
-        diff = {k: (saved.get(k), wanted.get(k)) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k)}
-        if diff:
-            detail = ", ".join(f"{k}: {a!r} in the folder, {b!r} now" for k, (a, b) in sorted(diff.items()))
-            raise LteError(f"{out} holds a run with a different config ({detail}); "
-                           f"use another --out or the same options")
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    _write_json_atomic(config_path, config.to_json())
-
-
 def load_config(run: Path) -> TrainConfig:
     path = Path(run) / "config.json"
     if not path.exists():
         raise LteError(f"{run} is not a run folder (no config.json)")
     return TrainConfig.from_json(json.loads(path.read_text()))
-
-
-def read_metrics(run: Path) -> list[dict]:
-    path = Path(run) / "metrics.jsonl"
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:  # a line cut short by a kill
-            break
-    return rows
-
-
-def _truncate_metrics(run: Path, last_step: int) -> None:
-    """Drop metric lines written after the checkpoint we resume from (they will be written again)."""
-    rows = [r for r in read_metrics(run) if r["step"] <= last_step]
-    path = run / "metrics.jsonl"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    os.replace(tmp, path)
 
 
 def _format_seconds(seconds: float) -> str:
@@ -216,25 +173,35 @@ class RunLoop:
 
     def __init__(self, config: TrainConfig, out: Path, log) -> None:
         self.config, self.out, self.log = config, Path(out), log
+        self.lock = FolderLock(self.out)  # released by close(); by the OS if this process dies
+        self.batches = None
+        try:
+            self._open(config, log)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, config: TrainConfig, log) -> None:
         open_run(self.out, config)
         summary_path = self.out / "summary.json"
         self.summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
         if self.summary is not None:
             log(f"{self.out} is finished; nothing to train")
+            self.close()
             return
         self.model_config = config.model_config()
         state = init_train_state(config)
         self.mgr = checkpoint.manager(self.out / "checkpoints")
-        restored = checkpoint.restore_latest(self.mgr, state)
+        restored = checkpoint.restore_latest(self.mgr, state, log=log)
         if restored is None:
             self.step, self.elapsed = 0, 0.0
             self.schedule = ScheduleState(starting_level(config), config.resolved_learning_rate)
-            _truncate_metrics(self.out, -1)
+            truncate_metrics(self.out, -1)
         else:
             self.step, state, meta = restored
             self.elapsed = meta["elapsed"]
             self.schedule = ScheduleState.from_json(meta["schedule"])
-            _truncate_metrics(self.out, self.step)
+            truncate_metrics(self.out, self.step)
             log(f"resuming {self.out} at step {self.step}")
         self.state = state  # the state to start from (the driver owns it from here on)
         self.curriculum = config.spec().curriculum(self.schedule.level)
@@ -299,6 +266,9 @@ class RunLoop:
         seconds = time.perf_counter() - self.interval_start
         self.elapsed += seconds
         train_metrics = compute_metrics(self.train_counts)
+        if not (math.isfinite(train_metrics["loss"]) and params_finite(state.params)):
+            self._diverged(train_metrics["loss"], seconds)
+            return
         val_metrics = evaluate(state.params, self.val, self.counts_fn, self.decode_fn)
         test_metrics = evaluate(state.params, self.test, self.counts_fn, self.decode_fn)
         row = {"step": self.step, "level": [self.schedule.level.length, self.schedule.level.nesting],
@@ -313,8 +283,7 @@ class RunLoop:
             train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
             decay=config.lr_decay, min_learning_rate=config.min_learning_rate, schedule=config.schedule)
         row["event"] = event
-        with open(self.out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(row) + "\n")
+        append_metrics(self.out, row)
         checkpoint.save(self.mgr, self.step, state, {"elapsed": self.elapsed, "schedule": self.schedule.to_json()})
         self.log(_progress(config, row, self.interval_steps / seconds, self.elapsed))
         if event == "advance":
@@ -322,31 +291,64 @@ class RunLoop:
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
         self.train_counts = dict(_ZERO_COUNTS)
 
+    def _diverged(self, train_loss: float, seconds: float) -> None:
+        """Non-finite loss or parameters: record it (no evaluation, no checkpoint of the broken state), stop."""
+        self.stop_reason = DIVERGED
+        row = {"step": self.step, "level": [self.schedule.level.length, self.schedule.level.nesting],
+               "learning_rate": self.schedule.learning_rate, "train_loss": train_loss, "event": DIVERGED,
+               "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds}
+        append_metrics(self.out, row)
+        self.log(f"diverged: the training loss or the parameters are not finite (loss {train_loss}) by step "
+                 f"{self.step}, at learning rate {self.schedule.learning_rate:.4g} with clip {self.config.clip}; "
+                 f"the run stops and is recorded as diverged (try a lower learning rate or clip)")
+        self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
+        self.train_counts = dict(_ZERO_COUNTS)
+
     def finish(self, params: dict) -> dict:
         """Write summary.json (the run is then finished) and return it."""
-        self.close()
-        rows = read_metrics(self.out)
-        last = rows[-1] if rows else {}
-        # for model selection: validation data at the target level (the test set is never used to choose)
-        val_target = evaluate(params, make_target_validation_set(self.config),
-                              self.counts_fn, self.decode_fn)
-        summary = {"stop_reason": self.stop_reason, "steps": self.step, "wall_time": self.elapsed,
-                   "parameters": self.n_params, "final": last, "final_val_target": val_target,
-                   "best_test_char_accuracy": max((r["test_char_accuracy"] for r in rows), default=None),
-                   "provenance": provenance()}
-        _write_json_atomic(self.out / "summary.json", summary)
-        self.log(f"done: {self.stop_reason} after {self.step} steps, {_format_seconds(self.elapsed)}; "
-                 f"test char accuracy {last.get('test_char_accuracy', float('nan')):.3f}, "
-                 f"exact match {last.get('test_exact_match', float('nan')):.3f}")
-        self.summary = summary
-        return summary
+        try:
+            self.batches.close()
+            rows = read_metrics(self.out)
+            last = rows[-1] if rows else {}
+            diverged = self.stop_reason == DIVERGED
+            # for model selection: validation data at the target level (the test set is never used to choose)
+            val_target = None if diverged else evaluate(params, make_target_validation_set(self.config),
+                                                        self.counts_fn, self.decode_fn)
+            tested = [r["test_char_accuracy"] for r in rows if r.get("test_char_accuracy") is not None]
+            summary = {"stop_reason": self.stop_reason, "diverged": diverged, "steps": self.step,
+                       "wall_time": self.elapsed, "parameters": self.n_params, "final": last,
+                       "final_val_target": val_target, "best_test_char_accuracy": max(tested, default=None),
+                       "provenance": provenance()}
+            write_json_atomic(self.out / "summary.json", summary)
+            if diverged:
+                self.log(f"done: diverged at step {self.step}, {_format_seconds(self.elapsed)}")
+            else:
+                self.log(f"done: {self.stop_reason} after {self.step} steps, {_format_seconds(self.elapsed)}; "
+                         f"test char accuracy {last['test_char_accuracy']:.3f}, "
+                         f"exact match {last['test_exact_match']:.3f}")
+            self.summary = summary
+            return summary
+        finally:
+            self.close()
 
     def close(self) -> None:
-        if not self.finished:
+        """Stop the data thread and give the folder up (safe to call more than once)."""
+        if self.batches is not None:
             self.batches.close()
+        self.lock.release()
 
 
 _ZERO_COUNTS = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
+DIVERGED = "diverged"  # the stop reason of a run whose loss or parameters stopped being finite
+
+
+@jax.jit
+def _all_finite(params: dict) -> jax.Array:
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(params)]))
+
+
+def params_finite(params: dict) -> bool:
+    return bool(_all_finite(params))
 
 
 def train(config: TrainConfig, out: Path, *, log=None) -> dict:
@@ -368,14 +370,18 @@ def train(config: TrainConfig, out: Path, *, log=None) -> dict:
                 run.count(counts)
             if run.eval_due:
                 run.evaluate(state)
-    finally:
+    except BaseException:
         run.close()
+        raise
     return run.finish(state.params)
 
 
-def load_params(run: Path, config: TrainConfig) -> dict:
-    """The newest checkpoint's parameters of a run folder."""
-    restored = checkpoint.restore_latest(checkpoint.manager(Path(run) / "checkpoints"), init_train_state(config))
+def load_params(run: Path, config: TrainConfig, log=None) -> dict:
+    """The newest intact checkpoint's parameters of a run folder; `log` is told which step it is."""
+    restored = checkpoint.restore_latest(checkpoint.manager(Path(run) / "checkpoints"), init_train_state(config),
+                                         log=log)
     if restored is None:
         raise LteError(f"{run} has no checkpoint yet; train it first")
+    if log:
+        log(f"using the checkpoint at step {restored[0]} of {run}")
     return restored[1].params

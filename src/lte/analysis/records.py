@@ -54,12 +54,24 @@ def _spelled(value: float) -> str:
     return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
 
 
+def is_diverged(summary: dict) -> bool:
+    """A run stopped by non-finite loss or parameters; or, in records older than that check, one whose last
+    training loss is not finite (bare NaN in its record)."""
+    if summary.get("stop_reason") == "diverged" or summary.get("diverged") is True:
+        return True
+    loss = (summary.get("final") or {}).get("train_loss") if isinstance(summary.get("final"), dict) else None
+    return isinstance(loss, float) and not math.isfinite(loss)
+
+
 def read_summary(path: Path) -> dict:
     """A run's summary.json. Non-finite numbers (a bare NaN or Infinity) in a field the tables read are an
-    LteError naming the file and fields; elsewhere (a diverged run's loss, say) a RuntimeWarning."""
+    LteError naming the file and fields; elsewhere (a diverged run's loss, say) a RuntimeWarning. A diverged
+    run (`is_diverged`) is returned as it is: the tables show it as diverged, never as a result."""
     summary = _read_json(path)
     if not isinstance(summary, dict):
         raise LteError(f"{path} holds a JSON {type(summary).__name__}, not a run summary (an object)")
+    if is_diverged(summary):
+        return summary
     bad = _non_finite(summary)
     used = [(k, v) for k, v in bad if any(k == f or k.startswith(f + "[") for f in SUMMARY_FIELDS)]
     listed = ", ".join(f"{k} = {_spelled(v)}" for k, v in (used or bad))
@@ -106,12 +118,19 @@ def _summary_row(path: Path) -> dict:
     """What the tables read from one summary.json (an LteError naming the file if something is missing)."""
     summary = read_summary(path)
     try:
+        if is_diverged(summary):  # no result: NaN, which every mean, interval and selection must not take
+            nan = float("nan")
+            return {"steps": summary["steps"], "wall_time": summary["wall_time"],
+                    "parameters": summary["parameters"], "stop_reason": "diverged", "diverged": True,
+                    "test_char_accuracy": nan, "test_exact_match": nan, "val_target_char_accuracy": nan,
+                    "val_target_exact_match": nan, "final_level": "{},{}".format(*summary["final"]["level"]),
+                    "commit": summary["provenance"]["commit"], "device": summary["provenance"]["device"]}
         final, val = summary["final"], summary["final_val_target"]
         return {"steps": summary["steps"], "wall_time": summary["wall_time"],
                 "parameters": summary["parameters"], "stop_reason": summary["stop_reason"],
                 "test_char_accuracy": final["test_char_accuracy"], "test_exact_match": final["test_exact_match"],
                 "val_target_char_accuracy": val["char_accuracy"], "val_target_exact_match": val["exact_match"],
-                "final_level": "{},{}".format(*final["level"]),
+                "final_level": "{},{}".format(*final["level"]), "diverged": False,
                 "commit": summary["provenance"]["commit"], "device": summary["provenance"]["device"]}
     except (KeyError, TypeError, IndexError) as error:
         raise LteError(f"{path} is not a complete run summary ({type(error).__name__}: {error})") from None

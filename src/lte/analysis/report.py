@@ -102,9 +102,11 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
     lines = ["## The adding problem", "",
              "Expected (Le et al. 2015): at T = 150 the IRNN and the LSTM end well below the predict-1 baseline "
              f"(MSE {BASELINE_MSE:.3f}), the tanh RNN does not. 'Learned' below means every seed ended below half "
-             "the baseline.", "", "| setting | final test MSE (mean over seeds) | seeds | learned |", "|---|---|---|---|"]
+             "the baseline (a diverged seed counts as not learned).", "",
+             "| setting | final test MSE (mean over seeds that did not diverge) | seeds | diverged | learned |",
+             "|---|---|---|---|---|"]
     for key, row in sorted(outcome.items(), key=lambda kv: (int(kv[0].split()[0][2:]), kv[0])):
-        lines.append(f"| {key} | {row['mean']:.4f} | {len(row['final_test_mse'])} | "
+        lines.append(f"| {key} | {row['mean']:.4f} | {len(row['steps'])} | {row['diverged']} | "
                      f"{'yes' if row['below_half_baseline'] else 'no'} |")
     at_150 = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith("T=150 ")}
     if {"irnn", "lstm", "rnn"} <= set(at_150):
@@ -173,7 +175,7 @@ def is_committed_records(results: Path) -> bool:
 
 
 def write_report(profile: str, results: Path = RESULTS) -> Path:
-    from lte.analysis.verdicts import DELTA, RULES
+    from lte.analysis.verdicts import DELTA, RULES, diverged_runs
 
     q1, q2, q3 = (_answer(q, profile, results) for q in (question_1, question_2, question_3))
     prov = provenance_summary(profile, results)
@@ -211,6 +213,10 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
                           "setting on test, paired by seed:", ""]
                 lines += _markdown_table(part["table"], ["other", "estimate", "p (BH)", "p equivalence (BH)",
                                                          "decision"]) + [""]
+    diverged = diverged_runs(profile, results)
+    lines += ["## Diverged runs", "", (f"{len(diverged)} run(s) diverged and are left out of the comparisons: "
+                                       + ", ".join(f"`{d}`" for d in diverged) + ".") if diverged
+              else "No run of the judged experiments diverged.", ""]
     lines += ["## Hyperparameters", "",
               "Learning rate, clip and input scale, chosen per model and task on validation data at the target level "
               f"(never on test data): [table]({profile}/tables/lr_selection.md).", "",

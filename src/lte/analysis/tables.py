@@ -40,7 +40,11 @@ def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
 
 
 def _cell(values) -> str:
-    return format_estimate(t_interval(values)) if len(values) else "-"
+    """mean [interval] of the runs that have a value; diverged runs (NaN) are counted beside it, never averaged."""
+    values = pd.Series(values, dtype=float)
+    finite = values.dropna()
+    lost = f" ({len(values) - len(finite)} diverged)" if len(finite) < len(values) else ""
+    return (format_estimate(t_interval(finite)) if len(finite) else "-") + lost
 
 
 def strategy_table(experiment: str, profile: str, results: Path = RESULTS) -> pd.DataFrame:
@@ -74,9 +78,10 @@ def lr_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     g = lambda v: "-" if v is None or v != v else f"{v:g}"
     return pd.DataFrame({"task": t.task, "model": t.model.str.upper(), "learning rate": t.learning_rate.map(g),
                          "clip": t["clip"].map(g), "input scale": t.input_scale.map(g),
-                         "val char acc (target level)": [f"{r.val_char_accuracy:.3f}" + (
-                                                         f" [{r.low:.3f}, {r.high:.3f}]" if r.seeds > 1 else "")
-                                                         for r in t.itertuples()],
+                         "val char acc (target level)": [
+                             f"diverged ({r.diverged} of {r.seeds} seeds)" if r.diverged else
+                             f"{r.val_char_accuracy:.3f}" + (f" [{r.low:.3f}, {r.high:.3f}]" if r.seeds > 1 else "")
+                             for r in t.itertuples()],
                          "seeds": t.seeds.astype(str), "selected": np.where(t.selected, "yes", "")})
 
 

@@ -49,6 +49,8 @@ Fixed before the records were made (`lte.analysis.verdicts`):
   larger than δ) when the two one-sided tests against ±δ reject (TOST), even if it is distinguishable
   from 0; otherwise **higher** / **lower** when the test of no difference rejects; else **unclear**.
   δ = {DELTA} (5 points of character accuracy), the smallest difference that matters here.
+- **Diverged runs** (non-finite loss or parameters) have no accuracy: they are left out of every
+  comparison (a paired comparison loses that seed), counted in the tables, and listed in the report.
 - **Question 1** is judged on the model x factor *interaction*: for each strategy (against baseline,
   without tricks) and each trick (against none, within each strategy), the IRNN's paired effect minus the
   LSTM's paired effect. **Yes** when every factor that helps the LSTM (its effect *higher*) helps the IRNN
@@ -105,11 +107,27 @@ class Pending(Exception):
 
 
 def _runs(experiment: str, profile: str, results: Path) -> pd.DataFrame:
+    """The experiment's finished runs that did not diverge (`diverged_runs` lists those that did)."""
     try:
         runs = load_runs(experiment, profile, results)
     except FileNotFoundError as error:
         raise Pending(str(error)) from None
+    runs = runs[~runs.diverged.astype(bool)] if "diverged" in runs else runs
     return runs.assign(task_name=runs.apply(task_name, axis=1))
+
+
+def diverged_runs(profile: str, results: Path = RESULTS,
+                  experiments: tuple[str, ...] = ("program", "addition", "memorisation", "convergence")) -> list[str]:
+    """experiment/cell of every finished run of the judged experiments that diverged."""
+    found = []
+    for experiment in experiments:
+        try:
+            runs = load_runs(experiment, profile, results, require_all=False)
+        except FileNotFoundError:
+            continue
+        if "diverged" in runs:
+            found += [f"{experiment}/{cell}" for cell in runs[runs.diverged.astype(bool)].cell]
+    return found
 
 
 def _by_seed(runs: pd.DataFrame, metric: str = METRIC) -> pd.Series:
