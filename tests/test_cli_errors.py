@@ -124,3 +124,10 @@ def test_a_config_json_that_is_a_folder_is_named(tmp_path, capsys):
 
 def test_a_folder_that_is_not_a_run_keeps_its_message(tmp_path, capsys):
     refused(capsys, ["eval", str(tmp_path)], "is not a run folder")
+
+
+def test_esn_refuses_a_washout_as_long_as_a_row(capsys):
+    assert main(["esn", "--task", "copy", "--length", "3", "--washout", "10000", "--units", "8",
+                 "--fit-batches", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "washout 10000" in err and len(err.strip().splitlines()) == 1

@@ -362,3 +362,18 @@ def test_a_killed_adding_runner_leaves_no_worker_training(tmp_path):
         for pid in [runner.pid, *workers]:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------- long evaluations
+
+
+def test_long_evaluations_report_progress_with_an_eta():
+    from lte.train import _Progress
+
+    lines = []
+    progress = _Progress(4, lines.append, every=0.0)
+    for _ in range(4):
+        progress.tick()
+    assert len(lines) == 4 and lines[-1].startswith("evaluating: 4/4 batches") and "ETA" in lines[-1]
+    silent = _Progress(4, None, every=0.0)
+    silent.tick()  # no log: nothing happens

@@ -156,9 +156,11 @@ def _run_eval(args) -> int:
     check_seed(args.seed)
     config = load_run_config(args.run)
     params = load_params(args.run, config, log=_stderr)
+    if args.count > 10_000:
+        _stderr(f"generating {args.count:,} test examples")
     test = make_test_set(config, size=args.count, seed=args.seed)
     counts_fn, decode_fn = make_eval_fns(config.model_config(), eval_layout(config)[1])
-    metrics = evaluate(params, test, counts_fn, decode_fn)
+    metrics = evaluate(params, test, counts_fn, decode_fn, log=_stderr)
     print(json.dumps({"run": str(args.run), "examples": args.count, "seed": args.seed,
                       "level": [config.length, config.nesting], **metrics}))
     return 0

@@ -102,6 +102,9 @@ def fit_esn(train_config, config: ESNConfig, log=print) -> dict:
     """Fit the readout on a character task (a `TrainConfig` names it) and score it; returns the metrics."""
     from lte.data import TrainingBatches, make_test_set
 
+    if config.washout >= train_config.resolved_row_length:
+        raise LteError(f"washout {config.washout} leaves no step of a row to fit on: rows of this task are "
+                       f"{train_config.resolved_row_length} characters, so washout must be below that")
     reservoir = make_reservoir(config)
     n = config.units + 1
     gram, cross = np.zeros((n, n)), np.zeros((n, VOCAB_SIZE))

@@ -1,7 +1,10 @@
 """`lte sweep`: run every cell of an experiment, in parallel worker processes, resumably.
 
 A cell's run folder is results/runs/<profile>/<experiment>/<cell name>/; a
-cell whose folder has summary.json is skipped, one with checkpoints resumes.
+cell whose folder holds complete, valid finished records is skipped (one whose
+records are damaged is set aside and retrained, `lte.run_folder.damage`), one
+with checkpoints resumes. A run folder is written by one process at a time
+(`lte.run_folder.FolderLock`), so two sweeps of one experiment cannot corrupt it.
 
 With `ensemble=K` (`lte sweep --ensemble K`), cells that share their shapes
 (model, clip, batch, row length) are trained K at a time in one vmapped step

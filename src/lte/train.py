@@ -95,19 +95,43 @@ def make_eval_fns(model_config: ModelConfig, decode_steps: int):
     return counts_fn, decode_fn
 
 
-def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 256) -> dict:
-    """Teacher-forced character accuracy, loss and greedy exact match on `eval_set`."""
+def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 256, log=None) -> dict:
+    """Teacher-forced character accuracy, loss and greedy exact match on `eval_set`.
+
+    `log`, when given, gets a progress line with the rate and ETA every few seconds (long evaluations).
+    """
+    progress = _Progress(len(eval_set.teacher) + math.ceil(len(eval_set.prompts_NxP) / rows), log)
     total = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
     for batch in eval_set.teacher:
         counts = counts_fn(params, batch)
         total = {k: total[k] + float(counts[k]) for k in total}
+        progress.tick()
     metrics = compute_metrics(total)
-    predicted = np.concatenate([np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows],
-                                                     eval_set.resets_NxP[i:i + rows]))
-                                for i in range(0, len(eval_set.prompts_NxP), rows)])
+    decoded = []
+    for i in range(0, len(eval_set.prompts_NxP), rows):
+        decoded.append(np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows], eval_set.resets_NxP[i:i + rows])))
+        progress.tick()
+    predicted = np.concatenate(decoded)
     hits = sum(decode(predicted[i, :len(t)]) == t for i, t in enumerate(eval_set.targets))
     metrics["exact_match"] = hits / len(eval_set.targets)
     return metrics
+
+
+class _Progress:
+    """Counts an evaluation's batches; every `every` seconds tells `log` how far it is (nothing without a log)."""
+
+    def __init__(self, total: int, log, every: float = 5.0) -> None:
+        self.total, self.log, self.every, self.done = total, log, every, 0
+        self.start = self.last = time.perf_counter()
+
+    def tick(self) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        if self.log is not None and now - self.last >= self.every:
+            self.last = now
+            rate = self.done / (now - self.start)
+            self.log(f"evaluating: {self.done}/{self.total} batches | {rate:.1f} batches/s | "
+                     f"ETA {_format_seconds((self.total - self.done) / rate)}")
 
 
 def predictions(params: dict, eval_set: EvalSet, decode_fn, rows: int = 256) -> list[str]:
