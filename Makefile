@@ -14,19 +14,25 @@ LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.analysis
 EXPERIMENTS := lr_selection addition memorisation convergence program
 
-.PHONY: help install test reproduce reproduce-clean records compare sweeps figures tables report paper bench bench-data clean \
+.PHONY: help install lock test reproduce reproduce-clean records compare sweeps figures tables report paper bench bench-data clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package to the versions the committed records were made with
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt
 	touch $@
 
-install: $(STAMP)  ## make .venv and install the package with its test tools
+install: $(STAMP)  ## make .venv and install the package with its test tools (versions pinned by constraints.txt)
+
+lock: $(STAMP)  ## refresh constraints.txt from what .venv holds now (after upgrading a package on purpose)
+	{ echo "# The exact versions the committed records were made with (Python 3.11, Linux x86-64)."; \
+	  echo "# make install installs within these; make lock refreshes this file from the current .venv."; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n 2
