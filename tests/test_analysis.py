@@ -3,10 +3,9 @@
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from lte.analysis import figures, tables
+from lte.analysis import tables
 from lte.analysis.__main__ import main as analysis_main
 from lte.analysis.records import load_runs
 

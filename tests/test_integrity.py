@@ -368,7 +368,7 @@ def test_a_killed_adding_runner_leaves_no_worker_training(tmp_path):
 
 
 def test_long_evaluations_report_progress_with_an_eta():
-    from lte.train import _Progress
+    from lte.console import Progress as _Progress
 
     lines = []
     progress = _Progress(4, lines.append, every=0.0)

@@ -52,7 +52,7 @@ def test_pairs_split_at_the_question_mark_and_the_decoder_starts_from_it():
 
 
 def test_gradients_reach_both_encoder_directions_and_a_fixed_batch_is_learned():
-    from data_gen.tasks import TaskSpec, sample_examples
+    from data_gen.tasks import sample_examples
     from lte.seq2seq import loss_and_counts
 
     config = Seq2SeqConfig(task="addition", length=2, model="lstm", hidden=16)

@@ -1,6 +1,5 @@
 """The training path: one real step, no recompilation, learning, resume after a kill, the command line."""
 
-import json
 import os
 import signal
 import subprocess
@@ -14,9 +13,8 @@ import numpy as np
 import pytest
 
 from data_gen.tasks import TaskSpec, sample_examples
-from data_gen.vocab import encode
 from lte.config import TrainConfig
-from lte.data import TrainingBatches, as_arrays
+from lte.data import TrainingBatches
 from lte.errors import LteError
 from lte.metrics import masked_loss_and_counts
 from lte.model import forward

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +31,10 @@ import optax
 from lte import checkpoint
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.experiment import config_digest
+from lte.experiment import config_digest, outputs_dir
 from lte.model import matmul_rows, run_layer
 from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
+from lte.console import log_to_stderr
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
 
@@ -127,8 +127,7 @@ def make_train_step(config: AddingConfig):
 
 def train_adding(config: AddingConfig, out: Path, *, log=None) -> dict:
     """Train (or resume, or report a finished run) in `out`; returns the summary."""
-    from lte.provenance import provenance
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or log_to_stderr
     out = Path(out)
     lock = FolderLock(out)
     try:
@@ -283,7 +282,7 @@ def run_adding_experiment(path: Path, profile: str = "default", results: Path = 
 
     from lte.sweep import record_sweep_time, run_in_workers, unfinished
 
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or log_to_stderr
     _, runs = load_adding_experiment(path, profile)
     root = results / "runs" / profile / "adding_problem"
     root.mkdir(parents=True, exist_ok=True)
@@ -345,8 +344,7 @@ def adding_figure(profile: str = "default", results: Path = Path("results")) -> 
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    out = results / profile / "figures"
-    out.mkdir(parents=True, exist_ok=True)
+    out = outputs_dir("figures", profile, results)
     paths = [out / "adding_problem.png", out / "adding_problem.pdf"]
     fig.savefig(paths[0], dpi=150)
     fig.savefig(paths[1], metadata={"CreationDate": None})

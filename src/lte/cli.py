@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from lte.errors import USER_ERRORS, LteError
+from lte.console import log_to_stderr
 
 MAX_SEED = 2 ** 32 - 1  # what numpy and JAX take as a seed
 MAX_EVAL_COUNT = 1_000_000  # test examples of one `lte eval` (all are generated and held in memory at once)
@@ -44,10 +45,6 @@ def check_count(count: int, flag: str = "--count") -> int:
         raise LteError(f"{flag} {count}: at most {MAX_EVAL_COUNT} test examples in one evaluation "
                        f"(they are all generated and held in memory)")
     return count
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def load_run_config(run: Path):
@@ -155,12 +152,12 @@ def _run_eval(args) -> int:
     check_count(args.count)
     check_seed(args.seed)
     config = load_run_config(args.run)
-    params = load_params(args.run, config, log=_stderr)
+    params = load_params(args.run, config, log=log_to_stderr)
     if args.count > 10_000:
-        _stderr(f"generating {args.count:,} test examples")
+        log_to_stderr(f"generating {args.count:,} test examples")
     test = make_test_set(config, size=args.count, seed=args.seed)
     counts_fn, decode_fn = make_eval_fns(config.model_config(), eval_layout(config)[1])
-    metrics = evaluate(params, test, counts_fn, decode_fn, log=_stderr)
+    metrics = evaluate(params, test, counts_fn, decode_fn, log=log_to_stderr)
     print(json.dumps({"run": str(args.run), "examples": args.count, "seed": args.seed,
                       "level": [config.length, config.nesting], **metrics}))
     return 0
@@ -173,7 +170,7 @@ def _run_predict(args) -> int:
     source = sys.stdin.read() if args.program in (None, "-") else args.program
     check_program(source)  # refuses anything outside the generator's grammar before the run is loaded
     config = load_run_config(args.run)
-    result = predict(load_params(args.run, config, log=_stderr), config, source)
+    result = predict(load_params(args.run, config, log=log_to_stderr), config, source)
     print(f"model:  {result['model']}\npython: {result['python']}")
     return 0
 
@@ -204,7 +201,7 @@ def _run_esn(args) -> int:
     esn = ESNConfig(units=args.units, spectral_radius=args.spectral_radius, leak_rate=args.leak_rate,
                     density=args.density, ridge=args.ridge, washout=args.washout, fit_batches=args.fit_batches,
                     seed=args.seed)
-    print(json.dumps(fit_esn(task, esn, log=lambda line: print(line, file=sys.stderr))))
+    print(json.dumps(fit_esn(task, esn, log=log_to_stderr)))
     return 0
 
 
@@ -232,7 +229,7 @@ def _run_step_times(args) -> int:
     from lte.step_times import measure_step_times
 
     print(measure_step_times(args.profile, Path(args.results), args.repeats, args.steps,
-                             log=lambda line: print(line, file=sys.stderr)))
+                             log=log_to_stderr))
     return 0
 
 

@@ -12,7 +12,6 @@ each exactly as `lte.train.train` would (its `steps_per_second` and
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import jax
@@ -24,6 +23,7 @@ from lte.config import TrainConfig
 from lte.errors import LteError
 from lte.model import ModelConfig
 from lte.train import RunLoop, TrainState, loss_gradient, make_optimizer, with_learning_rate
+from lte.console import log_to_stderr
 
 
 def stack(trees: list):
@@ -90,7 +90,7 @@ def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None) ->
 
     `log`: one callable for every run's lines, or a list of one per run.
     """
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or log_to_stderr
     logs = log if isinstance(log, (list, tuple)) else [log] * len(configs)
     keys = {shape_key(c) for c in configs}
     if len(keys) != 1:

@@ -72,6 +72,13 @@ def runs_dir(experiment: str, profile: str, results: Path = RESULTS) -> Path:
     return results / "runs" / profile / experiment
 
 
+def outputs_dir(kind: str, profile: str, results: Path = RESULTS) -> Path:
+    """results/<profile>/<kind>/ ("figures" or "tables"), made when missing: what the analysis writes."""
+    path = results / profile / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = RESULTS) -> tuple[dict, list[Cell]]:
     """The experiment's header and its cells for `profile`."""
     path = Path(path)

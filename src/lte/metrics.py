@@ -8,6 +8,20 @@ import jax.numpy as jnp
 from lte.model import ModelConfig, fold_embedding, forward, step_all_layers
 
 
+def token_nll(logits_xV: jax.Array, targets: jax.Array) -> jax.Array:
+    """-log p(target) at every position: logits [..., V], integer targets [...] -> [...]."""
+    return -jnp.take_along_axis(jax.nn.log_softmax(logits_xV), targets[..., None], axis=-1)[..., 0]
+
+
+def masked_mean_and_counts(logits_xV: jax.Array, targets: jax.Array, mask: jax.Array):
+    """Mean cross-entropy over the positions `mask` scores, and (sum of nll, correct, scored) counts."""
+    mask = mask.astype(jnp.float32)
+    scored = mask.sum()
+    nll_sum = (token_nll(logits_xV, targets) * mask).sum()
+    correct = ((jnp.argmax(logits_xV, -1) == targets) * mask).sum()
+    return nll_sum / jnp.maximum(scored, 1.0), {"nll_sum": nll_sum, "correct": correct, "scored": scored}
+
+
 def masked_loss_and_counts(params: dict, config: ModelConfig, batch: dict):
     """Mean cross-entropy over scored positions, and (sum of nll, correct, scored) counts.
 
@@ -18,13 +32,7 @@ def masked_loss_and_counts(params: dict, config: ModelConfig, batch: dict):
     if "dropout_seed" in batch:
         key = jax.random.fold_in(jax.random.PRNGKey(batch["dropout_seed"][0]), batch["dropout_seed"][1])
     logits, _ = forward(params, config, batch["inputs"], batch["resets"], dropout_key=key)
-    logp = jax.nn.log_softmax(logits)
-    nll = -jnp.take_along_axis(logp, batch["targets"][..., None], axis=-1)[..., 0]
-    mask = batch["mask"].astype(jnp.float32)
-    scored = mask.sum()
-    nll_sum = (nll * mask).sum()
-    correct = ((jnp.argmax(logits, -1) == batch["targets"]) * mask).sum()
-    return nll_sum / jnp.maximum(scored, 1.0), {"nll_sum": nll_sum, "correct": correct, "scored": scored}
+    return masked_mean_and_counts(logits, batch["targets"], batch["mask"])
 
 
 def compute_metrics(counts: dict) -> dict:

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from lte.cells import get_cell
-from lte.metrics import masked_loss_and_counts
+from lte.metrics import masked_loss_and_counts, masked_mean_and_counts
 from lte.model import ModelConfig, fold_embedding, input_projection, matmul_rows
 from lte.recurrence import reset
 
@@ -46,10 +46,8 @@ def _loss_with_perturbed_states(params: dict, config: ModelConfig, batch: dict, 
         trace.append((previous_T, xw_TxBxG, keep_TxB))
         x = jax.vmap(cell.output)(states_T)
     logits = matmul_rows(x, params["readout"]["W"]) + params["readout"]["b"]
-    logp = jax.nn.log_softmax(jnp.transpose(logits, (1, 0, 2)))
-    nll = -jnp.take_along_axis(logp, batch["targets"][..., None], axis=-1)[..., 0]
-    mask = batch["mask"].astype(jnp.float32)
-    return (nll * mask).sum() / jnp.maximum(mask.sum(), 1.0), trace
+    loss, _ = masked_mean_and_counts(jnp.transpose(logits, (1, 0, 2)), batch["targets"], batch["mask"])
+    return loss, trace
 
 
 def _zero_deltas(params: dict, config: ModelConfig, batch: dict) -> list:

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from lte.cells import get_cell
+from lte.metrics import token_nll
 from lte.model import ModelConfig, step_all_layers
 from lte.recurrence import reset
 
@@ -37,7 +38,7 @@ def rtrl_gradient(params: dict, config: ModelConfig, batch: dict) -> dict:
     def one_step(theta, state, token_B, target_B, mask_B, keep_B):
         carries = reset(unravel_state(state), keep_B)
         carries, logits_BxV = step_all_layers(unravel_params(theta), config, carries, token_B)
-        nll_B = -jnp.take_along_axis(jax.nn.log_softmax(logits_BxV), target_B[:, None], axis=-1)[:, 0]
+        nll_B = token_nll(logits_BxV, target_B)
         return ravel_pytree(carries)[0], (nll_B * mask_B).sum()
 
     jacobians = jax.jacfwd(one_step, argnums=(0, 1))  # forward mode: [S or 1] x [P], [S or 1] x [S]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 import time
 from dataclasses import dataclass
 
@@ -31,6 +30,8 @@ from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.model import ModelConfig, matmul_rows, run_layer
+from lte.console import log_to_stderr
+from lte.metrics import masked_mean_and_counts
 
 GO = "@"
 
@@ -136,11 +137,7 @@ def logits_of(params: dict, config: Seq2SeqConfig, batch: dict) -> jax.Array:
 
 
 def loss_and_counts(params: dict, config: Seq2SeqConfig, batch: dict):
-    logits = logits_of(params, config, batch)
-    nll = -jnp.take_along_axis(jax.nn.log_softmax(logits), batch["targets"][..., None], -1)[..., 0]
-    mask = batch["mask"].astype(jnp.float32)
-    correct = ((logits.argmax(-1) == batch["targets"]) * mask).sum()
-    return (nll * mask).sum() / jnp.maximum(mask.sum(), 1.0), {"correct": correct, "scored": mask.sum()}
+    return masked_mean_and_counts(logits_of(params, config, batch), batch["targets"], batch["mask"])
 
 
 def greedy_answers(params: dict, config: Seq2SeqConfig, batch: dict, steps: int) -> jax.Array:
@@ -164,7 +161,7 @@ def greedy_answers(params: dict, config: Seq2SeqConfig, batch: dict, steps: int)
 
 def train_seq2seq(config: Seq2SeqConfig, log=None) -> dict:
     """Train on fresh batches at the target level; returns the final test metrics."""
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or log_to_stderr
     params = init_params(jax.random.PRNGKey(config.seed), config)
     optimizer = optax.chain(optax.clip_by_global_norm(config.clip), optax.sgd(config.rate))
     opt_state = optimizer.init(params)

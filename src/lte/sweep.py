@@ -24,7 +24,6 @@ import json
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from lte.experiment import RESULTS, Cell, load_experiment, runs_dir
 from lte.runtime import single_threaded_cpu_env
+from lte.console import format_duration, log_to_stderr
 
 
 def _run_task(task: list[tuple[dict, str]]) -> float:
@@ -76,11 +76,6 @@ def make_tasks(cells: list[Cell], ensemble: int = 1) -> list[list[Cell]]:
     return sorted(tasks, key=lambda t: cells.index(t[0]))
 
 
-def _format(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m{seconds % 60:02d}s"
-
-
 def write_index(experiment: str, profile: str, header: dict, cells: list[Cell], results: Path) -> None:
     """cells.json: every cell's name, labels and config, for the analysis."""
     root = runs_dir(experiment, profile, results)
@@ -104,7 +99,7 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
               results: Path = RESULTS, log=None, ensemble: int = 1, backend: str = "local",
               ray_address: str | None = None) -> list[Cell]:
     """Run the unfinished `cells` of the experiment `header['name']` (what `lte sweep` does after parsing)."""
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or log_to_stderr
     if backend not in BACKENDS:
         from lte.errors import LteError
         raise LteError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
@@ -265,7 +260,7 @@ def _sigterm_raises():
 
 def progress_line(done: int, total: int, name: str, status: str, elapsed: float) -> str:
     eta = elapsed / done * (total - done)
-    return f"[{done}/{total}] {name}: {status} | elapsed {_format(elapsed)} | ETA {_format(eta)}"
+    return f"[{done}/{total}] {name}: {status} | elapsed {format_duration(elapsed)} | ETA {format_duration(eta)}"
 
 
 def raise_failures(failures: list[tuple[str, Exception]]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -33,6 +32,7 @@ from lte.model import ModelConfig, count_params, init_params
 from lte.provenance import provenance
 from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
 from lte.schedule import ScheduleState, update_schedule
+from lte.console import Progress, format_duration, log_to_stderr
 
 TIMING_FIELDS = ("wall_time", "tokens_per_second", "steps_per_second")
 
@@ -100,7 +100,7 @@ def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 
 
     `log`, when given, gets a progress line with the rate and ETA every few seconds (long evaluations).
     """
-    progress = _Progress(len(eval_set.teacher) + math.ceil(len(eval_set.prompts_NxP) / rows), log)
+    progress = Progress(len(eval_set.teacher) + math.ceil(len(eval_set.prompts_NxP) / rows), log)
     total = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
     for batch in eval_set.teacher:
         counts = counts_fn(params, batch)
@@ -115,23 +115,6 @@ def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 
     hits = sum(decode(predicted[i, :len(t)]) == t for i, t in enumerate(eval_set.targets))
     metrics["exact_match"] = hits / len(eval_set.targets)
     return metrics
-
-
-class _Progress:
-    """Counts an evaluation's batches; every `every` seconds tells `log` how far it is (nothing without a log)."""
-
-    def __init__(self, total: int, log, every: float = 5.0) -> None:
-        self.total, self.log, self.every, self.done = total, log, every, 0
-        self.start = self.last = time.perf_counter()
-
-    def tick(self) -> None:
-        self.done += 1
-        now = time.perf_counter()
-        if self.log is not None and now - self.last >= self.every:
-            self.last = now
-            rate = self.done / (now - self.start)
-            self.log(f"evaluating: {self.done}/{self.total} batches | {rate:.1f} batches/s | "
-                     f"ETA {_format_seconds((self.total - self.done) / rate)}")
 
 
 def predictions(params: dict, eval_set: EvalSet, decode_fn, rows: int = 256) -> list[str]:
@@ -154,17 +137,12 @@ def load_config(run: Path) -> TrainConfig:
     return TrainConfig.from_json(json.loads(path.read_text()))
 
 
-def _format_seconds(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
-
-
 def _progress(config: TrainConfig, row: dict, rate: float, elapsed: float) -> str:
     eta = ""
     if config.max_steps:
-        eta = f" | ETA {_format_seconds((config.max_steps - row['step']) / max(rate, 1e-9))}"
+        eta = f" | ETA {format_duration((config.max_steps - row['step']) / max(rate, 1e-9))}"
     if config.max_seconds:
-        eta = f" | time left {_format_seconds(max(config.max_seconds - elapsed, 0))}"
+        eta = f" | time left {format_duration(max(config.max_seconds - elapsed, 0))}"
     return (f"step {row['step']:>6}{'/' + str(config.max_steps) if config.max_steps else ''}"
             f" | {rate:6.1f} steps/s | level {row['level'][0]},{row['level'][1]}"
             f" | loss {row['train_loss']:.3f} | train {row['train_char_accuracy']:.3f}"
@@ -345,9 +323,9 @@ class RunLoop:
                        "provenance": provenance()}
             write_json_atomic(self.out / "summary.json", summary)
             if diverged:
-                self.log(f"done: diverged at step {self.step}, {_format_seconds(self.elapsed)}")
+                self.log(f"done: diverged at step {self.step}, {format_duration(self.elapsed)}")
             else:
-                self.log(f"done: {self.stop_reason} after {self.step} steps, {_format_seconds(self.elapsed)}; "
+                self.log(f"done: {self.stop_reason} after {self.step} steps, {format_duration(self.elapsed)}; "
                          f"test char accuracy {last['test_char_accuracy']:.3f}, "
                          f"exact match {last['test_exact_match']:.3f}")
             self.summary = summary
@@ -377,7 +355,7 @@ def params_finite(params: dict) -> bool:
 
 def train(config: TrainConfig, out: Path, *, log=None) -> dict:
     """Train (or resume, or just report a finished run) in `out`. Returns the summary."""
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or log_to_stderr
     run = RunLoop(config, out, log)
     if run.finished:
         return run.summary

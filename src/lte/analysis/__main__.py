@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lte.analysis import figures, tables
 from lte.errors import LteError
+from lte.experiment import outputs_dir
 from lte.analysis.report import write_report
 
 FIGURES = {
@@ -39,7 +40,7 @@ def _table(name: str, profile: str, results: Path) -> list[Path]:
     if name == "parameters":  # no runs needed: counted from freshly initialised models
         from lte.analysis.parameters import write_parameter_table
         return write_parameter_table(results / "tables")
-    out = tables.output_dir(profile, results)
+    out = outputs_dir("tables", profile, results)
     if name == "csv":
         return [tables.aggregated_csv(profile, results)]
     if name == "lr_selection":

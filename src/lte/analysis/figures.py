@@ -16,12 +16,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from data_gen.curriculum import STRATEGIES as CURRICULUM_STRATEGIES  # noqa: E402
 from lte.analysis.chance import chance_of  # noqa: E402
 from lte.analysis.records import load_curves, load_runs  # noqa: E402
 from lte.analysis.stats import t_interval  # noqa: E402
-from lte.experiment import RESULTS  # noqa: E402
+from lte.experiment import RESULTS, outputs_dir  # noqa: E402
 
-STRATEGIES = ["baseline", "naive", "mix", "combined"]
+STRATEGIES = list(CURRICULUM_STRATEGIES)  # baseline first: every effect is against it
 # Okabe & Ito's palette: distinct for colour-blind readers and apart in lightness in grey
 MODEL_COLORS = {"lstm": "#0072B2", "irnn": "#D55E00", "rnn": "#999999"}
 MODEL_NAMES = {"lstm": "LSTM", "irnn": "IRNN", "rnn": "tanh RNN"}
@@ -29,12 +30,6 @@ TRICKS = [(False, False, "none"), (True, False, "invert"), (False, True, "double
 TRICK_COLORS = ["#BBBBBB", "#009E73", "#E69F00", "#56B4E9"]
 METRIC_NAMES = {"test_char_accuracy": "test character accuracy (teacher-forced)",
                 "test_exact_match": "test exact match (greedy decode)"}
-
-
-def output_dir(profile: str, results: Path = RESULTS) -> Path:
-    path = results / profile / "figures"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _save(fig, path_stem: Path) -> list[Path]:
@@ -85,7 +80,7 @@ def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
               chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
         ax.set_title(f"{task}: {len(sub)} runs ({sub.groupby(['cfg_model', 'cfg_strategy']).size().min()} seeds each)")
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
-    return _save(fig, output_dir(profile, results) / f"{experiment}_{metric}")
+    return _save(fig, outputs_dir("figures", profile, results) / f"{experiment}_{metric}")
 
 
 def task_name(row: pd.Series) -> str:
@@ -110,7 +105,7 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
     fig.legend(handles, labels, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.08), ncol=5,
                frameon=False, title="input trick (bars: mean over seeds, 95% t interval; dots: seeds)",
                title_fontsize=8)
-    return _save(fig, output_dir(profile, results) / f"memorisation_tricks_{metric}")
+    return _save(fig, outputs_dir("figures", profile, results) / f"memorisation_tricks_{metric}")
 
 
 def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
@@ -141,7 +136,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="lower right", title="mean, 95% t band", title_fontsize=8)
     axes[0].set_ylim(0, 1.02)
-    return _save(fig, output_dir(profile, results) / f"convergence_{metric}")
+    return _save(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
 
 
 def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
@@ -171,4 +166,4 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
         ax.legend(fontsize=6)
     axes[0][0].set_ylabel("validation character accuracy")
     axes[0][0].set_ylim(0, 1.02)
-    return _save(fig, output_dir(profile, results) / "lr_selection")
+    return _save(fig, outputs_dir("figures", profile, results) / "lr_selection")

@@ -111,7 +111,7 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
     at_150 = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith("T=150 ")}
     if {"irnn", "lstm", "rnn"} <= set(at_150):
         held = at_150["irnn"] and at_150["lstm"] and not at_150["rnn"]
-        verdict = ("held" if held else "did not hold") + f" at this profile's budget (IRNN learned: "
+        verdict = ("held" if held else "did not hold") + " at this profile's budget (IRNN learned: "
         verdict += f"{'yes' if at_150['irnn'] else 'no'}, LSTM: {'yes' if at_150['lstm'] else 'no'}, "
         verdict += f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})"
     else:

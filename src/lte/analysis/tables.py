@@ -9,18 +9,12 @@ import pandas as pd
 
 from lte.analysis.chance import chance_of
 from lte.analysis.figures import STRATEGIES, TRICKS, task_name
-from lte.analysis.records import load_curves, load_runs
+from lte.analysis.records import load_runs
 from lte.analysis.stats import format_estimate, t_interval
-from lte.experiment import RESULTS
+from lte.experiment import RESULTS, outputs_dir
 
 EXPERIMENTS = ("lr_selection", "program", "addition", "memorisation", "convergence")
 INTERVAL = "mean [95% t interval] over seeds"
-
-
-def output_dir(profile: str, results: Path = RESULTS) -> Path:
-    path = results / profile / "tables"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
@@ -114,7 +108,7 @@ def aggregated_csv(profile: str, results: Path = RESULTS) -> Path:
 
 
 def write_all_tables(profile: str, results: Path = RESULTS) -> list[Path]:
-    out = output_dir(profile, results)
+    out = outputs_dir("tables", profile, results)
     paths = write_table(lr_table(profile, results), out / "lr_selection",
                         f"Hyperparameter selection: validation character accuracy at the target level, {INTERVAL}")
     for experiment in ("program", "addition", "memorisation"):
