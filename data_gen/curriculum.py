@@ -56,6 +56,15 @@ def naive_levels(target: Level) -> list[Level]:
             for length in range(1, target.length + 1)]
 
 
+def next_level(level: Level, target: Level) -> Level | None:
+    """The naive curriculum's level after `level` on the way to `target` (None at the target)."""
+    if level.length < target.length:
+        return Level(level.length + 1, level.nesting)
+    if level.nesting < target.nesting:
+        return Level(1, level.nesting + 1)
+    return None
+
+
 class Curriculum:
     """A strategy, its target difficulty and the current (naive) level.
 
@@ -84,13 +93,11 @@ class Curriculum:
 
     def advance(self) -> bool:
         """Move one naive level harder; False (and no change) when already at the target."""
-        if self.level.length < self.target.length:
-            self.level = Level(self.level.length + 1, self.level.nesting)
-            return True
-        if self.level.nesting < self.target.nesting:
-            self.level = Level(1, self.level.nesting + 1)
-            return True
-        return False
+        harder = next_level(self.level, self.target)
+        if harder is None:
+            return False
+        self.level = harder
+        return True
 
     def sampler(self, rng: random.Random) -> Hardness:
         """A function drawing one hardness (length, nesting) per call from `rng`.

@@ -7,11 +7,13 @@ from lte.train import read_metrics, train
 
 
 def run_rule(strategy, target, evaluations, schedule="original"):
-    curriculum = TrainConfig(task="program", length=target.length, nesting=target.nesting,
-                             strategy=strategy).spec().curriculum()
+    spec = TrainConfig(task="program", length=target.length, nesting=target.nesting, strategy=strategy).spec()
     state, events = ScheduleState(Level(1, 1), 0.5), []
     for val, tr in evaluations:
-        state, event = update_schedule(state, curriculum, val_accuracy=val, train_accuracy=tr, schedule=schedule)
+        previous, snapshot = state, state.to_json()
+        again, _ = update_schedule(previous, spec.target, val_accuracy=val, train_accuracy=tr, schedule=schedule)
+        state, event = update_schedule(previous, spec.target, val_accuracy=val, train_accuracy=tr, schedule=schedule)
+        assert again == state and previous.to_json() == snapshot  # pure: same answer, the old state untouched
         events.append((event, state.level, round(state.learning_rate, 6)))
     return state, events
 

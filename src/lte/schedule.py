@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from data_gen.curriculum import Curriculum, Level
+from data_gen.curriculum import Level, next_level
 
 HISTORY = 5
 SCHEDULES = ("amended", "original")
@@ -48,19 +48,20 @@ class ScheduleState:
                    list(data.get("val_accuracies", [])))
 
 
-def update_schedule(state: ScheduleState, curriculum: Curriculum, *, val_accuracy: float,
+def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
                     train_accuracy: float, target_accuracy: float = 0.95, decay: float = 0.8,
                     min_learning_rate: float = 1e-3, schedule: str = "amended") -> tuple[ScheduleState, str | None]:
-    """The state after one evaluation, and what happened ('advance', 'decay', 'stop' or None)."""
+    """The state after one evaluation towards `target`, and what happened ('advance', 'decay', 'stop' or
+    None). Pure: `state` is not changed."""
     history, val_history = state.train_accuracies, state.val_accuracies
     stalled = len(history) >= HISTORY and history[-HISTORY] > train_accuracy
     if schedule == "amended":
         stalled = stalled or (len(val_history) >= HISTORY and val_history[-HISTORY] >= val_accuracy)
     level, lr, event = state.level, state.learning_rate, None
     if val_accuracy > target_accuracy or stalled:
-        curriculum.level = level
-        if curriculum.advance():
-            level, event = curriculum.level, "advance"
+        harder = next_level(level, target)
+        if harder is not None:
+            level, event = harder, "advance"
         else:
             lr, event = lr * decay, "decay"
         history, val_history = [], []

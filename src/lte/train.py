@@ -206,7 +206,6 @@ class RunLoop:
             truncate_metrics(self.out, self.step)
             log(f"resuming {self.out} at step {self.step}")
         self.state = state  # the state to start from (the driver owns it from here on)
-        self.curriculum = config.spec().curriculum(self.schedule.level)
         self.counts_fn, self.decode_fn = make_eval_fns(self.model_config, eval_layout(config)[1])
         self.test = make_test_set(config)
         self.val = make_validation_set(config, self.schedule.level)
@@ -281,7 +280,7 @@ class RunLoop:
                "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds,
                "tokens_per_second": self.tokens / seconds}
         self.schedule, event = update_schedule(
-            self.schedule, self.curriculum, val_accuracy=val_metrics["char_accuracy"],
+            self.schedule, config.spec().target, val_accuracy=val_metrics["char_accuracy"],
             train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
             decay=config.lr_decay, min_learning_rate=config.min_learning_rate, schedule=config.schedule)
         row["event"] = event
