@@ -3,6 +3,7 @@ trusted, divergence detected and recorded, non-finite options refused, checkpoin
 
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -377,3 +378,26 @@ def test_long_evaluations_report_progress_with_an_eta():
     assert len(lines) == 4 and lines[-1].startswith("evaluating: 4/4 batches") and "ETA" in lines[-1]
     silent = _Progress(4, None, every=0.0)
     silent.tick()  # no log: nothing happens
+
+
+# ---------------------------------------------------------------- worker environments
+
+
+def _report_environment(path: str) -> float:
+    Path(path).write_text(os.environ.get("XLA_FLAGS", ""))
+    return 0.0
+
+
+def test_workers_get_their_environment_without_the_parents_being_changed(tmp_path, monkeypatch):
+    from lte.sweep import run_in_workers
+
+    def refuse(*_):
+        raise AssertionError("the parent's os.environ was changed")
+
+    monkeypatch.setattr(type(os.environ), "__setitem__", refuse)
+    monkeypatch.setattr(type(os.environ), "__delitem__", refuse)
+    paths = [str(tmp_path / f"env{i}") for i in range(2)]
+    run_in_workers(_report_environment, paths, ["a", "b"], 2, lambda _: None)
+    monkeypatch.undo()
+    for path in paths:  # each worker runs XLA on one core
+        assert "intra_op_parallelism_threads=1" in Path(path).read_text()

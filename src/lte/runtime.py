@@ -18,6 +18,12 @@ def enable_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
+def set_environment(env: dict[str, str]) -> None:
+    """A worker process's initializer: its own environment, set before its first JAX computation (the parent's
+    environment is never changed)."""
+    os.environ.update(env)
+
+
 def single_threaded_cpu_env() -> dict[str, str]:
     """Environment for a worker process that should use one CPU core (set before JAX starts)."""
     flags = os.environ.get("XLA_FLAGS", "")

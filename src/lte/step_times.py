@@ -57,11 +57,9 @@ def measure_step_times(profile: str, results: Path = RESULTS, repeats: int = 7, 
                        log=print) -> Path:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
-    import os
-
     from lte.errors import LteError
     from lte.provenance import provenance
-    from lte.runtime import single_threaded_cpu_env
+    from lte.runtime import set_environment, single_threaded_cpu_env
 
     if repeats < 1 or steps < 1:
         raise LteError(f"repeats and steps must be at least 1, got {repeats} and {steps}")
@@ -74,15 +72,10 @@ def measure_step_times(profile: str, results: Path = RESULTS, repeats: int = 7, 
     for cell in json.loads(index_path.read_text())["cells"]:
         configs.setdefault(cell["labels"].get("variant_id", cell["config"]["model"]), cell["config"])
     log(f"timing {', '.join(configs)}: {repeats} rotations of {steps} steps each, one core")
-    saved = dict(os.environ)
-    os.environ.update(single_threaded_cpu_env())
     start = time.perf_counter()
-    try:
-        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-            times = pool.submit(_measure, configs, repeats, steps).result()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=set_environment,
+                             initargs=(single_threaded_cpu_env(),)) as pool:
+        times = pool.submit(_measure, configs, repeats, steps).result()
     record = {"variants": {v: {"seconds_per_step": statistics.median(t), "per_repeat": t,
                                "model": configs[v]["model"], "hidden": configs[v]["hidden"]}
                            for v, t in times.items()},

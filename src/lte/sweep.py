@@ -31,7 +31,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from lte.experiment import RESULTS, Cell, load_experiment, runs_dir
-from lte.runtime import single_threaded_cpu_env
+from lte.runtime import set_environment, single_threaded_cpu_env
 from lte.console import format_duration, log_to_stderr
 
 
@@ -176,16 +176,14 @@ def run_in_workers(function, payloads: list, names: list[str], workers: int, log
     failures at the end). Ctrl-C or SIGTERM cancels the queue and stops the
     workers; a worker whose parent dies exits by itself (`_watchdog`).
     """
-    env_backup = dict(os.environ)
-    if workers > 1:
-        os.environ.update(single_threaded_cpu_env())  # inherited by the spawned workers
+    env = single_threaded_cpu_env() if workers > 1 else {}  # one core each; set in the workers only
     start, done, failures = time.perf_counter(), 0, []
     context = get_context("spawn")
     stop = context.Event()  # set: the workers exit (see _watchdog)
     restore_sigterm = _sigterm_raises()
     try:
         executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                                       initargs=(os.getpid(), stop))
+                                       initargs=(os.getpid(), stop, env))
         try:
             pending = {executor.submit(function, payload): name for payload, name in zip(payloads, names)}
             while pending:
@@ -207,16 +205,16 @@ def run_in_workers(function, payloads: list, names: list[str], workers: int, log
         executor.shutdown(wait=True)
     finally:
         restore_sigterm()
-        os.environ.clear()
-        os.environ.update(env_backup)
     raise_failures(failures)
 
 
 WATCH_INTERVAL = 0.5  # seconds between a worker's checks that its parent is alive
 
 
-def _worker_init(parent: int, stop) -> None:
-    """In each worker, first: Ctrl-C is left to the parent (it stops the workers), and a watchdog starts."""
+def _worker_init(parent: int, stop, env: dict[str, str]) -> None:
+    """In each worker, first: its environment (`env`), Ctrl-C left to the parent (it stops the workers), and
+    a watchdog."""
+    set_environment(env)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watchdog, args=(parent, stop), name="lte-sweep-watchdog", daemon=True).start()
 
