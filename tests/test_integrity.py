@@ -401,3 +401,45 @@ def test_workers_get_their_environment_without_the_parents_being_changed(tmp_pat
     monkeypatch.undo()
     for path in paths:  # each worker runs XLA on one core
         assert "intra_op_parallelism_threads=1" in Path(path).read_text()
+
+
+def test_two_sweeps_of_one_experiment_at_once_leave_every_record_intact(tmp_path):
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(textwrap.dedent("""
+        [experiment]
+        name = "addition"
+        [grid]
+        model = ["lstm", "irnn"]
+        strategy = ["baseline"]
+        seed = [0, 1]
+        [fixed]
+        task = "addition"
+        length = 2
+        nesting = 1
+        learning_rate = 0.5
+        [profiles.quick]
+        hidden = 8
+        layers = 1
+        batch_size = 4
+        max_steps = 60
+        eval_every = 20
+        val_size = 10
+        test_size = 10
+    """))
+    results = tmp_path / "results"
+    command = [sys.executable, "-m", "lte", "sweep", str(experiment), "--profile", "quick", "--workers", "1",
+               "--results", str(results)]
+    sweeps = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [p.communicate(timeout=600)[1] for p in sweeps]
+    for sweep, err in zip(sweeps, errors):  # a cell the other sweep holds is a failure to retry, nothing worse
+        assert sweep.returncode == 0 or "being written by another process" in err, err
+    rerun = lte(*command[3:])  # finishes whatever was refused
+    assert rerun.returncode == 0, rerun.stderr
+    root = results / "runs" / "quick" / "addition"
+    names = [c["name"] for c in json.loads((root / "cells.json").read_text())["cells"]]
+    assert len(names) == len(set(names)) == 4
+    for name in names:
+        assert damage(root / name) is None
+        steps = [r["step"] for r in read_metrics(root / name)]
+        assert steps == [20, 40, 60]
+    assert not list(root.glob(".*.tmp")) and not list(root.glob("*.damaged-*"))

@@ -286,7 +286,7 @@ def run_adding_experiment(path: Path, profile: str = "default", results: Path = 
     _, runs = load_adding_experiment(path, profile)
     root = results / "runs" / profile / "adding_problem"
     root.mkdir(parents=True, exist_ok=True)
-    (root / "cells.json").write_text(json.dumps({"profile": profile, "runs": [n for n, _ in runs]}, indent=1) + "\n")
+    write_json_atomic(root / "cells.json", {"profile": profile, "runs": [n for n, _ in runs]}, indent=1)
     names = unfinished(root, [n for n, _ in runs], log)
     todo = [(n, c) for n, c in runs if n in names]
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))

@@ -52,10 +52,12 @@ class FolderLock:
             self._handle = None
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write `data` as JSON (non-finite numbers as null) via a temporary file, so a reader never sees half."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(json_safe(data), indent=2, sort_keys=True, allow_nan=False) + "\n")
+def write_json_atomic(path: Path, data: dict, indent: int = 2) -> None:
+    """Write `data` as JSON (non-finite numbers as null) via a temporary file of this process's own, so a
+    reader never sees half a file and two writers never take each other's temporary file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(json_safe(data), indent=indent, sort_keys=True, allow_nan=False) + "\n")
     os.replace(tmp, path)
 
 

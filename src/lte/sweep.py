@@ -31,6 +31,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from lte.experiment import RESULTS, Cell, load_experiment, runs_dir
+from lte.run_folder import write_json_atomic
 from lte.runtime import set_environment, single_threaded_cpu_env
 from lte.console import format_duration, log_to_stderr
 
@@ -82,7 +83,7 @@ def write_index(experiment: str, profile: str, header: dict, cells: list[Cell], 
     root.mkdir(parents=True, exist_ok=True)
     index = {"experiment": header, "profile": profile,
              "cells": [{"name": c.name, "labels": c.labels, "config": c.config.to_json()} for c in cells]}
-    (root / "cells.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
+    write_json_atomic(root / "cells.json", index, indent=1)  # two sweeps of one experiment may write it at once
 
 
 BACKENDS = ("local", "ray")
@@ -141,7 +142,7 @@ def record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> N
     info = provenance()
     record["invocations"].append({"seconds": seconds, "workers": workers, "cells_run": cells,
                                   "time": info["time"], "device": info["device"], "cpu_count": info["cpu_count"]})
-    path.write_text(json.dumps(record, indent=1) + "\n")
+    write_json_atomic(path, record, indent=1)
 
 
 def task_payload(task: list[Cell], root: Path) -> list[tuple[dict, str]]:
