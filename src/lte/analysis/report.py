@@ -50,22 +50,28 @@ def records_status(profile: str, results: Path = RESULTS) -> dict:
 
 def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
     runs = finished_runs(profile, results)
-    sweeps = {}
-    for experiment in EXPERIMENTS:
-        path = runs_dir(experiment, profile, results) / "sweep.json"
-        if path.exists():
-            sweeps[experiment] = json.loads(path.read_text())["wall_time"]
     from lte.adding import current_runs
 
     adding = runs_dir("adding_problem", profile, results)
     adding_runs = [run for run in current_runs(adding) if (run / "summary.json").exists()] if adding.exists() else []
-    if (adding / "sweep.json").exists():
-        sweeps["adding_problem"] = json.loads((adding / "sweep.json").read_text())["wall_time"]
+    training = runs.groupby("experiment").wall_time.sum().to_dict()
+    if adding_runs:
+        training["adding_problem"] = sum(json.loads((r / "summary.json").read_text())["wall_time"] for r in adding_runs)
+    sweeps = {}
+    for experiment in (*EXPERIMENTS, "adding_problem"):
+        path = runs_dir(experiment, profile, results) / "sweep.json"
+        if path.exists() and experiment in training:
+            record = json.loads(path.read_text())
+            cells = len(adding_runs) if experiment == "adding_problem" else int((runs.experiment == experiment).sum())
+            sweeps[experiment] = {"seconds": record["wall_time"], "training_seconds": training[experiment],
+                                  "cells": cells, "workers": max(i["workers"] for i in record["invocations"]),
+                                  # timed whole: its sweep records cover each of its runs exactly once
+                                  "whole": sum(i["cells_run"] for i in record["invocations"]) == cells}
     summaries = (p for e in EXPERIMENTS for p in runs_dir(e, profile, results).glob("*/summary.json"))
     first = json.loads(next(summaries).read_text())
     return {"runs": len(runs), "adding_runs": len(adding_runs), "commits": sorted(set(runs.commit.dropna())),
             "commit_counts": runs.commit.value_counts().sort_index().to_dict(), "devices": sorted(set(runs.device)),
-            "training_seconds": float(runs.wall_time.sum()), "sweep_seconds": sweeps,
+            "training_seconds": float(sum(training.values())), "sweeps": sweeps,
             "versions": first["provenance"]["versions"], "python": first["provenance"]["python"],
             "platform": first["provenance"]["platform"], "cpu_count": first["provenance"]["cpu_count"]}
 
@@ -90,6 +96,36 @@ def run_code_unchanged_since(commit: str) -> bool | None:
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
+
+
+def time_estimate(prov: dict) -> dict:
+    """The profile's measured times, and an estimate of a whole `make reproduce` from them.
+
+    Sweep wall times are exact only for experiments timed whole (`sweeps[e]['whole']`: records from one
+    uninterrupted series of sweeps); the others were trained across several sittings. Their time is
+    estimated from their runs' measured training time (over the workers), scaled by the ratio of sweep wall
+    time to training time of the experiments timed whole (evaluation, compilation, start-up).
+    """
+    sweeps = prov["sweeps"]
+    whole = {e: v for e, v in sweeps.items() if v["whole"]}
+    per_worker = {e: v["training_seconds"] / v["workers"] for e, v in sweeps.items()}
+    ratio = (sum(v["seconds"] for v in whole.values()) / sum(per_worker[e] for e in whole)) if whole else None
+    minutes = {e: (v["seconds"] if v["whole"] else per_worker[e] * ratio) / 60 if (v["whole"] or ratio) else None
+               for e, v in sweeps.items()}
+    total = sum(minutes.values()) if minutes and all(m is not None for m in minutes.values()) else None
+    return {"minutes": minutes, "measured": sorted(whole), "ratio": ratio, "total_minutes": total}
+
+
+def time_sentence(prov: dict) -> str:
+    estimate = time_estimate(prov)
+    if estimate["total_minutes"] is None:
+        return "its sweeps have not been timed whole yet."
+    parts = ", ".join(f"{e} {m:.0f}" + ("" if e in estimate["measured"] else " (estimated)")
+                      for e, m in estimate["minutes"].items())
+    return (f"a whole run of its sweeps takes about {estimate['total_minutes'] / 60:.1f} hours ({parts} min): "
+            f"measured where an experiment's sweep was timed whole, else estimated from its runs' measured "
+            f"training time times {estimate['ratio']:.2f}, the ratio of sweep time to training time of those "
+            f"timed whole.")
 
 
 def adding_section(profile: str, results: Path, fig: str) -> list[str]:
@@ -234,8 +270,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
               f"- device(s): {', '.join(prov['devices'])}; {prov['cpu_count']} CPU cores; {prov['platform']}",
               f"- Python {prov['python']}; " + ", ".join(f"{k} {v}" for k, v in sorted(prov['versions'].items())),
               f"- training time, all runs added up: {_minutes(prov['training_seconds'])}",
-              "- sweep wall time: " + ", ".join(f"{k} {_minutes(v)}" for k, v in prov["sweep_seconds"].items())
-              + f" (total {_minutes(sum(prov['sweep_seconds'].values()))})", ""]
+              "- sweep wall time (2 CPU cores): " + time_sentence(prov), ""]
     path = results / "README.md" if profile == DEFAULT_PROFILE else results / profile / "README.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     if profile != DEFAULT_PROFILE:
@@ -255,7 +290,6 @@ def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Pa
     """The README's results section (verdicts, main figure, measured time), between its markers."""
     if not readme.exists() or README_START not in readme.read_text():
         return
-    sweep_minutes = sum(prov["sweep_seconds"].values()) / 60
     section = [README_START, f"*(written by `make report` from `results/runs/{DEFAULT_PROFILE}/`; details in "
                "[results/README.md](results/README.md))*", "",
                f"| question | verdict (profile `{DEFAULT_PROFILE}`) |", "|---|---|"]
@@ -267,10 +301,9 @@ def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Pa
                     f"The default profile (`{DEFAULT_PROFILE}`) is {prov['runs']} training runs"
                     + (f" and {prov['adding_runs']} of the adding problem" if prov["adding_runs"] else "")
                     + "; on this package's reference "
-                    f"machine ({prov['cpu_count']} CPU cores, {', '.join(prov['devices'])}) its sweeps took "
-                    f"{sweep_minutes:.0f} minutes in all "
-                    f"({', '.join(f'{k} {v / 60:.0f}' for k, v in prov['sweep_seconds'].items())} min), plus the "
-                    f"installation and a few seconds of figures, tables and report.", README_END]
+                    f"machine ({prov['cpu_count']} CPU cores, {', '.join(prov['devices'])}) "
+                    + time_sentence(prov) + " Then the installation and a few seconds of figures, tables and "
+                    "report.", README_END]
     else:
         section += ["", f"The committed records of the default profile are not complete yet: {status['text']}. "
                     "The sweeps are resumable: `make records` trains the missing cells (maintainers), and a "
@@ -316,7 +349,8 @@ def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path =
     macros |= {f"Detail{words[i]}": answers[i]["detail"] for i in answers}
     macros |= setting_macros(profile, results)
     macros |= {"NumRuns": str(prov["runs"]), "TrainingMinutes": f"{prov['training_seconds'] / 60:.0f}",
-               "SweepMinutes": f"{sum(prov['sweep_seconds'].values()) / 60:.0f}",
+               "SweepMinutes": (f"{time_estimate(prov)['total_minutes']:.0f}"
+                                if time_estimate(prov)["total_minutes"] is not None else "untimed"),
                "Commits": ", ".join(sorted({c.removesuffix("-dirty")[:12] for c in prov["commits"]})), "Devices": "; ".join(prov["devices"]),
                "ConvergenceTarget": f"{answers[2]['target']:.2f}" if "target" in answers[2] else "pending",
                "Profile": profile}
