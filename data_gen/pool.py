@@ -33,7 +33,11 @@ from data_gen.curriculum import Level
 from data_gen.errors import check_int_range
 from data_gen.tasks import TaskSpec
 
-POOL_FORMAT = 2  # bump when the generator or the encoding changes: old pools are then ignored
+# Part of every pool's key, which also seeds its generation: bump it only when the generator or the
+# encoding changes (every pool, and so every run trained on pools, changes then anyway).
+POOL_FORMAT = 1
+# How a pool is stored (its file name carries it): bumping it rebuilds the cached files, never changes a pool.
+FILE_FORMAT = "v2"  # v2: the file holds the pool's key and a SHA-256 of its arrays
 DEFAULT_POOL_SIZE = 1 << 17
 _CHUNK = 4096
 
@@ -87,7 +91,7 @@ def take(encoded: Encoded, indices: np.ndarray) -> Encoded:
 def load_pool(spec: TaskSpec, level: Level, split: str, size: int = DEFAULT_POOL_SIZE, *,
               pool_seed: int = 0, cache_dir: Path | None = None, workers: int | None = None) -> Encoded:
     """The pool for these parameters, from the disk cache or built (and cached) now."""
-    path = (cache_dir or default_cache_dir()) / f"{pool_key(spec, level, split, size, pool_seed)}.npz"
+    path = (cache_dir or default_cache_dir()) / f"{pool_key(spec, level, split, size, pool_seed)}.{FILE_FORMAT}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
     key = pool_key(spec, level, split, size, pool_seed)
     with _exclusive(path.with_suffix(".lock")):  # processes wanting the same pool build it once

@@ -114,3 +114,19 @@ def test_cli_bad_input_is_one_clear_line_and_status_2(args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_pools_that_the_committed_records_were_trained_on_are_unchanged():
+    """Every committed run trains on pools (data = "pool"), and a pool's key seeds its generation: a change to
+    the key or the generator changes every run, so it must be deliberate (then retrain every record and
+    update these values). The values are those of the pools the committed records were trained on."""
+    import hashlib
+
+    from data_gen.curriculum import Level
+    from data_gen.pool import build_pool, pool_key
+    from data_gen.tasks import TaskSpec
+
+    spec = TaskSpec(task="addition", length=2, nesting=1, strategy="mix")
+    assert pool_key(spec, Level(2, 1), "train", 1000, 0) == "9735d515cce723783f2a"
+    pool = build_pool(spec, Level(2, 1), "train", 1000, workers=1)
+    assert hashlib.sha256(pool.ids.astype(np.int32).tobytes()).hexdigest()[:16] == "e2066396c28676e3"

@@ -207,6 +207,17 @@ def _row_key(rows: list[dict]) -> dict:
     return keyed
 
 
+def _comparable_summary(summary: dict) -> dict:
+    """The summary's compared fields. Fields that older records lack are derived where they can be: `diverged`
+    from the stop reason, the adding problem's stop reason from its having run to the end."""
+    out = {k: v for k, v in summary.items() if k not in SUMMARY_IGNORED}
+    if "baseline_mse" in summary:  # the adding problem's: older ones ran to max_steps, with no stop reason
+        out.setdefault("stop_reason", "max_steps")
+    if "stop_reason" in out:
+        out.setdefault("diverged", out["stop_reason"] == "diverged")
+    return out
+
+
 def compare_run(committed: Run, fresh: Run) -> RunComparison:
     """One run finished in both trees."""
     c_rows, c_torn = committed.metrics()
@@ -223,8 +234,7 @@ def compare_run(committed: Run, fresh: Run) -> RunComparison:
                 continue
             pairs.append((label, key, fa[key], fb[key]))
 
-    add("summary", {k: v for k, v in committed.summary.items() if k not in SUMMARY_IGNORED},
-        {k: v for k, v in fresh.summary.items() if k not in SUMMARY_IGNORED})
+    add("summary", _comparable_summary(committed.summary), _comparable_summary(fresh.summary))
     ck, fk = _row_key(c_rows), _row_key(f_rows)
     for key in ck:
         if key in fk:
