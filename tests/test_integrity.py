@@ -405,27 +405,10 @@ def test_workers_get_their_environment_without_the_parents_being_changed(tmp_pat
 
 def test_two_sweeps_of_one_experiment_at_once_leave_every_record_intact(tmp_path):
     experiment = tmp_path / "tiny.toml"
-    experiment.write_text(textwrap.dedent("""
-        [experiment]
-        name = "addition"
-        [grid]
-        model = ["lstm", "irnn"]
-        strategy = ["baseline"]
-        seed = [0, 1]
-        [fixed]
-        task = "addition"
-        length = 2
-        nesting = 1
-        learning_rate = 0.5
-        [profiles.quick]
-        hidden = 8
-        layers = 1
-        batch_size = 4
-        max_steps = 60
-        eval_every = 20
-        val_size = 10
-        test_size = 10
-    """))
+    from test_sweep import TINY as TINY_SWEEP  # 2 models x 1 seed; here 2 seeds and 60 steps
+
+    experiment.write_text(TINY_SWEEP.replace("seed = [0]", "seed = [0, 1]").replace("max_steps = 6", "max_steps = 60")
+                          .replace("eval_every = 3", "eval_every = 20"))
     results = tmp_path / "results"
     command = [sys.executable, "-m", "lte", "sweep", str(experiment), "--profile", "quick", "--workers", "1",
                "--results", str(results)]
