@@ -17,12 +17,11 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from lte.config import TrainConfig
 from lte.errors import LteError
 from lte.model import ModelConfig
-from lte.train import RunLoop, TrainState, loss_gradient, make_optimizer, with_learning_rate
+from lte.train import RunLoop, TrainState, make_optimizer, sgd_step, with_learning_rate
 from lte.console import log_to_stderr
 
 
@@ -50,9 +49,7 @@ def compiled_ensemble_step(model_config: ModelConfig, clip: float):
     optimizer = make_optimizer(clip)
 
     def one_model(state: TrainState, batch: dict, active):
-        grads, counts = loss_gradient(state.params, model_config, batch)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        new = TrainState(optax.apply_updates(state.params, updates), opt_state)
+        new, counts = sgd_step(state, batch, model_config, optimizer)
         return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new, state), counts
 
     return jax.jit(jax.vmap(one_model), donate_argnums=0)

@@ -70,15 +70,17 @@ def loss_gradient(params: dict, model_config: ModelConfig, batch: dict) -> tuple
     return jax.grad(masked_loss_and_counts, has_aux=True)(params, model_config, batch)
 
 
+def sgd_step(state: TrainState, batch: dict, model_config: ModelConfig,
+             optimizer: optax.GradientTransformation) -> tuple[TrainState, dict]:
+    """Loss, gradients, clipping and the SGD update of one model (traced inside a jitted step)."""
+    grads, counts = loss_gradient(state.params, model_config, batch)
+    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    return TrainState(optax.apply_updates(state.params, updates), opt_state), counts
+
+
 def make_train_step(model_config: ModelConfig, optimizer: optax.GradientTransformation):
-    """One jitted step: loss, gradients, clipping, the SGD update; the old state's buffers are donated."""
-
-    def train_step(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
-        grads, counts = loss_gradient(state.params, model_config, batch)
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        return TrainState(optax.apply_updates(state.params, updates), opt_state), counts
-
-    return jax.jit(train_step, donate_argnums=0)
+    """One jitted step (`sgd_step`); the old state's buffers are donated."""
+    return jax.jit(functools.partial(sgd_step, model_config=model_config, optimizer=optimizer), donate_argnums=0)
 
 
 @functools.lru_cache(maxsize=16)
