@@ -47,3 +47,14 @@ def test_everything_rebuilds_from_the_records(results, capsys):
 def test_missing_records_are_a_clear_error(tmp_path, capsys):
     assert analysis_main(["figure", "addition", "--profile", "quick", "--results", str(tmp_path)]) == 2
     assert "run `lte sweep experiments/addition.toml --profile quick` first" in capsys.readouterr().err
+
+
+def test_importing_the_figure_code_changes_no_global_matplotlib_setting():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; before = dict(matplotlib.rcParams); "
+            "import lte.analysis.figures, lte.adding, lte.bench, lte.analysis.report; "
+            "print(sorted(k for k in before if matplotlib.rcParams[k] != before[k]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"

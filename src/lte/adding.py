@@ -304,9 +304,7 @@ def run_adding_experiment(path: Path, profile: str = "default", results: Path = 
 def adding_figure(profile: str = "default", results: Path = Path("results")) -> list[Path]:
     """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max
     (the profiles run one to three seeds here: too few for an interval)."""
-    import matplotlib.pyplot as plt
-
-    from lte.analysis.figures import MODEL_COLORS, MODEL_NAMES  # also sets the backend and TrueType fonts
+    from lte.analysis.figures import MODEL_COLORS, MODEL_NAMES, new_figure, save_figure
 
     root = results / "runs" / profile / "adding_problem"
     runs = [run / "config.json" for run in current_runs(root) if (run / "config.json").exists()]
@@ -323,7 +321,7 @@ def adding_figure(profile: str = "default", results: Path = Path("results")) -> 
         elif rows:
             curves.setdefault(key, []).append(rows)
     lengths = sorted({T for T, _ in curves})
-    fig, axes = plt.subplots(1, len(lengths), figsize=(5.5 * len(lengths), 4.2), squeeze=False)
+    fig, axes = new_figure(1, len(lengths), figsize=(5.5 * len(lengths), 4.2), squeeze=False)
     for ax, T in zip(axes[0], lengths):
         for (length, model), seeds in sorted(curves.items()):
             if length != T:
@@ -343,13 +341,7 @@ def adding_figure(profile: str = "default", results: Path = Path("results")) -> 
         ax.set_title(f"adding problem, T = {T}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    out = outputs_dir("figures", profile, results)
-    paths = [out / "adding_problem.png", out / "adding_problem.pdf"]
-    fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1], metadata={"CreationDate": None})
-    plt.close(fig)
-    return paths
+    return save_figure(fig, outputs_dir("figures", profile, results) / "adding_problem", bbox_inches=None)
 
 
 def adding_outcome(profile: str = "default", results: Path = Path("results")) -> dict:

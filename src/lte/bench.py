@@ -289,16 +289,14 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
 
 def bench_figure(csv_path: Path) -> list[Path]:
     """Step time per cell and shape, JAX beside PyTorch (and the ensemble throughput when its CSV is there)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import pandas as pd
+
+    from lte.analysis.figures import new_figure, save_figure
 
     table = pd.read_csv(csv_path)
     ensemble_path = csv_path.with_name(csv_path.stem + "-ensemble.csv")
     panels = 2 if ensemble_path.exists() else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.6), squeeze=False)
+    fig, axes = new_figure(1, panels, figsize=(6.5 * panels, 4.6), squeeze=False)
     ax = axes[0][0]
     labels = [f"{r.cell} H{r.hidden} B{r.batch}" for r in table.itertuples()]
     x = np.arange(len(table))
@@ -325,12 +323,7 @@ def bench_figure(csv_path: Path) -> list[Path]:
         ax.set_title(f"K models in one vmapped step (H{int(ensemble.hidden.iloc[0])}, B{int(ensemble.batch.iloc[0])})")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    paths = [csv_path.with_suffix(".png"), csv_path.with_suffix(".pdf")]
-    fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1], metadata={"CreationDate": None})
-    plt.close(fig)
-    return paths
+    return save_figure(fig, csv_path.with_suffix(""), bbox_inches=None)
 
 
 def goals_report(csv_path: Path) -> Path:

@@ -8,19 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-matplotlib.rcParams["pdf.fonttype"] = 42  # TrueType fonts in PDFs (venues reject Type 3)
-matplotlib.rcParams["ps.fonttype"] = 42
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from data_gen.curriculum import STRATEGIES as CURRICULUM_STRATEGIES  # noqa: E402
-from lte.analysis.chance import chance_of  # noqa: E402
-from lte.analysis.records import load_curves, load_runs  # noqa: E402
-from lte.analysis.stats import t_interval  # noqa: E402
-from lte.experiment import RESULTS, outputs_dir  # noqa: E402
+from data_gen.curriculum import STRATEGIES as CURRICULUM_STRATEGIES
+from lte.analysis.chance import chance_of
+from lte.analysis.records import load_curves, load_runs
+from lte.analysis.stats import t_interval
+from lte.experiment import RESULTS, outputs_dir
 
 STRATEGIES = list(CURRICULUM_STRATEGIES)  # baseline first: every effect is against it
 # Okabe & Ito's palette: distinct for colour-blind readers and apart in lightness in grey
@@ -32,12 +28,23 @@ METRIC_NAMES = {"test_char_accuracy": "test character accuracy (teacher-forced)"
                 "test_exact_match": "test exact match (greedy decode)"}
 
 
-def _save(fig, path_stem: Path) -> list[Path]:
+# TrueType fonts in PDFs (venues reject Type 3); set while saving only: importing this module changes nothing
+SAVE_STYLE = {"pdf.fonttype": 42, "ps.fonttype": 42}
+
+
+def new_figure(rows: int, cols: int, figsize: tuple[float, float], **subplots) -> tuple[Figure, np.ndarray]:
+    """A figure and its axes, without pyplot (no global state, no backend to choose)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(rows, cols, **subplots)
+
+
+def save_figure(fig: Figure, path_stem: Path, bbox_inches: str | None = "tight") -> list[Path]:
+    """PNG and PDF beside each other; the PDF is byte-identical on a rebuild."""
     fig.tight_layout()
-    paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".pdf")]
-    fig.savefig(paths[0], dpi=150, bbox_inches="tight")  # "tight": legends placed below the panels fit
-    fig.savefig(paths[1], metadata={"CreationDate": None}, bbox_inches="tight")  # byte-identical on a rebuild
-    plt.close(fig)
+    paths = [path_stem.with_name(path_stem.name + ".png"), path_stem.with_name(path_stem.name + ".pdf")]
+    with matplotlib.rc_context(SAVE_STYLE):
+        fig.savefig(paths[0], dpi=150, bbox_inches=bbox_inches)  # "tight": legends placed below the panels fit
+        fig.savefig(paths[1], metadata={"CreationDate": None}, bbox_inches=bbox_inches)
     return paths
 
 
@@ -70,7 +77,7 @@ def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
         runs = runs[(~runs["cfg_invert"]) & (~runs["cfg_double"])]
     runs = runs.assign(task_name=runs.apply(task_name, axis=1))
     tasks = sorted(runs.task_name.unique())
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 4.2), squeeze=False)
+    fig, axes = new_figure(1, len(tasks), figsize=(5.2 * len(tasks), 4.2), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         sub = runs[runs.task_name == task]
         series = [(MODEL_NAMES[m], MODEL_COLORS[m],
@@ -80,7 +87,7 @@ def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
               chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
         ax.set_title(f"{task}: {len(sub)} runs ({sub.groupby(['cfg_model', 'cfg_strategy']).size().min()} seeds each)")
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
-    return _save(fig, outputs_dir("figures", profile, results) / f"{experiment}_{metric}")
+    return save_figure(fig, outputs_dir("figures", profile, results) / f"{experiment}_{metric}")
 
 
 def task_name(row: pd.Series) -> str:
@@ -92,7 +99,7 @@ def task_name(row: pd.Series) -> str:
 def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
     """Memorisation: per model a panel, strategies on x, a bar per input trick."""
     runs = load_runs("memorisation", profile, results)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    fig, axes = new_figure(1, 2, figsize=(11, 4.4), sharey=True)
     for ax, model in zip(axes, ["lstm", "irnn"]):
         sub = runs[runs.cfg_model == model]
         series = [(name, color, [sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)]
@@ -105,7 +112,7 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
     fig.legend(handles, labels, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.08), ncol=5,
                frameon=False, title="input trick (bars: mean over seeds, 95% t interval; dots: seeds)",
                title_fontsize=8)
-    return _save(fig, outputs_dir("figures", profile, results) / f"memorisation_tricks_{metric}")
+    return save_figure(fig, outputs_dir("figures", profile, results) / f"memorisation_tricks_{metric}")
 
 
 def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
@@ -116,7 +123,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
     evidence = convergence_evidence(profile, results)
     curves = load_curves("convergence", profile, results)
     per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = new_figure(1, 2, figsize=(11, 3.8), sharey=True)
     colors = {"lstm": MODEL_COLORS["lstm"], "irnn-units": MODEL_COLORS["irnn"], "irnn-params": "#E69F00"}
     for (variant_id, variant), group in curves.groupby(["label_variant_id", "label_variant"], sort=False):
         by_step = group.pivot_table(index="step", columns="label_seed", values=metric)
@@ -136,7 +143,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="lower right", title="mean, 95% t band", title_fontsize=8)
     axes[0].set_ylim(0, 1.02)
-    return _save(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
+    return save_figure(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
 
 
 def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
@@ -144,7 +151,7 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
 
     table = selection_table(profile, results)
     tasks = sorted(table.task.unique())
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), sharey=True, squeeze=False)
+    fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), sharey=True, squeeze=False)
     for ax, task in zip(axes[0], tasks):
         styles = ["-", "--", ":", "-."]
         for (model, clip, scale), group in table[table.task == task].groupby(["model", "clip", "input_scale"],
@@ -166,4 +173,4 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
         ax.legend(fontsize=6)
     axes[0][0].set_ylabel("validation character accuracy")
     axes[0][0].set_ylim(0, 1.02)
-    return _save(fig, outputs_dir("figures", profile, results) / "lr_selection")
+    return save_figure(fig, outputs_dir("figures", profile, results) / "lr_selection")
