@@ -14,7 +14,7 @@ LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.analysis
 EXPERIMENTS := lr_selection addition memorisation convergence program
 
-.PHONY: help install lock test reproduce reproduce-clean records compare sweeps figures tables report paper bench bench-data clean \
+.PHONY: help install lock test spot-check reproduce reproduce-clean records compare sweeps figures tables report paper bench bench-data clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
@@ -43,6 +43,9 @@ reproduce: $(STAMP)  ## retrain the study from scratch into reproduce/PROFILE/, 
 	$(MAKE) sweeps PROFILE=$(PROFILE) RESULTS=$(FRESH)
 	$(MAKE) figures tables report PROFILE=$(PROFILE) RESULTS=$(FRESH)
 	$(ANALYSIS) compare --profile $(PROFILE) --committed results --fresh $(FRESH)
+
+spot-check: $(STAMP)  ## retrain one committed run per recorded commit (PROFILE) and compare: does the code as it stands still compute the records?
+	$(ANALYSIS) spot-check --profile $(PROFILE) --results $(RESULTS)
 
 compare: $(STAMP)  ## compare reproduce/PROFILE/ with the committed records, run by run (writes reproduce/PROFILE/comparison.md)
 	$(ANALYSIS) compare --profile $(PROFILE) --committed results --fresh $(FRESH)

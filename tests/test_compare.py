@@ -187,3 +187,31 @@ def test_make_reproduce_trains_into_a_fresh_folder_never_into_results():
         assert not ("--results" in words and words[words.index("--results") + 1].rstrip("/") == "results"), line
         if " sweep " in line or " adding " in line:
             assert "--results" in words, line
+
+
+def test_a_spot_check_retrains_one_run_per_recorded_commit_and_compares_it(tmp_path):
+    """The fixture's records were trained by the code as it stands: the retrained sample matches (exactly on
+    the reference machine; within tolerance on another CPU); a record changed afterwards is found."""
+    import dataclasses
+    import json
+    import shutil
+    from pathlib import Path
+
+    from lte.analysis.compare import Run, compare_run
+    from lte.analysis.spot_check import sample_by_commit, spot_check
+
+    results = tmp_path / "results"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "results", results)
+    sample = sample_by_commit("quick", results)
+    commits = {json.loads((r / "summary.json").read_text())["provenance"]["commit"] for r in sample}
+    assert len(sample) == len(commits) >= 1
+    checked = spot_check("quick", results, scratch=tmp_path / "fresh", log=lambda _: None)
+    assert [c.status in ("exact", "within tolerance") for c in checked] == [True] * len(sample)
+    committed = sample[0]
+    rows = [json.loads(line) for line in (committed / "metrics.jsonl").read_text().splitlines()]
+    rows[-1]["test_char_accuracy"] += 0.5
+    (committed / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fresh = tmp_path / "fresh" / committed.parent.name / committed.name
+    load = lambda p: json.loads((p / "summary.json").read_text())  # noqa: E731
+    run = Run(committed.parent.name, committed.name, committed, load(committed))
+    assert compare_run(run, dataclasses.replace(run, path=fresh, summary=load(fresh))).status == "differs"

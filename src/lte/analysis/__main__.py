@@ -54,7 +54,8 @@ def _table(name: str, profile: str, results: Path) -> list[Path]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lte.analysis", description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["all", "figure", "table", "report", "figures", "tables", "compare"])
+    parser.add_argument("what", choices=["all", "figure", "table", "report", "figures", "tables", "compare",
+                                         "spot-check"])
     parser.add_argument("name", nargs="?")
     parser.add_argument("--profile", default="default")
     parser.add_argument("--results", type=Path, default=Path("results"))
@@ -63,6 +64,10 @@ def main(argv=None) -> int:
     parser.add_argument("--fresh", type=Path, default=None,
                         help="compare: the freshly trained results (default: reproduce/<profile>)")
     args = parser.parse_args(argv)
+    if args.what == "spot-check":
+        from lte.analysis.spot_check import spot_check
+        checked = spot_check(args.profile, args.results)
+        return 0 if all(c.status == "exact" for c in checked) else 1
     if args.what == "compare":
         from lte.analysis import compare
         return compare.main(args.profile, args.committed, args.fresh or Path("reproduce") / args.profile)
