@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lte.analysis.design import design_section
 from lte.analysis.records import load_runs
 from lte.analysis.tables import EXPERIMENTS
 from lte.analysis.verdicts import question_1, question_2, question_3
@@ -205,6 +206,14 @@ def _answer(question, profile: str, results: Path) -> dict:
         return {"verdict": "pending (records incomplete)", "detail": str(error), "pending": True}
 
 
+def _memorisation_length(profile: str, results: Path) -> int | None:
+    """The copy length the memorisation records used (None before they exist)."""
+    if not (runs_dir("memorisation", profile, results) / "cells.json").exists():
+        return None
+    lengths = load_runs("memorisation", profile, results, require_all=False).get("cfg_length", pd.Series()).unique()
+    return int(lengths[0]) if len(lengths) == 1 else None
+
+
 def is_committed_records(results: Path) -> bool:
     """Whether `results` is this checkout's committed results folder (only then are README and paper updated)."""
     return Path(results).resolve() == Path(RESULTS).resolve()
@@ -253,6 +262,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
     lines += ["## Diverged runs", "", (f"{len(diverged)} run(s) diverged and are left out of the comparisons: "
                                        + ", ".join(f"`{d}`" for d in diverged) + ".") if diverged
               else "No run of the judged experiments diverged.", ""]
+    lines += design_section(profile, _memorisation_length(profile, results), results)
     lines += ["## Hyperparameters", "",
               "Learning rate, clip and input scale, chosen per model and task on validation data at the target level "
               f"(never on test data): [table]({profile}/tables/lr_selection.md).", "",
