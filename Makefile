@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
+comma := ,
+# `make bench` adds PyTorch (the side-by-side columns) and, where an NVIDIA GPU is found, a CUDA build of JAX
+BENCH_EXTRAS := bench$(if $(shell command -v nvidia-smi 2>/dev/null),$(comma)cuda)
 
 .DEFAULT_GOAL := help
 PROFILE ?= default
@@ -32,7 +36,7 @@ install: $(STAMP)  ## make .venv and install the package with its test tools (ve
 lock: $(STAMP)  ## refresh constraints.txt from what .venv holds now (after upgrading a package on purpose)
 	{ echo "# The exact versions the committed records were made with (Python 3.11, Linux x86-64)."; \
 	  echo "# make install installs within these; make lock refreshes this file from the current .venv."; \
-	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+	  $(BIN)/python -m pip freeze --exclude-editable | sed -E 's/\+[A-Za-z0-9.]+$$//'; } > constraints.txt
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n 2
@@ -92,7 +96,11 @@ paper: report  ## paper/main.pdf (needs LaTeX)
 bench-data: $(STAMP)  ## how many encoded examples/s each data path delivers
 	$(BIN)/python -m data_gen bench
 
-bench: bench-data  ## every benchmark: the data path, then training steps (results/bench/<device>.csv)
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[$(BENCH_EXTRAS)]' -c constraints.txt
+	touch $@
+
+bench: bench-data $(BENCH_STAMP)  ## the data path, then training steps of LSTM and IRNN at the study's shapes beside PyTorch (a few minutes; lte bench --full for every cell and 2 x 400)
 	$(LTE) bench
 
 clean:  ## remove the virtual environment and caches

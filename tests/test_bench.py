@@ -2,6 +2,9 @@
 
 import csv
 import json
+import math
+
+import pytest
 
 from lte.bench import Shape, counted_weights, run_benchmark
 from lte.cells import CELLS
@@ -81,3 +84,113 @@ def test_too_few_repeats_is_a_clear_error(capsys):
 
     assert main(["bench", "--tiny", "--repeats", "0"]) == 2
     assert "--repeats 0: the benchmark needs at least 1 timed step per shape" in capsys.readouterr().err
+
+
+def _tree_digest(folder):
+    import hashlib
+    from pathlib import Path
+
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).glob("*")) if p.is_file()}
+
+
+def test_a_tiny_run_writes_to_a_temporary_folder_and_never_over_the_committed_tables(capsys):
+    import re
+    from pathlib import Path
+
+    from lte.cli import main
+
+    committed = _tree_digest("results/bench")
+    assert committed, "the committed benchmark tables are missing"
+    assert main(["bench", "--tiny", "--repeats", "1", "--cells", "irnn"]) == 0
+    err = capsys.readouterr().err
+    out = Path(re.search(r"writing to (\S+)", err).group(1))
+    assert out.resolve() != Path("results/bench").resolve() and list(out.glob("*.csv"))
+    assert _tree_digest("results/bench") == committed
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--shapes", "64:32:32"], r"--shapes '64:32:32': a shape is LAYERSxHIDDEN:BATCH:STEPS"),
+    (["--shapes", "1x0:32:32"], r"must be positive integers"),
+    (["--cells", "lstm,lsmt"], r"unknown cell\(s\) lsmt; allowed: lstm"),
+    (["--tiny", "--full"], r"--tiny and --full: choose one"),
+])
+def test_bad_benchmark_filters_are_clear_errors(capsys, argv, message):
+    import re
+
+    from lte.cli import main
+
+    assert main(["bench", *argv]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_filters_choose_the_cells_and_shapes():
+    from lte.bench import Shape, parse_cells, parse_shape
+
+    assert parse_shape("2x128:100:144") == Shape(hidden=128, batch=100, steps=144, layers=2)
+    assert parse_cells("irnn, lstm") == ["irnn", "lstm"]
+
+
+def test_the_device_name_carries_the_cpu_model_and_cores(monkeypatch):
+    import lte.bench as bench
+
+    monkeypatch.setattr(bench, "cpu_model", lambda: "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz")
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    assert bench.device_name() == "cpu-intel_r_xeon_r_platinum_8375c_cpu_2.90ghz_2cores"
+
+
+def test_a_gpu_that_jax_does_not_use_is_reported(monkeypatch):
+    import lte.bench as bench
+
+    monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/nvidia-smi" if name == "nvidia-smi" else None)
+    assert "JAX runs on the CPU" in bench.gpu_unused_warning()
+    monkeypatch.setattr(bench.shutil, "which", lambda name: None)
+    monkeypatch.setattr(bench, "Path", lambda *_: type("P", (), {"exists": lambda self: False})())
+    assert bench.gpu_unused_warning() is None
+
+
+def test_the_cudnn_lstm_step_trains_through_its_reference_on_a_cpu():
+    """The cuDNN column's step (GPUs only) runs here with jax.experimental.rnn's pure-JAX reference in its place."""
+    from lte.bench import Shape, cudnn_lstm_step, reference_lstm
+
+    step = cudnn_lstm_step(Shape(hidden=8, batch=4, steps=5, layers=1), lstm_fn=reference_lstm)
+    losses = [step() for _ in range(30)]
+    assert all(map(math.isfinite, losses)) and losses[-1] < losses[0]
+
+
+def test_compiled_memory_is_measured_per_shape():
+    from lte.bench import Shape, jax_step
+
+    small = jax_step("lstm", Shape(hidden=8, batch=4, steps=5, layers=1))[1]["memory_mb"]
+    large = jax_step("lstm", Shape(hidden=64, batch=32, steps=40, layers=1))[1]["memory_mb"]
+    assert 0 < small < large
+
+
+def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
+    import pandas as pd
+
+    from lte.bench import bench_figure, goals_report
+
+    base = {"device": "cpu-test", "layers": 1, "cpu_count": 2, "jax_version": "x", "torch_version": "y",
+            "matmul_peak_flop_per_s": 1e11, "steps": 32, "repeats": 7}
+    rows = [{**base, "cell": "lstm", "hidden": 64, "batch": 32, "step_s": 0.0021, "torch_step_s": 0.0015,
+             "jax_over_torch": 1.4, "jax_over_torch_min": 1.3, "jax_over_torch_max": 1.5, "fraction_of_peak": 0.01},
+            {**base, "cell": "irnn", "hidden": 64, "batch": 32, "step_s": 0.0008, "torch_step_s": 0.0010,
+             "jax_over_torch": 0.8, "jax_over_torch_min": 0.7, "jax_over_torch_max": 0.9, "fraction_of_peak": 0.01}]
+    path = tmp_path / "cpu-test.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    ensemble = [{"cell": cell, "layers": 1, "hidden": 64, "batch": 32, "steps": 32, "models": k,
+                 "all_models_over_one": speed, "tokens_per_s_all_models": 1000 * speed,
+                 "tokens_per_s_per_model": 1000 * speed / k}
+                for cell, speeds in (("lstm", (1.0, 0.9, 1.5)), ("irnn", (1.0, 1.8, 2.5)))
+                for k, speed in zip((1, 4, 16), speeds)]
+    pd.DataFrame(ensemble).to_csv(tmp_path / "cpu-test-ensemble.csv", index=False)
+    text = goals_report(path).read_text()
+    assert "| LSTM 1x64, batch 32, T 32: step no slower than PyTorch's | 2.10 ms vs 1.50 ms (1.40x" in text
+    assert "| no: 40% slower |" in text and "| IRNN 1x64, batch 32, T 32" in text
+    assert "| the study's shapes, all of them | 1 of 2 met | no |" in text
+    assert "| LSTM 1x64 B32: K = 16 models in one step, at least 2x the throughput of one at a time | 1.50x | " \
+           "no: 0.50 short |" in text
+    assert "| IRNN 1x64 B32: K = 16 models in one step, at least 2x the throughput of one at a time | 2.50x | yes |" \
+           in text
+    assert "| lowest 0.90x at K = 4 | no |" in text and "| lowest 1.00x at K = 1 | yes |" in text
+    assert all(p.stat().st_size > 1000 for p in bench_figure(path))

@@ -234,22 +234,41 @@ def _run_step_times(args) -> int:
 
 
 def _run_bench(args) -> int:
-    from lte.bench import Shape, run_benchmark, run_ensemble_benchmark
+    import tempfile
 
-    out = check_out_folder(args.out)  # before any work: a benchmark runs for minutes
+    from lte import bench
+
     if args.repeats < 1:
         raise LteError(f"--repeats {args.repeats}: the benchmark needs at least 1 timed step per shape")
+    if args.tiny and args.full:
+        raise LteError("--tiny and --full: choose one (a tiny check, or the full table)")
+    cells = bench.parse_cells(args.cells) if args.cells else None
+    shapes = [bench.parse_shape(s) for s in args.shapes.split(",") if s.strip()] if args.shapes else None
     if args.tiny:
-        shapes, ensemble_shape, ks = [Shape(hidden=8, batch=4, steps=5)], Shape(hidden=8, batch=4, steps=5), [1, 2]
+        shapes, cells = shapes or bench.TINY_SHAPES, cells or ["lstm", "irnn"]
+        ensemble_shape, ks = bench.Shape(hidden=8, batch=4, steps=5), [1, 2]
+    elif args.full:
+        shapes, cells = shapes or bench.STUDY_SHAPES + bench.PAPER_SHAPES, cells or None
+        ensemble_shape, ks = bench.ENSEMBLE_SHAPE, bench.ENSEMBLE_MODELS
     else:
-        shapes = [Shape(hidden=h, batch=b) for h in (128, 400) for b in (100, 1000)]
-        ensemble_shape, ks = Shape(hidden=128, batch=100), [1, 2, 4, 8, 16]
-    from lte.bench import bench_figure, goals_report
-
-    path = run_benchmark(shapes, repeats=args.repeats, out_dir=out)
-    print(f"wrote {goals_report(path)}")
-    run_ensemble_benchmark(ensemble_shape, ks, ["lstm", "irnn"], args.repeats, out)
-    for figure in bench_figure(path):
+        shapes, cells = shapes or bench.STUDY_SHAPES, cells or bench.STUDY_CELLS
+        ensemble_shape, ks = bench.ENSEMBLE_SHAPE, bench.ENSEMBLE_MODELS
+    # only a complete default or --full run may write the committed tables; a tiny or filtered run goes to a
+    # temporary folder unless --out names one
+    partial = args.tiny or bool(args.cells) or bool(args.shapes)
+    if args.out:
+        out = check_out_folder(args.out)  # before any work: a benchmark runs for minutes
+    elif partial:
+        out = Path(tempfile.mkdtemp(prefix="lte-bench-"))
+        print(f"a tiny or filtered run: writing to {out} (--out to choose)", file=sys.stderr)
+    else:
+        out = Path("results/bench")
+    path = bench.run_benchmark(shapes, cells=cells, repeats=args.repeats, out_dir=out)
+    bench.run_ensemble_benchmark(ensemble_shape, ks, [c for c in (cells or bench.STUDY_CELLS)
+                                                      if c in bench.STUDY_CELLS] or bench.STUDY_CELLS,
+                                 args.repeats, out)
+    print(f"wrote {bench.goals_report(path)}")
+    for figure in bench.bench_figure(path):
         print(f"wrote {figure}")
     return 0
 
@@ -308,9 +327,16 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--repeats", type=int, default=7, help="rotations (the median is reported)")
     st.add_argument("--steps", type=int, default=100, help="steps timed per variant and rotation")
     b = commands.add_parser("bench", help="training-step speed of every cell, beside PyTorch when installed")
-    b.add_argument("--tiny", action="store_true", help="one tiny shape (checks that the benchmark works)")
-    b.add_argument("--repeats", type=int, default=5, help="timed steps per shape (the median is reported)")
-    b.add_argument("--out", default="results/bench", help="where the CSV goes")
+    b.add_argument("--tiny", action="store_true", help="one tiny shape (checks that the benchmark works); writes to "
+                   "a temporary folder unless --out is given")
+    b.add_argument("--full", action="store_true", help="every cell, the study's shapes and Zaremba's 2 x 400 "
+                   "(default: LSTM and IRNN at the study's shapes, a few minutes on a CPU)")
+    b.add_argument("--cells", help="comma-separated cells to time (default: lstm,irnn; --full: all)")
+    b.add_argument("--shapes", help="comma-separated LAYERSxHIDDEN:BATCH:STEPS, e.g. 1x64:32:32,2x128:100:144")
+    b.add_argument("--repeats", type=int, default=7, help="timed blocks per step, in rotation (the median is "
+                   "reported; default 7)")
+    b.add_argument("--out", help="where the tables go (default: results/bench for a complete run, a temporary "
+                   "folder for a tiny or filtered one)")
     return parser
 
 
