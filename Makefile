@@ -23,6 +23,7 @@ EXPERIMENTS := lr_selection addition memorisation convergence program
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+	@grep -E '^\$$\(addprefix [a-z]+-,.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix ([a-z]+-),[^#]*## (.*)/\1NAME\t\2/' | awk -F'\t' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 # constraints.txt pins every package to the versions the committed records were made with
 $(STAMP): pyproject.toml constraints.txt
@@ -77,12 +78,15 @@ sweep-adding_problem: $(STAMP)  ## the adding problem (IRNN vs LSTM vs tanh RNN)
 
 figures: $(STAMP)  ## rebuild every figure from the raw records in RESULTS (default results/; no training)
 	$(ANALYSIS) figures --profile $(PROFILE) --results $(RESULTS)
-fig-%: $(STAMP)  ## one figure, e.g. make fig-addition
+# static pattern rules: make skips the implicit-rule search for phony targets, so a plain fig-% would do nothing
+FIGURE_NAMES := $(EXPERIMENTS) adding_problem
+TABLE_NAMES  := $(EXPERIMENTS) csv parameters
+$(addprefix fig-,$(FIGURE_NAMES)): fig-%: $(STAMP)  ## one figure, e.g. make fig-addition
 	$(ANALYSIS) figure $* --profile $(PROFILE) --results $(RESULTS)
 
 tables: $(STAMP)  ## rebuild every table and runs.csv from the raw records
 	$(ANALYSIS) tables --profile $(PROFILE) --results $(RESULTS)
-table-%: $(STAMP)  ## one table, e.g. make table-memorisation
+$(addprefix table-,$(TABLE_NAMES)): table-%: $(STAMP)  ## one table, e.g. make table-memorisation
 	$(ANALYSIS) table $* --profile $(PROFILE) --results $(RESULTS)
 
 report: $(STAMP)  ## the results README and the paper's numbers, with the verdicts

@@ -1,4 +1,5 @@
-"""Each cell's equations against an independent NumPy implementation; gradients against finite differences."""
+"""Each cell's equations against its independent NumPy reference (`numpy_step` in its module, float64);
+gradients against finite differences."""
 
 import jax
 import jax.numpy as jnp
@@ -9,54 +10,6 @@ from lte.cells import CELLS
 from lte.model import ModelConfig, forward, init_params
 
 
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def numpy_cell_step(name, p, carry, x):
-    """The textbook equations, written from STUDY.md sections 5 and 6, with the input projection inside."""
-    W, U, b = (np.asarray(p[k], np.float64) for k in ("W", "U", "b"))
-    if name in ("lstm", "lstmp"):
-        c, h = carry  # for the LSTMP, h is the projection r
-        z = x @ W + h @ U + b
-        n = c.shape[-1]
-        i, f, g, o = sigmoid(z[:, :n]), sigmoid(z[:, n:2 * n]), np.tanh(z[:, 2 * n:3 * n]), sigmoid(z[:, 3 * n:])
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        if name == "lstmp":
-            h = h @ np.asarray(p["P"], np.float64)
-        return (c, h), h
-    if name == "irnn":
-        h = np.maximum(0.0, x @ W + carry @ U + b)
-        return h, h
-    if name == "rnn":
-        h = np.tanh(x @ W + carry @ U + b)
-        return h, h
-    if name == "jordan":  # the previous output y is fed back
-        hidden = np.tanh(x @ W + carry @ U + b)
-        y = np.tanh(hidden @ np.asarray(p["V"], np.float64) + np.asarray(p["c"], np.float64))
-        return y, y
-    if name in ("gru", "gru_reset_after"):
-        h, n = carry, carry.shape[-1]
-        xw = x @ W + b
-        z = sigmoid(xw[:, :n] + h @ U[:, :n])
-        r = sigmoid(xw[:, n:2 * n] + h @ U[:, n:2 * n])
-        if name == "gru":  # reset before the matmul (Cho et al. 2014)
-            cand = np.tanh(xw[:, 2 * n:] + (r * h) @ U[:, 2 * n:])
-        else:  # reset after it (cuDNN)
-            cand = np.tanh(xw[:, 2 * n:] + r * (h @ U[:, 2 * n:] + np.asarray(p["b_hn"], np.float64)))
-        h = (1 - z) * cand + z * h
-        return h, h
-    raise KeyError(name)
-
-
-def numpy_zero_carry(name, layer, batch):
-    if name in ("lstm", "lstmp"):
-        n, a = np.asarray(layer["b"]).size // 4, layer["U"].shape[0]
-        return np.zeros((batch, n)), np.zeros((batch, a))
-    return np.zeros((batch, layer["U"].shape[0]))
-
-
 def numpy_forward(name, params, inputs_BxT, resets_BxT):
     """The whole model in NumPy: embedding, stacked layers with resets, readout."""
     B, T = inputs_BxT.shape
@@ -65,11 +18,12 @@ def numpy_forward(name, params, inputs_BxT, resets_BxT):
     else:  # the first layer reads the one-hot character
         x = np.eye(params["readout"]["W"].shape[1])[inputs_BxT]  # [B, T, V]
     for layer in params["layers"]:
-        carry, outs = numpy_zero_carry(name, layer, B), []
+        cell = CELLS[name]
+        carry, outs = cell.numpy_zero_carry(layer, B), []
         for t in range(T):
             keep = (1 - resets_BxT[:, t])[:, None]
             carry = tuple(c * keep for c in carry) if isinstance(carry, tuple) else carry * keep
-            carry, h = numpy_cell_step(name, layer, carry, x[:, t])
+            carry, h = cell.numpy_step(layer, carry, x[:, t])
             outs.append(h)
         x = np.stack(outs, axis=1)
     return x @ np.asarray(params["readout"]["W"], np.float64) + np.asarray(params["readout"]["b"], np.float64)
@@ -189,9 +143,9 @@ def test_parameter_counts_match_the_closed_formulas(name):
         assert count_params(params) == expected["total"]
         first_input = hidden if config.uses_embedding else config.vocab_size
         out = config.output_size
-        assert count_params(params["layers"][0]) == layer_formula(name, first_input, hidden, out)
+        assert count_params(params["layers"][0]) == layer_formula(name, first_input, hidden)
         if layers > 1:
-            assert count_params(params["layers"][1]) == layer_formula(name, out, hidden, out)
+            assert count_params(params["layers"][1]) == layer_formula(name, out, hidden)
 
 
 @pytest.mark.parametrize("name", sorted(CELLS))
@@ -225,3 +179,25 @@ def test_input_scale_reaches_the_initial_input_weights():
     for bad in (0.0, -1.0, float("nan"), True):
         with pytest.raises(LteError, match="input_scale"):
             TrainConfig(model="irnn", input_scale=bad)
+
+
+def test_a_new_cell_is_one_module(tmp_path, monkeypatch):
+    """A module dropped into a cells package is registered by its file name; one that lacks a required part is
+    a clear error naming it."""
+    from lte.cells import register
+    from lte.errors import LteError
+
+    package = tmp_path / "extra_cells"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "elman.py").write_text("from lte.cells.rnn import *  # noqa: F401,F403\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cells = register([str(package)], "extra_cells")
+    assert list(cells) == ["elman"] and cells["elman"].layer_parameters(3, 2, {}) == 2 * (2 + 3 + 1)
+    (package / "broken.py").write_text("from lte.cells.rnn import init, step, output  # noqa: F401\n")
+    with pytest.raises(LteError, match=r"cell module extra_cells.broken lacks gates, uses_embedding, .*numpy_step"):
+        register([str(package)], "extra_cells")
+
+
+def test_the_study_cells_lead_the_registry():
+    assert list(CELLS)[:2] == ["lstm", "irnn"] and set(CELLS) >= {"rnn", "gru", "gru_reset_after", "lstmp", "jordan"}

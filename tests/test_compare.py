@@ -215,3 +215,13 @@ def test_a_spot_check_retrains_one_run_per_recorded_commit_and_compares_it(tmp_p
     load = lambda p: json.loads((p / "summary.json").read_text())  # noqa: E731
     run = Run(committed.parent.name, committed.name, committed, load(committed))
     assert compare_run(run, dataclasses.replace(run, path=fresh, summary=load(fresh))).status == "differs"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_builds_one_figure_or_table_by_name():
+    """fig-NAME and table-NAME run their command (a phony pattern rule would silently do nothing)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    out = subprocess.run(["make", "-n", "--no-print-directory", "fig-addition", "table-parameters", "table-csv"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    assert "-m lte.analysis figure addition --profile default --results results" in out
+    assert "-m lte.analysis table parameters" in out and "-m lte.analysis table csv" in out

@@ -1,10 +1,9 @@
 """The parameter-count table: every cell at the study's sizes, counted from the model and by formula.
 
-Per recurrent layer with m inputs and n units (STUDY.md section 6, and the
-cells added since): RNN, IRNN n(n+m+1); Jordan n(n+m+1) + n(n+1); GRU
-3n(n+m+1), reset-after + n (its b_hn); LSTM 4n(n+m+1); LSTMP with
-projection p: 4n(p+m+1) + np. Plus the embedding (V x n, cells that read one)
-and the readout (out x V + V).
+Per recurrent layer with m inputs and n units, each cell's formula lives in its module (`layer_parameters`;
+STUDY.md section 6): RNN, IRNN n(n+m+1); Jordan n(n+m+1) + n(n+1); GRU 3n(n+m+1), reset-after + n (its
+b_hn); LSTM 4n(n+m+1); LSTMP with projection p: 4n(p+m+1) + np. Plus the embedding (V x n, cells that read
+one) and the readout (out x V + V).
 """
 
 from __future__ import annotations
@@ -20,25 +19,17 @@ from lte.model import ModelConfig, count_params, init_params
 SIZES = {"small profile (1 x 64)": (64, 1), "paper profile (2 x 400)": (400, 2)}
 
 
-def layer_formula(cell: str, m: int, n: int, p: int) -> int:
-    if cell in ("rnn", "irnn"):
-        return n * (n + m + 1)
-    if cell == "jordan":
-        return n * (n + m + 1) + n * (n + 1)
-    if cell in ("gru", "gru_reset_after"):
-        return 3 * n * (n + m + 1) + (n if cell == "gru_reset_after" else 0)
-    if cell == "lstm":
-        return 4 * n * (n + m + 1)
-    if cell == "lstmp":
-        return 4 * n * (p + m + 1) + n * p
-    raise KeyError(f"no closed formula for cell {cell!r}")
+def layer_formula(cell: str, m: int, n: int, options: dict | None = None) -> int:
+    """The cell's own closed formula (`layer_parameters` in its module) for a layer of n units reading m inputs."""
+    return CELLS[cell].layer_parameters(m, n, options or {})
 
 
 def closed_form_parameters(config: ModelConfig) -> dict:
     """The model's parameters by formula: per part and in total."""
     n, out, v = config.hidden, config.output_size, config.vocab_size
     first_input = n if config.uses_embedding else v
-    layers = [layer_formula(config.cell, first_input if i == 0 else out, n, out) for i in range(config.layers)]
+    options = {"projection": config.projection}
+    layers = [layer_formula(config.cell, first_input if i == 0 else out, n, options) for i in range(config.layers)]
     embedding = v * n if config.uses_embedding else 0
     readout = out * v + v
     return {"layers": sum(layers), "embedding": embedding, "readout": readout,

@@ -1,4 +1,5 @@
-"""Recurrent cells, chosen by name. A new cell is one new module registered here.
+"""Recurrent cells, chosen by name. A new cell is one new module in this folder: its file name is its name,
+and it is registered when the package is imported (the study's LSTM and IRNN first, then by name).
 
 A cell is a module-level object with:
 
@@ -17,18 +18,42 @@ A cell is a module-level object with:
 - optionally `output_size(hidden, options)` when that is not `hidden` (LSTMP);
 - optionally, for the fused gradient (`lte.recurrence`), the additive form
   `recurrent_input(carry) -> a` and `update(params, carry, z) -> carry` with
-  `step = update(carry, xw + a @ U)`.
+  `step = update(carry, xw + a @ U)`;
+- `layer_parameters(m, n, options) -> int`: the closed formula of a layer's parameter count (n units reading
+  m inputs), which the parameter table checks against the initialised model;
+- `numpy_zero_carry(layer, batch)` and `numpy_step(layer, carry, x) -> (carry, output)`: an independent
+  float64 NumPy reference of one step, input projection included, against which the tests check the model.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from types import ModuleType
 
-from lte.cells import gru, gru_reset_after, irnn, jordan, lstm, lstmp, rnn
 from lte.errors import LteError
 
-CELLS: dict[str, ModuleType] = {"lstm": lstm, "irnn": irnn, "rnn": rnn, "gru": gru,
-                                "gru_reset_after": gru_reset_after, "lstmp": lstmp, "jordan": jordan}
+REQUIRED = ("gates", "uses_embedding", "default_learning_rate", "input_scale", "init", "zero_carry", "step", "output",
+            "layer_parameters", "numpy_zero_carry", "numpy_step")
+FIRST = ("lstm", "irnn")  # the study's two cells lead every listing
+
+
+def register(path: list[str], package: str) -> dict[str, ModuleType]:
+    """Every module of the package at `path` as a cell, named by its file name; a module that lacks a required
+    attribute is a clear error naming them."""
+    names = sorted((m.name for m in pkgutil.iter_modules(path) if not m.name.startswith("_")),
+                   key=lambda name: (name not in FIRST, FIRST.index(name) if name in FIRST else 0, name))
+    cells = {}
+    for name in names:
+        module = importlib.import_module(f"{package}.{name}")
+        missing = [attribute for attribute in REQUIRED if not hasattr(module, attribute)]
+        if missing:
+            raise LteError(f"cell module {package}.{name} lacks {', '.join(missing)} (see lte.cells)")
+        cells[name] = module
+    return cells
+
+
+CELLS: dict[str, ModuleType] = register(__path__, __name__)
 
 
 def get_cell(name: str) -> ModuleType:

@@ -13,6 +13,7 @@ All weights U(-0.08, 0.08), as the LSTM.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 uses_embedding = True
 gates = 3
@@ -43,3 +44,24 @@ def step(params: dict, h_BxH: jax.Array, xw_Bx3H: jax.Array) -> jax.Array:
 
 def output(h_BxH: jax.Array) -> jax.Array:
     return h_BxH
+
+
+# --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---
+def layer_parameters(m: int, n: int, options: dict) -> int:
+    return 3 * n * (n + m + 1)
+
+
+def numpy_zero_carry(layer: dict, batch: int):
+    return np.zeros((batch, layer["U"].shape[0]))
+
+
+def numpy_step(p: dict, h, x):
+    """Cho et al. 2014, the reset applied before the candidate's matmul; float64: (carry, h)."""
+    W, U, b = (np.asarray(p[k], np.float64) for k in ("W", "U", "b"))
+    n = h.shape[-1]
+    xw = x @ W + b
+    z = 1.0 / (1.0 + np.exp(-(xw[:, :n] + h @ U[:, :n])))
+    r = 1.0 / (1.0 + np.exp(-(xw[:, n:2 * n] + h @ U[:, n:2 * n])))
+    candidate = np.tanh(xw[:, 2 * n:] + (r * h) @ U[:, 2 * n:])
+    h = (1 - z) * candidate + z * h
+    return h, h

@@ -8,6 +8,7 @@ one-hot characters, 0.001 gives the IRNN almost no input signal on these tasks).
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 uses_embedding = False  # the first layer reads the one-hot character
 default_learning_rate = 0.05  # see lte.config
@@ -42,3 +43,19 @@ def step(params: dict, h_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
 
 def output(h_BxH: jax.Array) -> jax.Array:
     return h_BxH
+
+
+# --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---
+def layer_parameters(m: int, n: int, options: dict) -> int:
+    return n * (n + m + 1)
+
+
+def numpy_zero_carry(layer: dict, batch: int):
+    return np.zeros((batch, layer["U"].shape[0]))
+
+
+def numpy_step(p: dict, h, x):
+    """h' = relu(W x + U h + b), in float64: (carry, h)."""
+    h = np.maximum(0.0, x @ np.asarray(p["W"], np.float64) + h @ np.asarray(p["U"], np.float64)
+                   + np.asarray(p["b"], np.float64))
+    return h, h

@@ -9,6 +9,7 @@ back. The Elman net (`rnn`) feeds back h instead. All weights U(-0.08, 0.08).
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 uses_embedding = False  # reads the one-hot character, as the Elman net
 gates = 1
@@ -42,3 +43,20 @@ def step(params: dict, y_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
 
 def output(y_BxH: jax.Array) -> jax.Array:
     return y_BxH
+
+
+# --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---
+def layer_parameters(m: int, n: int, options: dict) -> int:
+    """The Elman part n(n+m+1) plus the output layer V [n, n], c [n]."""
+    return n * (n + m + 1) + n * (n + 1)
+
+
+def numpy_zero_carry(layer: dict, batch: int):
+    return np.zeros((batch, layer["U"].shape[0]))
+
+
+def numpy_step(p: dict, y, x):
+    """h = tanh(W x + U y + b), y' = tanh(V h + c): the previous output is fed back; float64: (carry, y)."""
+    W, U, b, V, c = (np.asarray(p[k], np.float64) for k in ("W", "U", "b", "V", "c"))
+    y = np.tanh(np.tanh(x @ W + y @ U + b) @ V + c)
+    return y, y

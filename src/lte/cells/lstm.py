@@ -6,6 +6,7 @@ be shifted (`forget_bias`, 0 in the original, 1 after Jozefowicz et al. 2015).
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 uses_embedding = True  # Zaremba: a learned embedding feeds the first layer
 default_learning_rate = 0.5  # see lte.config
@@ -45,3 +46,30 @@ def step(params: dict, carry: tuple[jax.Array, jax.Array], xw_Bx4H: jax.Array) -
 
 def output(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
     return carry[1]
+
+
+# --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---
+def layer_parameters(m: int, n: int, options: dict) -> int:
+    """A layer of n units reading m inputs: W [m, 4n], U [n, 4n], b [4n]."""
+    return 4 * n * (n + m + 1)
+
+
+def numpy_zero_carry(layer: dict, batch: int):
+    n = np.asarray(layer["b"]).size // 4
+    return np.zeros((batch, n)), np.zeros((batch, layer["U"].shape[0]))
+
+
+def numpy_step(p: dict, carry, x):
+    """Hochreiter & Schmidhuber's equations with gates i, f, g, o, in float64: (carry, h)."""
+    W, U, b = (np.asarray(p[k], np.float64) for k in ("W", "U", "b"))
+    c, h = carry
+    z = x @ W + h @ U + b
+    n = c.shape[-1]
+    i, f, g, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n:2 * n]), np.tanh(z[:, 2 * n:3 * n]), _sigmoid(z[:, 3 * n:])
+    c = f * c + i * g
+    h = o * np.tanh(c)
+    return (c, h), h
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))

@@ -10,6 +10,7 @@ LSTM (`forget_bias` shifts the f block).
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from lte.cells import lstm
 
@@ -52,3 +53,21 @@ def step(params: dict, carry: tuple[jax.Array, jax.Array], xw_Bx4H: jax.Array) -
 
 def output(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
     return carry[1]
+
+
+# --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---
+def layer_parameters(m: int, n: int, options: dict) -> int:
+    """W [m, 4n], U [p, 4n], b [4n] and the projection [n, p]."""
+    p = output_size(n, options)
+    return 4 * n * (p + m + 1) + n * p
+
+
+def numpy_zero_carry(layer: dict, batch: int):
+    return lstm.numpy_zero_carry(layer, batch)
+
+
+def numpy_step(p: dict, carry, x):
+    """The LSTM's equations on the projection r, then r' = m @ P_proj, in float64: (carry, r)."""
+    (c, m), _ = lstm.numpy_step(p, carry, x)
+    r = m @ np.asarray(p["P"], np.float64)
+    return (c, r), r
