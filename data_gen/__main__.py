@@ -14,7 +14,7 @@ import sys
 from data_gen.curriculum import STRATEGIES, parse_level
 from data_gen.errors import DataGenError
 from data_gen.splits import SPLITS
-from data_gen.tasks import TASKS, TaskSpec, sample_examples
+from data_gen.tasks import TASKS, TaskSpec, default_nesting, sample_examples
 
 
 def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +32,7 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _spec(args: argparse.Namespace) -> TaskSpec:
-    nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
+    nesting = args.nesting if args.nesting is not None else default_nesting(args.task)
     return TaskSpec(task=args.task, length=args.length, nesting=nesting, strategy=args.strategy,
                     invert=args.invert, double=args.double, mix_probability=args.mix_probability)
 

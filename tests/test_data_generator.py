@@ -183,3 +183,35 @@ def test_max_example_length_is_an_upper_bound(task, length, nesting):
 def test_bad_specs_give_clear_errors(kwargs, message):
     with pytest.raises(DataGenError, match=message):
         TaskSpec(**kwargs)
+
+
+def test_a_new_task_is_one_module(tmp_path, monkeypatch):
+    """A module dropped into a tasks package is registered by its file name; helpers opt out; a module lacking a
+    part is a clear error naming it."""
+    from data_gen.errors import DataGenError
+    from data_gen.tasks import register
+
+    package = tmp_path / "extra_tasks"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "negate.py").write_text(
+        "from data_gen.tasks.copy import *  # noqa: F401,F403\n"
+        "def draw(rng, hardness):\n"
+        "    n = rng.randrange(1, 10 ** hardness()[0])\n"
+        "    return f'print(-{n})', -n, hardness()[0], 1, ('negate',)\n")
+    (package / "helpers.py").write_text("IS_TASK = False\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tasks = register([str(package)], "extra_tasks")
+    assert list(tasks) == ["negate"] and tasks["negate"].FIXED_NESTING == 1
+    (package / "broken.py").write_text("def draw(rng, hardness):\n    pass\n")
+    with pytest.raises(DataGenError, match=r"task module extra_tasks.broken lacks source, body_from_source, bounds"):
+        register([str(package)], "extra_tasks")
+
+
+def test_every_task_has_a_default_nesting_valid_for_it():
+    from data_gen.tasks import TASKS, TaskSpec, default_nesting
+
+    assert TASKS[:3] == ("program", "addition", "copy")
+    for task in TASKS:
+        TaskSpec(task=task, length=2, nesting=default_nesting(task))  # valid: no error
+    assert default_nesting("program") == 3 and default_nesting("copy") == 1

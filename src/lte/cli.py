@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from lte.errors import USER_ERRORS, LteError
+from data_gen.tasks import TASKS, default_nesting
 from lte.console import log_to_stderr
 
 MAX_SEED = 2 ** 32 - 1  # what numpy and JAX take as a seed
@@ -36,6 +37,11 @@ def check_out_folder(value: str, flag: str = "--out") -> Path:
         if part.exists() and not part.is_dir():
             raise LteError(f"{flag} {value}: {part} is an existing file, not a folder")
     return path
+
+
+def _nesting(args) -> int:
+    """--nesting, or the task's own default (3 for programs, 1 for tasks without nesting)."""
+    return args.nesting if args.nesting is not None else default_nesting(args.task)
 
 
 def check_count(count: int, flag: str = "--count") -> int:
@@ -83,7 +89,7 @@ def _train_parser(commands) -> None:
     p = commands.add_parser("train", help="train a model (or resume the run in --out)")
     d = TrainConfig()
     p.add_argument("--out", required=True, help="the run folder")
-    p.add_argument("--task", default=d.task, help="program, addition or copy")
+    p.add_argument("--task", default=d.task, help=", ".join(TASKS))
     p.add_argument("--length", type=int, default=d.length)
     p.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
     p.add_argument("--strategy", default=d.strategy, help="baseline, naive, mix or combined")
@@ -124,7 +130,7 @@ def _run_train(args) -> int:
 
     out = check_out_folder(args.out)
     check_seed(args.seed)
-    nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
+    nesting = _nesting(args)
     config = TrainConfig(
         task=args.task, length=args.length, nesting=nesting, strategy=args.strategy, invert=args.invert,
         double=args.double, mix_probability=args.mix_probability, model=args.model, hidden=args.hidden,
@@ -196,7 +202,7 @@ def _run_esn(args) -> int:
     from lte.esn import ESNConfig, fit_esn
 
     check_seed(args.seed)
-    nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
+    nesting = _nesting(args)
     task = TrainConfig(task=args.task, length=args.length, nesting=nesting, seed=args.seed)
     esn = ESNConfig(units=args.units, spectral_radius=args.spectral_radius, leak_rate=args.leak_rate,
                     density=args.density, ridge=args.ridge, washout=args.washout, fit_batches=args.fit_batches,
@@ -209,7 +215,7 @@ def _run_seq2seq(args) -> int:
     from lte.seq2seq import Seq2SeqConfig, train_seq2seq
 
     check_seed(args.seed)
-    nesting = args.nesting if args.nesting is not None else (3 if args.task == "program" else 1)
+    nesting = _nesting(args)
     config = Seq2SeqConfig(task=args.task, length=args.length, nesting=nesting, model=args.model,
                            hidden=args.hidden, steps=args.steps, learning_rate=args.lr, seed=args.seed)
     print(json.dumps(train_seq2seq(config)))
@@ -256,7 +262,7 @@ def _run_bench(args) -> int:
     # only a complete default or --full run may write the committed tables; a tiny or filtered run goes to a
     # temporary folder unless --out names one
     partial = args.tiny or bool(args.cells) or bool(args.shapes)
-    if args.out:
+    if args.out is not None:
         out = check_out_folder(args.out)  # before any work: a benchmark runs for minutes
     elif partial:
         out = Path(tempfile.mkdtemp(prefix="lte-bench-"))
@@ -295,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--address", default=None,
                     help="Ray: the address of a running cluster (default: start a local Ray instance)")
     e = commands.add_parser("esn", help="an echo state network on a task: fixed reservoir, ridge readout")
-    e.add_argument("--task", default="copy", help="program, addition or copy")
+    e.add_argument("--task", default="copy", help=", ".join(TASKS))
     e.add_argument("--length", type=int, default=3)
     e.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
     e.add_argument("--units", type=int, default=400)
@@ -307,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--fit-batches", type=int, default=50)
     e.add_argument("--seed", type=int, default=0)
     q = commands.add_parser("seq2seq", help="encoder-decoder: bidirectional encoder, unidirectional decoder")
-    q.add_argument("--task", default="addition", help="program, addition or copy")
+    q.add_argument("--task", default="addition", help=", ".join(TASKS))
     q.add_argument("--length", type=int, default=2)
     q.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
     q.add_argument("--model", default="lstm", help="any cell by name")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from data_gen.tasks import Example, apply_tricks
+from data_gen.tasks import Example, apply_tricks, task_module
 from data_gen.vocab import check_text
 from lte.config import TrainConfig
 from lte.data import build_eval_set, eval_layout
@@ -276,8 +276,7 @@ def python_answer(source: str) -> str:
 def predict(params: dict, config: TrainConfig, source: str) -> dict:
     python = check_program(source)  # before anything else: refuses what is outside the generator's grammar
     body = serialise(source)
-    if config.task == "copy":
-        body = body.removeprefix("print(").removesuffix(")")
+    body = task_module(config.task).body_from_source(body)
     check_text(body)
     model_input = apply_tricks(body, config.invert, config.double)
     prompt_length, decode_steps = eval_layout(config)

@@ -1,4 +1,8 @@
-"""The three tasks (program, addition, copy) and the two input tricks.
+"""The tasks (program, addition, copy) and the two input tricks.
+
+A task is one module in this folder, registered by its file name: `draw(rng, hardness)`, `source(body)`,
+`body_from_source(serialised)`, `bounds(length, nesting)`, `FIXED_NESTING` (None when nesting is a difficulty
+axis, else the only nesting allowed) and `DEFAULT_NESTING` (see data_gen/tasks/copy.py for the shortest).
 
 Every example is `input` (what the model reads, ending in `@`) followed by
 `target` (the printed integer and `.`). The tricks rewrite the text before
@@ -9,15 +13,49 @@ split whichever tricks are used.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import random
 from dataclasses import dataclass
+from types import ModuleType
 
 from data_gen.curriculum import Curriculum, Hardness, Level
 from data_gen.errors import DataGenError, check_choice
-from data_gen.programs import generate_program, python_source
 from data_gen.splits import SPLITS, split_of
 
-TASKS = ("program", "addition", "copy")
+REQUIRED = ("draw", "source", "body_from_source", "bounds", "FIXED_NESTING", "DEFAULT_NESTING")
+FIRST = ("program", "addition", "copy")  # the study's tasks lead every listing
+
+
+def register(path: list[str], package: str) -> dict[str, ModuleType]:
+    """Every task module of the package at `path`, named by its file name (helper modules set IS_TASK = False);
+    a module that lacks a required part is a clear error naming it."""
+    names = sorted((m.name for m in pkgutil.iter_modules(path) if not m.name.startswith("_")),
+                   key=lambda name: (name not in FIRST, FIRST.index(name) if name in FIRST else 0, name))
+    tasks = {}
+    for name in names:
+        module = importlib.import_module(f"{package}.{name}")
+        if not getattr(module, "IS_TASK", True):
+            continue
+        missing = [part for part in REQUIRED if not hasattr(module, part)]
+        if missing:
+            raise DataGenError(f"task module {package}.{name} lacks {', '.join(missing)} (see data_gen.tasks)")
+        tasks[name] = module
+    return tasks
+
+
+TASK_MODULES: dict[str, ModuleType] = register(__path__, __name__)
+TASKS = tuple(TASK_MODULES)
+
+
+def task_module(task: str) -> ModuleType:
+    check_choice("task", task, TASKS)
+    return TASK_MODULES[task]
+
+
+def default_nesting(task: str) -> int:
+    """The nesting a task takes when none is given (valid for it: 1 for tasks without nesting)."""
+    return task_module(task).DEFAULT_NESTING
 TERMINATOR = "@"
 END = "."
 
@@ -35,9 +73,9 @@ class TaskSpec:
     mix_probability: float = 0.2
 
     def __post_init__(self) -> None:
-        check_choice("task", self.task, TASKS)
-        if self.task != "program" and self.nesting != 1:
-            raise DataGenError(f"task {self.task!r} has nesting 1 only, got nesting {self.nesting!r}")
+        fixed = task_module(self.task).FIXED_NESTING
+        if fixed is not None and self.nesting != fixed:
+            raise DataGenError(f"task {self.task!r} has nesting {fixed} only, got nesting {self.nesting!r}")
         self.curriculum()  # validates length, nesting, strategy and mix probability
 
     @property
@@ -79,33 +117,14 @@ def apply_tricks(body: str, invert: bool, double: bool) -> str:
     return body + TERMINATOR
 
 
-def _number(rng: random.Random, digits: int) -> int:
-    """Uniform among the integers with exactly `digits` digits (1..9 for one digit)."""
-    low = 10 ** (digits - 1)
-    return low + rng.randrange(9 * low)
-
-
 def draw_raw(task: str, rng: random.Random, hardness: Hardness) -> tuple[str, int, int, int, tuple[str, ...]]:
     """One untransformed example: (body, answer, length, nesting, operations); body has no '@'."""
-    if task == "program":
-        p = generate_program(rng, hardness)
-        return p.serialised, p.value, p.max_literal_length, p.nesting, p.operations
-    if task == "addition":
-        la, lb = hardness()[0], hardness()[0]
-        a, b = _number(rng, la), _number(rng, lb)
-        return f"print({a}+{b})", a + b, max(la, lb), 1, ("addition",)
-    if task == "copy":
-        length = hardness()[0]
-        a = _number(rng, length)
-        return str(a), a, length, 1, ("copy",)
-    raise DataGenError(f"unknown task {task!r}; allowed: {', '.join(TASKS)}")
+    return task_module(task).draw(rng, hardness)
 
 
 def source_of(task: str, body: str) -> str:
     """Real Python that prints the answer of an untransformed body."""
-    if task == "copy":
-        return f"print({body})\n"
-    return python_source(body)
+    return task_module(task).source(body)
 
 
 def make_example(spec: TaskSpec, body: str, answer: int, length: int, nesting: int,
@@ -140,30 +159,9 @@ def sample_examples(spec: TaskSpec, count: int, *, seed: int, split: str = "trai
 
 
 def length_bounds(spec: TaskSpec) -> tuple[int, int]:
-    """Upper bounds on len(input) and len(target) of any example of `spec`, tricks included.
-
-    For programs it takes, step by step, the worst case of every operation for
-    the expression, the code lines and the value separately (a bound, not the
-    attained maximum).
-    """
-    a = spec.length
-    digits = a + 1  # the largest literal is 10**a
-    small = len(str(4 * a))
-    if spec.task == "copy":
-        body, value = digits, 10 ** a
-    elif spec.task == "addition":
-        body, value = len("print(+)") + 2 * digits, 2 * 10 ** a
-    else:
-        expr, code, value = digits, 0, 10 ** a
-        for _ in range(spec.nesting):
-            wide = max(expr, digits)
-            big = max(value, 10 ** a)
-            expr, code, value = (
-                max(expr + digits + 3, expr + small + 3, wide + 4, 1, expr + 3 * digits + 13),
-                code + max(wide + 4, wide + len("=#for x in range():+=#") + 2 + small),
-                max(big + 10 ** a, big * 4 * a, big * (1 + 4 * a)),
-            )
-        body = code + len("print()") + expr
+    """Upper bounds on len(input) and len(target) of any example of `spec`, tricks included (the task's own
+    bounds on its body and its answer's value)."""
+    body, value = task_module(spec.task).bounds(spec.length, spec.nesting)
     body *= 2 if spec.double else 1
     return body + len(TERMINATOR), 1 + len(str(value)) + len(END)  # the 1: a minus sign
 
