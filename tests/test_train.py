@@ -154,7 +154,7 @@ def test_a_folder_with_another_config_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("flag,value,message", [
-    ("--model", "gru2", "unknown model 'gru2'; allowed: lstm, irnn, rnn"),
+    ("--model", "gru2", "unknown model 'gru2'; allowed: lstm, irnn, gru"),
     ("--task", "sort", "unknown task 'sort'"),
     ("--strategy", "greedy", "unknown strategy 'greedy'"),
     ("--hidden", "0", "hidden must be a positive integer, got 0"),

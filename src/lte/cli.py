@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import types
 from pathlib import Path
 
 from lte.errors import USER_ERRORS, LteError
@@ -82,46 +83,59 @@ def _config_problem(path: Path, error: Exception) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+# flags whose name differs from their config field (kept for the commands people already use)
+FLAG_NAMES = {"learning_rate": "lr"}
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in ("true", "yes", "1"):
+        return True
+    if text.lower() in ("false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: expected true or false")
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
+    """One flag per field of `config_class`, generated from the field: its type, its default and its help and
+    allowed values (the field's metadata, lte.config.setting)."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(config_class)
+    for f in dataclasses.fields(config_class):
+        flag = "--" + FLAG_NAMES.get(f.name, f.name).replace("_", "-")
+        kind, optional = hints[f.name], False
+        if typing.get_origin(kind) in (typing.Union, types.UnionType):
+            kind, optional = next(a for a in typing.get_args(kind) if a is not type(None)), True
+        help_text = f.metadata.get("help", "")
+        choices = f.metadata.get("choices")
+        if choices:
+            help_text += f"; one of {', '.join(map(str, choices))}"
+        if f.name == "nesting":  # the task decides (data_gen.tasks.default_nesting)
+            parser.add_argument(flag, dest=f.name, type=int, default=None,
+                                help=f"{help_text} (default: the task's own, programs 3, others 1)")
+        elif kind is bool and not optional:
+            parser.add_argument(flag, dest=f.name, action="store_true", help=help_text)
+        else:
+            parse = _parse_bool if kind is bool else kind
+            parser.add_argument(flag, dest=f.name, type=parse, default=f.default, metavar=f.name.upper(),
+                                help=f"{help_text} (default: {f.default})")
+
+
+def config_from_arguments(args: argparse.Namespace, config_class):
+    """The config the flags of add_config_arguments describe (its own checks give clear errors)."""
+    import dataclasses
+
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class)}
+    return config_class(**values)
+
+
 def _train_parser(commands) -> None:
-    from lte.cells import CELLS
     from lte.config import TrainConfig
 
     p = commands.add_parser("train", help="train a model (or resume the run in --out)")
-    d = TrainConfig()
     p.add_argument("--out", required=True, help="the run folder")
-    p.add_argument("--task", default=d.task, help=", ".join(TASKS))
-    p.add_argument("--length", type=int, default=d.length)
-    p.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
-    p.add_argument("--strategy", default=d.strategy, help="baseline, naive, mix or combined")
-    p.add_argument("--invert", action="store_true", help="feed the input reversed")
-    p.add_argument("--double", action="store_true", help="feed the input twice")
-    p.add_argument("--mix-probability", type=float, default=d.mix_probability)
-    p.add_argument("--model", default=d.model, help=", ".join(CELLS))
-    p.add_argument("--hidden", type=int, default=d.hidden)
-    p.add_argument("--layers", type=int, default=d.layers)
-    p.add_argument("--forget-bias", type=float, default=d.forget_bias, help="LSTM forget-gate bias")
-    p.add_argument("--identity-scale", type=float, default=d.identity_scale, help="IRNN: U = s * I")
-    p.add_argument("--input-scale", type=float, default=None,
-                   help="scale of the input weights W at initialisation (default: the cell's own; "
-                        "IRNN: standard deviation 0.001 as Le et al., LSTM: U(-0.08, 0.08) half-width)")
-    p.add_argument("--projection", type=int, default=None, help="LSTMP: recurrent projection size (hidden // 2)")
-    p.add_argument("--gradient", default=d.gradient,
-                   help="fused (default: dU as one matmul after the backward scan), autodiff, or rtrl (small nets)")
-    p.add_argument("--bptt-window", type=int, default=None, help="truncated BPTT window (default: full BPTT)")
-    p.add_argument("--dropout", type=float, default=d.dropout, help="dropout on non-recurrent connections")
-    p.add_argument("--gradient-norm-penalty", type=float, default=d.gradient_norm_penalty,
-                   help="weight of Pascanu et al.'s gradient-norm regulariser (default 0: off)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
-    p.add_argument("--clip", type=float, default=d.clip, help="gradient global-norm clip")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="rows per batch")
-    p.add_argument("--row-length", type=int, default=None)
-    p.add_argument("--eval-every", type=int, default=d.eval_every)
-    p.add_argument("--max-steps", type=int, default=d.max_steps)
-    p.add_argument("--max-seconds", type=float, default=None)
-    p.add_argument("--val-size", type=int, default=d.val_size)
-    p.add_argument("--test-size", type=int, default=d.test_size)
-    p.add_argument("--data", default=d.data, help="fresh (generate every batch) or pool (cached pools)")
-    p.add_argument("--seed", type=int, default=d.seed)
+    add_config_arguments(p, TrainConfig)
 
 
 def _run_train(args) -> int:
@@ -130,17 +144,8 @@ def _run_train(args) -> int:
 
     out = check_out_folder(args.out)
     check_seed(args.seed)
-    nesting = _nesting(args)
-    config = TrainConfig(
-        task=args.task, length=args.length, nesting=nesting, strategy=args.strategy, invert=args.invert,
-        double=args.double, mix_probability=args.mix_probability, model=args.model, hidden=args.hidden,
-        layers=args.layers, forget_bias=args.forget_bias, identity_scale=args.identity_scale,
-        input_scale=args.input_scale,
-        projection=args.projection, gradient=args.gradient, bptt_window=args.bptt_window, dropout=args.dropout,
-        gradient_norm_penalty=args.gradient_norm_penalty,
-        learning_rate=args.lr, clip=args.clip, batch_size=args.batch_size, row_length=args.row_length,
-        eval_every=args.eval_every, max_steps=args.max_steps, max_seconds=args.max_seconds,
-        val_size=args.val_size, test_size=args.test_size, data=args.data, seed=args.seed)
+    args.nesting = _nesting(args)
+    config = config_from_arguments(args, TrainConfig)
     summary = train(config, out)
     print(json.dumps({k: summary[k] for k in ("stop_reason", "steps", "wall_time")} |
                      {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from data_gen.tasks import TaskSpec, max_example_length
+from data_gen.curriculum import STRATEGIES
+from data_gen.tasks import TASKS, TaskSpec, max_example_length
 from lte.cells import CELLS
 from lte.errors import LteError, check_finite_numbers
 from lte.model import ModelConfig
+from lte.recurrence import GRADIENTS
 from lte.schedule import SCHEDULES
 
 # Zaremba's LSTM used 0.5. The IRNN diverges at that rate (Le et al. tune it
@@ -19,49 +21,60 @@ DEFAULT_LEARNING_RATE = {name: cell.default_learning_rate for name, cell in CELL
 DATA_SOURCES = ("fresh", "pool")
 
 
+def setting(default, help: str, choices: tuple | None = None):
+    """A config field with its command-line help (and allowed values): each field is declared once, here, and
+    `lte train`'s flags are generated from it (lte.cli)."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     # the task (data_gen.TaskSpec)
-    task: str = "program"
-    length: int = 4
-    nesting: int = 3
-    strategy: str = "combined"
-    invert: bool = False
-    double: bool = False
-    mix_probability: float = 0.2
+    task: str = setting("program", "the task", TASKS)
+    length: int = setting(4, "the target level's length (digits of the largest literal)")
+    nesting: int = setting(3, "the target level's nesting (programs only; other tasks: 1)")
+    strategy: str = setting("combined", "the curriculum strategy", STRATEGIES)
+    invert: bool = setting(False, "feed the input reversed")
+    double: bool = setting(False, "feed the input twice")
+    mix_probability: float = setting(0.2, "combined: the share of examples drawn as by mix")
     # the model
-    model: str = "lstm"
-    hidden: int = 128
-    layers: int = 2
-    forget_bias: float = 0.0
-    identity_scale: float = 1.0
-    input_scale: float | None = None  # scale of the input weights W (None: the cell's own; lte.model)
-    projection: int | None = None  # LSTMP: the recurrent projection's size (None: hidden // 2)
-    unroll: int = 1
-    gradient: str = "fused"  # lte.recurrence: "fused" (dU as one matmul) or "autodiff"; "rtrl" (lte.rtrl)
-    bptt_window: int | None = None  # truncated BPTT window in time steps (None: full BPTT over the row)
-    dropout: float = 0.0  # on non-recurrent connections (Zaremba et al. 2014)
-    gradient_norm_penalty: float = 0.0  # Pascanu et al. 2013's regulariser weight (0: off)
-    embedding: bool | None = None  # None: the cell's choice (LSTM: an embedding; IRNN, RNN: one-hot input)
+    model: str = setting("lstm", "the recurrent cell", tuple(CELLS))
+    hidden: int = setting(128, "units per layer")
+    layers: int = setting(2, "recurrent layers")
+    forget_bias: float = setting(0.0, "LSTM forget-gate bias (Jozefowicz et al.: 1)")
+    identity_scale: float = setting(1.0, "IRNN: U = s * I at initialisation")
+    input_scale: float | None = setting(
+        None, "scale of the input weights W at initialisation (None: the cell's own; IRNN: standard deviation "
+              "0.001 as Le et al., LSTM: U(-0.08, 0.08) half-width)")
+    projection: int | None = setting(None, "LSTMP: the recurrent projection's size (None: hidden // 2)")
+    unroll: int = setting(1, "lax.scan unroll factor")
+    gradient: str = setting("fused", "fused (dU as one matmul after the backward scan), autodiff, or rtrl "
+                                     "(real-time recurrent learning, small nets)", GRADIENTS)
+    bptt_window: int | None = setting(None, "truncated BPTT window in time steps (None: full BPTT over the row)")
+    dropout: float = setting(0.0, "dropout on non-recurrent connections (Zaremba et al. 2014)")
+    gradient_norm_penalty: float = setting(0.0, "weight of Pascanu et al. 2013's gradient-norm regulariser (0: off)")
+    embedding: bool | None = setting(None, "a learned input embedding (None: the cell's choice; LSTM yes, IRNN no)")
     # optimisation (Zaremba & Sutskever's protocol)
-    learning_rate: float | None = None  # None: DEFAULT_LEARNING_RATE[model]
-    clip: float = 5.0
-    batch_size: int = 32  # rows per batch; each row packs several examples
-    row_length: int | None = None  # None: the smallest multiple of 16 >= the longest possible example
-    eval_every: int = 100
-    schedule: str = "amended"  # "original": Zaremba's rule exactly; "amended": see lte.schedule
-    target_accuracy: float = 0.95
-    lr_decay: float = 0.8
-    min_learning_rate: float = 1e-3
+    learning_rate: float | None = setting(None, "SGD learning rate (None: the cell's default)")
+    clip: float = setting(5.0, "gradient global-norm clip")
+    batch_size: int = setting(32, "rows per batch; each row packs several examples")
+    row_length: int | None = setting(None, "characters per row (None: the smallest multiple of 16 >= the longest "
+                                           "possible example)")
+    eval_every: int = setting(100, "steps between evaluations")
+    schedule: str = setting("amended", "original: Zaremba's rule exactly; amended: see lte.schedule", SCHEDULES)
+    target_accuracy: float = setting(0.95, "validation accuracy at which the curriculum moves on")
+    lr_decay: float = setting(0.8, "learning-rate factor when training accuracy stalls")
+    min_learning_rate: float = setting(1e-3, "the run stops when the learning rate falls below this")
     # budgets (None: unlimited; the schedule's stop rule still ends the run)
-    max_steps: int | None = 10_000
-    max_seconds: float | None = None
+    max_steps: int | None = setting(10_000, "training steps at most")
+    max_seconds: float | None = setting(None, "training seconds at most")
     # evaluation
-    val_size: int = 500
-    test_size: int = 1000
+    val_size: int = setting(500, "validation examples")
+    test_size: int = setting(1000, "test examples")
     # data and randomness
-    data: str = "fresh"
-    seed: int = 0
+    data: str = setting("fresh", "fresh (generate every batch) or pool (cached pools, built once per level)",
+                        DATA_SOURCES)
+    seed: int = setting(0, "initial weights and data order")
 
     def __post_init__(self) -> None:
         check_finite_numbers(self)

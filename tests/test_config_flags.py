@@ -1,0 +1,52 @@
+"""`lte train`'s flags are generated from TrainConfig's fields: each field declared once, with its help."""
+
+import argparse
+import dataclasses
+
+import pytest
+
+from lte.cli import FLAG_NAMES, add_config_arguments, build_parser, config_from_arguments
+from lte.config import TrainConfig, setting
+
+
+def test_every_config_field_has_a_flag_with_help_and_default():
+    parser = build_parser()
+    train = next(a for a in parser._subparsers._group_actions[0].choices.items() if a[0] == "train")[1]
+    flags = {action.dest: action for action in train._actions}
+    for f in dataclasses.fields(TrainConfig):
+        assert f.name in flags, f.name
+        assert f.metadata["help"] and flags[f.name].help.startswith(f.metadata["help"])
+        if f.metadata["choices"]:
+            assert "one of " + ", ".join(map(str, f.metadata["choices"])) in flags[f.name].help
+    assert "--lr" in flags["learning_rate"].option_strings and FLAG_NAMES == {"learning_rate": "lr"}
+
+
+def test_a_new_field_gets_its_flag_without_touching_the_cli():
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        width: int = setting(3, "how wide")
+        rate: float | None = setting(None, "a rate")
+        mode: str = setting("a", "the mode", ("a", "b"))
+        loud: bool = setting(False, "shout")
+        tied: bool | None = setting(None, "tie weights")
+
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser, Config)
+    args = parser.parse_args(["--width", "5", "--rate", "0.5", "--mode", "b", "--loud", "--tied", "false"])
+    assert config_from_arguments(args, Config) == Config(width=5, rate=0.5, mode="b", loud=True, tied=False)
+    assert config_from_arguments(parser.parse_args([]), Config) == Config()
+    assert "how wide (default: 3)" in parser.format_help() and "one of a, b" in parser.format_help()
+
+
+def test_the_flags_build_the_same_config_as_the_fields(tmp_path):
+    args = build_parser().parse_args(["train", "--out", str(tmp_path), "--task", "copy", "--length", "3",
+                                      "--nesting", "1", "--lr", "0.3", "--embedding", "yes", "--unroll", "2"])
+    config = config_from_arguments(args, TrainConfig)
+    assert config == dataclasses.replace(TrainConfig(task="copy", length=3, nesting=1), learning_rate=0.3,
+                                         embedding=True, unroll=2)
+
+
+def test_a_bad_boolean_is_a_clear_error(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--out", "x", "--embedding", "maybe"])
+    assert "'maybe': expected true or false" in capsys.readouterr().err
