@@ -184,3 +184,19 @@ def test_pascanu_gradient_is_the_loss_gradient_plus_the_weighted_penalty_gradien
                         rtol=1e-4, atol=1e-7)
     assert np.abs(np.asarray(d_omega["layers"][0]["U"])).max() > 0  # the penalty reaches the recurrent weights
     assert np.abs(np.asarray(d_omega["readout"]["W"])).max() == 0  # and nothing it should not
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"gradient": "rtrl", "gradient_norm_penalty": 0.1}, "gradient rtrl cannot be combined with gradient_norm_penalty"),
+    ({"gradient": "rtrl", "bptt_window": 4}, "gradient rtrl cannot be combined with bptt_window"),
+    ({"gradient": "rtrl", "dropout": 0.2}, "gradient rtrl cannot be combined with dropout"),
+    ({"gradient_norm_penalty": 0.1, "bptt_window": 4, "dropout": 0.2},
+     "gradient_norm_penalty cannot be combined with bptt_window, dropout"),
+])
+def test_a_method_that_would_ignore_another_is_refused(options, message):
+    from lte.errors import LteError
+    from lte.model import ModelConfig
+
+    with pytest.raises(LteError, match=message):
+        ModelConfig(cell="rnn", hidden=4, layers=1, **options)
+    ModelConfig(cell="rnn", hidden=4, layers=1, bptt_window=4, dropout=0.2)  # these two combine

@@ -19,7 +19,7 @@ packed example), so examples sharing a row never see each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -50,7 +50,6 @@ class ModelConfig:
     unroll: int = 1  # lax.scan unroll factor
     gradient: str = "fused"  # "fused": dU as one matmul after the backward scan; "autodiff": plain (lte.recurrence)
     embedding: bool | None = None  # None: the cell's own choice (LSTM yes, IRNN and RNN no)
-    options: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         get_cell(self.cell)
@@ -67,10 +66,25 @@ class ModelConfig:
             raise LteError(f"gradient_norm_penalty must be a number >= 0, got {penalty!r}")
         for name in ("hidden", "layers", "unroll"):
             _check_positive_int(name, getattr(self, name))
+        self._check_combinations()
         scale = self.input_scale
         if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))
                                   or not 0 < scale < float("inf")):
             raise LteError(f"input_scale must be a positive number (or unset for the cell's own), got {scale!r}")
+
+    def _check_combinations(self) -> None:
+        """RTRL and the Pascanu regulariser compute their own gradient over the whole row, without truncation or
+        dropout: a combination that one of them would silently ignore is refused."""
+        rtrl, penalty = self.gradient == "rtrl", self.gradient_norm_penalty > 0
+        if not (rtrl or penalty):
+            return
+        method = "gradient rtrl" if rtrl else "gradient_norm_penalty"
+        ignored = [name for name, on in (("gradient_norm_penalty", rtrl and penalty),
+                                         ("bptt_window", self.bptt_window is not None),
+                                         ("dropout", self.dropout > 0)) if on]
+        if ignored:
+            raise LteError(f"{method} cannot be combined with {', '.join(ignored)}: it computes its own "
+                           "full-row gradient and would ignore them; use one training method at a time")
 
     @property
     def uses_embedding(self) -> bool:
