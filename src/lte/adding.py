@@ -31,7 +31,7 @@ import optax
 from lte import checkpoint
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.experiment import config_digest, outputs_dir
+from lte.experiment import config_digest, field_defaults, outputs_dir
 from lte.model import matmul_rows, run_layer
 from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
 from lte.console import log_to_stderr
@@ -194,8 +194,10 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
 
 
 def run_name(config: AddingConfig) -> str:
-    """model_T<T>_seed<s>-<digest of the whole config>: a changed setting gets a new folder, never a stale one."""
-    return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{config_digest(config.to_json())}"
+    """model_T<T>_seed<s>-<digest of the settings that differ from their defaults>: a changed setting gets a new
+    folder, never a stale one."""
+    digest = config_digest(config.to_json(), field_defaults(AddingConfig))
+    return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{digest}"
 
 
 def current_runs(root: Path) -> list[Path]:

@@ -284,6 +284,15 @@ def _run_bench(args) -> int:
     return 0
 
 
+def _run_migrate_names(args) -> int:
+    from lte.migrate import migrate_names
+
+    renamed = migrate_names(Path(args.results), log=lambda line: print(line, file=sys.stderr),
+                            experiments=args.experiment, profiles=args.profile)
+    print(f"{renamed} run folder(s) renamed under {args.results}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lte", description="learning to execute: IRNN vs LSTM")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -337,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--results", default="results", help="where the convergence runs are")
     st.add_argument("--repeats", type=int, default=7, help="rotations (the median is reported)")
     st.add_argument("--steps", type=int, default=100, help="steps timed per variant and rotation")
+    m = commands.add_parser("migrate-names", help="rename run folders to the current naming rule (records are "
+                            "kept, never retrained)")
+    m.add_argument("--results", default="results", help="the results folder (default: results)")
+    m.add_argument("--experiment", action="append", help="only this experiment (repeatable; default: all)")
+    m.add_argument("--profile", action="append", help="only this profile (repeatable; default: all)")
     b = commands.add_parser("bench", help="training-step speed of every cell, beside PyTorch when installed")
     b.add_argument("--tiny", action="store_true", help="one tiny shape (checks that the benchmark works); writes to "
                    "a temporary folder unless --out is given")
@@ -358,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,
            "bench": _run_bench, "adding": _run_adding, "step-times": _run_step_times,
-           "esn": _run_esn, "seq2seq": _run_seq2seq}[args.command]
+           "esn": _run_esn, "seq2seq": _run_seq2seq, "migrate-names": _run_migrate_names}[args.command]
     try:
         return run(args)
     except USER_ERRORS as error:

@@ -60,12 +60,25 @@ class Cell:
         parts += ["inv"] if c.invert else []
         parts += ["dbl"] if c.double else []
         parts += [f"lr{c.resolved_learning_rate:g}", f"s{c.seed}"]
-        return "-".join(parts) + "-" + config_digest(c.to_json())
+        return "-".join(parts) + "-" + config_digest(c.to_json(), field_defaults(type(c)))
 
 
-def config_digest(config_json: dict) -> str:
-    """Six hex digits of the whole config: run folders of different configs never share a name."""
-    return hashlib.sha256(json.dumps(config_json, sort_keys=True).encode()).hexdigest()[:6]
+# Version of the naming rule below; bump it when the rule changes (and migrate: `lte migrate-names`).
+NAME_SCHEMA = 2
+
+
+def field_defaults(config_class) -> dict:
+    """Each field's declared default (None where a field has none)."""
+    return {f.name: (f.default if f.default is not dataclasses.MISSING else None)
+            for f in dataclasses.fields(config_class)}
+
+
+def config_digest(config_json: dict, defaults: dict) -> str:
+    """Six hex digits of the settings that differ from their declared defaults, with the naming schema: run
+    folders of different configs never share a name, and adding a field (with a default) renames none."""
+    changed = {key: value for key, value in config_json.items() if key not in defaults or defaults[key] != value}
+    text = json.dumps({"name_schema": NAME_SCHEMA, **changed}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
 def runs_dir(experiment: str, profile: str, results: Path = RESULTS) -> Path:

@@ -108,6 +108,7 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
     root = runs_dir(experiment, profile, results)
     write_index(experiment, profile, header, cells, results)
     todo = unfinished(root, [c.name for c in cells], log)
+    check_finished_configs(root, [c for c in cells if c.name not in todo])
     todo = [c for c in cells if c.name in todo]
     tasks = make_tasks(todo, ensemble)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
@@ -168,6 +169,22 @@ def unfinished(root: Path, names: list[str], log) -> list[str]:
             set_aside(folder, reason, log)
         todo.append(name)
     return todo
+
+
+def check_finished_configs(root: Path, finished: list[Cell]) -> None:
+    """A finished cell is skipped only when its folder holds its config: a folder name covers the settings that
+    differ from their defaults, so a changed default would otherwise pass unseen."""
+    from lte.config import TrainConfig
+    from lte.errors import LteError
+
+    for cell in finished:
+        saved = TrainConfig.from_json(json.loads((root / cell.name / "config.json").read_text())).to_json()
+        wanted = cell.config.to_json()
+        diff = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+        if diff:
+            detail = ", ".join(f"{k}: {saved.get(k)!r} in the folder, {wanted.get(k)!r} now" for k in diff)
+            raise LteError(f"{root / cell.name} was trained with a different config ({detail}): a default changed "
+                           "since; bump lte.experiment.NAME_SCHEMA so that such cells get new folders")
 
 
 def run_in_workers(function, payloads: list, names: list[str], workers: int, log) -> None:
