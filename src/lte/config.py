@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from data_gen.curriculum import STRATEGIES
 from data_gen.tasks import TASKS, TaskSpec, max_example_length
-from lte.cells import CELLS
+from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers
 from lte.model import ModelConfig
 from lte.recurrence import GRADIENTS
@@ -38,7 +38,8 @@ class TrainConfig:
     double: bool = setting(False, "feed the input twice")
     mix_probability: float = setting(0.2, "combined: the share of examples drawn as by mix")
     # the model
-    model: str = setting("lstm", "the recurrent cell", tuple(CELLS))
+    model: str = setting("lstm", "the recurrent cell (or a flax cell of your own: module.path:ClassName)",
+                         tuple(CELLS))
     hidden: int = setting(128, "units per layer")
     layers: int = setting(2, "recurrent layers")
     forget_bias: float = setting(0.0, "LSTM forget-gate bias (Jozefowicz et al.: 1)")
@@ -80,8 +81,6 @@ class TrainConfig:
         check_finite_numbers(self)
         self.spec()  # task, length, nesting, strategy, mix probability
         self.model_config()  # model, sizes, options
-        if self.model not in CELLS:
-            raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
         if self.schedule not in SCHEDULES:
             raise LteError(f"unknown schedule {self.schedule!r}; allowed: {', '.join(SCHEDULES)}")
         if self.data not in DATA_SOURCES:
@@ -122,7 +121,9 @@ class TrainConfig:
 
     @property
     def resolved_learning_rate(self) -> float:
-        return self.learning_rate if self.learning_rate is not None else DEFAULT_LEARNING_RATE[self.model]
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return DEFAULT_LEARNING_RATE.get(self.model) or get_cell(self.model).default_learning_rate
 
     def to_json(self) -> dict:
         out = dataclasses.asdict(self)

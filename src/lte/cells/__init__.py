@@ -57,8 +57,13 @@ CELLS: dict[str, ModuleType] = register(__path__, __name__)
 
 
 def get_cell(name: str) -> ModuleType:
+    """The registered cell `name`, or a user's flax cell named `module.path:ClassName` (lte.flax_cell)."""
+    if ":" in name:
+        from lte.flax_cell import flax_cell
+        return flax_cell(name)
     if name not in CELLS:
-        raise LteError(f"unknown model {name!r}; allowed: {', '.join(CELLS)}")
+        raise LteError(f"unknown model {name!r}; allowed: {', '.join(CELLS)}, or a flax cell as "
+                       f"module.path:ClassName")
     return CELLS[name]
 
 
