@@ -199,7 +199,7 @@ def test_a_new_task_is_one_module(tmp_path, monkeypatch):
         "def draw(rng, hardness):\n"
         "    n = rng.randrange(1, 10 ** hardness()[0])\n"
         "    return f'print(-{n})', -n, hardness()[0], 1, ('negate',)\n")
-    (package / "helpers.py").write_text("IS_TASK = False\n")
+    (package / "helpers.py").write_text("REGISTERED = False\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     tasks = register([str(package)], "extra_tasks")
     assert list(tasks) == ["negate"] and tasks["negate"].FIXED_NESTING == 1

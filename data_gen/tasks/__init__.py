@@ -13,14 +13,13 @@ split whichever tricks are used.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import random
 from dataclasses import dataclass
 from types import ModuleType
 
 from data_gen.curriculum import Curriculum, Hardness, Level
 from data_gen.errors import DataGenError, check_choice
+from data_gen.registry import register_modules
 from data_gen.splits import SPLITS, split_of
 
 REQUIRED = ("draw", "source", "body_from_source", "bounds", "FIXED_NESTING", "DEFAULT_NESTING")
@@ -28,20 +27,9 @@ FIRST = ("program", "addition", "copy")  # the study's tasks lead every listing
 
 
 def register(path: list[str], package: str) -> dict[str, ModuleType]:
-    """Every task module of the package at `path`, named by its file name (helper modules set IS_TASK = False);
-    a module that lacks a required part is a clear error naming it."""
-    names = sorted((m.name for m in pkgutil.iter_modules(path) if not m.name.startswith("_")),
-                   key=lambda name: (name not in FIRST, FIRST.index(name) if name in FIRST else 0, name))
-    tasks = {}
-    for name in names:
-        module = importlib.import_module(f"{package}.{name}")
-        if not getattr(module, "IS_TASK", True):
-            continue
-        missing = [part for part in REQUIRED if not hasattr(module, part)]
-        if missing:
-            raise DataGenError(f"task module {package}.{name} lacks {', '.join(missing)} (see data_gen.tasks)")
-        tasks[name] = module
-    return tasks
+    """Every task module of the package at `path`, named by its file name (helper modules set REGISTERED =
+    False); a module that lacks a required part is a clear error naming it."""
+    return register_modules(path, package, REQUIRED, FIRST, DataGenError, "task", "data_gen.tasks")
 
 
 TASK_MODULES: dict[str, ModuleType] = register(__path__, __name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-IS_TASK = False
+REGISTERED = False  # a helper, not a task
 
 
 def number(rng: random.Random, digits: int) -> int:

@@ -354,8 +354,8 @@ def _synthetic_batch(shape: Shape, seed: int = 0) -> dict:
     return {"inputs": tokens, "targets": np.roll(tokens, -1, axis=1), "mask": np.ones_like(tokens), "resets": resets}
 
 
-def bench_ensemble(cell: str, shape: Shape, k: int, repeats: int) -> dict:
-    """K models of `shape` in one vmapped step: step time and per-model tokens/s."""
+def ensemble_step(cell: str, shape: Shape, k: int) -> Callable[[], None]:
+    """K models of `shape` in one compiled vmapped step (model i from PRNGKey(i)), ready to time (run once)."""
     from lte.ensemble import compiled_ensemble_step, stack
 
     config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
@@ -372,40 +372,19 @@ def bench_ensemble(cell: str, shape: Shape, k: int, repeats: int) -> dict:
         jax.block_until_ready(counts)
 
     one()
-    seconds = _median_seconds(one, repeats)
-    return {"cell": cell, "hidden": shape.hidden, "batch": shape.batch, "steps": shape.steps, "models": k,
-            "step_s": seconds, "tokens_per_s_per_model": shape.batch * shape.steps / seconds,
-            "tokens_per_s_all_models": k * shape.batch * shape.steps / seconds}
+    return one
 
 
 def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeats: int, out_dir: Path,
                            log=print) -> Path:
     """K models in one vmapped step against one model at a time, the Ks timed in rotation."""
-    from lte.ensemble import compiled_ensemble_step, stack
-
     device, start = device_name(), time.perf_counter()
     log(f"\nmany models at once (vmap), {shape.label}:")
     log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'tokens/s per model':>19s} {'all models vs K=1':>18s}")
     rows = []
     with jax.default_matmul_precision(MATMUL_PRECISION):
         for cell in cells:
-            config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
-            steps = []
-            for k in ks:
-                states = []
-                for i in range(k):
-                    params = init_params(jax.random.PRNGKey(i), config)
-                    states.append(with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01))
-                holder = {"state": stack(states)}
-                batch = stack([_synthetic_batch(shape, i) for i in range(k)])
-                step = compiled_ensemble_step(config, 5.0)
-
-                def one(holder=holder, batch=batch, step=step, k=k):
-                    holder["state"], counts = step(holder["state"], batch, np.ones(k, bool))
-                    jax.block_until_ready(counts)
-
-                one()
-                steps.append(one)
+            steps = [ensemble_step(cell, shape, k) for k in ks]
             times = per_step_seconds(steps, repeats)
             base = None
             for k, seen in zip(ks, times):

@@ -27,10 +27,9 @@ A cell is a module-level object with:
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from types import ModuleType
 
+from data_gen.registry import register_modules
 from lte.errors import LteError
 
 REQUIRED = ("gates", "uses_embedding", "default_learning_rate", "input_scale", "init", "zero_carry", "step", "output",
@@ -41,16 +40,7 @@ FIRST = ("lstm", "irnn")  # the study's two cells lead every listing
 def register(path: list[str], package: str) -> dict[str, ModuleType]:
     """Every module of the package at `path` as a cell, named by its file name; a module that lacks a required
     attribute is a clear error naming them."""
-    names = sorted((m.name for m in pkgutil.iter_modules(path) if not m.name.startswith("_")),
-                   key=lambda name: (name not in FIRST, FIRST.index(name) if name in FIRST else 0, name))
-    cells = {}
-    for name in names:
-        module = importlib.import_module(f"{package}.{name}")
-        missing = [attribute for attribute in REQUIRED if not hasattr(module, attribute)]
-        if missing:
-            raise LteError(f"cell module {package}.{name} lacks {', '.join(missing)} (see lte.cells)")
-        cells[name] = module
-    return cells
+    return register_modules(path, package, REQUIRED, FIRST, LteError, "cell", "lte.cells")
 
 
 CELLS: dict[str, ModuleType] = register(__path__, __name__)
