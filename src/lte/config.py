@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from data_gen.curriculum import STRATEGIES
 from data_gen.tasks import TASKS, TaskSpec, max_example_length
 from lte.cells import CELLS, get_cell
-from lte.errors import LteError, check_finite_numbers
+from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.model import ModelConfig
 from lte.recurrence import GRADIENTS
 from lte.schedule import SCHEDULES
@@ -85,16 +85,10 @@ class TrainConfig:
             raise LteError(f"unknown schedule {self.schedule!r}; allowed: {', '.join(SCHEDULES)}")
         if self.data not in DATA_SOURCES:
             raise LteError(f"unknown data source {self.data!r}; allowed: {', '.join(DATA_SOURCES)}")
-        for name in ("hidden", "layers", "unroll", "batch_size", "eval_every", "val_size", "test_size"):
-            _positive_int(name, getattr(self, name))
-        for name in ("max_steps", "row_length"):
-            if getattr(self, name) is not None:
-                _positive_int(name, getattr(self, name))
-        for name in ("clip", "lr_decay", "min_learning_rate", "target_accuracy"):
-            _positive_float(name, getattr(self, name))
-        for name in ("learning_rate", "max_seconds"):
-            if getattr(self, name) is not None:
-                _positive_float(name, getattr(self, name))
+        check_positive_ints(self, ("hidden", "layers", "unroll", "batch_size", "eval_every", "val_size", "test_size"))
+        check_positive_ints(self, ("max_steps", "row_length"), optional=True)
+        check_positive_numbers(self, ("clip", "lr_decay", "min_learning_rate", "target_accuracy"))
+        check_positive_numbers(self, ("learning_rate", "max_seconds"), optional=True)
         if self.row_length is not None and self.row_length < self.longest_example:
             raise LteError(f"row_length {self.row_length} is shorter than the longest possible example "
                            f"({self.longest_example} characters); use at least that or leave it unset")
@@ -138,13 +132,3 @@ class TrainConfig:
         if unknown:
             raise LteError(f"unknown config fields {sorted(unknown)}; allowed: {sorted(known)}")
         return cls(**data)
-
-
-def _positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise LteError(f"{name} must be a positive integer, got {value!r}")
-
-
-def _positive_float(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
-        raise LteError(f"{name} must be a positive number, got {value!r}")

@@ -10,20 +10,26 @@ class LteError(ValueError):
 USER_ERRORS = (LteError, DataGenError)
 
 
-def check_positive_ints(config: object, names: tuple[str, ...]) -> None:
-    """Each named field of `config` is an int >= 1 (a bool is not), else an LteError naming it and its value."""
+def check_positive_ints(config: object, names: tuple[str, ...], optional: bool = False) -> None:
+    """Each named field of `config` is an int >= 1 (a bool is not; None too when `optional`), else an LteError
+    naming it and its value."""
     for name in names:
         value = getattr(config, name)
+        if optional and value is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise LteError(f"{name} must be a positive integer, got {value!r}")
 
 
-def check_positive_numbers(config: object, names: tuple[str, ...]) -> None:
-    """Each named field of `config` is a finite number > 0 (a bool is not), else an LteError naming it."""
+def check_positive_numbers(config: object, names: tuple[str, ...], optional: bool = False) -> None:
+    """Each named field of `config` is a finite number > 0 (a bool is not; None too when `optional`), else an
+    LteError naming it."""
     import math
 
     for name in names:
         value = getattr(config, name)
+        if optional and value is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
             raise LteError(f"{name} must be a positive number, got {value!r}")
 

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 
 from data_gen.vocab import VOCAB_SIZE
 from lte.cells import get_cell, output_size
-from lte.errors import LteError, check_finite_numbers
+from lte.errors import LteError, check_finite_numbers, check_positive_ints
 from lte.recurrence import GRADIENTS, scan_layer
 
 EMBED_INIT_SCALE = 0.08
@@ -56,16 +56,13 @@ class ModelConfig:
         check_finite_numbers(self)
         if self.gradient not in GRADIENTS:
             raise LteError(f"unknown gradient {self.gradient!r}; allowed: {', '.join(GRADIENTS)}")
-        for name in ("projection", "bptt_window"):
-            if getattr(self, name) is not None:
-                _check_positive_int(name, getattr(self, name))
+        check_positive_ints(self, ("projection", "bptt_window"), optional=True)
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise LteError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
         penalty = self.gradient_norm_penalty
         if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or not penalty >= 0:
             raise LteError(f"gradient_norm_penalty must be a number >= 0, got {penalty!r}")
-        for name in ("hidden", "layers", "unroll"):
-            _check_positive_int(name, getattr(self, name))
+        check_positive_ints(self, ("hidden", "layers", "unroll"))
         self._check_combinations()
         scale = self.input_scale
         if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))
@@ -98,11 +95,6 @@ class ModelConfig:
     def output_size(self) -> int:
         """Units each layer passes on (the hidden size, or the LSTMP's projection)."""
         return output_size(get_cell(self.cell), self.hidden, self.cell_options)
-
-
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise LteError(f"{name} must be a positive integer, got {value!r}")
 
 
 def init_params(key: jax.Array, config: ModelConfig) -> dict:
