@@ -80,3 +80,12 @@ def test_a_training_run_reports_the_study_metrics():
         Seq2SeqConfig(learning_rate=-1)
     with pytest.raises(LteError, match="steps must be a positive integer, got 2.5"):
         Seq2SeqConfig(steps=2.5)
+
+
+def test_the_test_set_is_the_same_for_every_seed():
+    """As on the main path (lte.data.TEST_SEED): seeds change the model and its batches, never the test set."""
+    from lte.seq2seq import Seq2SeqConfig, seq2seq_test_examples
+
+    first = seq2seq_test_examples(Seq2SeqConfig(task="addition", length=2, test_size=20, seed=0))
+    other = seq2seq_test_examples(Seq2SeqConfig(task="addition", length=2, test_size=20, seed=7))
+    assert [e.input for e in first] == [e.input for e in other] and all(e.split == "test" for e in first)

@@ -27,6 +27,7 @@ import optax
 
 from data_gen.tasks import TaskSpec, sample_examples
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
+from lte.data import TEST_SEED
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.model import ModelConfig, matmul_rows, run_layer
@@ -159,6 +160,13 @@ def greedy_answers(params: dict, config: Seq2SeqConfig, batch: dict, steps: int)
     return tokens_SxB.T
 
 
+def seq2seq_test_examples(config: Seq2SeqConfig) -> list:
+    """The test split at the target level, from the main path's fixed test seed (lte.data.TEST_SEED): one test
+    set for every seed of a task, as in the char-level runs."""
+    spec = dataclasses.replace(config.spec(), strategy="baseline")
+    return sample_examples(spec, config.test_size, seed=TEST_SEED, split="test", level=spec.target)
+
+
 def train_seq2seq(config: Seq2SeqConfig, log=None) -> dict:
     """Train on fresh batches at the target level; returns the final test metrics."""
     log = log or log_to_stderr
@@ -173,7 +181,7 @@ def train_seq2seq(config: Seq2SeqConfig, log=None) -> dict:
         return optax.apply_updates(params, updates), opt_state, counts
 
     spec, target = config.spec(), config.spec().target
-    test_examples = sample_examples(spec, config.test_size, seed=10_000 + config.seed, split="test", level=target)
+    test_examples = seq2seq_test_examples(config)
     test = {k: jnp.asarray(v) for k, v in encode_pairs(test_examples).items()}
     decode_fn = jax.jit(lambda p, b: greedy_answers(p, config, b, test["targets"].shape[1]))
     counts_fn = jax.jit(lambda p, b: loss_and_counts(p, config, b)[1])
