@@ -33,3 +33,9 @@ class Progress:
             rate = self.done / (now - self.start)
             self.log(f"evaluating: {self.done}/{self.total} {self.what} | {rate:.1f} {self.what}/s | "
                      f"ETA {format_duration((self.total - self.done) / rate)}")
+
+
+def progress_line(done: int, total: int, name: str, status: str, elapsed: float) -> str:
+    """One line per finished task of a sweep: its status, the time so far and the ETA."""
+    eta = elapsed / done * (total - done)
+    return f"[{done}/{total}] {name}: {status} | elapsed {format_duration(elapsed)} | ETA {format_duration(eta)}"

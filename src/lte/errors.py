@@ -43,3 +43,10 @@ def check_finite_numbers(config: object) -> None:
         value = getattr(config, field.name)
         if isinstance(value, float) and not math.isfinite(value):
             raise LteError(f"{field.name} must be a finite number, got {value!r}")
+
+
+def raise_failures(failures: list[tuple[str, Exception]]) -> None:
+    """After a sweep's tasks: one LteError naming every task that failed for good (the others finished)."""
+    if failures:
+        names = ", ".join(name for name, _ in failures)
+        raise LteError(f"{len(failures)} task(s) failed: {names}; see their train.log; rerun to retry them")

@@ -28,11 +28,13 @@ def _import_ray():
     return ray
 
 
-def run_tasks_on_ray(payloads: list[list[tuple[dict, str]]], names: list[str], workers: int | None,
-                     address: str | None, log) -> None:
-    """Run every task payload (see `lte.sweep.task_payload`) as a Ray task; raise if any failed for good."""
+def run_tasks_on_ray(function, payloads: list, names: list[str], workers: int | None, address: str | None,
+                     log) -> None:
+    """`function(payload)` for every payload as a Ray task (a sweep's: `lte.sweep.task_payload`); raise if any
+    failed for good."""
+    from lte.console import progress_line
+    from lte.errors import raise_failures
     from lte.runtime import single_threaded_cpu_env
-    from lte.sweep import _run_task, progress_line, raise_failures
 
     ray = _import_ray()
     started_here = not ray.is_initialized()
@@ -41,7 +43,7 @@ def run_tasks_on_ray(payloads: list[list[tuple[dict, str]]], names: list[str], w
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
                  log_to_driver=False, runtime_env={"env_vars": single_threaded_cpu_env()})
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-    remote = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=MAX_RETRIES, retry_exceptions=False)(_run_task)
+    remote = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=MAX_RETRIES, retry_exceptions=False)(function)
     start, failures = time.perf_counter(), []
     try:
         pending = {remote.remote(payload): name for payload, name in zip(payloads, names)}

@@ -33,7 +33,8 @@ from pathlib import Path
 from lte.experiment import RESULTS, Cell, load_experiment, runs_dir
 from lte.run_folder import write_json_atomic
 from lte.runtime import set_environment, single_threaded_cpu_env
-from lte.console import format_duration, log_to_stderr
+from lte.console import log_to_stderr, progress_line
+from lte.errors import raise_failures
 
 
 def _run_task(task: list[tuple[dict, str]]) -> float:
@@ -120,7 +121,8 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
         try:
             if backend == "ray":
                 from lte.ray_backend import run_tasks_on_ray
-                run_tasks_on_ray([task_payload(t, root) for t in tasks], [task_name(t) for t in tasks], workers,
+                run_tasks_on_ray(_run_task, [task_payload(t, root) for t in tasks], [task_name(t) for t in tasks],
+                                 workers,
                                  ray_address, log)
             else:
                 run_in_workers(_run_task, [task_payload(t, root) for t in tasks], [task_name(t) for t in tasks],
@@ -274,13 +276,3 @@ def _sigterm_raises():
     return lambda: signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
-def progress_line(done: int, total: int, name: str, status: str, elapsed: float) -> str:
-    eta = elapsed / done * (total - done)
-    return f"[{done}/{total}] {name}: {status} | elapsed {format_duration(elapsed)} | ETA {format_duration(eta)}"
-
-
-def raise_failures(failures: list[tuple[str, Exception]]) -> None:
-    if failures:
-        from lte.errors import LteError
-        names = ", ".join(name for name, _ in failures)
-        raise LteError(f"{len(failures)} task(s) failed: {names}; see their train.log; rerun to retry them")
