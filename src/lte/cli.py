@@ -207,12 +207,8 @@ def _run_esn(args) -> int:
     from lte.esn import ESNConfig, fit_esn
 
     check_seed(args.seed)
-    nesting = _nesting(args)
-    task = TrainConfig(task=args.task, length=args.length, nesting=nesting, seed=args.seed)
-    esn = ESNConfig(units=args.units, spectral_radius=args.spectral_radius, leak_rate=args.leak_rate,
-                    density=args.density, ridge=args.ridge, washout=args.washout, fit_batches=args.fit_batches,
-                    seed=args.seed)
-    print(json.dumps(fit_esn(task, esn, log=log_to_stderr)))
+    task = TrainConfig(task=args.task, length=args.length, nesting=_nesting(args), seed=args.seed)
+    print(json.dumps(fit_esn(task, config_from_arguments(args, ESNConfig), log=log_to_stderr)))
     return 0
 
 
@@ -220,10 +216,8 @@ def _run_seq2seq(args) -> int:
     from lte.seq2seq import Seq2SeqConfig, train_seq2seq
 
     check_seed(args.seed)
-    nesting = _nesting(args)
-    config = Seq2SeqConfig(task=args.task, length=args.length, nesting=nesting, model=args.model,
-                           hidden=args.hidden, steps=args.steps, learning_rate=args.lr, seed=args.seed)
-    print(json.dumps(train_seq2seq(config)))
+    args.nesting = _nesting(args)
+    print(json.dumps(train_seq2seq(config_from_arguments(args, Seq2SeqConfig))))
     return 0
 
 
@@ -314,27 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--backend", default="local", help="local (worker processes, default) or ray")
     sw.add_argument("--address", default=None,
                     help="Ray: the address of a running cluster (default: start a local Ray instance)")
+    from lte.esn import ESNConfig
+    from lte.seq2seq import Seq2SeqConfig
+
     e = commands.add_parser("esn", help="an echo state network on a task: fixed reservoir, ridge readout")
     e.add_argument("--task", default="copy", help=", ".join(TASKS))
     e.add_argument("--length", type=int, default=3)
-    e.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
-    e.add_argument("--units", type=int, default=400)
-    e.add_argument("--spectral-radius", type=float, default=0.9)
-    e.add_argument("--leak-rate", type=float, default=1.0)
-    e.add_argument("--density", type=float, default=0.1)
-    e.add_argument("--ridge", type=float, default=1e-2)
-    e.add_argument("--washout", type=int, default=0)
-    e.add_argument("--fit-batches", type=int, default=50)
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--nesting", type=int, default=None, help="the target level's nesting (default: the task's "
+                   "own, programs 3, others 1)")
+    add_config_arguments(e, ESNConfig)
     q = commands.add_parser("seq2seq", help="encoder-decoder: bidirectional encoder, unidirectional decoder")
-    q.add_argument("--task", default="addition", help=", ".join(TASKS))
-    q.add_argument("--length", type=int, default=2)
-    q.add_argument("--nesting", type=int, default=None, help="programs only (default 3)")
-    q.add_argument("--model", default="lstm", help="any cell by name")
-    q.add_argument("--hidden", type=int, default=64)
-    q.add_argument("--steps", type=int, default=1000)
-    q.add_argument("--lr", type=float, default=None, help="learning rate (default: per model)")
-    q.add_argument("--seed", type=int, default=0)
+    add_config_arguments(q, Seq2SeqConfig)
     a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN)")
     a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
     a.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")

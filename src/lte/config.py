@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from data_gen.curriculum import STRATEGIES
 from data_gen.tasks import TASKS, TaskSpec, max_example_length
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
+from lte.fields import setting
 from lte.model import ModelConfig
 from lte.recurrence import GRADIENTS
 from lte.schedule import SCHEDULES
@@ -19,12 +20,6 @@ from lte.schedule import SCHEDULES
 # learning-rate selection experiment picks on validation data.
 DEFAULT_LEARNING_RATE = {name: cell.default_learning_rate for name, cell in CELLS.items()}
 DATA_SOURCES = ("fresh", "pool")
-
-
-def setting(default, help: str, choices: tuple | None = None):
-    """A config field with its command-line help (and allowed values): each field is declared once, here, and
-    `lte train`'s flags are generated from it (lte.cli)."""
-    return field(default=default, metadata={"help": help, "choices": choices})
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,20 @@ import numpy as np
 
 from data_gen.vocab import VOCAB_SIZE
 from lte.errors import LteError, check_finite_numbers, check_positive_ints
+from lte.fields import setting
 
 
 @dataclass(frozen=True)
 class ESNConfig:
-    units: int = 400
-    spectral_radius: float = 0.9
-    leak_rate: float = 1.0
-    density: float = 0.1
-    input_scale: float = 1.0
-    ridge: float = 1e-2
-    washout: int = 0
-    fit_batches: int = 50  # training batches whose states the readout is fitted on
-    seed: int = 0
+    units: int = setting(400, "reservoir units")
+    spectral_radius: float = setting(0.9, "the reservoir matrix's spectral radius")
+    leak_rate: float = setting(1.0, "leaky integration rate in (0, 1] (1: no leak)")
+    density: float = setting(0.1, "share of nonzero reservoir weights, in (0, 1]")
+    input_scale: float = setting(1.0, "scale of the input weights")
+    ridge: float = setting(1e-2, "ridge penalty of the readout fit")
+    washout: int = setting(0, "steps of each row left out of the fit (>= 0)")
+    fit_batches: int = setting(50, "training batches whose states the readout is fitted on")
+    seed: int = setting(0, "reservoir and data")
 
     def __post_init__(self) -> None:
         check_finite_numbers(self)

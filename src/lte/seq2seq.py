@@ -25,9 +25,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from data_gen.tasks import TaskSpec, sample_examples
+from data_gen.tasks import TASKS, TaskSpec, sample_examples
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
 from lte.data import TEST_SEED
+from lte.fields import setting
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.model import ModelConfig, matmul_rows, run_layer
@@ -39,18 +40,18 @@ GO = "@"
 
 @dataclass(frozen=True)
 class Seq2SeqConfig:
-    task: str = "addition"
-    length: int = 2
-    nesting: int = 1
-    model: str = "lstm"
-    hidden: int = 64
-    batch_size: int = 32
-    learning_rate: float | None = None  # None: the cell's default
-    clip: float = 5.0
-    steps: int = 1000
-    eval_every: int = 250
-    test_size: int = 500
-    seed: int = 0
+    task: str = setting("addition", "the task", TASKS)
+    length: int = setting(2, "the target level's length")
+    nesting: int = setting(1, "the target level's nesting (programs only; other tasks: 1)")
+    model: str = setting("lstm", "the recurrent cell of encoder and decoder", tuple(CELLS))
+    hidden: int = setting(64, "units per direction")
+    batch_size: int = setting(32, "examples per batch")
+    learning_rate: float | None = setting(None, "SGD learning rate (None: the cell's default)")
+    clip: float = setting(5.0, "gradient global-norm clip")
+    steps: int = setting(1000, "training steps")
+    eval_every: int = setting(250, "steps between test evaluations")
+    test_size: int = setting(500, "test examples (one fixed set for every seed)")
+    seed: int = setting(0, "initial weights and batches")
 
     def __post_init__(self) -> None:
         check_finite_numbers(self)
