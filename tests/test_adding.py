@@ -86,7 +86,7 @@ def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_ru
     assert len([p for p in root.iterdir() if p.is_dir()]) == 2  # the old run is kept, not reused
     again = adding_outcome("quick", tmp_path)["T=10 irnn"]["final_test_mse"]
     assert len(again) == 1 and again != first  # ... and not counted
-    steps = [json.loads(line)["step"] for line in (root / json.loads((root / "cells.json").read_text())["runs"][0]
+    steps = [json.loads(line)["step"] for line in (root / json.loads((root / "cells.json").read_text())["cells"][0]["name"]
                                                     / "metrics.jsonl").read_text().splitlines()]
     assert steps == [2, 4, 6]
     sweeps = json.loads((root / "sweep.json").read_text())  # the wall time of both invocations, for the README

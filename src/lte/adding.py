@@ -68,6 +68,14 @@ class AddingConfig:
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict) -> AddingConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise LteError(f"unknown adding-problem config fields {sorted(unknown)}; allowed: {sorted(known)}")
+        return cls(**data)
+
 
 def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarray, np.ndarray]:
     """`count` sequences, a pure function of (seed, index): inputs [count, T, 2] and targets [count]."""
@@ -205,7 +213,9 @@ def current_runs(root: Path) -> list[Path]:
     there is no index (runs made by hand)."""
     index = root / "cells.json"
     if index.exists():
-        return [root / name for name in json.loads(index.read_text())["runs"]]
+        data = json.loads(index.read_text())
+        names = [c["name"] for c in data["cells"]] if "cells" in data else data["runs"]  # "runs": before kinds
+        return [root / name for name in names]
     return sorted(p.parent for p in root.glob("*/config.json"))
 
 
@@ -264,43 +274,18 @@ def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[s
     return data.get("experiment", {}), runs
 
 
-def _run_one(payload: tuple[dict, str]) -> float:
-    """Train one run in a worker process; returns its wall time."""
-    from lte.runtime import enable_compilation_cache
-
-    config_json, out = payload
-    enable_compilation_cache()
-    start = time.perf_counter()
-    Path(out).mkdir(parents=True, exist_ok=True)
-    with open(Path(out) / "train.log", "a") as f:
-        train_adding(AddingConfig(**config_json), Path(out), log=lambda line: print(line, file=f, flush=True))
-    return time.perf_counter() - start
-
-
 def run_adding_experiment(path: Path, profile: str = "default", results: Path = Path("results"),
                           workers: int | None = None, log=None) -> Path:
-    """Every run of the experiment (skipping finished ones), in parallel worker processes (`lte.sweep`'s)."""
-    import os
+    """Every run of the experiment (skipping finished ones), through the common sweep runner (`lte.sweep`,
+    run kind `adding`)."""
+    from lte.experiment import Cell
+    from lte.sweep import run_cells
 
-    from lte.sweep import record_sweep_time, run_in_workers, unfinished
-
-    log = log or log_to_stderr
-    _, runs = load_adding_experiment(path, profile)
-    root = results / "runs" / profile / "adding_problem"
-    root.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(root / "cells.json", {"profile": profile, "runs": [n for n, _ in runs]}, indent=1)
-    names = unfinished(root, [n for n, _ in runs], log)
-    todo = [(n, c) for n, c in runs if n in names]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    log(f"adding problem ({profile}): {len(runs)} runs, {len(runs) - len(todo)} finished, {len(todo)} to run")
-    if todo:
-        start = time.perf_counter()
-        try:
-            run_in_workers(_run_one, [(c.to_json(), str((root / n).absolute())) for n, c in todo],
-                           [n for n, _ in todo], workers, log)
-        finally:
-            record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
-    return root
+    header, runs = load_adding_experiment(path, profile)
+    cells = [Cell("adding_problem", {"model": c.model, "sequence_length": c.sequence_length, "seed": c.seed}, c,
+                  kind="adding") for _, c in runs]
+    run_cells({**header, "name": "adding_problem"}, cells, profile, workers, results, log or log_to_stderr)
+    return results / "runs" / profile / "adding_problem"
 
 
 def adding_figure(profile: str = "default", results: Path = Path("results")) -> list[Path]:

@@ -50,17 +50,24 @@ RESULTS = Path("results")
 class Cell:
     experiment: str
     labels: dict  # the values of the grid axes and the variant label, for tables and figures
-    config: TrainConfig
+    config: object  # the kind's config (TrainConfig for the study's character-level runs)
+    kind: str = "char"  # lte.kinds
 
     @property
     def name(self) -> str:
-        c = self.config
-        parts = [self.labels.get("variant_id") or c.model, f"h{c.hidden}x{c.layers}", f"{c.task}{c.length}x{c.nesting}",
-                 c.strategy]
-        parts += ["inv"] if c.invert else []
-        parts += ["dbl"] if c.double else []
-        parts += [f"lr{c.resolved_learning_rate:g}", f"s{c.seed}"]
-        return "-".join(parts) + "-" + config_digest(c.to_json(), field_defaults(type(c)))
+        from lte.kinds import get_kind
+
+        return get_kind(self.kind).folder_name(self.config, self.labels)
+
+
+def char_folder_name(c: TrainConfig, labels: dict) -> str:
+    """<model>-h<H>x<L>-<task><length>x<nesting>-<strategy>[-inv][-dbl]-lr<rate>-s<seed>-<digest>."""
+    parts = [labels.get("variant_id") or c.model, f"h{c.hidden}x{c.layers}", f"{c.task}{c.length}x{c.nesting}",
+             c.strategy]
+    parts += ["inv"] if c.invert else []
+    parts += ["dbl"] if c.double else []
+    parts += [f"lr{c.resolved_learning_rate:g}", f"s{c.seed}"]
+    return "-".join(parts) + "-" + config_digest(c.to_json(), field_defaults(type(c)))
 
 
 # Version of the naming rule below; bump it when the rule changes (and migrate: `lte migrate-names`).

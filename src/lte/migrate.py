@@ -15,10 +15,12 @@ from lte.run_folder import write_json_atomic
 
 
 def _new_cell_name(experiment: str, entry: dict) -> str:
-    from lte.config import TrainConfig
     from lte.experiment import Cell
+    from lte.kinds import get_kind
 
-    return Cell(experiment, entry.get("labels", {}), TrainConfig.from_json(entry["config"])).name
+    kind = entry.get("kind", "char")  # indexes written before run kinds hold character-level cells
+    return Cell(experiment, entry.get("labels", {}), get_kind(kind).config_class.from_json(entry["config"]),
+                kind).name
 
 
 def _new_adding_name(folder: Path) -> str:

@@ -37,16 +37,18 @@ from lte.console import log_to_stderr, progress_line
 from lte.errors import raise_failures
 
 
-def _run_task(task: list[tuple[dict, str]]) -> float:
-    """Train one cell, or several of one shape together (in a worker process); returns the wall time."""
-    from lte.config import TrainConfig
+def _run_task(task: list[tuple[str, dict, str]]) -> float:
+    """Train one cell, or several of one shape together (in a worker process); returns the wall time.
+
+    `task`: (kind, config JSON, run folder) per cell (`task_payload`)."""
     from lte.ensemble import train_together
+    from lte.kinds import get_kind
     from lte.runtime import enable_compilation_cache
-    from lte.train import train
 
     enable_compilation_cache()
-    configs = [TrainConfig.from_json(c) for c, _ in task]
-    outs = [Path(out) for _, out in task]
+    kind = get_kind(task[0][0])
+    configs = [kind.config_class.from_json(c) for _, c, _ in task]
+    outs = [Path(out) for _, _, out in task]
     start = time.perf_counter()
     logs = []
     try:
@@ -55,7 +57,7 @@ def _run_task(task: list[tuple[dict, str]]) -> float:
             logs.append(open(out / "train.log", "a"))
         writers = [lambda line, f=f: print(line, file=f, flush=True) for f in logs]
         if len(task) == 1:
-            train(configs[0], outs[0], log=writers[0])
+            kind.train(configs[0], outs[0], log=writers[0])
         else:
             train_together(configs, outs, log=writers)
     finally:
@@ -71,9 +73,12 @@ def make_tasks(cells: list[Cell], ensemble: int = 1) -> list[list[Cell]]:
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
         from lte.errors import LteError
         raise LteError(f"ensemble must be a positive integer (models per compiled step), got {ensemble!r}")
+    from lte.kinds import get_kind
+
     groups: dict[tuple, list[Cell]] = {}
-    for cell in cells:
-        groups.setdefault(shape_key(cell.config), []).append(cell)
+    for i, cell in enumerate(cells):  # only a kind that trains in ensembles shares a task
+        key = (cell.kind, shape_key(cell.config)) if get_kind(cell.kind).ensembles else (cell.kind, "alone", i)
+        groups.setdefault(key, []).append(cell)
     tasks = [group[i:i + ensemble] for group in groups.values() for i in range(0, len(group), ensemble)]
     return sorted(tasks, key=lambda t: cells.index(t[0]))
 
@@ -83,7 +88,8 @@ def write_index(experiment: str, profile: str, header: dict, cells: list[Cell], 
     root = runs_dir(experiment, profile, results)
     root.mkdir(parents=True, exist_ok=True)
     index = {"experiment": header, "profile": profile,
-             "cells": [{"name": c.name, "labels": c.labels, "config": c.config.to_json()} for c in cells]}
+             "cells": [{"name": c.name, "labels": c.labels, "config": c.config.to_json(), "kind": c.kind}
+                       for c in cells]}
     write_json_atomic(root / "cells.json", index, indent=1)  # two sweeps of one experiment may write it at once
 
 
@@ -149,7 +155,7 @@ def record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> N
 
 
 def task_payload(task: list[Cell], root: Path) -> list[tuple[dict, str]]:
-    return [(c.config.to_json(), str(Path(root).absolute() / c.name)) for c in task]
+    return [(c.kind, c.config.to_json(), str(Path(root).absolute() / c.name)) for c in task]
 
 
 def task_name(task: list[Cell]) -> str:
@@ -176,11 +182,12 @@ def unfinished(root: Path, names: list[str], log) -> list[str]:
 def check_finished_configs(root: Path, finished: list[Cell]) -> None:
     """A finished cell is skipped only when its folder holds its config: a folder name covers the settings that
     differ from their defaults, so a changed default would otherwise pass unseen."""
-    from lte.config import TrainConfig
     from lte.errors import LteError
+    from lte.kinds import get_kind
 
     for cell in finished:
-        saved = TrainConfig.from_json(json.loads((root / cell.name / "config.json").read_text())).to_json()
+        config_class = get_kind(cell.kind).config_class
+        saved = config_class.from_json(json.loads((root / cell.name / "config.json").read_text())).to_json()
         wanted = cell.config.to_json()
         diff = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
         if diff:

@@ -41,7 +41,8 @@ def spot_check(profile: str, results: Path = RESULTS, scratch: Path | None = Non
     with tempfile.TemporaryDirectory(prefix="lte-spot-check-") as temporary:
         root = Path(scratch or temporary)
         fresh = [root / run.parent.name / run.name for run in runs]
-        payloads = [[(json.loads((run / "config.json").read_text()), str(out))] for run, out in zip(runs, fresh)]
+        payloads = [[("char", json.loads((run / "config.json").read_text()), str(out))]
+                    for run, out in zip(runs, fresh)]
         log(f"retraining {len(runs)} committed runs of {profile}, one per recorded commit")
         run_in_workers(_run_task, payloads, [f"{r.parent.name}/{r.name}" for r in runs], workers, log)
         results_ = []

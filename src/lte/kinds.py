@@ -1,0 +1,53 @@
+"""Run kinds: what a sweep can train. A kind registers its config class, its train function and how its run
+folders are named; `lte sweep`, run folders, resume, cells.json and `lte migrate-names` serve every kind
+through this one interface.
+
+- `char`: the study's character-level training (lte.train, TrainConfig);
+- `adding`: Le et al.'s adding problem (lte.adding, AddingConfig).
+
+A new kind is one `register(RunKind(...))` call: a frozen dataclass config with `to_json()` and
+`from_json(dict)`, a `train(config, out_dir, *, log) -> summary` that resumes a half-finished folder, and a
+`folder_name(config, labels) -> str`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lte.errors import LteError
+
+
+@dataclass(frozen=True)
+class RunKind:
+    name: str
+    config_class: type
+    train: Callable  # (config, out: Path, *, log) -> summary dict
+    folder_name: Callable  # (config, labels: dict) -> str
+    ensembles: bool = False  # whether cells of one shape may train together in one vmapped step (lte.ensemble)
+
+
+KINDS: dict[str, RunKind] = {}
+
+
+def register(kind: RunKind) -> RunKind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> RunKind:
+    if not KINDS:
+        _register_builtin()
+    if name not in KINDS:
+        raise LteError(f"unknown run kind {name!r}; allowed: {', '.join(KINDS)}")
+    return KINDS[name]
+
+
+def _register_builtin() -> None:
+    from lte.adding import AddingConfig, run_name, train_adding
+    from lte.config import TrainConfig
+    from lte.experiment import char_folder_name
+    from lte.train import train
+
+    register(RunKind("char", TrainConfig, train, char_folder_name, ensembles=True))
+    register(RunKind("adding", AddingConfig, train_adding, lambda config, labels: run_name(config)))
