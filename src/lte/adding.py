@@ -33,6 +33,7 @@ from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.experiment import config_digest, field_defaults, outputs_dir
 from lte.model import matmul_rows, run_layer
+from lte.fields import from_json
 from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
 from lte.console import log_to_stderr
 
@@ -70,11 +71,7 @@ class AddingConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> AddingConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise LteError(f"unknown adding-problem config fields {sorted(unknown)}; allowed: {sorted(known)}")
-        return cls(**data)
+        return from_json(cls, data, "adding-problem config")
 
 
 def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarray, np.ndarray]:

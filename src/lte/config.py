@@ -10,7 +10,7 @@ from data_gen.curriculum import STRATEGIES
 from data_gen.tasks import TASKS, TaskSpec, max_example_length
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.fields import setting
+from lte.fields import from_json, setting
 from lte.model import ModelConfig
 from lte.recurrence import GRADIENTS
 from lte.schedule import SCHEDULES
@@ -122,8 +122,4 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise LteError(f"unknown config fields {sorted(unknown)}; allowed: {sorted(known)}")
-        return cls(**data)
+        return from_json(cls, data)

@@ -3,9 +3,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import field
 
 
 def setting(default, help: str, choices: tuple | None = None):
     """A dataclass field with its command-line help (and allowed values, shown in the help)."""
     return field(default=default, metadata={"help": help, "choices": choices})
+
+
+def from_json(config_class, data: dict, what: str = "config"):
+    """The config `data` (a run folder's config.json) describes; a field the class does not know is an error
+    naming it and the known ones (a record from another version is never read as something else)."""
+    from lte.errors import LteError
+
+    known = {f.name for f in dataclasses.fields(config_class)}
+    unknown = set(data) - known
+    if unknown:
+        raise LteError(f"unknown {what} fields {sorted(unknown)}; allowed: {sorted(known)}")
+    return config_class(**data)
