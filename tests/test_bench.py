@@ -35,9 +35,13 @@ def test_tiny_benchmark_writes_its_table(tmp_path):
 def test_tiny_ensemble_benchmark_writes_its_table(tmp_path):
     from lte.bench import run_ensemble_benchmark
 
-    path = run_ensemble_benchmark(Shape(hidden=8, batch=4, steps=5), [1, 2], ["irnn"], 2, tmp_path, log=lambda _: None)
+    path = run_ensemble_benchmark(Shape(hidden=8, batch=4, steps=5), [1, 2], ["irnn"], 2, tmp_path, log=lambda _: None,
+                                  sweep_workers=2)
     rows = list(csv.DictReader(open(path)))
     assert [int(r["models"]) for r in rows] == [1, 2] and all(float(r["step_s"]) > 0 for r in rows)
+    # as in a sweep: two single-threaded worker processes at once, each timing every K
+    assert all(float(r["sweep_step_s"]) > 0 and r["sweep_workers"] == "2" for r in rows)
+    assert float(rows[0]["sweep_all_models_over_one"]) == 1.0
     assert json.loads(path.with_suffix(".provenance.json").read_text())["models"] == [1, 2]
 
 

@@ -375,31 +375,55 @@ def ensemble_step(cell: str, shape: Shape, k: int) -> Callable[[], None]:
     return one
 
 
-def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeats: int, out_dir: Path,
-                           log=print) -> Path:
-    """K models in one vmapped step against one model at a time, the Ks timed in rotation."""
-    device, start = device_name(), time.perf_counter()
-    log(f"\nmany models at once (vmap), {shape.label}:")
-    log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'tokens/s per model':>19s} {'all models vs K=1':>18s}")
-    rows = []
+def _ensemble_step_seconds(payload: tuple) -> list[float]:
+    """In a worker process: the median step time of each K, the Ks timed in rotation."""
+    cell, shape, ks, repeats = payload
     with jax.default_matmul_precision(MATMUL_PRECISION):
-        for cell in cells:
-            steps = [ensemble_step(cell, shape, k) for k in ks]
-            times = per_step_seconds(steps, repeats)
-            base = None
-            for k, seen in zip(ks, times):
-                seconds = statistics.median(seen)
-                row = {"device": device, "cell": cell, "hidden": shape.hidden, "batch": shape.batch,
-                       "steps": shape.steps, "layers": shape.layers, "models": k, "step_s": seconds,
-                       "tokens_per_s_per_model": shape.batch * shape.steps / seconds,
-                       "tokens_per_s_all_models": k * shape.batch * shape.steps / seconds}
-                base = base or row["tokens_per_s_all_models"]
-                row["all_models_over_one"] = row["tokens_per_s_all_models"] / base
-                rows.append(row)
-                log(f"{cell:6s} {k:3d} {1000 * seconds:9.2f} {row['tokens_per_s_per_model']:19.0f} "
-                    f"{row['all_models_over_one']:17.2f}x")
+        steps = [ensemble_step(cell, Shape(**shape), k) for k in ks]
+        return [statistics.median(t) for t in per_step_seconds(steps, repeats)]
+
+
+def ensemble_seconds_as_in_sweeps(cell: str, shape: Shape, ks: list[int], repeats: int,
+                                  workers: int) -> list[list[float]]:
+    """Each K's step time in each of `workers` single-threaded processes running at once: the conditions of
+    `lte sweep`'s workers, which decide whether a sweep gains from ensembles."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from lte.runtime import set_environment, single_threaded_cpu_env
+
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=set_environment,
+                             initargs=(single_threaded_cpu_env(),)) as pool:
+        futures = [pool.submit(_ensemble_step_seconds, (cell, vars(shape), ks, repeats)) for _ in range(workers)]
+        return [future.result() for future in futures]
+
+
+def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeats: int, out_dir: Path,
+                           log=print, sweep_workers: int | None = None) -> Path:
+    """K models in one vmapped step against one model at a time, the Ks timed in rotation: in this process
+    (all cores), and as in a sweep (`sweep_workers` single-threaded processes at once; default: one per core)."""
+    device, start = device_name(), time.perf_counter()
+    sweep_workers = sweep_workers or os.cpu_count() or 1
+    log(f"\nmany models at once (vmap), {shape.label}; 'as in sweeps': {sweep_workers} single-threaded "
+        "processes at once, the median over them:")
+    log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'all models vs K=1':>18s} {'as in sweeps':>13s}")
+    rows = []
+    for cell in cells:
+        times = _ensemble_step_seconds((cell, vars(shape), ks, repeats))
+        in_sweeps = [statistics.median(column) for column in
+                     zip(*ensemble_seconds_as_in_sweeps(cell, shape, ks, repeats, sweep_workers))]
+        for k, seconds, sweep_seconds in zip(ks, times, in_sweeps):
+            row = {"device": device, "cell": cell, "hidden": shape.hidden, "batch": shape.batch,
+                   "steps": shape.steps, "layers": shape.layers, "models": k, "step_s": seconds,
+                   "tokens_per_s_per_model": shape.batch * shape.steps / seconds,
+                   "tokens_per_s_all_models": k * shape.batch * shape.steps / seconds,
+                   "all_models_over_one": k * times[0] / seconds, "sweep_workers": sweep_workers,
+                   "sweep_step_s": sweep_seconds, "sweep_all_models_over_one": k * in_sweeps[0] / sweep_seconds}
+            rows.append(row)
+            log(f"{cell:6s} {k:3d} {1000 * seconds:9.2f} {row['all_models_over_one']:17.2f}x "
+                f"{row['sweep_all_models_over_one']:12.2f}x")
     return write_csv(rows, out_dir / f"{device}-ensemble.csv", log, repeats=repeats, shape=vars(shape), models=ks,
-                     cells=cells, seeds=SEEDS, matmul_precision=MATMUL_PRECISION,
+                     cells=cells, seeds=SEEDS, matmul_precision=MATMUL_PRECISION, sweep_workers=sweep_workers,
                      wall_s=round(time.perf_counter() - start, 1))
 
 
@@ -597,6 +621,13 @@ def goals_report(csv_path: Path) -> Path:
             lines.append(f"| {cell.upper()} {where}: never below 1.0x at any K ({', '.join(map(str, speedup.index))}) "
                          f"| lowest {speedup[worst_k]:.2f}x at K = {worst_k} | "
                          f"{'yes' if speedup.min() >= 1 - 1e-9 else 'no'} |")
+            if "sweep_all_models_over_one" in group:
+                in_sweeps = group.set_index("models").sweep_all_models_over_one
+                best = in_sweeps.idxmax()
+                lines.append(f"| {cell.upper()} {where}, as in a sweep ({int(group.sweep_workers.iloc[0])} "
+                             f"single-threaded workers at once): the best K | K = {best}: {in_sweeps[best]:.2f}x "
+                             f"({', '.join(f'K {k}: {v:.2f}x' for k, v in in_sweeps.items())}) | "
+                             f"{'ensembles pay' if in_sweeps[best] > 1 else 'one model at a time'} |")
     path = csv_path.with_name(f"{csv_path.stem}-goals.md")
     path.write_text("\n".join(lines) + "\n")
     return path
