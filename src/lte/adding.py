@@ -33,7 +33,7 @@ from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.experiment import config_digest, field_defaults, outputs_dir
 from lte.model import matmul_rows, run_layer
-from lte.fields import from_json
+from lte.fields import from_json, setting
 from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
 from lte.console import log_to_stderr
 
@@ -42,17 +42,17 @@ BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U
 
 @dataclass(frozen=True)
 class AddingConfig:
-    model: str = "irnn"
-    hidden: int = 100
-    sequence_length: int = 150  # T
-    batch_size: int = 16
-    learning_rate: float = 0.01
-    clip: float = 1.0
-    max_steps: int = 10_000
-    eval_every: int = 500
-    test_size: int = 1000
-    seed: int = 0
-    forget_bias: float = 0.0  # LSTM only: added to the forget gate's bias at initialisation
+    model: str = setting("irnn", "the recurrent cell", tuple(CELLS))
+    hidden: int = setting(100, "units")
+    sequence_length: int = setting(150, "T: the length of each sequence")
+    batch_size: int = setting(16, "sequences per batch")
+    learning_rate: float = setting(0.01, "SGD learning rate")
+    clip: float = setting(1.0, "gradient global-norm clip")
+    max_steps: int = setting(10_000, "training steps")
+    eval_every: int = setting(500, "steps between test evaluations")
+    test_size: int = setting(1000, "test sequences (drawn from the run's seed)")
+    seed: int = setting(0, "initial weights and data")
+    forget_bias: float = setting(0.0, "LSTM only: added to the forget gate's bias at initialisation")
 
     def __post_init__(self) -> None:
         check_finite_numbers(self)
