@@ -127,3 +127,18 @@ def test_one_device_places_nothing():
     from lte.ensemble import model_sharding
 
     assert len(jax.devices()) == 1 and model_sharding(4) is None
+
+
+def test_a_runs_records_depend_on_its_slots_not_on_its_partners(tmp_path):
+    """A sweep pads a last, smaller group with idle slots, so that a resumed or partial sweep computes the
+    same bits: model 0 trained beside two others in 4 slots equals model 0 trained alone in 4 slots."""
+    base = dict(task="copy", length=3, nesting=1, model="lstm", hidden=16, layers=1, batch_size=4, eval_every=3,
+                val_size=20, test_size=20, data="fresh", max_steps=6, strategy="combined")
+    configs = [TrainConfig(**base, seed=s) for s in range(3)]
+    full = train_together(configs, [tmp_path / f"full{i}" for i in range(3)], log=lambda _: None, slots=4)
+    padded = train_together(configs[:1], [tmp_path / "padded0"], log=lambda _: None, slots=4)
+    assert _comparable(read_metrics(tmp_path / "full0")) == _comparable(read_metrics(tmp_path / "padded0"))
+    assert full[0]["models_per_step"] == padded[0]["models_per_step"] == 4
+    assert _comparable(read_metrics(tmp_path / "full0")) != _comparable(read_metrics(tmp_path / "full1"))
+    with pytest.raises(LteError, match="slots must be an integer >= the number of runs"):
+        train_together(configs, [tmp_path / f"x{i}" for i in range(3)], slots=2)

@@ -50,7 +50,7 @@ def test_a_tiny_sweep_runs_through_to_a_figure_and_a_table(tmp_path):
     results = tmp_path / "results"
     lines = []
     cells = run_sweep(experiment, "quick", workers=2, results=results, log=lines.append)
-    assert len(cells) == 2 and "2 to run as 2 tasks on 2 workers" in lines[0]
+    assert len(cells) == 2 and "2 to run as 2 tasks (4 models per step) on 2 workers" in lines[0]
     assert any(line.startswith("[2/2]") for line in lines)
     root = runs_dir("addition", "quick", results)
     for cell in cells:
@@ -153,7 +153,7 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
     root = runs_dir("addition", "quick", results)
     with open(tmp_path / "sweep.err", "w") as err:
         sweep = subprocess.Popen([sys.executable, "-m", "lte", "sweep", str(experiment), "--profile", "quick",
-                                  "--workers", "2", "--results", str(results)], stderr=err,
+                                  "--workers", "2", "--ensemble", "1", "--results", str(results)], stderr=err,
                                  # as from a terminal: a shell's background job would inherit SIGINT ignored
                                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     workers: set[int] = set()
@@ -182,3 +182,17 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         sweep.wait(timeout=30)
+
+
+def test_models_per_step_comes_from_the_experiment_then_the_caller_then_the_default(tmp_path):
+    from lte.sweep import DEFAULT_ENSEMBLE, models_per_step
+
+    assert models_per_step({}, None) == DEFAULT_ENSEMBLE
+    assert models_per_step({}, 2) == 2
+    assert models_per_step({"ensemble": 1}, 8) == 1  # an experiment that measures wall time keeps 1
+    header, _ = load_experiment("experiments/convergence.toml", "quick", results=_selected(tmp_path))
+    assert models_per_step(header, None) == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.replace('[experiment]', '[experiment]\nensemble = 0'))
+    with pytest.raises(LteError, match=r"\[experiment\] ensemble must be a positive integer .* got 0"):
+        load_experiment(bad, "quick")

@@ -288,6 +288,8 @@ def _run_migrate_names(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from lte.sweep import DEFAULT_ENSEMBLE
+
     parser = argparse.ArgumentParser(prog="lte", description="learning to execute: IRNN vs LSTM")
     commands = parser.add_subparsers(dest="command", required=True)
     _train_parser(commands)
@@ -303,8 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")
     sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     sw.add_argument("--results", default="results", help="where run folders and outputs go")
-    sw.add_argument("--ensemble", type=int, default=1, metavar="K",
-                    help="train up to K cells of one shape at once in one vmapped step (default 1: each alone)")
+    sw.add_argument("--ensemble", type=int, default=None, metavar="K",
+                    help="train up to K cells of one shape at once in one vmapped step (default "
+                         f"{DEFAULT_ENSEMBLE}; 1: each alone); an experiment's own [experiment] ensemble wins")
     sw.add_argument("--backend", default="local", help="local (worker processes, default) or ray")
     sw.add_argument("--address", default=None,
                     help="Ray: the address of a running cluster (default: start a local Ray instance)")

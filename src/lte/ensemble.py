@@ -5,8 +5,14 @@ parameters and batches along a leading axis and vectorising the train step
 fills it. Each model keeps its own parameters, optimizer state (its own
 learning rate included), data and curriculum; the step is the single-model
 step, mapped. `train_together` runs K run folders in lock-step and writes
-each exactly as `lte.train.train` would (its `steps_per_second` and
-`wall_time` are then the shared step's: K models share each second).
+each as `lte.train.train` would (its `steps_per_second` and `wall_time` are
+then the shared step's: K models share each second).
+
+Bit for bit, a model's records depend on the number of slots K of its step
+(XLA compiles a different program for each K; the values agree to float32
+rounding), never on which models share the step or in which slot. So a
+sweep always runs K slots, padding a group of fewer runs with slots that sit
+out: a resumed or partial sweep then computes the same bits as a whole one.
 """
 
 from __future__ import annotations
@@ -82,10 +88,12 @@ def shape_key(config: TrainConfig) -> tuple:
     return config.model_config(), config.clip, config.batch_size, config.resolved_row_length
 
 
-def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None) -> list[dict]:
+def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None, slots: int | None = None
+                   ) -> list[dict]:
     """Train runs of one shape (`shape_key`) as one ensemble; returns each run's summary.
 
     `log`: one callable for every run's lines, or a list of one per run.
+    `slots`: the models per compiled step (default: one per run); slots beyond the runs sit out.
     """
     log = log or log_to_stderr
     logs = log if isinstance(log, (list, tuple)) else [log] * len(configs)
@@ -93,17 +101,23 @@ def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None) ->
     if len(keys) != 1:
         raise LteError(f"runs trained together must share model, clip, batch_size and row length; got {len(keys)} "
                        f"different combinations")
+    slots = len(configs) if slots is None else slots
+    if isinstance(slots, bool) or not isinstance(slots, int) or slots < len(configs):
+        raise LteError(f"slots must be an integer >= the number of runs ({len(configs)}), got {slots!r}")
     loops = [RunLoop(c, o, run_log) for c, o, run_log in zip(configs, outs, logs)]
     live = [loop for loop in loops if not loop.finished]
     if live:
-        _drive(live, compiled_ensemble_step(configs[0].model_config(), configs[0].clip))
+        _drive(live, compiled_ensemble_step(configs[0].model_config(), configs[0].clip), slots)
     return [loop.summary for loop in loops]
 
 
-def _drive(loops: list[RunLoop], step) -> None:
+def _drive(loops: list[RunLoop], step, slots: int) -> None:
     k = len(loops)
-    sharding = model_sharding(k)
-    state = place(stack([loop.state for loop in loops]), sharding)
+    sharding = model_sharding(slots)
+    for loop in loops:
+        loop.models_per_step = slots  # recorded in summary.json: the bits depend on it
+    idle = slots - k  # padding slots: a copy of the first model that never steps
+    state = place(stack([loop.state for loop in loops] + [loops[0].state] * idle), sharding)
     last_batch: list[dict | None] = [None] * k
     try:
         while not all(loop.finished for loop in loops):
@@ -118,10 +132,11 @@ def _drive(loops: list[RunLoop], step) -> None:
                     if active[i]:
                         last_batch[i] = loop.next_batch()
                 filler = next(b for b in last_batch if b is not None)  # for the slots that sit out this step
-                batches = [b if b is not None else filler for b in last_batch]
-                rates = np.array([loop.schedule.learning_rate for loop in loops], np.float32)
+                batches = [b if b is not None else filler for b in last_batch] + [filler] * idle
+                rates = np.array([loop.schedule.learning_rate for loop in loops] + [0.0] * idle, np.float32)
                 state = with_learning_rate(state, place(rates, sharding))
-                state, counts = step(state, place(stack(batches), sharding), place(np.array(active), sharding))
+                state, counts = step(state, place(stack(batches), sharding),
+                                     place(np.array(active + [False] * idle), sharding))
                 for i, loop in enumerate(loops):
                     if active[i]:
                         loop.count(take(counts, i))

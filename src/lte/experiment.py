@@ -1,7 +1,7 @@
 """Experiments: declarative TOML files in experiments/, expanded into cells (one training run each).
 
 A file has
-    [experiment]  name, title, question
+    [experiment]  name, title, question; ensemble (models per compiled step, see lte.sweep)
     [tasks.<name>] the task settings a `task` axis value stands for (task, length, nesting, ...)
     [grid]        axes whose every combination is a cell; an axis given as a table is
                   per model (e.g. [grid.learning_rate] lstm = [...], irnn = [...])
@@ -310,6 +310,9 @@ def validate_spec(spec: dict) -> None:
     header = spec.get("experiment", {})
     if "name" in header:
         check_plain_name("experiment name", header["name"], " in [experiment]")
+    if "ensemble" in header:
+        from lte.sweep import check_ensemble
+        check_ensemble(header["ensemble"], "[experiment] ensemble")
     tasks = spec.get("tasks", {})
     for task, settings in tasks.items():
         check_settings(settings, f"[tasks.{task}]")

@@ -6,10 +6,15 @@ records are damaged is set aside and retrained, `lte.run_folder.damage`), one
 with checkpoints resumes. A run folder is written by one process at a time
 (`lte.run_folder.FolderLock`), so two sweeps of one experiment cannot corrupt it.
 
-With `ensemble=K` (`lte sweep --ensemble K`), cells that share their shapes
-(model, clip, batch, row length) are trained K at a time in one vmapped step
-(`lte.ensemble`): what fills an accelerator. Their records are the same as
-when trained alone, except timing: K models then share each second.
+Cells that share their shapes (model, clip, batch, row length) are trained
+K at a time in one vmapped step (`lte.ensemble`): K models share one step's
+per-iteration overhead on a CPU, and fill an accelerator. K is the
+experiment's `[experiment] ensemble` (1 where per-run wall time must be
+honest), else `lte sweep --ensemble K`, else DEFAULT_ENSEMBLE. Every task runs
+K slots (a last, smaller group pads with slots that sit out), so the bits of
+a run's records depend on K only, not on what else was left to train; its
+values agree with training alone to float32 rounding, except timing: K
+models then share each second.
 
 Stopping: on Ctrl-C or SIGTERM the sweep cancels its queued tasks, stops its
 workers and re-raises (the unfinished cells resume on the next run). Each
@@ -37,10 +42,17 @@ from lte.console import log_to_stderr, progress_line
 from lte.errors import raise_failures
 
 
-def _run_task(task: list[tuple[str, dict, str]]) -> float:
+# Models per compiled step by default: measured as in a sweep (one single-threaded process per core, `lte bench`'s
+# ensemble table, results/bench/): at the study's 1 x 64, batch 32 shapes K = 4 gives 1.71x (LSTM) and 1.56x
+# (IRNN) the throughput of one model at a time, K = 8 drops the LSTM to 0.96x.
+DEFAULT_ENSEMBLE = 4
+
+
+def _run_task(task: tuple[int, list[tuple[str, dict, str]]]) -> float:
     """Train one cell, or several of one shape together (in a worker process); returns the wall time.
 
-    `task`: (kind, config JSON, run folder) per cell (`task_payload`)."""
+    `task`: (slots, [(kind, config JSON, run folder) per cell]) (`task_payload`)."""
+    slots, task = task
     from lte.ensemble import train_together
     from lte.kinds import get_kind
     from lte.runtime import enable_compilation_cache
@@ -56,24 +68,29 @@ def _run_task(task: list[tuple[str, dict, str]]) -> float:
             out.mkdir(parents=True, exist_ok=True)
             logs.append(open(out / "train.log", "a"))
         writers = [lambda line, f=f: print(line, file=f, flush=True) for f in logs]
-        if len(task) == 1:
+        if slots == 1 or not kind.ensembles:
             kind.train(configs[0], outs[0], log=writers[0])
         else:
-            train_together(configs, outs, log=writers)
+            train_together(configs, outs, log=writers, slots=slots)
     finally:
         for f in logs:
             f.close()
     return time.perf_counter() - start
 
 
+def check_ensemble(ensemble, where: str = "ensemble") -> int:
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        from lte.errors import LteError
+        raise LteError(f"{where} must be a positive integer (models per compiled step), got {ensemble!r}")
+    return ensemble
+
+
 def make_tasks(cells: list[Cell], ensemble: int = 1) -> list[list[Cell]]:
     """Cells grouped into tasks: up to `ensemble` cells of one shape per task, in the cells' order."""
     from lte.ensemble import shape_key
-
-    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
-        from lte.errors import LteError
-        raise LteError(f"ensemble must be a positive integer (models per compiled step), got {ensemble!r}")
     from lte.kinds import get_kind
+
+    check_ensemble(ensemble)
 
     groups: dict[tuple, list[Cell]] = {}
     for i, cell in enumerate(cells):  # only a kind that trains in ensembles shares a task
@@ -97,17 +114,27 @@ BACKENDS = ("local", "ray")
 
 
 def run_sweep(path: Path, profile: str = "default", workers: int | None = None, results: Path = RESULTS,
-              log=None, ensemble: int = 1, backend: str = "local", ray_address: str | None = None) -> list[Cell]:
+              log=None, ensemble: int | None = None, backend: str = "local", ray_address: str | None = None
+              ) -> list[Cell]:
     header, cells = load_experiment(path, profile, results)
     header.setdefault("name", Path(path).stem)
     return run_cells(header, cells, profile, workers, results, log, ensemble, backend, ray_address)
 
 
+def models_per_step(header: dict, ensemble: int | None) -> int:
+    """K: the experiment's own `ensemble` (it wins: e.g. 1 where wall time is measured), else the caller's, else
+    DEFAULT_ENSEMBLE."""
+    if "ensemble" in header:
+        return check_ensemble(header["ensemble"], "[experiment] ensemble")
+    return DEFAULT_ENSEMBLE if ensemble is None else check_ensemble(ensemble)
+
+
 def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None = None,
-              results: Path = RESULTS, log=None, ensemble: int = 1, backend: str = "local",
+              results: Path = RESULTS, log=None, ensemble: int | None = None, backend: str = "local",
               ray_address: str | None = None) -> list[Cell]:
     """Run the unfinished `cells` of the experiment `header['name']` (what `lte sweep` does after parsing)."""
     log = log or log_to_stderr
+    ensemble = models_per_step(header, ensemble)
     if backend not in BACKENDS:
         from lte.errors import LteError
         raise LteError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
@@ -120,19 +147,19 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
     tasks = make_tasks(todo, ensemble)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
     log(f"{experiment} ({profile}): {len(cells)} cells, {len(cells) - len(todo)} already finished, "
-        f"{len(todo)} to run as {len(tasks)} task{'s' if len(tasks) != 1 else ''} on {workers} "
+        f"{len(todo)} to run as {len(tasks)} task{'s' if len(tasks) != 1 else ''} ({ensemble} model"
+        f"{'s' if ensemble > 1 else ''} per step) on {workers} "
         f"worker{'s' if workers > 1 else ''}" + (" (Ray)" if backend == "ray" else ""))
     if todo:
         start = time.perf_counter()
         try:
             if backend == "ray":
                 from lte.ray_backend import run_tasks_on_ray
-                run_tasks_on_ray(_run_task, [task_payload(t, root) for t in tasks], [task_name(t) for t in tasks],
-                                 workers,
-                                 ray_address, log)
+                run_tasks_on_ray(_run_task, [task_payload(t, root, ensemble) for t in tasks],
+                                 [task_name(t) for t in tasks], workers, ray_address, log)
             else:
-                run_in_workers(_run_task, [task_payload(t, root) for t in tasks], [task_name(t) for t in tasks],
-                               workers, log)
+                run_in_workers(_run_task, [task_payload(t, root, ensemble) for t in tasks],
+                               [task_name(t) for t in tasks], workers, log)
         finally:
             record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
     if experiment == "lr_selection":
@@ -154,8 +181,8 @@ def record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> N
     write_json_atomic(path, record, indent=1)
 
 
-def task_payload(task: list[Cell], root: Path) -> list[tuple[dict, str]]:
-    return [(c.kind, c.config.to_json(), str(Path(root).absolute() / c.name)) for c in task]
+def task_payload(task: list[Cell], root: Path, slots: int = 1) -> tuple[int, list[tuple[str, dict, str]]]:
+    return slots, [(c.kind, c.config.to_json(), str(Path(root).absolute() / c.name)) for c in task]
 
 
 def task_name(task: list[Cell]) -> str:

@@ -217,6 +217,7 @@ class RunLoop:
             f"({config.length},{config.nesting}) {config.strategy}; batches {config.batch_size}x"
             f"{config.resolved_row_length}; device {jax.devices()[0].platform}")
         self.stop_reason = None
+        self.models_per_step = 1  # K when trained in a K-slot ensemble (lte.ensemble): the bits depend on it
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
         self.train_counts = dict(_ZERO_COUNTS)
 
@@ -321,7 +322,7 @@ class RunLoop:
             summary = {"stop_reason": self.stop_reason, "diverged": diverged, "steps": self.step,
                        "wall_time": self.elapsed, "parameters": self.n_params, "final": last,
                        "final_val_target": val_target, "best_test_char_accuracy": max(tested, default=None),
-                       "provenance": provenance()}
+                       "models_per_step": self.models_per_step, "provenance": provenance()}
             write_json_atomic(self.out / "summary.json", summary)
             if diverged:
                 self.log(f"done: diverged at step {self.step}, {format_duration(self.elapsed)}")

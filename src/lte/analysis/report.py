@@ -80,7 +80,7 @@ def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
 # The code that decides what a run computes, given its config (not the sweep or the analysis).
 RUN_CODE = ["data_gen", "src/lte/cells", "src/lte/model.py", "src/lte/recurrence.py", "src/lte/metrics.py",
             "src/lte/train.py", "src/lte/schedule.py", "src/lte/data.py", "src/lte/config.py",
-            "src/lte/checkpoint.py"]
+            "src/lte/checkpoint.py", "src/lte/ensemble.py", "src/lte/adding.py"]
 
 
 def run_code_unchanged_since(commit: str) -> bool | None:

@@ -41,7 +41,9 @@ def spot_check(profile: str, results: Path = RESULTS, scratch: Path | None = Non
     with tempfile.TemporaryDirectory(prefix="lte-spot-check-") as temporary:
         root = Path(scratch or temporary)
         fresh = [root / run.parent.name / run.name for run in runs]
-        payloads = [[("char", json.loads((run / "config.json").read_text()), str(out))]
+        # each in as many slots as it was trained in: a run's bits depend on its step's models (lte.ensemble)
+        payloads = [(json.loads((run / "summary.json").read_text()).get("models_per_step", 1),
+                     [("char", json.loads((run / "config.json").read_text()), str(out))])
                     for run, out in zip(runs, fresh)]
         log(f"retraining {len(runs)} committed runs of {profile}, one per recorded commit")
         run_in_workers(_run_task, payloads, [f"{r.parent.name}/{r.name}" for r in runs], workers, log)
