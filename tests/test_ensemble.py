@@ -11,7 +11,7 @@ import pytest
 
 from lte.ensemble import compiled_ensemble_step, stack, train_together, unstack
 from lte.errors import LteError
-from lte.train import init_train_state, make_optimizer, make_train_step, read_metrics, train, with_learning_rate
+from lte.train import init_train_state, make_optimizer, make_train_step, read_metrics, train, with_learning_rate, zero_counts
 
 
 def test_a_vmapped_ensemble_equals_separate_runs():
@@ -22,15 +22,17 @@ def test_a_vmapped_ensemble_equals_separate_runs():
     single = make_train_step(configs[0].model_config(), make_optimizer(configs[0].clip))
     ensemble = compiled_ensemble_step(configs[0].model_config(), configs[0].clip)
     separate = list(states)
-    together = stack(states)
+    together, sums = stack(states), zero_counts(3)
+    alone_sums = [0.0, 0.0, 0.0]  # each model's scored characters, summed over the steps it took
     for step in range(3):
         batches = [f.get(step, c.spec().target) for f, c in zip(feeds, configs)]
-        separate[0], separate[2] = single(separate[0], batches[0])[0], single(separate[2], batches[2])[0]
         active = np.array([True, step != 1, True])  # model 1 sits out step 1
-        together, counts = ensemble(together, stack(batches), active)
-        if step != 1:
-            separate[1] = single(separate[1], batches[1])[0]
-        assert counts["scored"].shape == (3,)
+        together, sums = ensemble(together, stack(batches), active, sums)
+        for i in range(3):
+            if active[i]:
+                separate[i], counts = single(separate[i], batches[i])
+                alone_sums[i] += float(counts["scored"])
+    np.testing.assert_array_equal(np.asarray(sums["scored"]), np.array(alone_sums, np.float32))
     for f in feeds:
         f.close()
     for alone, mapped in zip(separate, unstack(together, 3)):
@@ -86,7 +88,7 @@ assert len(jax.devices()) == 2, jax.devices()
 from lte.config import TrainConfig
 from lte.data import TrainingBatches
 from lte.ensemble import compiled_ensemble_step, model_sharding, place, stack
-from lte.train import init_train_state, with_learning_rate
+from lte.train import init_train_state, with_learning_rate, zero_counts
 configs = [TrainConfig(task="copy", length=3, nesting=1, model="lstm", hidden=8, layers=1, batch_size=4, seed=s)
            for s in range(4)]
 states = stack([with_learning_rate(init_train_state(c), 0.3) for c in configs])
@@ -99,7 +101,7 @@ for name, layout in (("sharded", sharding), ("one device", None)):
     state = place(jax.tree_util.tree_map(np.array, states), layout)
     for i in range(3):
         batch = stack([f.get(i, c.spec().target) for f, c in zip(feeds, configs)])
-        state, _ = step(state, place(batch, layout), place(np.ones(4, bool), layout))
+        state, _ = step(state, place(batch, layout), place(np.ones(4, bool), layout), place(zero_counts(4), layout))
     leaves = jax.tree_util.tree_leaves(state.params)
     if layout is not None:
         assert len(leaves[0].sharding.device_set) == 2

@@ -43,7 +43,7 @@ from lte.errors import LteError
 from lte.model import ModelConfig, init_params
 from lte.provenance import provenance
 from lte.recurrence import is_additive
-from lte.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate
+from lte.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate, zero_counts
 
 COUNTING_RULE = ("FLOP/step = 6 x (weight matrices of the recurrent layers, except the first layer's W when it reads "
                  "the one-hot character) x B x T; nominal: the embedding-folded lookup still counts its W")
@@ -363,13 +363,13 @@ def ensemble_step(cell: str, shape: Shape, k: int) -> Callable[[], None]:
     for i in range(k):
         params = init_params(jax.random.PRNGKey(i), config)
         states.append(with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01))
-    holder = {"state": stack(states)}
+    holder = {"state": stack(states), "sums": zero_counts(k)}
     batch = stack([_synthetic_batch(shape, i) for i in range(k)])
     step = compiled_ensemble_step(config, 5.0)
 
     def one():
-        holder["state"], counts = step(holder["state"], batch, np.ones(k, bool))
-        jax.block_until_ready(counts)
+        holder["state"], holder["sums"] = step(holder["state"], batch, np.ones(k, bool), holder["sums"])
+        jax.block_until_ready(holder["sums"])
 
     one()
     return one

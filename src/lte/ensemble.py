@@ -27,7 +27,7 @@ import numpy as np
 from lte.config import TrainConfig
 from lte.errors import LteError
 from lte.model import ModelConfig
-from lte.train import RunLoop, TrainState, make_optimizer, sgd_step, with_learning_rate
+from lte.train import RunLoop, TrainState, make_optimizer, sgd_step, with_learning_rate, zero_counts
 from lte.console import log_to_stderr
 
 
@@ -47,18 +47,23 @@ def take(tree, i: int):
 
 @functools.lru_cache(maxsize=16)
 def compiled_ensemble_step(model_config: ModelConfig, clip: float):
-    """A jitted step over K stacked models: (state, batch, active_K) -> (state, counts per model).
+    """A jitted step over K stacked models: (state, batch, active_K, sums) -> (state, sums + counts).
 
-    A model whose `active` flag is False keeps its state unchanged (a run that
-    has stopped while the others go on).
+    A model whose `active` flag is False keeps its state and its sums
+    unchanged (a run that has stopped while the others go on). The training
+    counts are summed here, on the device and stacked, so that a step costs
+    no per-model dispatch (`lte.train.zero_counts(K)` starts them; a model's
+    row is read at its evaluation).
     """
     optimizer = make_optimizer(clip)
 
-    def one_model(state: TrainState, batch: dict, active):
+    def one_model(state: TrainState, batch: dict, active, sums: dict):
         new, counts = sgd_step(state, batch, model_config, optimizer)
-        return jax.tree_util.tree_map(lambda n, o: jnp.where(active, n, o), new, state), counts
+        keep = lambda n, o: jnp.where(active, n, o)  # noqa: E731
+        return (jax.tree_util.tree_map(keep, new, state),
+                jax.tree_util.tree_map(lambda s, c: keep(s + c, s), sums, counts))
 
-    return jax.jit(jax.vmap(one_model), donate_argnums=0)
+    return jax.jit(jax.vmap(one_model), donate_argnums=(0, 3))
 
 
 def model_sharding(k: int):
@@ -118,7 +123,9 @@ def _drive(loops: list[RunLoop], step, slots: int) -> None:
         loop.models_per_step = slots  # recorded in summary.json: the bits depend on it
     idle = slots - k  # padding slots: a copy of the first model that never steps
     state = place(stack([loop.state for loop in loops] + [loops[0].state] * idle), sharding)
+    sums = place(zero_counts(slots), sharding)
     last_batch: list[dict | None] = [None] * k
+    rates = None
     try:
         while not all(loop.finished for loop in loops):
             for loop in loops:
@@ -133,17 +140,20 @@ def _drive(loops: list[RunLoop], step, slots: int) -> None:
                         last_batch[i] = loop.next_batch()
                 filler = next(b for b in last_batch if b is not None)  # for the slots that sit out this step
                 batches = [b if b is not None else filler for b in last_batch] + [filler] * idle
-                rates = np.array([loop.schedule.learning_rate for loop in loops] + [0.0] * idle, np.float32)
-                state = with_learning_rate(state, place(rates, sharding))
-                state, counts = step(state, place(stack(batches), sharding),
-                                     place(np.array(active + [False] * idle), sharding))
+                wanted = [loop.schedule.learning_rate for loop in loops] + [0.0] * idle
+                if wanted != rates:  # a new rate only after a decay: no transfer per step
+                    rates = wanted
+                    state = with_learning_rate(state, place(np.array(rates, np.float32), sharding))
+                state, sums = step(state, place(stack(batches), sharding),
+                                   place(np.array(active + [False] * idle), sharding), sums)
                 for i, loop in enumerate(loops):
                     if active[i]:
-                        loop.count(take(counts, i))
+                        loop.count_step()
             for i, loop in enumerate(loops):
                 if loop.eval_due:
+                    loop.train_counts = take(sums, i)
+                    sums = place(jax.tree_util.tree_map(lambda x: x.at[i].set(0.0), sums), sharding)
                     loop.evaluate(take(state, i))
     finally:
         for loop in loops:
             loop.close()
-

@@ -90,6 +90,19 @@ def compiled_train_step(model_config: ModelConfig, clip: float):
 
 
 @functools.lru_cache(maxsize=16)
+def compiled_counting_step(model_config: ModelConfig, clip: float):
+    """`compiled_train_step` that also adds the batch's counts to running sums: (state, batch, sums) -> (state,
+    sums). The sums stay on the device, so a step costs one dispatch (small nets: the loop's overhead counts)."""
+    optimizer = make_optimizer(clip)
+
+    def step(state: TrainState, batch: dict, sums: dict):
+        new, counts = sgd_step(state, batch, model_config, optimizer)
+        return new, jax.tree_util.tree_map(jnp.add, sums, counts)
+
+    return jax.jit(step, donate_argnums=(0, 2))
+
+
+@functools.lru_cache(maxsize=16)
 def make_eval_fns(model_config: ModelConfig, decode_steps: int):
     counts_fn = jax.jit(lambda params, batch: masked_loss_and_counts(params, model_config, batch)[1])
     decode_fn = jax.jit(lambda params, prompts, resets: greedy_decode(params, model_config, prompts, resets,
@@ -219,7 +232,7 @@ class RunLoop:
         self.stop_reason = None
         self.models_per_step = 1  # K when trained in a K-slot ensemble (lte.ensemble): the bits depend on it
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
-        self.train_counts = dict(_ZERO_COUNTS)
+        self.train_counts = zero_counts()
 
     @property
     def finished(self) -> bool:
@@ -254,8 +267,8 @@ class RunLoop:
             batch = {**batch, "dropout_seed": np.array([self.config.seed, self.step], np.uint32)}
         return batch
 
-    def count(self, counts: dict) -> None:
-        self.train_counts = jax.tree_util.tree_map(jnp.add, self.train_counts, counts)  # stays on device
+    def count_step(self) -> None:
+        """One step taken (its counts are summed on the device by the step itself; see `take_counts`)."""
         self.step += 1
         self.interval_steps += 1
 
@@ -293,7 +306,7 @@ class RunLoop:
         if event == "advance":
             self.val = make_validation_set(config, self.schedule.level)
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
-        self.train_counts = dict(_ZERO_COUNTS)
+        self.train_counts = zero_counts()
 
     def _diverged(self, train_loss: float, seconds: float) -> None:
         """Non-finite loss or parameters: record it (no evaluation, no checkpoint of the broken state), stop."""
@@ -306,7 +319,7 @@ class RunLoop:
                  f"{self.step}, at learning rate {self.schedule.learning_rate:.4g} with clip {self.config.clip}; "
                  f"the run stops and is recorded as diverged (try a lower learning rate or clip)")
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
-        self.train_counts = dict(_ZERO_COUNTS)
+        self.train_counts = zero_counts()
 
     def finish(self, params: dict) -> dict:
         """Write summary.json (the run is then finished) and return it."""
@@ -342,7 +355,10 @@ class RunLoop:
         self.lock.release()
 
 
-_ZERO_COUNTS = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
+def zero_counts(models: int | None = None) -> dict:
+    """Training counts (what `sgd_step` returns per batch), zero: scalars, or stacked for `models` models."""
+    shape = () if models is None else (models,)
+    return {name: np.zeros(shape, np.float32) for name in ("nll_sum", "correct", "scored")}
 DIVERGED = "diverged"  # the stop reason of a run whose loss or parameters stopped being finite
 
 
@@ -361,18 +377,21 @@ def train(config: TrainConfig, out: Path, *, log=None) -> dict:
     run = RunLoop(config, out, log)
     if run.finished:
         return run.summary
-    train_step = compiled_train_step(run.model_config, config.clip)
-    state = run.state
+    train_step = compiled_counting_step(run.model_config, config.clip)
+    state, sums, rate = run.state, zero_counts(), None
     try:
         while True:
             run.check_stop()
             if run.ready_to_finish:
                 break
             if run.wants_step:
-                state = with_learning_rate(state, run.schedule.learning_rate)
-                state, counts = train_step(state, run.next_batch())
-                run.count(counts)
+                if run.schedule.learning_rate != rate:  # a new rate only after a decay: no transfer per step
+                    rate = run.schedule.learning_rate
+                    state = with_learning_rate(state, rate)
+                state, sums = train_step(state, run.next_batch(), sums)
+                run.count_step()
             if run.eval_due:
+                run.train_counts, sums = sums, zero_counts()
                 run.evaluate(state)
     except BaseException:
         run.close()

@@ -209,8 +209,11 @@ def _row_key(rows: list[dict]) -> dict:
 
 def _comparable_summary(summary: dict) -> dict:
     """The summary's compared fields. Fields that older records lack are derived where they can be: `diverged`
-    from the stop reason, the adding problem's stop reason from its having run to the end."""
+    from the stop reason, the adding problem's stop reason from its having run to the end, a char run's models
+    per step (older ones trained one model per step)."""
     out = {k: v for k, v in summary.items() if k not in SUMMARY_IGNORED}
+    if "final_val_target" in summary:
+        out.setdefault("models_per_step", 1)
     if "baseline_mse" in summary:  # the adding problem's: older ones ran to max_steps, with no stop reason
         out.setdefault("stop_reason", "max_steps")
     if "stop_reason" in out:

@@ -121,12 +121,14 @@ def _summary_row(path: Path) -> dict:
         if is_diverged(summary):  # no result: NaN, which every mean, interval and selection must not take
             nan = float("nan")
             return {"steps": summary["steps"], "wall_time": summary["wall_time"],
+                    "models_per_step": summary.get("models_per_step", 1),
                     "parameters": summary["parameters"], "stop_reason": "diverged", "diverged": True,
                     "test_char_accuracy": nan, "test_exact_match": nan, "val_target_char_accuracy": nan,
                     "val_target_exact_match": nan, "final_level": "{},{}".format(*summary["final"]["level"]),
                     "commit": summary["provenance"]["commit"], "device": summary["provenance"]["device"]}
         final, val = summary["final"], summary["final_val_target"]
         return {"steps": summary["steps"], "wall_time": summary["wall_time"],
+                "models_per_step": summary.get("models_per_step", 1),  # K runs shared each wall-time second
                 "parameters": summary["parameters"], "stop_reason": summary["stop_reason"],
                 "test_char_accuracy": final["test_char_accuracy"], "test_exact_match": final["test_exact_match"],
                 "val_target_char_accuracy": val["char_accuracy"], "val_target_exact_match": val["exact_match"],

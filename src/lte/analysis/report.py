@@ -55,7 +55,8 @@ def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
 
     adding = runs_dir("adding_problem", profile, results)
     adding_runs = [run for run in current_runs(adding) if (run / "summary.json").exists()] if adding.exists() else []
-    training = runs.groupby("experiment").wall_time.sum().to_dict()
+    # a run's own share of the training time: K runs of one ensemble step share each of its seconds
+    training = (runs.wall_time / runs.models_per_step).groupby(runs.experiment).sum().to_dict()
     if adding_runs:
         training["adding_problem"] = sum(json.loads((r / "summary.json").read_text())["wall_time"] for r in adding_runs)
     sweeps = {}
