@@ -18,7 +18,7 @@ LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.analysis
 EXPERIMENTS := lr_selection addition memorisation convergence program
 
-.PHONY: help install lock test spot-check reproduce reproduce-clean records compare sweeps figures tables report paper bench bench-data clean \
+.PHONY: help install lock test spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
@@ -92,10 +92,26 @@ $(addprefix table-,$(TABLE_NAMES)): table-%: $(STAMP)  ## one table, e.g. make t
 report: $(STAMP)  ## the results README and the paper's numbers, with the verdicts
 	$(ANALYSIS) report --profile $(PROFILE) --results $(RESULTS)
 
-paper: report  ## paper/main.pdf (needs LaTeX)
-	@if command -v latexmk >/dev/null 2>&1; then cd paper && latexmk -pdf -interaction=nonstopmode main.tex; \
-	elif command -v pdflatex >/dev/null 2>&1; then cd paper && pdflatex -interaction=nonstopmode main.tex && pdflatex -interaction=nonstopmode main.tex; \
-	else echo "LaTeX is not installed. Install it (Debian/Ubuntu: sudo apt-get install latexmk texlive-latex-extra; macOS: brew install --cask mactex) and run make paper again."; exit 1; fi
+# The paper needs latexmk, pdflatex and bibtex, and these LaTeX files (Debian/Ubuntu package in brackets):
+# apt-get install latexmk texlive-latex-recommended (texlive-latex-extra also has them).
+PAPER_TEX := geometry.sty:texlive-latex-base graphicx.sty:texlive-latex-base amsmath.sty:texlive-latex-base \
+             natbib.sty:texlive-latex-base plainnat.bst:texlive-latex-base hyperref.sty:texlive-latex-base \
+             booktabs.sty:texlive-latex-recommended caption.sty:texlive-latex-recommended \
+             microtype.sty:texlive-latex-recommended
+# the default profile's paper is paper/main.pdf (committed); another profile's is paper/main-PROFILE.pdf
+PAPER_JOB = $(if $(filter default,$(PROFILE)),main,main-$(PROFILE))
+
+paper-check:  ## check that the LaTeX tools and packages the paper needs are installed
+	@missing=""; for tool in latexmk:latexmk pdflatex:texlive-latex-base bibtex:texlive-binaries kpsewhich:texlive-binaries; do \
+	  command -v $${tool%%:*} >/dev/null 2>&1 || missing="$$missing $${tool%%:*} ($${tool##*:})"; done; \
+	if command -v kpsewhich >/dev/null 2>&1; then for f in $(PAPER_TEX); do \
+	  [ -n "$$(kpsewhich $${f%%:*})" ] || missing="$$missing $${f%%:*} ($${f##*:})"; done; fi; \
+	if [ -n "$$missing" ]; then echo "make paper needs LaTeX; missing:$$missing."; \
+	  echo "Install (Debian/Ubuntu): sudo apt-get install latexmk texlive-latex-recommended; macOS: brew install --cask mactex"; exit 1; fi
+
+paper: paper-check report  ## paper/main.pdf from the records in RESULTS (PROFILE=quick: paper/main-quick.pdf; needs LaTeX, see paper-check)
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -jobname=$(PAPER_JOB) \
+	  -usepretex='\def\LteProfile{$(PROFILE)}' main.tex
 
 bench-data: $(STAMP)  ## how many encoded examples/s each data path delivers
 	$(BIN)/python -m data_gen bench

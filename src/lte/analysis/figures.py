@@ -1,6 +1,8 @@
 """The study's figures, rebuilt from the raw run records in seconds (PNG and PDF).
 
-Every bar is a mean over seeds with its 95% t interval; the dots are the seeds.
+Every bar is a mean over seeds with its 95% t interval; the dots are the seeds. Each figure says how many
+seeds its intervals rest on, counted from the records. Colours are Okabe & Ito's, and every series also has
+its own hatch, line style or marker, so that the figures still read in grey.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from lte.analysis.stats import t_interval
 from lte.experiment import RESULTS, outputs_dir
 
 STRATEGIES = list(CURRICULUM_STRATEGIES)  # baseline first: every effect is against it
-# Okabe & Ito's palette: distinct for colour-blind readers and apart in lightness in grey
-MODEL_COLORS = {"lstm": "#0072B2", "irnn": "#D55E00", "rnn": "#999999"}
+# Okabe & Ito's palette: distinct for colour-blind readers; LSTM dark, IRNN light in grey
+MODEL_COLORS = {"lstm": "#0072B2", "irnn": "#E69F00", "rnn": "#999999"}
 MODEL_NAMES = {"lstm": "LSTM", "irnn": "IRNN", "rnn": "tanh RNN"}
+MODEL_HATCHES = {"lstm": "", "irnn": "///", "rnn": "..."}
 TRICKS = [(False, False, "none"), (True, False, "invert"), (False, True, "double"), (True, True, "both")]
 TRICK_COLORS = ["#BBBBBB", "#009E73", "#E69F00", "#56B4E9"]
+TRICK_HATCHES = ["", "///", "...", "xxx"]
+# the convergence curves: the IRNN at equal parameters in vermillion, apart from both others in hue and style
+VARIANT_STYLES = {"lstm": (MODEL_COLORS["lstm"], "-", "o"), "irnn-units": (MODEL_COLORS["irnn"], "--", "s"),
+                  "irnn-params": ("#D55E00", "-.", "^")}
 METRIC_NAMES = {"test_char_accuracy": "test character accuracy (teacher-forced)",
                 "test_exact_match": "test exact match (greedy decode)"}
 
@@ -48,18 +55,39 @@ def save_figure(fig: Figure, path_stem: Path, bbox_inches: str | None = "tight")
     return paths
 
 
-def _bars(ax, groups: list[str], series: list[tuple[str, str, list[np.ndarray]]], ylabel: str, chance=None):
-    """Grouped bars: for each series (label, color, values per group) a bar per group, with CI and seeds."""
+def seeds_note(counts: list[int]) -> str:
+    """'8 seeds' or '8-10 seeds': how many seeds the intervals of a figure rest on."""
+    if not counts:
+        raise ValueError("no finished runs to draw")
+    low, high = min(counts), max(counts)
+    return f"{low} seed{'s' if high > 1 else ''}" if low == high else f"{low}-{high} seeds"
+
+
+def interval_note(counts: list[int], what: str = "bars") -> str:
+    """The legend title that says what the bars and intervals are, with the seed counts of the records."""
+    return f"{what}: mean over {seeds_note(counts)}, 95% t interval; dots: seeds"
+
+
+def _bars(ax, groups: list[str], series: list[tuple[str, str, str, list[np.ndarray]]], ylabel: str,
+          chance=None) -> tuple[list[int], int]:
+    """Grouped bars: for each series (label, color, hatch, values per group) a bar per group, with CI and seeds.
+
+    Diverged runs (NaN) are left out of the bar and counted; returns the seed count of every bar and the
+    number of runs left out."""
     width = 0.8 / len(series)
     x = np.arange(len(groups))
-    for i, (label, color, per_group) in enumerate(series):
+    counts, lost = [], 0
+    for i, (label, color, hatch, per_group) in enumerate(series):
         offset = x - 0.4 + width * (i + 0.5)
-        stats = [t_interval(v) for v in per_group]
+        finite = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in per_group]
+        lost += sum(len(v) - len(f) for v, f in zip(per_group, finite))
+        counts += [len(f) for f in finite if len(f)]
+        stats = [t_interval(v) for v in finite]
         means = np.array([s.mean for s in stats])
         err = np.nan_to_num(np.array([[s.mean - s.low for s in stats], [s.high - s.mean for s in stats]]))
-        ax.bar(offset, means, width * 0.9, color=color, alpha=0.8, label=label,
-               yerr=err, capsize=3, error_kw={"elinewidth": 1})
-        for xo, values in zip(offset, per_group):
+        ax.bar(offset, means, width * 0.9, color=color, hatch=hatch, edgecolor="#333333", linewidth=0.6,
+               label=label, yerr=err, capsize=3, error_kw={"elinewidth": 1})
+        for xo, values in zip(offset, finite):
             ax.scatter(np.full(len(values), xo), values, s=9, color="black", zorder=3, linewidths=0)
     if chance is not None:
         ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance (most frequent character)")
@@ -67,6 +95,11 @@ def _bars(ax, groups: list[str], series: list[tuple[str, str, list[np.ndarray]]]
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.02)
     ax.grid(axis="y", alpha=0.3)
+    return counts, lost
+
+
+def _legend_title(counts: list[int], lost: int) -> str:
+    return interval_note(counts) + (f" ({lost} diverged run{'s' if lost > 1 else ''} left out)" if lost else "")
 
 
 def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
@@ -78,15 +111,20 @@ def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
     runs = runs.assign(task_name=runs.apply(task_name, axis=1))
     tasks = sorted(runs.task_name.unique())
     fig, axes = new_figure(1, len(tasks), figsize=(5.2 * len(tasks), 4.2), squeeze=False)
+    counts, lost = [], 0
     for ax, task in zip(axes[0], tasks):
         sub = runs[runs.task_name == task]
-        series = [(MODEL_NAMES[m], MODEL_COLORS[m],
+        series = [(MODEL_NAMES[m], MODEL_COLORS[m], MODEL_HATCHES[m],
                    [sub[(sub.cfg_model == m) & (sub.cfg_strategy == s)][metric].to_numpy() for s in STRATEGIES])
                   for m in ["lstm", "irnn"]]
-        _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
-              chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
-        ax.set_title(f"{task}: {len(sub)} runs ({sub.groupby(['cfg_model', 'cfg_strategy']).size().min()} seeds each)")
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
+        n, k = _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
+                     chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
+        counts, lost = counts + n, lost + k
+        ax.set_title(task)
+        ax.set_xlabel("curriculum strategy")
+    handles, labels = axes[0][0].get_legend_handles_labels()  # the panels share one legend
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+               frameon=False, title=_legend_title(counts, lost), title_fontsize=8)
     return save_figure(fig, outputs_dir("figures", profile, results) / f"{experiment}_{metric}")
 
 
@@ -100,18 +138,22 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
     """Memorisation: per model a panel, strategies on x, a bar per input trick."""
     runs = load_runs("memorisation", profile, results)
     fig, axes = new_figure(1, 2, figsize=(11, 4.4), sharey=True)
+    counts, lost = [], 0
     for ax, model in zip(axes, ["lstm", "irnn"]):
         sub = runs[runs.cfg_model == model]
-        series = [(name, color, [sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)]
-                                 [metric].to_numpy() for s in STRATEGIES])
-                  for (inv, dbl, name), color in zip(TRICKS, TRICK_COLORS)]
-        _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
-              chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
+        series = [(name, color, hatch,
+                   [sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)]
+                    [metric].to_numpy() for s in STRATEGIES])
+                  for (inv, dbl, name), color, hatch in zip(TRICKS, TRICK_COLORS, TRICK_HATCHES)]
+        n, k = _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
+                     chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
+        counts, lost = counts + n, lost + k
         ax.set_title(f"{MODEL_NAMES[model]}: copy of {sub.cfg_length.iloc[0]}-digit numbers")
-    handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend
-    fig.legend(handles, labels, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.08), ncol=5,
-               frameon=False, title="input trick (bars: mean over seeds, 95% t interval; dots: seeds)",
-               title_fontsize=8)
+        ax.set_xlabel("curriculum strategy")
+    axes[1].set_ylabel("")
+    handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend, below both
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5,
+               frameon=False, title="input trick; " + _legend_title(counts, lost), title_fontsize=8)
     return save_figure(fig, outputs_dir("figures", profile, results) / f"memorisation_tricks_{metric}")
 
 
@@ -124,26 +166,35 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
     curves = load_curves("convergence", profile, results)
     per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
     fig, axes = new_figure(1, 2, figsize=(11, 3.8), sharey=True)
-    colors = {"lstm": MODEL_COLORS["lstm"], "irnn-units": MODEL_COLORS["irnn"], "irnn-params": "#E69F00"}
+    counts = []
     for (variant_id, variant), group in curves.groupby(["label_variant_id", "label_variant"], sort=False):
         by_step = group.pivot_table(index="step", columns="label_seed", values=metric)
         bands = [t_interval(row.dropna().to_numpy()) for _, row in by_step.iterrows()]
         steps = by_step.index.to_numpy(float)
+        counts.append(by_step.shape[1])
+        color, line, marker = VARIANT_STYLES.get(variant_id, (None, "-", None))
         for ax, x in zip(axes, [steps, steps * per_step[variant_id]]):
-            ax.plot(x, [b.mean for b in bands], color=colors.get(variant_id),
-                    label=f"{variant} ({by_step.shape[1]} seeds)")
-            ax.fill_between(x, [b.low for b in bands], [b.high for b in bands], color=colors.get(variant_id),
-                            alpha=0.2)
+            ax.plot(x, [b.mean for b in bands], color=color, linestyle=line, marker=marker, markersize=4,
+                    markevery=max(1, len(x) // 8), label=f"{variant}, {by_step.shape[1]} seeds")
+            ax.fill_between(x, [b.low for b in bands], [b.high for b in bands], color=color, alpha=0.2)
     axes[0].set_xlabel("training steps")
     axes[1].set_xlabel("seconds (steps x measured time per step, one core)")
     axes[0].set_ylabel(METRIC_NAMES[metric])
     for ax in axes:
-        ax.axhline(evidence["target"], color="black", linestyle="--", linewidth=1,
-                   label=f"target {evidence['target']:.2f}")
+        ax.axhline(evidence["target"], color="black", linestyle=":", linewidth=1.2,
+                   label=f"target accuracy {evidence['target']:.2f} (question 2's rule)")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="lower right", title="mean, 95% t band", title_fontsize=8)
     axes[0].set_ylim(0, 1.02)
+    handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend, below both
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4,
+               frameon=False, title=f"lines: mean over {seeds_note(counts)}; bands: 95% t interval",
+               title_fontsize=8)
     return save_figure(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
+
+
+# the selection grid: a line style per clip, a marker per input scale (the colour is the model)
+CLIP_STYLES = ["-", "--", ":", "-."]
+SCALE_MARKERS = ["o", "s", "^", "D", "v"]
 
 
 def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
@@ -151,26 +202,34 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
 
     table = selection_table(profile, results)
     tasks = sorted(table.task.unique())
-    fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), sharey=True, squeeze=False)
+    clips = sorted(set(table["clip"].dropna()))
+    scales = sorted(set(table["input_scale"].dropna()))
+    fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), sharey=True, squeeze=False)
     for ax, task in zip(axes[0], tasks):
-        styles = ["-", "--", ":", "-."]
         for (model, clip, scale), group in table[table.task == task].groupby(["model", "clip", "input_scale"],
                                                                              dropna=False):
             group = group.sort_values("learning_rate")
-            settings = sorted(set(zip(table["clip"], table["input_scale"])), key=str)
-            style = styles[settings.index((clip, scale)) % len(styles)]
+            marker = SCALE_MARKERS[scales.index(scale) % len(SCALE_MARKERS)] if scale in scales else "o"
             ax.errorbar(group.learning_rate, group.val_char_accuracy,
                         yerr=np.nan_to_num([group.val_char_accuracy - group.low, group.high - group.val_char_accuracy]),
-                        marker="o", capsize=3, color=MODEL_COLORS[model], linestyle=style,
+                        marker=marker, markersize=4, capsize=2, elinewidth=0.8, color=MODEL_COLORS[model],
+                        linestyle=CLIP_STYLES[clips.index(clip) % len(CLIP_STYLES)],
                         label=f"{MODEL_NAMES[model]}, clip {clip:g}, input scale {scale}")
             chosen = group[group.selected]
-            ax.scatter(chosen.learning_rate, chosen.val_char_accuracy, s=120, facecolors="none",
-                       edgecolors=MODEL_COLORS[model], linewidths=2)
+            ax.scatter(chosen.learning_rate, chosen.val_char_accuracy, s=140, facecolors="none",
+                       edgecolors="black", linewidths=1.5, zorder=4)
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
-        ax.set_title(f"{task} (circled: selected; bars: 95% t interval over the selection seeds)", fontsize=9)
+        ax.set_title(task)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6)
     axes[0][0].set_ylabel("validation character accuracy")
     axes[0][0].set_ylim(0, 1.02)
+    by_label = {}
+    for ax in axes[0]:  # the panels share one legend: every setting once
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            by_label.setdefault(label, handle)
+    seeds = seeds_note([int(n) for n in table.seeds])
+    fig.legend(list(by_label.values()), list(by_label.keys()), fontsize=7, loc="upper center",
+               bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False, title_fontsize=8,
+               title=f"points: mean over {seeds} per setting, 95% t interval; circled: the setting selected")
     return save_figure(fig, outputs_dir("figures", profile, results) / "lr_selection")

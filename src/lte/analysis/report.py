@@ -130,6 +130,17 @@ def time_sentence(prov: dict) -> str:
             f"timed whole.")
 
 
+def adding_verdict(outcome: dict) -> str:
+    """Whether Le et al.'s expectation at T = 150 held: the IRNN and the LSTM learn, the tanh RNN does not."""
+    at_150 = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith("T=150 ")}
+    if not {"irnn", "lstm", "rnn"} <= set(at_150):
+        return "not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
+    held = at_150["irnn"] and at_150["lstm"] and not at_150["rnn"]
+    return (("held" if held else "did not hold") + " at this profile's budget (IRNN learned: "
+            f"{'yes' if at_150['irnn'] else 'no'}, LSTM: {'yes' if at_150['lstm'] else 'no'}, "
+            f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})")
+
+
 def adding_section(profile: str, results: Path, fig: str) -> list[str]:
     """The adding problem's outcome against Le et al.'s expectation (nothing when it has not been run)."""
     from lte.adding import BASELINE_MSE, adding_outcome
@@ -146,15 +157,7 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
     for key, row in sorted(outcome.items(), key=lambda kv: (int(kv[0].split()[0][2:]), kv[0])):
         lines.append(f"| {key} | {row['mean']:.4f} | {len(row['steps'])} | {row['diverged']} | "
                      f"{'yes' if row['below_half_baseline'] else 'no'} |")
-    at_150 = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith("T=150 ")}
-    if {"irnn", "lstm", "rnn"} <= set(at_150):
-        held = at_150["irnn"] and at_150["lstm"] and not at_150["rnn"]
-        verdict = ("held" if held else "did not hold") + " at this profile's budget (IRNN learned: "
-        verdict += f"{'yes' if at_150['irnn'] else 'no'}, LSTM: {'yes' if at_150['lstm'] else 'no'}, "
-        verdict += f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})"
-    else:
-        verdict = "not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
-    lines += ["", f"The expected outcome at T = 150 **{verdict}**.", ""]
+    lines += ["", f"The expected outcome at T = 150 **{adding_verdict(outcome)}**.", ""]
     for T in sorted({int(k.split()[0][2:]) for k in outcome} - {150}):
         learned = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith(f"T={T} ")}
         lines.append(f"At T = {T}, learned: " + ", ".join(f"{m} {'yes' if ok else 'no'}" for m, ok in
@@ -333,7 +336,7 @@ def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Pa
 
 def _tex(text: str) -> str:
     return (text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%").replace("#", r"\#")
-            .replace("&", r"\&").replace(">=", r"$\geq$"))
+            .replace("&", r"\&").replace(">=", r"$\geq$").replace("δ", r"$\delta$"))
 
 
 def setting_macros(profile: str, results: Path = RESULTS) -> dict:
@@ -355,22 +358,110 @@ def setting_macros(profile: str, results: Path = RESULTS) -> dict:
             "PoolSize": f"{DEFAULT_POOL_SIZE:,}".replace(",", "{,}"), "IrnnInputStd": f"{irnn.INPUT_STD:g}"}
 
 
+def seed_counts(runs: pd.DataFrame) -> dict[str, str]:
+    """Per experiment, the runs (seeds) per cell: '8', or '8--10' where cells differ (diverged runs count)."""
+    labels = [c for c in runs.columns if c.startswith("label_") and c != "label_seed"]
+    counts = {}
+    for experiment, group in runs.groupby("experiment"):
+        keys = [c for c in labels if group[c].notna().any()]
+        sizes = group.groupby(keys, dropna=False).size() if keys else pd.Series([len(group)])
+        counts[experiment] = (f"{sizes.min()}" if sizes.min() == sizes.max() else f"{sizes.min()}--{sizes.max()}")
+    return counts
+
+
+def _short_answer(part: dict) -> str:
+    """Question 3's answer for one task in a few words: the winner and whether the test data confirm it."""
+    return f"{part['winner']} ({'confirmed' if part['confirmed'] else 'not confirmed'} on test)"
+
+
+def _frame_tex(frame: pd.DataFrame, columns: dict[str, str]) -> str:
+    """Some columns of a verdict table, renamed, as a LaTeX tabular (floats as in the report's tables)."""
+    from lte.analysis.tables import latex_tabular
+
+    table = frame[list(columns)].rename(columns=columns)
+    return latex_tabular(table.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)))
+
+
+def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> dict[str, str]:
+    """The tables only the paper shows (the verdicts' evidence, the adding problem, the measured times)."""
+    from lte.adding import adding_outcome
+    from lte.analysis.tables import adding_table, latex_tabular, lr_table
+
+    lr = lr_table(profile, results)
+    out = {"lr-selected": latex_tabular(lr[lr.selected == "yes"].drop(columns="selected"))}
+    if "table" in answers[1]:
+        out["q1"] = _frame_tex(answers[1]["table"], {
+            "task": "task", "factor": "factor", "LSTM effect": "LSTM effect", "LSTM decision": "LSTM decision",
+            "IRNN effect": "IRNN effect", "IRNN decision": "IRNN decision", "estimate": "interaction",
+            "decision": "interaction decision"})
+    if "table" in answers[2]:
+        out["q2"] = _frame_tex(answers[2]["table"], {
+            "variant": "variant", "measure": "area over", "estimate": "IRNN minus LSTM", "method": "method",
+            "p (BH)": "p (BH)", "p equivalence (BH)": "p equivalence (BH)", "decision": "decision"})
+    for model in ("irnn", "lstm"):
+        for task in ("computation", "memorisation"):
+            if "parts" in answers[3]:
+                out[f"q3-{model}-{task}"] = _frame_tex(answers[3]["parts"][model][task]["table"], {
+                    "other": "other setting", "estimate": "winner minus other", "p (BH)": "p (BH)",
+                    "p equivalence (BH)": "p equivalence (BH)", "decision": "decision"})
+    if adding_outcome(profile, results):
+        out["adding"] = latex_tabular(adding_table(profile, results))
+    estimate = time_estimate(prov)
+    rows = [{"experiment": e.replace("_", " "), "runs": str(v["cells"]), "workers": str(v["workers"]),
+             "training (min, all runs added)": f"{v['training_seconds'] / 60:.0f}",
+             "sweep wall time (min)": (f"{estimate['minutes'][e]:.0f}" + ("" if v["whole"] else " (estimated)"))
+             if estimate["minutes"].get(e) is not None else "untimed"}
+            for e, v in prov["sweeps"].items()]
+    if rows:
+        out["times"] = latex_tabular(pd.DataFrame(rows))
+    return out
+
+
 def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> Path:
-    """paper/generated/<profile>.tex: every number and verdict the paper quotes, as macros."""
+    """paper/generated/<profile>.tex: every number and verdict the paper quotes, as macros; and
+    paper/generated/<profile>/*.tex: the tables only the paper shows."""
+    from lte.adding import BASELINE_MSE, adding_outcome
+    from lte.analysis.verdicts import ALPHA, DELTA, diverged_runs
+
     out = Path("paper") / "generated"
     out.mkdir(parents=True, exist_ok=True)
     words = {1: "One", 2: "Two", 3: "Three"}
     macros = {f"Verdict{words[i]}": answers[i]["verdict"] for i in answers}
     macros |= {f"Detail{words[i]}": answers[i]["detail"] for i in answers}
+    if "parts" in answers[3]:
+        irnn = answers[3]["parts"]["irnn"]
+        macros["VerdictThreeShort"] = (f"computation: {_short_answer(irnn['computation'])}; "
+                                       f"memorisation: {_short_answer(irnn['memorisation'])}")
+    else:
+        macros["VerdictThreeShort"] = answers[3]["verdict"]
     macros |= setting_macros(profile, results)
+    seeds = seed_counts(finished_runs(profile, results))
+    macros |= {f"Seeds{''.join(w.title() for w in e.split('_'))}": seeds.get(e, "none") for e in EXPERIMENTS}
+    estimate = time_estimate(prov)
+    outcome = adding_outcome(profile, results)
     macros |= {"NumRuns": str(prov["runs"]), "TrainingMinutes": f"{prov['training_seconds'] / 60:.0f}",
-               "SweepMinutes": (f"{time_estimate(prov)['total_minutes']:.0f}"
-                                if time_estimate(prov)["total_minutes"] is not None else "untimed"),
+               "SweepMinutes": (f"{estimate['total_minutes']:.0f}"
+                                if estimate["total_minutes"] is not None else "untimed"),
+               "SweepHours": (f"{estimate['total_minutes'] / 60:.1f}"
+                              if estimate["total_minutes"] is not None else "untimed"),
                "Commits": ", ".join(sorted({c.removesuffix("-dirty")[:12] for c in prov["commits"]})), "Devices": "; ".join(prov["devices"]),
+               "CpuCount": str(prov["cpu_count"]),
                "ConvergenceTarget": f"{answers[2]['target']:.2f}" if "target" in answers[2] else "pending",
+               "StepWindow": f"{answers[2]['step_window']:,.0f}" if "step_window" in answers[2] else "pending",
+               "SecondWindow": f"{answers[2]['second_window']:.1f}" if "second_window" in answers[2] else "pending",
+               "EquivalenceMargin": f"{DELTA:g}", "FalseDiscoveryRate": f"{100 * ALPHA:g}%",
+               "NumDiverged": str(len(diverged_runs(profile, results))),
+               "MemorisationLength": str(_memorisation_length(profile, results) or "pending"),
+               "AddingRuns": str(prov["adding_runs"]), "AddingBaseline": f"{BASELINE_MSE:.3f}",
+               "AddingVerdict": adding_verdict(outcome) if outcome else "not run",
                "Profile": profile}
     raw = {"PoolSize"}  # already LaTeX
     body = "".join(f"\\newcommand{{\\{k}}}{{{v if k in raw else _tex(v)}}}\n" for k, v in macros.items())
     path = out / f"{profile}.tex"
     path.write_text(f"% generated by lte.analysis.report from results/runs/{profile}; do not edit\n" + body)
+    tables = out / profile
+    tables.mkdir(exist_ok=True)
+    for name, tex in paper_tables(profile, answers, prov, results).items():
+        (tables / f"{name}.tex").write_text(f"% generated by lte.analysis.report from results/runs/{profile}; "
+                                            "do not edit\n" + tex)
     return path
