@@ -102,3 +102,15 @@ def test_the_lstm_forget_bias_reaches_the_forget_block():
                           for fb in (1.0, 0.0))
     shift = np.asarray(with_bias["layer"]["b"] - without["layer"]["b"])
     np.testing.assert_allclose(shift, [0] * 4 + [1] * 4 + [0] * 8, atol=1e-6)  # blocks i, f, g, o: f is shifted
+
+
+def test_the_test_set_is_the_same_for_every_seed():
+    """As on the main path (lte.data.TEST_SEED): seeds change the weights and the batches, never the test set."""
+    from lte.adding import adding_test_set
+
+    first_x, first_y = adding_test_set(AddingConfig(sequence_length=12, test_size=30, seed=0))
+    other_x, other_y = adding_test_set(AddingConfig(sequence_length=12, test_size=30, seed=5))
+    np.testing.assert_array_equal(first_x, other_x)
+    np.testing.assert_array_equal(first_y, other_y)
+    train_x, _ = adding_examples(seed=0, index=0, count=30, T=12)
+    assert not np.array_equal(train_x, first_x)

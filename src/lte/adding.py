@@ -31,6 +31,7 @@ import optax
 from lte import checkpoint
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
+from lte.data import TEST_SEED
 from lte.experiment import config_digest, field_defaults, outputs_dir
 from lte.model import matmul_rows, run_layer
 from lte.fields import from_json, setting
@@ -50,7 +51,7 @@ class AddingConfig:
     clip: float = setting(1.0, "gradient global-norm clip")
     max_steps: int = setting(10_000, "training steps")
     eval_every: int = setting(500, "steps between test evaluations")
-    test_size: int = setting(1000, "test sequences (drawn from the run's seed)")
+    test_size: int = setting(1000, "test sequences (one fixed set for every seed)")
     seed: int = setting(0, "initial weights and data")
     forget_bias: float = setting(0.0, "LSTM only: added to the forget gate's bias at initialisation")
 
@@ -88,6 +89,12 @@ def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarr
 
 
 TEST_INDEX = 2 ** 31 - 1  # the test set's index: never a training step
+
+
+def adding_test_set(config: AddingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The test sequences: drawn from the main path's fixed test seed (lte.data.TEST_SEED), so every seed of a
+    (T, size) is scored on the same set and seeds change only the weights and the training batches."""
+    return adding_examples(TEST_SEED, TEST_INDEX, config.test_size, config.sequence_length)
 
 
 class AddingState(NamedTuple):
@@ -159,7 +166,7 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
     truncate_metrics(out, step if restored is not None else -1)
     train_step = make_train_step(config)
     evaluate = jax.jit(lambda p, x, y: mse(p, config, x, y))
-    test_x, test_y = adding_examples(config.seed, TEST_INDEX, config.test_size, config.sequence_length)
+    test_x, test_y = adding_test_set(config)
     start, losses, diverged = time.perf_counter(), [], False
     while step < config.max_steps and not diverged:
         x, y = adding_examples(config.seed, step, config.batch_size, config.sequence_length)
