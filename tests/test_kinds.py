@@ -20,20 +20,21 @@ def test_every_kind_names_its_config_train_function_and_folders():
 
 
 def test_the_adding_problem_runs_through_the_common_runner_and_resumes_after_a_kill(tmp_path):
-    from lte.adding import run_adding_experiment
+    from lte.sweep import run_sweep
 
-    experiment = tmp_path / "tiny.toml"
-    experiment.write_text('[grid]\nmodel = ["irnn", "rnn"]\n[profiles.quick]\nmax_steps = 4\nhidden = 8\n'
+    experiment = tmp_path / "adding_problem.toml"
+    experiment.write_text('[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn", "rnn"]\n[profiles.quick]\nmax_steps = 4\nhidden = 8\n'
                           'batch_size = 4\neval_every = 2\ntest_size = 20\n'
                           'grid = { sequence_length = [10], seed = [0] }\n')
-    root = run_adding_experiment(experiment, "quick", tmp_path, workers=1, log=lambda _: None)
+    run_sweep(experiment, "quick", workers=1, results=tmp_path, log=lambda _: None)
+    root = tmp_path / "runs" / "quick" / "adding_problem"
     index = json.loads((root / "cells.json").read_text())
     assert [c["kind"] for c in index["cells"]] == ["adding", "adding"]
     killed = root / index["cells"][0]["name"]
     finished = json.loads((killed / "summary.json").read_text())
     (killed / "summary.json").unlink()  # as if killed after its last checkpoint, before the summary
     logged = []
-    run_adding_experiment(experiment, "quick", tmp_path, workers=1, log=logged.append)
+    run_sweep(experiment, "quick", workers=1, results=tmp_path, log=logged.append)
     assert "2 cells, 1 already finished, 1 to run" in logged[0]
     resumed = json.loads((killed / "summary.json").read_text())
     assert resumed["final_test_mse"] == finished["final_test_mse"] and resumed["steps"] == 4

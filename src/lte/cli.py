@@ -222,10 +222,19 @@ def _run_seq2seq(args) -> int:
 
 
 def _run_adding(args) -> int:
-    from lte.adding import adding_figure, run_adding_experiment
+    """`lte sweep` on an adding-problem experiment file, then its figure."""
+    from lte.adding import adding_figure
+    from lte.experiment import load_experiment
+    from lte.sweep import run_cells
 
-    run_adding_experiment(args.experiment, args.profile, Path(args.results), args.workers)
-    for path in adding_figure(args.profile, Path(args.results)):
+    results = Path(args.results)
+    header, cells = load_experiment(args.experiment, args.profile, results)
+    if header.get("kind") != "adding":
+        raise LteError(f"{args.experiment} is not an adding-problem experiment (its [experiment] kind is "
+                       f"{header.get('kind', 'char')!r}, not 'adding'): run it with lte sweep")
+    header.setdefault("name", Path(args.experiment).stem)
+    run_cells(header, cells, args.profile, args.workers, results)
+    for path in adding_figure(args.profile, results, header["name"]):
         print(path)
     return 0
 
@@ -319,7 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(e, ESNConfig)
     q = commands.add_parser("seq2seq", help="encoder-decoder: bidirectional encoder, unidirectional decoder")
     add_config_arguments(q, Seq2SeqConfig)
-    a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN)")
+    a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN): lte sweep on "
+                            "its file, then its figure")
     a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
     a.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")
     a.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")

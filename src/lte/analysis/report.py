@@ -51,10 +51,10 @@ def records_status(profile: str, results: Path = RESULTS) -> dict:
 
 def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
     runs = finished_runs(profile, results)
-    from lte.adding import current_runs
+    from lte.run_folder import indexed_runs
 
     adding = runs_dir("adding_problem", profile, results)
-    adding_runs = [run for run in current_runs(adding) if (run / "summary.json").exists()] if adding.exists() else []
+    adding_runs = [run for run in indexed_runs(adding) if (run / "summary.json").exists()] if adding.exists() else []
     training = runs.groupby("experiment").wall_time.sum().to_dict()
     if adding_runs:
         training["adding_problem"] = sum(json.loads((r / "summary.json").read_text())["wall_time"] for r in adding_runs)
