@@ -208,7 +208,7 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
 # ---------------------------------------------------------------- the experiment
 
 
-def run_name(config: AddingConfig) -> str:
+def run_name(config: AddingConfig, labels: dict | None = None) -> str:
     """model_T<T>_seed<s>-<digest of the settings that differ from their defaults>: a changed setting gets a new
     folder, never a stale one."""
     digest = config_digest(config.to_json(), field_defaults(AddingConfig))
