@@ -73,8 +73,8 @@ sweep-program sweep-addition sweep-memorisation sweep-convergence: sweep-%: $(ST
 	@if [ "$*" = convergence ] && [ ! -f $(RESULTS)/runs/$(PROFILE)/convergence/step_times.json ]; then \
 	  $(LTE) step-times --profile $(PROFILE) --results $(RESULTS); fi
 
-sweep-adding_problem: $(STAMP)  ## the adding problem (IRNN vs LSTM vs tanh RNN), then its figure
-	$(LTE) adding experiments/adding_problem.toml --profile $(PROFILE) --results $(RESULTS)
+sweep-adding_problem: $(STAMP)  ## the adding problem (IRNN vs LSTM vs tanh RNN); its figure: make fig-adding_problem
+	$(LTE) sweep experiments/adding_problem.toml --profile $(PROFILE) --results $(RESULTS)
 
 figures: $(STAMP)  ## rebuild every figure from the raw records in RESULTS (default results/; no training)
 	$(ANALYSIS) figures --profile $(PROFILE) --results $(RESULTS)

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from lte.adding import (BASELINE_MSE, AddingConfig, adding_examples, adding_figure, adding_outcome,
-                        load_adding_experiment, train_adding)
+from lte.adding import BASELINE_MSE, AddingConfig, adding_examples, adding_figure, adding_outcome, train_adding
 from lte.errors import LteError
+from lte.experiment import load_experiment
+from lte.sweep import run_sweep
 
 
 def test_sequences_have_one_marker_per_half_and_the_sum_of_the_marked_values():
@@ -49,39 +50,49 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
 
 
 def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
-    _, runs = load_adding_experiment("experiments/adding_problem.toml", "default")
+    header, cells = load_experiment("experiments/adding_problem.toml", "default")
+    assert header["kind"] == "adding" and {c.kind for c in cells} == {"adding"}
+    runs = [(c.name, c.config) for c in cells]
     assert len(runs) == 6 and {c.model for _, c in runs} == {"irnn", "lstm", "rnn"}
     assert {c.sequence_length for _, c in runs} == {150}
     assert {c.model: c.max_steps for _, c in runs}["irnn"] >= 100_000  # the budget T = 150 needs (Le et al.)
     assert {c.learning_rate for _, c in runs if c.model == "irnn"} == {0.01}
     assert {c.model: c.forget_bias for _, c in runs} == {"irnn": 0.0, "lstm": 1.0, "rnn": 0.0}  # per-model table
     bad = tmp_path / "bad.toml"
-    bad.write_text('[profiles.quick]\nhiden = 8\n')
-    with pytest.raises(LteError, match="unknown setting 'hiden'; allowed: model, hidden"):
-        load_adding_experiment(bad, "quick")
+    bad.write_text('[experiment]\nkind = "adding"\n[profiles.quick]\nhiden = 8\n')
+    with pytest.raises(LteError, match=r"unknown setting 'hiden' in \[profiles.quick\] \(did you mean 'hidden'\?\); "
+                                       r"allowed: model, hidden, sequence_length"):
+        load_experiment(bad, "quick")
+    bad.write_text('[experiment]\nkind = "adding"\n[fixed]\nsequence_length = "long"\n')
+    with pytest.raises(LteError, match=r"sequence_length in \[fixed\] must be an integer, got 'long'"):
+        load_experiment(bad, "quick")
+    bad.write_text('[experiment]\nkind = "adding"\n[fixed]\nlearning_rate = "selected"\n')  # char kind only
+    with pytest.raises(LteError, match=r"learning_rate in \[fixed\] must be a number, got 'selected'"):
+        load_experiment(bad, "quick")
     with pytest.raises(LteError, match="forget_bias must be a finite number, got nan"):
         AddingConfig(forget_bias=float("nan"))
     with pytest.raises(LteError, match="unknown model 'gruu'"):
         AddingConfig(model="gruu")
     with pytest.raises(LteError, match="sequence_length must be a positive integer, got 0"):
         AddingConfig(sequence_length=0)
-    with pytest.raises(LteError, match="no profile 'huge'"):
-        load_adding_experiment("experiments/adding_problem.toml", "huge")
+    with pytest.raises(LteError, match="unknown profile 'huge'"):
+        load_experiment("experiments/adding_problem.toml", "huge")
 
 
 def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_runs(tmp_path):
-    from lte.adding import run_adding_experiment, run_name
+    from lte.adding import run_name
 
     base = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=4, eval_every=2,
                         test_size=20)
     assert run_name(base) != run_name(AddingConfig(**{**base.to_json(), "max_steps": 5}))
-    experiment = tmp_path / "tiny.toml"
+    experiment = tmp_path / "adding_problem.toml"
     common = 'hidden = 8\nbatch_size = 4\neval_every = 2\ntest_size = 20\ngrid = { sequence_length = [10], seed = [0] }'
-    experiment.write_text(f'[grid]\nmodel = ["irnn"]\n[profiles.quick]\nmax_steps = 4\n{common}\n')
-    run_adding_experiment(experiment, "quick", tmp_path, workers=1, log=lambda _: None)
+    head = '[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn"]\n[profiles.quick]\n'
+    experiment.write_text(f'{head}max_steps = 4\n{common}\n')
+    run_sweep(experiment, "quick", workers=1, results=tmp_path, log=lambda _: None)
     first = adding_outcome("quick", tmp_path)["T=10 irnn"]["final_test_mse"]
-    experiment.write_text(f'[grid]\nmodel = ["irnn"]\n[profiles.quick]\nmax_steps = 6\n{common}\n')
-    run_adding_experiment(experiment, "quick", tmp_path, workers=1, log=lambda _: None)
+    experiment.write_text(f'{head}max_steps = 6\n{common}\n')
+    run_sweep(experiment, "quick", workers=1, results=tmp_path, log=lambda _: None)
     root = tmp_path / "runs" / "quick" / "adding_problem"
     assert len([p for p in root.iterdir() if p.is_dir()]) == 2  # the old run is kept, not reused
     again = adding_outcome("quick", tmp_path)["T=10 irnn"]["final_test_mse"]
@@ -102,3 +113,15 @@ def test_the_lstm_forget_bias_reaches_the_forget_block():
                           for fb in (1.0, 0.0))
     shift = np.asarray(with_bias["layer"]["b"] - without["layer"]["b"])
     np.testing.assert_allclose(shift, [0] * 4 + [1] * 4 + [0] * 8, atol=1e-6)  # blocks i, f, g, o: f is shifted
+
+
+def test_the_test_set_is_the_same_for_every_seed():
+    """As on the main path (lte.data.TEST_SEED): seeds change the weights and the batches, never the test set."""
+    from lte.adding import adding_test_set
+
+    first_x, first_y = adding_test_set(AddingConfig(sequence_length=12, test_size=30, seed=0))
+    other_x, other_y = adding_test_set(AddingConfig(sequence_length=12, test_size=30, seed=5))
+    np.testing.assert_array_equal(first_x, other_x)
+    np.testing.assert_array_equal(first_y, other_y)
+    train_x, _ = adding_examples(seed=0, index=0, count=30, T=12)
+    assert not np.array_equal(train_x, first_x)

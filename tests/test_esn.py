@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lte.errors import LteError
+from lte.errors import USER_ERRORS, LteError
 from lte.esn import ESNConfig, fit_esn, make_reservoir, ridge_readout
 
 
@@ -28,10 +28,9 @@ def test_the_ridge_readout_equals_a_direct_least_squares_solve():
 
 
 def test_an_esn_learns_to_copy_short_numbers_with_only_its_readout_fitted():
-    from lte.config import TrainConfig
-
-    task = TrainConfig(task="copy", length=2, nesting=1, batch_size=16, test_size=100, val_size=10)
-    metrics = fit_esn(task, ESNConfig(units=150, fit_batches=20, spectral_radius=0.8), log=lambda _: None)
+    config = ESNConfig(task="copy", length=2, nesting=1, batch_size=16, test_size=100, units=150, fit_batches=20,
+                       spectral_radius=0.8)
+    metrics = fit_esn(config)
     assert metrics["test_char_accuracy"] > 0.5  # chance over ten digits is about 0.1
 
 
@@ -40,3 +39,7 @@ def test_bad_esn_settings_are_named():
         ESNConfig(leak_rate=1.5)
     with pytest.raises(LteError, match="units must be a positive integer, got 0"):
         ESNConfig(units=0)
+    with pytest.raises(LteError, match="washout 16 leaves no step of a row to fit on: rows of this task are 16"):
+        ESNConfig(task="copy", length=3, washout=16)
+    with pytest.raises(USER_ERRORS, match="unknown task 'cpy'; allowed: program, addition, copy"):
+        ESNConfig(task="cpy")

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lte.adding import load_adding_experiment
 from lte.errors import LteError
 from lte.experiment import PROFILES, load_experiment
 from tests.test_sweep import TINY, _selected
 
-ADDING_FILES = {"adding_problem"}  # loaded by `lte adding` (lte.adding), the others by `lte sweep`
 
 
 def _load(tmp_path, text, profile="quick"):
@@ -38,13 +36,9 @@ def test_every_real_experiment_file_loads_for_every_profile_it_defines(tmp_path)
         profiles = list(tomllib.loads(path.read_text()).get("profiles", {}))
         assert profiles and set(profiles) <= set(PROFILES), path
         for profile in profiles:
-            if path.stem in ADDING_FILES:
-                _, runs = load_adding_experiment(path, profile)
-                assert runs and len({name for name, _ in runs}) == len(runs)
-            else:
-                results = _selected(tmp_path / profile, profile)
-                _, cells = load_experiment(path, profile, results=results)
-                assert cells and len({c.name for c in cells}) == len(cells), (path, profile)
+            results = _selected(tmp_path / profile, profile)
+            _, cells = load_experiment(path, profile, results=results)
+            assert cells and len({c.name for c in cells}) == len(cells), (path, profile)
             loaded += 1
     assert loaded == 6 * 3 + 1  # the design pilot defines only the default profile
 
@@ -152,20 +146,21 @@ def test_duplicate_cells_are_an_error_naming_the_duplicate(tmp_path):
     _error(tmp_path, TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm", "lstm"]'), r"duplicate cell")
 
 
-def test_the_adding_loader_checks_its_name_and_axes(tmp_path):
-    base = '[experiment]\nname = "adding_problem"\n\n[grid]\nmodel = ["irnn"]\n\n[profiles.quick]\nhidden = 8\n'
-    path = tmp_path / "adding.toml"
-    path.write_text(base + "grid = { sequence_length = [10], seed = [0] }\n")
-    assert len(load_adding_experiment(path, "quick")[1]) == 1
-    path.write_text(base + "grid = { sequence_length = [], seed = [0] }\n")
-    with pytest.raises(LteError, match=r"grid axis 'sequence_length' .* is empty"):
-        load_adding_experiment(path, "quick")
-    path.write_text(base.replace('"adding_problem"', '"../x"') + "grid = { sequence_length = [10], seed = [0] }\n")
-    with pytest.raises(LteError, match=r"experiment name '../x' in \[experiment\] must be a plain name"):
-        load_adding_experiment(path, "quick")
-    path.write_text(base + "grid = { sequence_length = [10], seed = [0, 0] }\n")
-    with pytest.raises(LteError, match=r"duplicate run"):
-        load_adding_experiment(path, "quick")
-    path.write_text(base.replace("[grid]", "[gird]") + "grid = { sequence_length = [10], seed = [0] }\n")
-    with pytest.raises(LteError, match=r"unknown top-level table \[gird\]"):
-        load_adding_experiment(path, "quick")
+def test_an_adding_problem_file_is_checked_against_its_own_config(tmp_path):
+    """`kind = "adding"`: the same schema, generated from AddingConfig's fields; an unknown kind is named."""
+    base = ('[experiment]\nname = "adding_problem"\nkind = "adding"\n\n[grid]\nmodel = ["irnn", "lstm"]\n\n'
+            '[profiles.quick]\nhidden = 8\n')
+    _, cells = _load(tmp_path, base + "grid = { sequence_length = [10], seed = [0] }\n")
+    assert [c.config.model for c in cells] == ["irnn", "lstm"] and {c.kind for c in cells} == {"adding"}
+    assert cells[0].name.startswith("irnn_T10_seed0-")  # the adding kind's folder names
+    _error(tmp_path, base + "grid = { sequence_length = [], seed = [0] }\n",
+           r"grid axis 'sequence_length' in \[profiles.quick.grid\] is empty")
+    _error(tmp_path, base.replace('"adding_problem"', '"../x"') + "grid = { sequence_length = [10] }\n",
+           r"experiment name '../x' in \[experiment\] must be a plain name")
+    _error(tmp_path, base + "grid = { sequence_length = [10], seed = [0, 0] }\n", r"duplicate cell irnn_T10_seed0-")
+    _error(tmp_path, base + "grid = { sequence_length = [10] }\n[grid.forget_bias]\nlstm = [1.0]\n",
+           r"\[grid.forget_bias\] has no values for model 'irnn'")
+    message = _error(tmp_path, base + "strategy = \"mix\"\n", r"unknown setting 'strategy' in \[profiles.quick\]")
+    assert "allowed: model, hidden, sequence_length" in message and "invert" not in message
+    _error(tmp_path, base.replace('"adding"', '"addng"'),
+           r"unknown run kind 'addng' in \[experiment\]; allowed: char, adding")

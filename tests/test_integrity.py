@@ -332,6 +332,9 @@ def test_a_killed_adding_runner_leaves_no_worker_training(tmp_path):
 
     experiment = tmp_path / "adding.toml"
     experiment.write_text(textwrap.dedent("""
+        [experiment]
+        name = "adding_problem"
+        kind = "adding"
         [grid]
         model = ["irnn", "lstm"]
         seed = [0, 1, 2]

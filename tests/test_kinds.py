@@ -1,39 +1,97 @@
-"""Run kinds: the study's character-level runs and the adding problem go through one runner (lte.sweep),
-one index format and one resume path."""
+"""Run kinds: the study's character-level runs, the adding problem, seq2seq and the echo state network go
+through one experiment loader, one runner (lte.sweep), one index format and one resume path."""
 
 import json
 
 import pytest
 
 from lte.errors import LteError
+from lte.experiment import load_experiment, runs_dir
 from lte.kinds import get_kind
+from lte.run_folder import damage, read_metrics
+from lte.sweep import run_sweep
+
+KINDS = ("char", "adding", "seq2seq", "esn")
 
 
 def test_every_kind_names_its_config_train_function_and_folders():
-    for name in ("char", "adding"):
+    for name in KINDS:
         kind = get_kind(name)
         config = kind.config_class()
         assert kind.config_class.from_json(config.to_json()).to_json() == config.to_json()
         assert callable(kind.train) and kind.folder_name(config, {})
-    with pytest.raises(LteError, match="unknown run kind 'seq'; allowed: char, adding"):
+    with pytest.raises(LteError, match="unknown run kind 'seq'; allowed: char, adding, seq2seq, esn$"):
         get_kind("seq")
 
 
 def test_the_adding_problem_runs_through_the_common_runner_and_resumes_after_a_kill(tmp_path):
-    from lte.adding import run_adding_experiment
+    from lte.sweep import run_sweep
 
-    experiment = tmp_path / "tiny.toml"
-    experiment.write_text('[grid]\nmodel = ["irnn", "rnn"]\n[profiles.quick]\nmax_steps = 4\nhidden = 8\n'
+    experiment = tmp_path / "adding_problem.toml"
+    experiment.write_text('[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn", "rnn"]\n[profiles.quick]\nmax_steps = 4\nhidden = 8\n'
                           'batch_size = 4\neval_every = 2\ntest_size = 20\n'
                           'grid = { sequence_length = [10], seed = [0] }\n')
-    root = run_adding_experiment(experiment, "quick", tmp_path, workers=1, log=lambda _: None)
+    run_sweep(experiment, "quick", workers=1, results=tmp_path, log=lambda _: None)
+    root = tmp_path / "runs" / "quick" / "adding_problem"
     index = json.loads((root / "cells.json").read_text())
     assert [c["kind"] for c in index["cells"]] == ["adding", "adding"]
     killed = root / index["cells"][0]["name"]
     finished = json.loads((killed / "summary.json").read_text())
     (killed / "summary.json").unlink()  # as if killed after its last checkpoint, before the summary
     logged = []
-    run_adding_experiment(experiment, "quick", tmp_path, workers=1, log=logged.append)
+    run_sweep(experiment, "quick", workers=1, results=tmp_path, log=logged.append)
     assert "2 cells, 1 already finished, 1 to run" in logged[0]
     resumed = json.loads((killed / "summary.json").read_text())
     assert resumed["final_test_mse"] == finished["final_test_mse"] and resumed["steps"] == 4
+
+
+# A tiny config of each kind (a few seconds of training) and the metric rows it writes.
+TINY_SETTINGS = {
+    "char": ('task = "copy"\nlength = 2\nnesting = 1\nstrategy = "baseline"\nmodel = "irnn"\nhidden = 8\n'
+             'layers = 1\nbatch_size = 4\nmax_steps = 4\neval_every = 2\nval_size = 10\ntest_size = 10\n', [2, 4]),
+    "adding": ('model = "irnn"\nhidden = 8\nsequence_length = 10\nbatch_size = 4\nmax_steps = 4\neval_every = 2\n'
+               'test_size = 20\n', [2, 4]),
+    "seq2seq": ('task = "copy"\nlength = 1\nmodel = "irnn"\nhidden = 8\nsteps = 4\neval_every = 2\n'
+                'test_size = 10\n', [2, 4]),
+    "esn": ('task = "copy"\nlength = 2\nunits = 16\nfit_batches = 3\nbatch_size = 4\ntest_size = 20\n', [3]),
+}
+TIMING = ("wall_time", "steps_per_second", "tokens_per_second")
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_runs_through_the_common_runner_and_finishes_after_an_interruption(tmp_path, kind):
+    """A run stopped right after its first record (as by a kill mid-run) is finished by `lte sweep` on its
+    experiment file, with valid records equal to an uninterrupted run's."""
+    settings, steps = TINY_SETTINGS[kind]
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(f'[experiment]\nkind = "{kind}"\n[fixed]\n{settings}')
+    _, (cell,) = load_experiment(experiment, "quick", results=tmp_path)
+    assert cell.kind == kind and isinstance(cell.config, get_kind(kind).config_class)
+    folder = runs_dir("tiny", "quick", tmp_path) / cell.name
+
+    def stop_after_the_first_record(line):
+        if read_metrics(folder):
+            raise Interrupted(line)
+
+    with pytest.raises(Interrupted):
+        get_kind(kind).train(cell.config, folder, log=stop_after_the_first_record)
+    assert read_metrics(folder) and not (folder / "summary.json").exists()
+    logged = []
+    run_sweep(experiment, "quick", workers=1, results=tmp_path, log=logged.append)
+    assert "1 cells, 0 already finished, 1 to run" in logged[0] and "FAILED" not in logged[-1]
+    assert damage(folder) is None and [r["step"] for r in read_metrics(folder)] == steps
+    resumed = "resuming" in (folder / "train.log").read_text()
+    assert resumed == (kind != "esn")  # the ESN's one-shot fit is refit; the others go on from their checkpoint
+    whole = get_kind(kind).train(cell.config, tmp_path / "whole", log=lambda _: None)
+    assert json.loads((folder / "summary.json").read_text())["steps"] == whole["steps"] == steps[-1]
+    untimed = [{k: v for k, v in row.items() if k not in TIMING} for row in read_metrics(folder)]
+    assert untimed == [{k: v for k, v in row.items() if k not in TIMING} for row in read_metrics(tmp_path / "whole")]
+    index = json.loads((folder.parent / "cells.json").read_text())
+    assert [(c["kind"], c["name"]) for c in index["cells"]] == [(kind, cell.name)]
+    logged.clear()
+    run_sweep(experiment, "quick", workers=1, results=tmp_path, log=logged.append)
+    assert "1 cells, 1 already finished, 0 to run" in logged[0]

@@ -68,10 +68,19 @@ def test_gradients_reach_both_encoder_directions_and_a_fixed_batch_is_learned():
     assert float(loss_and_counts(params, config, batch)[0]) < 0.5 * first
 
 
-def test_a_training_run_reports_the_study_metrics():
-    metrics = train_seq2seq(Seq2SeqConfig(task="copy", length=2, model="irnn", hidden=16, steps=4, eval_every=2,
-                                          test_size=20, learning_rate=0.05), log=lambda _: None)
+def test_a_training_run_writes_a_run_folder_with_the_study_metrics(tmp_path):
+    import json
+
+    from lte.run_folder import damage, read_metrics
+
+    config = Seq2SeqConfig(task="copy", length=2, model="irnn", hidden=16, steps=4, eval_every=2, test_size=20,
+                           learning_rate=0.05)
+    summary = train_seq2seq(config, tmp_path, log=lambda _: None)
+    metrics = summary["final"]
     assert metrics["step"] == 4 and 0 <= metrics["test_char_accuracy"] <= 1 and 0 <= metrics["test_exact_match"] <= 1
+    assert [r["step"] for r in read_metrics(tmp_path)] == [2, 4] and damage(tmp_path) is None
+    assert Seq2SeqConfig.from_json(json.loads((tmp_path / "config.json").read_text())) == config
+    assert summary["provenance"]["commit"] and summary["steps"] == 4
     with pytest.raises(LteError, match="unknown model 'bilstm'"):
         Seq2SeqConfig(model="bilstm")
     with pytest.raises(LteError, match="clip must be a positive number, got 0"):

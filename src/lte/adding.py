@@ -9,8 +9,10 @@ baseline); a net that carries the marked numbers across T steps goes well
 below it.
 
 A run is a folder like a character-task run: config.json, metrics.jsonl,
-checkpoints/ (resumable), summary.json. `run_adding_experiment` runs the grid
-of experiments/adding.toml (models x T x seeds), skipping finished runs.
+checkpoints/ (resumable), summary.json. It is the run kind `adding`
+(lte.kinds): experiments/adding_problem.toml declares `kind = "adding"` and
+`lte sweep` runs its grid (models x T x seeds), skipping finished runs;
+`adding_figure` and `adding_outcome` read the runs its index lists.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ import optax
 from lte import checkpoint
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.experiment import config_digest, field_defaults, outputs_dir
+from lte.data import TEST_SEED
+from lte.experiment import config_digest, field_defaults, outputs_dir, runs_dir
 from lte.model import matmul_rows, run_layer
 from lte.fields import from_json, setting
-from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
+from lte.run_folder import (FolderLock, append_metrics, indexed_runs, open_run, read_metrics, truncate_metrics,
+                            write_json_atomic)
 from lte.console import log_to_stderr
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
@@ -50,7 +54,7 @@ class AddingConfig:
     clip: float = setting(1.0, "gradient global-norm clip")
     max_steps: int = setting(10_000, "training steps")
     eval_every: int = setting(500, "steps between test evaluations")
-    test_size: int = setting(1000, "test sequences (drawn from the run's seed)")
+    test_size: int = setting(1000, "test sequences (one fixed set for every seed)")
     seed: int = setting(0, "initial weights and data")
     forget_bias: float = setting(0.0, "LSTM only: added to the forget gate's bias at initialisation")
 
@@ -88,6 +92,12 @@ def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarr
 
 
 TEST_INDEX = 2 ** 31 - 1  # the test set's index: never a training step
+
+
+def adding_test_set(config: AddingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The test sequences: drawn from the main path's fixed test seed (lte.data.TEST_SEED), so every seed of a
+    (T, size) is scored on the same set and seeds change only the weights and the training batches."""
+    return adding_examples(TEST_SEED, TEST_INDEX, config.test_size, config.sequence_length)
 
 
 class AddingState(NamedTuple):
@@ -159,7 +169,7 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
     truncate_metrics(out, step if restored is not None else -1)
     train_step = make_train_step(config)
     evaluate = jax.jit(lambda p, x, y: mse(p, config, x, y))
-    test_x, test_y = adding_examples(config.seed, TEST_INDEX, config.test_size, config.sequence_length)
+    test_x, test_y = adding_test_set(config)
     start, losses, diverged = time.perf_counter(), [], False
     while step < config.max_steps and not diverged:
         x, y = adding_examples(config.seed, step, config.batch_size, config.sequence_length)
@@ -198,99 +208,28 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
 # ---------------------------------------------------------------- the experiment
 
 
-def run_name(config: AddingConfig) -> str:
+def run_name(config: AddingConfig, labels: dict | None = None) -> str:
     """model_T<T>_seed<s>-<digest of the settings that differ from their defaults>: a changed setting gets a new
     folder, never a stale one."""
     digest = config_digest(config.to_json(), field_defaults(AddingConfig))
     return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{digest}"
 
 
+ADDING_EXPERIMENT = "adding_problem"  # the experiment (experiments/adding_problem.toml) the analysis reads
+
+
 def current_runs(root: Path) -> list[Path]:
-    """The run folders the experiment file lists now (cells.json, written by the runner); every folder when
-    there is no index (runs made by hand)."""
-    index = root / "cells.json"
-    if index.exists():
-        data = json.loads(index.read_text())
-        names = [c["name"] for c in data["cells"]] if "cells" in data else data["runs"]  # "runs": before kinds
-        return [root / name for name in names]
-    return sorted(p.parent for p in root.glob("*/config.json"))
+    """The run folders the experiment lists now (`lte.run_folder.indexed_runs`)."""
+    return indexed_runs(root)
 
 
-ADDING_TABLES = ("experiment", "grid", "profiles")  # the tables of an adding-problem experiment file
-
-
-def load_adding_experiment(path: Path, profile: str) -> tuple[dict, list[tuple[str, AddingConfig]]]:
-    """experiments/adding.toml -> (header, [(run name, config)]) for one profile."""
-    import itertools
-    import tomllib
-
-    from lte.experiment import check_plain_name
-
-    try:
-        data = tomllib.loads(Path(path).read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise LteError(f"{path} is not valid TOML: {error}") from None
-    unknown_tables = [k for k in data if k not in ADDING_TABLES]
-    if unknown_tables:
-        raise LteError(f"{path}: unknown top-level table [{unknown_tables[0]}]; allowed: {', '.join(ADDING_TABLES)}")
-    if "name" in data.get("experiment", {}):
-        try:
-            check_plain_name("experiment name", data["experiment"]["name"], " in [experiment]")
-        except LteError as error:
-            raise LteError(f"{path}: {error}") from None
-    profiles = data.get("profiles", {})
-    if profile not in profiles:
-        raise LteError(f"{path} has no profile {profile!r}; allowed: {', '.join(profiles)}")
-    for where, axes in (("[grid]", data.get("grid", {})), (f"[profiles.{profile}.grid]",
-                                                             profiles[profile].get("grid", {}))):
-        for axis, values in axes.items():
-            if not isinstance(values, list):
-                raise LteError(f"{path}: grid axis {axis!r} in {where} must be a list, got {values!r}")
-            if not values:
-                raise LteError(f"{path}: grid axis {axis!r} in {where} is empty; give it at least one value")
-    grid = {**data.get("grid", {}), **profiles[profile].get("grid", {})}
-    fixed = {k: v for k, v in profiles[profile].items() if k != "grid"}
-    # a setting given as a table ({ lstm = 0.5, irnn = 0.01 }) is per model; a model it omits gets the default
-    per_model = {k: fixed.pop(k) for k in [k for k, v in fixed.items() if isinstance(v, dict)]}
-    allowed = [f.name for f in dataclasses.fields(AddingConfig)]
-    unknown = sorted((set(fixed) | set(per_model) | set(grid)) - set(allowed))
-    if unknown:
-        raise LteError(f"{path} [profiles.{profile}]: unknown setting {unknown[0]!r}; allowed: {', '.join(allowed)}")
-    runs = []
-    keys = list(grid)
-    for values in itertools.product(*(grid[k] for k in keys)):
-        settings = dict(zip(keys, values))
-        for name, table in per_model.items():
-            if settings["model"] in table:
-                settings[name] = table[settings["model"]]
-        config = AddingConfig(**fixed, **settings)
-        if run_name(config) in {name for name, _ in runs}:
-            raise LteError(f"{path} [profiles.{profile}]: duplicate run {run_name(config)} (settings {settings}); "
-                           f"remove the repeated grid value")
-        runs.append((run_name(config), config))
-    return data.get("experiment", {}), runs
-
-
-def run_adding_experiment(path: Path, profile: str = "default", results: Path = Path("results"),
-                          workers: int | None = None, log=None) -> Path:
-    """Every run of the experiment (skipping finished ones), through the common sweep runner (`lte.sweep`,
-    run kind `adding`)."""
-    from lte.experiment import Cell
-    from lte.sweep import run_cells
-
-    header, runs = load_adding_experiment(path, profile)
-    cells = [Cell("adding_problem", {"model": c.model, "sequence_length": c.sequence_length, "seed": c.seed}, c,
-                  kind="adding") for _, c in runs]
-    run_cells({**header, "name": "adding_problem"}, cells, profile, workers, results, log or log_to_stderr)
-    return results / "runs" / profile / "adding_problem"
-
-
-def adding_figure(profile: str = "default", results: Path = Path("results")) -> list[Path]:
+def adding_figure(profile: str = "default", results: Path = Path("results"),
+                  experiment: str = ADDING_EXPERIMENT) -> list[Path]:
     """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max
-    (the profiles run one to three seeds here: too few for an interval)."""
+    (the profiles run one to three seeds here: too few for an interval). The figure is named by `experiment`."""
     from lte.analysis.figures import MODEL_COLORS, MODEL_NAMES, new_figure, save_figure
 
-    root = results / "runs" / profile / "adding_problem"
+    root = runs_dir(experiment, profile, results)
     runs = [run / "config.json" for run in current_runs(root) if (run / "config.json").exists()]
     if not runs:
         raise FileNotFoundError(f"no adding-problem runs under {root}; run `make sweep-adding_problem` first")
@@ -325,12 +264,13 @@ def adding_figure(profile: str = "default", results: Path = Path("results")) -> 
         ax.set_title(f"adding problem, T = {T}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return save_figure(fig, outputs_dir("figures", profile, results) / "adding_problem", bbox_inches=None)
+    return save_figure(fig, outputs_dir("figures", profile, results) / experiment, bbox_inches=None)
 
 
-def adding_outcome(profile: str = "default", results: Path = Path("results")) -> dict:
+def adding_outcome(profile: str = "default", results: Path = Path("results"),
+                   experiment: str = ADDING_EXPERIMENT) -> dict:
     """Per (T, model): mean final test MSE over seeds and whether every seed ended below half the baseline."""
-    root = results / "runs" / profile / "adding_problem"
+    root = runs_dir(experiment, profile, results)
     table: dict[str, dict] = {}
     for summary_path in [run / "summary.json" for run in current_runs(root) if (run / "summary.json").exists()]:
         config = json.loads((summary_path.parent / "config.json").read_text())

@@ -15,7 +15,7 @@ import types
 from pathlib import Path
 
 from lte.errors import USER_ERRORS, LteError
-from data_gen.tasks import TASKS, default_nesting
+from data_gen.tasks import default_nesting
 from lte.console import log_to_stderr
 
 MAX_SEED = 2 ** 32 - 1  # what numpy and JAX take as a seed
@@ -202,30 +202,51 @@ def _run_sweep(args) -> int:
     return 0
 
 
-def _run_esn(args) -> int:
-    from lte.config import TrainConfig
-    from lte.esn import ESNConfig, fit_esn
+def _run_in_folder(kind_name: str, args) -> dict:
+    """Train the run kind `kind_name` with the config the flags describe, in the run folder --out (kept,
+    resumable), or in a temporary one when there is none; returns its summary."""
+    import tempfile
 
+    from lte.kinds import get_kind
+
+    kind = get_kind(kind_name)
     check_seed(args.seed)
-    task = TrainConfig(task=args.task, length=args.length, nesting=_nesting(args), seed=args.seed)
-    print(json.dumps(fit_esn(task, config_from_arguments(args, ESNConfig), log=log_to_stderr)))
+    args.nesting = _nesting(args)
+    config = config_from_arguments(args, kind.config_class)
+    if args.out is not None:
+        return kind.train(config, check_out_folder(args.out), log=log_to_stderr)
+    with tempfile.TemporaryDirectory(prefix=f"lte-{kind_name}-") as folder:
+        return kind.train(config, Path(folder), log=log_to_stderr)
+
+
+def _run_esn(args) -> int:
+    summary = _run_in_folder("esn", args)
+    print(json.dumps({k: summary[k] for k in ("steps", "wall_time")} |
+                     {k: summary["final"].get(k) for k in ("test_char_accuracy", "scored")}))
     return 0
 
 
 def _run_seq2seq(args) -> int:
-    from lte.seq2seq import Seq2SeqConfig, train_seq2seq
-
-    check_seed(args.seed)
-    args.nesting = _nesting(args)
-    print(json.dumps(train_seq2seq(config_from_arguments(args, Seq2SeqConfig))))
+    summary = _run_in_folder("seq2seq", args)
+    print(json.dumps({k: summary[k] for k in ("steps", "wall_time")} |
+                     {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}))
     return 0
 
 
 def _run_adding(args) -> int:
-    from lte.adding import adding_figure, run_adding_experiment
+    """`lte sweep` on an adding-problem experiment file, then its figure."""
+    from lte.adding import adding_figure
+    from lte.experiment import load_experiment
+    from lte.sweep import run_cells
 
-    run_adding_experiment(args.experiment, args.profile, Path(args.results), args.workers)
-    for path in adding_figure(args.profile, Path(args.results)):
+    results = Path(args.results)
+    header, cells = load_experiment(args.experiment, args.profile, results)
+    if header.get("kind") != "adding":
+        raise LteError(f"{args.experiment} is not an adding-problem experiment (its [experiment] kind is "
+                       f"{header.get('kind', 'char')!r}, not 'adding'): run it with lte sweep")
+    header.setdefault("name", Path(args.experiment).stem)
+    run_cells(header, cells, args.profile, args.workers, results)
+    for path in adding_figure(args.profile, results, header["name"]):
         print(path)
     return 0
 
@@ -315,14 +336,14 @@ def build_parser() -> argparse.ArgumentParser:
     from lte.seq2seq import Seq2SeqConfig
 
     e = commands.add_parser("esn", help="an echo state network on a task: fixed reservoir, ridge readout")
-    e.add_argument("--task", default="copy", help=", ".join(TASKS))
-    e.add_argument("--length", type=int, default=3)
-    e.add_argument("--nesting", type=int, default=None, help="the target level's nesting (default: the task's "
-                   "own, programs 3, others 1)")
+    e.add_argument("--out", default=None, help="the run folder (default: a temporary one, removed afterwards)")
     add_config_arguments(e, ESNConfig)
     q = commands.add_parser("seq2seq", help="encoder-decoder: bidirectional encoder, unidirectional decoder")
+    q.add_argument("--out", default=None, help="the run folder, resumed when run again (default: a temporary one, "
+                   "removed afterwards)")
     add_config_arguments(q, Seq2SeqConfig)
-    a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN)")
+    a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN): lte sweep on "
+                            "its file, then its figure")
     a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
     a.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")
     a.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")

@@ -10,24 +10,45 @@ regression on one-hot next-character targets at the scored positions, with
 the first `washout` steps of every row left out (the state has not yet
 forgotten its zero start). Evaluated with the study's teacher-forced
 character accuracy on the same test sets as the trained models.
+
+One config (`ESNConfig`) holds the task and the reservoir. A run is the run
+kind `esn` (lte.kinds): a run folder with config.json, metrics.jsonl (one row:
+the fit's test accuracy), summary.json. The fit is one shot, so a folder left
+unfinished is simply refit.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from data_gen.curriculum import STRATEGIES
+from data_gen.tasks import TASKS
 from data_gen.vocab import VOCAB_SIZE
+from lte.config import TrainConfig
+from lte.console import log_to_stderr
 from lte.errors import LteError, check_finite_numbers, check_positive_ints
-from lte.fields import setting
+from lte.fields import from_json, setting
+from lte.run_folder import FolderLock, append_metrics, open_run, truncate_metrics, write_json_atomic
 
 
 @dataclass(frozen=True)
 class ESNConfig:
+    # the task: its data as the study's training batches and test set (lte.data), at the target level
+    task: str = setting("copy", "the task", TASKS)
+    length: int = setting(3, "the target level's length")
+    nesting: int = setting(1, "the target level's nesting (programs only; other tasks: 1)")
+    strategy: str = setting("combined", "how the training batches draw examples (lte train's strategy)", STRATEGIES)
+    batch_size: int = setting(32, "rows per training batch")
+    test_size: int = setting(1000, "test examples (the study's fixed test set)")
+    # the reservoir and its readout
     units: int = setting(400, "reservoir units")
     spectral_radius: float = setting(0.9, "the reservoir matrix's spectral radius")
     leak_rate: float = setting(1.0, "leaky integration rate in (0, 1] (1: no leak)")
@@ -50,6 +71,32 @@ class ESNConfig:
         check_positive_ints(self, ("units", "fit_batches"))
         if not isinstance(self.washout, int) or self.washout < 0:
             raise LteError(f"washout must be a non-negative integer, got {self.washout!r}")
+        rows = self.task_config().resolved_row_length  # also checks the task's fields
+        if self.washout >= rows:
+            raise LteError(f"washout {self.washout} leaves no step of a row to fit on: rows of this task are "
+                           f"{rows} characters, so washout must be below that")
+
+    def task_config(self) -> TrainConfig:
+        """The task as a TrainConfig: what lte.data's training batches and test set are made from."""
+        return TrainConfig(task=self.task, length=self.length, nesting=self.nesting, strategy=self.strategy,
+                           batch_size=self.batch_size, test_size=self.test_size, data="fresh", seed=self.seed)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> ESNConfig:
+        return from_json(cls, data, "echo-state-network config")
+
+
+def run_name(config: ESNConfig, labels: dict | None = None) -> str:
+    """esn-u<units>-r<radius>-<task><length>x<nesting>-s<seed>-<digest of the settings that differ from their
+    defaults>."""
+    from lte.experiment import config_digest, field_defaults
+
+    digest = config_digest(config.to_json(), field_defaults(ESNConfig))
+    return (f"esn-u{config.units}-r{config.spectral_radius:g}-{config.task}{config.length}x{config.nesting}"
+            f"-s{config.seed}-{digest}")
 
 
 def make_reservoir(config: ESNConfig, input_size: int = VOCAB_SIZE) -> dict:
@@ -99,20 +146,18 @@ def _scored_rows(batch: dict, washout: int) -> np.ndarray:
     return mask
 
 
-def fit_esn(train_config, config: ESNConfig, log=print) -> dict:
-    """Fit the readout on a character task (a `TrainConfig` names it) and score it; returns the metrics."""
+def fit_esn(config: ESNConfig) -> dict:
+    """Fit the readout on the task's training batches and score it on its test set; returns the metrics."""
     from lte.data import TrainingBatches, make_test_set
 
-    if config.washout >= train_config.resolved_row_length:
-        raise LteError(f"washout {config.washout} leaves no step of a row to fit on: rows of this task are "
-                       f"{train_config.resolved_row_length} characters, so washout must be below that")
+    task = config.task_config()
     reservoir = make_reservoir(config)
     n = config.units + 1
     gram, cross = np.zeros((n, n)), np.zeros((n, VOCAB_SIZE))
-    feed = TrainingBatches(dataclasses.replace(train_config, data="fresh"))
+    feed = TrainingBatches(task)
     try:
         for step in range(config.fit_batches):
-            batch = feed.get(step, train_config.spec().target)
+            batch = feed.get(step, task.spec().target)
             states = np.asarray(reservoir_states(reservoir, config, batch), np.float64)
             rows = _scored_rows(batch, config.washout)
             X = np.concatenate([states[rows], np.ones((rows.sum(), 1))], axis=1)
@@ -122,17 +167,37 @@ def fit_esn(train_config, config: ESNConfig, log=print) -> dict:
     finally:
         feed.close()
     readout = ridge_readout(gram, cross, config.ridge)
-    test = make_test_set(train_config)
     correct = scored = 0
-    for batch in test.teacher:
+    for batch in make_test_set(task).teacher:
         states = np.asarray(reservoir_states(reservoir, config, batch), np.float64)
         logits = states @ readout[:-1] + readout[-1]
         mask = np.asarray(batch["mask"]).astype(bool)
         correct += int((logits.argmax(-1) == np.asarray(batch["targets"]))[mask].sum())
         scored += int(mask.sum())
-    metrics = {"test_char_accuracy": correct / max(scored, 1), "scored": scored, "units": config.units,
-               "spectral_radius": config.spectral_radius, "fit_batches": config.fit_batches}
-    log(f"esn {config.units} units (radius {config.spectral_radius}, leak {config.leak_rate}) on "
-        f"{train_config.task} ({train_config.length},{train_config.nesting}): test char accuracy "
-        f"{metrics['test_char_accuracy']:.3f}")
-    return metrics
+    return {"test_char_accuracy": correct / max(scored, 1), "scored": scored}
+
+
+def train_esn(config: ESNConfig, out: Path, *, log=None) -> dict:
+    """Fit (or report a finished fit) in the run folder `out`; returns the summary. The fit is one shot: a
+    folder without a summary is refit from the start."""
+    from lte.provenance import provenance
+
+    log = log or log_to_stderr
+    out = Path(out)
+    lock = FolderLock(out)
+    try:
+        open_run(out, config)
+        if (out / "summary.json").exists():
+            return json.loads((out / "summary.json").read_text())
+        truncate_metrics(out, -1)  # what an interrupted fit wrote is dropped: it is fitted again
+        start = time.perf_counter()
+        row = {"step": config.fit_batches, **fit_esn(config), "wall_time": time.perf_counter() - start}
+        append_metrics(out, row)
+        log(f"esn {config.units} units (radius {config.spectral_radius}, leak {config.leak_rate}) on "
+            f"{config.task} ({config.length},{config.nesting}): test char accuracy {row['test_char_accuracy']:.3f}")
+        summary = {"stop_reason": "fitted", "diverged": False, "steps": config.fit_batches,
+                   "wall_time": row["wall_time"], "final": row, "provenance": provenance()}
+        write_json_atomic(out / "summary.json", summary)
+        return summary
+    finally:
+        lock.release()

@@ -1,7 +1,9 @@
 """Experiments: declarative TOML files in experiments/, expanded into cells (one training run each).
 
 A file has
-    [experiment]  name, title, question; ensemble (models per compiled step, see lte.sweep)
+    [experiment]  name, title, question; `kind`: the run kind its cells are (lte.kinds; default
+                  "char", the study's character-level runs), whose config's fields are the settings;
+                  `ensemble`: models per compiled step (lte.sweep; e.g. 1 where wall time is measured)
     [tasks.<name>] the task settings a `task` axis value stands for (task, length, nesting, ...)
     [grid]        axes whose every combination is a cell; an axis given as a table is
                   per model (e.g. [grid.learning_rate] lstm = [...], irnn = [...])
@@ -12,12 +14,12 @@ A file has
 
 `learning_rate = "selected"` (likewise `clip`, `input_scale`) takes the value
 that the selection experiment (experiments/lr_selection.toml) chose on
-validation data for the cell's model and task. A profile may replace whole grid
-axes (`[profiles.<name>] grid = { seed = [...] }`).
+validation data for the cell's model and task (char kind only). A profile may
+replace whole grid axes (`[profiles.<name>] grid = { seed = [...] }`).
 
 The file is checked against this schema before any cell is made (`validate_spec`),
 every profile at once, so a typo in one profile is found whichever is run: an
-unknown table or setting, a value of the wrong type (the TrainConfig field's:
+unknown table, kind or setting, a value of the wrong type (the config field's:
 booleans are TOML booleans, integers are not strings or floats), an empty grid
 axis, a per-model axis that misses a model of the grid, an experiment name or
 variant id that is not a plain name (it names a folder under the results) and
@@ -115,6 +117,9 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
     except LteError as error:
         raise LteError(f"{path}: {error}") from None
     header = spec.get("experiment", {})
+    kind = header.get("kind", DEFAULT_KIND)
+    config_class = schema_of(kind).config_class
+    defaults = field_defaults(config_class)
     name = header.get("name", path.stem)
     if "name" not in header:
         check_plain_name("experiment name", name, " (the file's name; set [experiment] name)")
@@ -142,12 +147,12 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
             settings.update({k: v for k, v in labels.items() if k != "task"})
             settings.update({k: v for k, v in variant.items() if k not in VARIANT_EXTRAS})
             if "hidden_scale" in variant:
-                hidden = settings.get("hidden", TrainConfig.hidden)
+                hidden = settings.get("hidden", defaults["hidden"])
                 settings["hidden"] = int(round(hidden * variant["hidden_scale"]))
             if variant.get("label"):
                 labels["variant"] = variant["label"]
                 labels["variant_id"] = variant.get("id", variant["label"])
-            model = settings.get("model", TrainConfig.model)
+            model = settings.get("model", defaults.get("model"))
             for k, axis in per_model_axes.items():
                 if model not in axis:
                     raise LteError(f"{path}: {axis_tables[k]} has no values for model {model!r}; it has "
@@ -161,10 +166,10 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
                     chosen = selected_settings(model, cell_settings.get("task", "program"), profile, results)
                     cell_settings.update({k: chosen[k] for k in wanted})
                 try:
-                    config = TrainConfig(**cell_settings)
+                    config = config_class(**cell_settings)
                 except (TypeError, *USER_ERRORS) as error:  # a bad value: the file and the cell name it
                     raise LteError(f"{path}: cell {cell_labels}: {error}") from None
-                cells.append(Cell(name, cell_labels, config))
+                cells.append(Cell(name, cell_labels, config, kind))
     check_unique_cells(cells, path)
     return header, cells
 
@@ -194,24 +199,39 @@ def check_plain_name(what: str, value, note: str = "") -> None:
                        f"under the results")
 
 
-def _field_kinds() -> dict[str, tuple[type, ...]]:
-    """Each TrainConfig field's value types, None left out (TOML has no null)."""
-    hints = typing.get_type_hints(TrainConfig)
+DEFAULT_KIND = "char"
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What an experiment file of one run kind may set: its config's fields, with their value types."""
+    kind: str
+    config_class: type
+    field_kinds: dict  # field -> its value types, None left out (TOML has no null)
+    selectable: tuple[str, ...]  # the settings "selected" may stand for (SELECTED; the char kind only)
+
+
+def schema_of(kind) -> Schema:
+    """The schema of the run kind `kind` (an LteError naming it and the registered kinds when unknown)."""
+    from lte.kinds import KINDS, get_kind
+
+    get_kind(DEFAULT_KIND)  # the built-in kinds registered, to list them
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise LteError(f"unknown run kind {kind!r} in [experiment]; allowed: {', '.join(KINDS)}")
+    config_class = get_kind(kind).config_class
+    hints = typing.get_type_hints(config_class)
     kinds = {}
-    for field in dataclasses.fields(TrainConfig):
+    for field in dataclasses.fields(config_class):
         hint = hints[field.name]
         kinds[field.name] = tuple(t for t in (typing.get_args(hint) or (hint,)) if t is not type(None))
-    return kinds
+    return Schema(kind, config_class, kinds, SELECTED if kind == DEFAULT_KIND else ())
 
 
-FIELD_KINDS = _field_kinds()
-
-
-def check_value(key: str, value, where: str) -> None:
-    """`value` has the type of the TrainConfig field `key` ("selected" too where SELECTED allows it)."""
-    if key in SELECTED and value == "selected":
+def check_value(schema: Schema, key: str, value, where: str) -> None:
+    """`value` has the type of the config field `key` ("selected" too where the schema allows it)."""
+    if key in schema.selectable and value == "selected":
         return
-    kinds = FIELD_KINDS[key]
+    kinds = schema.field_kinds[key]
     if bool in kinds:
         ok, wanted = isinstance(value, bool), "a boolean (true or false)"
     elif int in kinds:
@@ -220,54 +240,59 @@ def check_value(key: str, value, where: str) -> None:
         ok, wanted = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
     elif str in kinds:
         ok, wanted = isinstance(value, str), "a string"
-    else:  # a field type this schema does not know: TrainConfig checks it
+    else:  # a field type this schema does not know: the config checks it
         return
     if not ok:
-        wanted += ' or "selected"' if key in SELECTED else ""
+        wanted += ' or "selected"' if key in schema.selectable else ""
         raise LteError(f"{key} in {where} must be {wanted}, got {value!r}")
 
 
-def _did_you_mean(key: str) -> str:
+def _did_you_mean(schema: Schema, key: str) -> str:
     import difflib
 
-    close = difflib.get_close_matches(key, list(FIELD_KINDS), n=1)
+    close = difflib.get_close_matches(key, list(schema.field_kinds), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _allowed(extras: tuple[str, ...] = ()) -> str:
-    return ", ".join([*FIELD_KINDS, *extras])
+def _allowed(schema: Schema, extras: tuple[str, ...] = ()) -> str:
+    return ", ".join([*schema.field_kinds, *extras])
 
 
-def check_settings(table, where: str, extras: tuple[str, ...] = ()) -> None:
-    """A table of TrainConfig settings (and the keys `extras`, checked by the caller)."""
+def check_settings(schema: Schema, table, where: str, extras: tuple[str, ...] = ()) -> None:
+    """A table of config settings (and the keys `extras`, checked by the caller)."""
     if not isinstance(table, dict):
         raise LteError(f"{where} must be a table of settings, got {table!r}")
     for key, value in table.items():
         if key in extras:
             continue
-        if key not in FIELD_KINDS:
-            raise LteError(f"unknown setting {key!r} in {where}{_did_you_mean(key)}; allowed: {_allowed(extras)}")
-        check_value(key, value, where)
+        if key not in schema.field_kinds:
+            raise LteError(f"unknown setting {key!r} in {where}{_did_you_mean(schema, key)}; allowed: "
+                           f"{_allowed(schema, extras)}")
+        check_value(schema, key, value, where)
 
 
-def check_grid(grid, where: str, tasks: dict) -> None:
+def check_grid(schema: Schema, grid, where: str, tasks: dict) -> None:
     """Axes: non-empty lists of typed values, or per-model tables of them; `task` values name [tasks.*]."""
     if not isinstance(grid, dict):
         raise LteError(f"{where} must be a table of grid axes, got {grid!r}")
     for axis, values in grid.items():
-        if axis not in FIELD_KINDS:
-            raise LteError(f"unknown setting {axis!r} in {where}{_did_you_mean(axis)}; allowed: {_allowed()}")
+        if axis not in schema.field_kinds:
+            raise LteError(f"unknown setting {axis!r} in {where}{_did_you_mean(schema, axis)}; allowed: "
+                           f"{_allowed(schema)}")
         if isinstance(values, dict) and axis not in ("model", "task"):
             table = f"[{where[1:-1]}.{axis}]"
+            if "model" not in schema.field_kinds:
+                raise LteError(f"{table}: a per-model axis needs a model, and the {schema.kind} kind's config has "
+                               f"none; give the axis as a list")
             for model, per_model in values.items():
                 if model not in CELLS:
                     raise LteError(f"{table}: unknown model {model!r}; allowed: {', '.join(CELLS)}")
-                check_axis(axis, per_model, where, tasks, f" for model {model!r}")
+                check_axis(schema, axis, per_model, where, tasks, f" for model {model!r}")
         else:
-            check_axis(axis, values, where, tasks)
+            check_axis(schema, axis, values, where, tasks)
 
 
-def check_axis(axis: str, values, where: str, tasks: dict, suffix: str = "") -> None:
+def check_axis(schema: Schema, axis: str, values, where: str, tasks: dict, suffix: str = "") -> None:
     if not isinstance(values, list):
         per_model = "" if axis in ("model", "task") else " (or, per model, a table of lists)"
         raise LteError(f"grid axis {axis!r} in {where} must be a list{suffix}{per_model}, got {values!r}")
@@ -279,11 +304,11 @@ def check_axis(axis: str, values, where: str, tasks: dict, suffix: str = "") -> 
                 raise LteError(f"task {value!r} in {where} has no [tasks.{value}] table; the tables: "
                                f"{', '.join(tasks) or 'none'}")
         else:
-            check_value(axis, value, where)
+            check_value(schema, axis, value, where)
 
 
-def check_variant(variant, where: str) -> None:
-    check_settings(variant, where, VARIANT_EXTRAS)
+def check_variant(schema: Schema, variant, where: str) -> None:
+    check_settings(schema, variant, where, VARIANT_EXTRAS)
     label = variant.get("label")
     if label is not None and (not isinstance(label, str) or not label):
         raise LteError(f"label in {where} must be a non-empty string, got {label!r}")
@@ -292,6 +317,8 @@ def check_variant(variant, where: str) -> None:
     if label is not None:
         check_plain_name("variant id", variant.get("id", label), "" if "id" in variant else
                          f" (its label, as it has no id; give {where} an id)")
+    if "hidden_scale" in variant and "hidden" not in schema.field_kinds:
+        raise LteError(f"hidden_scale in {where}: the {schema.kind} kind's config has no hidden size to scale")
     scale = variant.get("hidden_scale", 1)
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0 or scale == float("inf"):
         raise LteError(f"hidden_scale in {where} must be a positive number, got {scale!r}")
@@ -313,21 +340,22 @@ def validate_spec(spec: dict) -> None:
     if "ensemble" in header:
         from lte.sweep import check_ensemble
         check_ensemble(header["ensemble"], "[experiment] ensemble")
+    schema = schema_of(header.get("kind", DEFAULT_KIND))
     tasks = spec.get("tasks", {})
     for task, settings in tasks.items():
-        check_settings(settings, f"[tasks.{task}]")
-    check_grid(spec.get("grid", {}), "[grid]", tasks)
-    check_settings(spec.get("fixed", {}), "[fixed]")
+        check_settings(schema, settings, f"[tasks.{task}]")
+    check_grid(schema, spec.get("grid", {}), "[grid]", tasks)
+    check_settings(schema, spec.get("fixed", {}), "[fixed]")
     variants = spec.get("variant", [{}])
     if not isinstance(variants, list) or not variants:
         raise LteError(f"variant must be an array of tables ([[variant]] sections), got {variants!r}")
     for i, variant in enumerate(variants, 1):
-        check_variant(variant, f"[[variant]] {i}")
+        check_variant(schema, variant, f"[[variant]] {i}")
     for profile, settings in spec.get("profiles", {}).items():
         where = f"[profiles.{profile}]"
         if profile not in PROFILES:
             raise LteError(f"unknown profile {where}; allowed: {', '.join(PROFILES)}")
-        check_settings(settings, where, PROFILE_EXTRAS)
+        check_settings(schema, settings, where, PROFILE_EXTRAS)
         overrides = settings.get("tasks", {})
         if not isinstance(overrides, dict):
             raise LteError(f"[profiles.{profile}.tasks] must be a table of task tables, got {overrides!r}")
@@ -335,8 +363,8 @@ def validate_spec(spec: dict) -> None:
             if task not in tasks:
                 raise LteError(f"[profiles.{profile}.tasks.{task}]: no [tasks.{task}] table to override; the "
                                f"tables: {', '.join(tasks) or 'none'}")
-            check_settings(override, f"[profiles.{profile}.tasks.{task}]")
-        check_grid(settings.get("grid", {}), f"[profiles.{profile}.grid]", tasks)
+            check_settings(schema, override, f"[profiles.{profile}.tasks.{task}]")
+        check_grid(schema, settings.get("grid", {}), f"[profiles.{profile}.grid]", tasks)
 
 
 SELECTED = ("learning_rate", "clip", "input_scale")  # the settings "selected" can stand for
@@ -358,6 +386,3 @@ def selected_settings(model: str, task: str, profile: str, results: Path = RESUL
         raise LteError(f"{path}: {key} lacks {', '.join(missing)}; rerun the selection experiment")
     return {k: (None if entry[k] is None else float(entry[k])) for k in SELECTED}
 
-
-def config_fields() -> list[str]:
-    return [f.name for f in dataclasses.fields(TrainConfig)]

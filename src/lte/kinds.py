@@ -3,7 +3,9 @@ folders are named; `lte sweep`, run folders, resume, cells.json and `lte migrate
 through this one interface.
 
 - `char`: the study's character-level training (lte.train, TrainConfig);
-- `adding`: Le et al.'s adding problem (lte.adding, AddingConfig).
+- `adding`: Le et al.'s adding problem (lte.adding, AddingConfig);
+- `seq2seq`: the encoder-decoder with a bidirectional encoder (lte.seq2seq, Seq2SeqConfig);
+- `esn`: the echo state network, its readout fitted in one shot (lte.esn, ESNConfig).
 
 A new kind is one `register(RunKind(...))` call: a frozen dataclass config with `to_json()` and
 `from_json(dict)`, a `train(config, out_dir, *, log) -> summary` that resumes a half-finished folder, and a
@@ -44,10 +46,12 @@ def get_kind(name: str) -> RunKind:
 
 
 def _register_builtin() -> None:
-    from lte.adding import AddingConfig, run_name, train_adding
+    from lte import adding, esn, seq2seq
     from lte.config import TrainConfig
     from lte.experiment import char_folder_name
     from lte.train import train
 
     register(RunKind("char", TrainConfig, train, char_folder_name, ensembles=True))
-    register(RunKind("adding", AddingConfig, train_adding, lambda config, labels: run_name(config)))
+    register(RunKind("adding", adding.AddingConfig, adding.train_adding, adding.run_name))
+    register(RunKind("seq2seq", seq2seq.Seq2SeqConfig, seq2seq.train_seq2seq, seq2seq.run_name))
+    register(RunKind("esn", esn.ESNConfig, esn.train_esn, esn.run_name))

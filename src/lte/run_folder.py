@@ -109,6 +109,16 @@ def open_run(out: Path, config) -> None:
         raise LteError(f"{out} holds a run with a different config ({detail}); use another --out or the same options")
 
 
+def indexed_runs(root: Path) -> list[Path]:
+    """The run folders of an experiment's folder `root` that its index (cells.json, written by `lte sweep`)
+    lists now, in its order; every folder holding a config.json when there is no index (runs made by hand)."""
+    root = Path(root)
+    index = root / "cells.json"
+    if index.exists():
+        return [root / cell["name"] for cell in json.loads(index.read_text())["cells"]]
+    return sorted(p.parent for p in root.glob("*/config.json"))
+
+
 def read_metrics(run: Path) -> list[dict]:
     """metrics.jsonl's rows, up to a last line cut short by a kill."""
     path = Path(run) / "metrics.jsonl"

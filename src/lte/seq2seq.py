@@ -10,6 +10,11 @@ then emits the answer, reading at every step the previous character
 joined with the summary. Any cell, by name; the loss and metrics are the
 study's (masked cross-entropy, character accuracy, exact match).
 
+A run is the run kind `seq2seq` (lte.kinds): a run folder with config.json,
+metrics.jsonl (one row per test evaluation), checkpoints/ and summary.json; a
+half-finished folder resumes from its last checkpoint (the batches are a pure
+function of seed and step), so `lte sweep` serves it as any other kind.
+
 Shapes: sources [B, S] right-padded with PAD (lengths [B]); answers [B, A].
 """
 
@@ -19,6 +24,8 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,12 +35,14 @@ import optax
 from data_gen.tasks import TASKS, TaskSpec, sample_examples
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
 from lte.data import TEST_SEED
-from lte.fields import setting
+from lte import checkpoint
+from lte.fields import from_json, setting
 from lte.cells import CELLS, get_cell
 from lte.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.model import ModelConfig, matmul_rows, run_layer
 from lte.console import log_to_stderr
 from lte.metrics import masked_mean_and_counts
+from lte.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
 
 GO = "@"
 
@@ -67,6 +76,21 @@ class Seq2SeqConfig:
     @property
     def rate(self) -> float:
         return self.learning_rate if self.learning_rate is not None else get_cell(self.model).default_learning_rate
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Seq2SeqConfig:
+        return from_json(cls, data, "seq2seq config")
+
+
+def run_name(config: Seq2SeqConfig, labels: dict | None = None) -> str:
+    """s2s-<model>-h<H>-<task><length>x<nesting>-s<seed>-<digest of the settings that differ from their defaults>."""
+    from lte.experiment import config_digest, field_defaults
+
+    digest = config_digest(config.to_json(), field_defaults(Seq2SeqConfig))
+    return f"s2s-{config.model}-h{config.hidden}-{config.task}{config.length}x{config.nesting}-s{config.seed}-{digest}"
 
 
 def encode_pairs(examples) -> dict:
@@ -168,34 +192,84 @@ def seq2seq_test_examples(config: Seq2SeqConfig) -> list:
     return sample_examples(spec, config.test_size, seed=TEST_SEED, split="test", level=spec.target)
 
 
-def train_seq2seq(config: Seq2SeqConfig, log=None) -> dict:
-    """Train on fresh batches at the target level; returns the final test metrics."""
+class Seq2SeqState(NamedTuple):
+    params: dict
+    opt_state: optax.OptState
+
+
+def make_optimizer(config: Seq2SeqConfig) -> optax.GradientTransformation:
+    return optax.chain(optax.clip_by_global_norm(config.clip), optax.sgd(config.rate))
+
+
+def train_batch(config: Seq2SeqConfig, step: int) -> dict:
+    """The batch of training step `step` (1-based): fresh examples at the target level, a pure function of
+    (seed, step), so a resumed run draws what an uninterrupted one would."""
+    spec = config.spec()
+    examples = sample_examples(spec, config.batch_size, seed=config.seed * 1_000_003 + step, level=spec.target)
+    return {k: jnp.asarray(v) for k, v in encode_pairs(examples).items()}
+
+
+def train_seq2seq(config: Seq2SeqConfig, out: Path, *, log=None) -> dict:
+    """Train (or resume, or report a finished run) in the run folder `out`; returns the summary."""
     log = log or log_to_stderr
+    out = Path(out)
+    lock = FolderLock(out)
+    try:
+        open_run(out, config)
+        if (out / "summary.json").exists():
+            return json.loads((out / "summary.json").read_text())
+        return _train_seq2seq(config, out, log)
+    finally:
+        lock.release()
+
+
+def _train_seq2seq(config: Seq2SeqConfig, out: Path, log) -> dict:
+    from lte.provenance import provenance
+
+    optimizer = make_optimizer(config)
     params = init_params(jax.random.PRNGKey(config.seed), config)
-    optimizer = optax.chain(optax.clip_by_global_norm(config.clip), optax.sgd(config.rate))
-    opt_state = optimizer.init(params)
+    state = Seq2SeqState(params, optimizer.init(params))
+    mgr = checkpoint.manager(out / "checkpoints")
+    restored = checkpoint.restore_latest(mgr, state, log=log)
+    step, elapsed = 0, 0.0
+    if restored is not None:
+        step, state, meta = restored
+        elapsed = meta["elapsed"]
+        log(f"resuming {out} at step {step}")
+    truncate_metrics(out, step if restored is not None else -1)
 
     @jax.jit
-    def train_step(params, opt_state, batch):
-        grads, counts = jax.grad(loss_and_counts, has_aux=True)(params, config, batch)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, counts
+    def train_step(state: Seq2SeqState, batch: dict) -> Seq2SeqState:
+        grads, _ = jax.grad(loss_and_counts, has_aux=True)(state.params, config, batch)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        return Seq2SeqState(optax.apply_updates(state.params, updates), opt_state)
 
-    spec, target = config.spec(), config.spec().target
     test_examples = seq2seq_test_examples(config)
     test = {k: jnp.asarray(v) for k, v in encode_pairs(test_examples).items()}
     decode_fn = jax.jit(lambda p, b: greedy_answers(p, config, b, test["targets"].shape[1]))
     counts_fn = jax.jit(lambda p, b: loss_and_counts(p, config, b)[1])
-    start, metrics = time.perf_counter(), {}
-    for step in range(1, config.steps + 1):
-        examples = sample_examples(spec, config.batch_size, seed=config.seed * 1_000_003 + step, level=target)
-        params, opt_state, _ = train_step(params, opt_state, {k: jnp.asarray(v) for k, v in
-                                                             encode_pairs(examples).items()})
+    start, interval = time.perf_counter(), 0
+    while step < config.steps:
+        step += 1
+        state = train_step(state, train_batch(config, step))
+        interval += 1
         if step % config.eval_every == 0 or step == config.steps:
-            counts = counts_fn(params, test)
-            predicted = np.asarray(decode_fn(params, test))
+            jax.block_until_ready(state)
+            seconds = time.perf_counter() - start
+            elapsed += seconds  # training time: the evaluation below is left out
+            counts = counts_fn(state.params, test)
+            predicted = np.asarray(decode_fn(state.params, test))
             exact = np.mean([decode(row)[:len(e.target)] == e.target for row, e in zip(predicted, test_examples)])
-            metrics = {"step": step, "test_char_accuracy": float(counts["correct"] / counts["scored"]),
-                       "test_exact_match": float(exact), "wall_time": time.perf_counter() - start}
-            log(json.dumps(metrics))
-    return {**metrics, "config": dataclasses.asdict(config)}
+            row = {"step": step, "test_char_accuracy": float(counts["correct"] / counts["scored"]),
+                   "test_exact_match": float(exact), "wall_time": elapsed, "steps_per_second": interval / seconds}
+            append_metrics(out, row)
+            checkpoint.save(mgr, step, state, {"elapsed": elapsed})
+            log(f"seq2seq {config.model} on {config.task} ({config.length},{config.nesting}) step {step}/"
+                f"{config.steps} | {row['steps_per_second']:.0f} steps/s | test char accuracy "
+                f"{row['test_char_accuracy']:.3f} | exact match {row['test_exact_match']:.3f}")
+            start, interval = time.perf_counter(), 0
+    rows = read_metrics(out)
+    summary = {"stop_reason": "max_steps", "diverged": False, "steps": step, "wall_time": elapsed,
+               "final": rows[-1] if rows else {}, "provenance": provenance()}
+    write_json_atomic(out / "summary.json", summary)
+    return summary

@@ -51,10 +51,10 @@ def records_status(profile: str, results: Path = RESULTS) -> dict:
 
 def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
     runs = finished_runs(profile, results)
-    from lte.adding import current_runs
+    from lte.run_folder import indexed_runs
 
     adding = runs_dir("adding_problem", profile, results)
-    adding_runs = [run for run in current_runs(adding) if (run / "summary.json").exists()] if adding.exists() else []
+    adding_runs = [run for run in indexed_runs(adding) if (run / "summary.json").exists()] if adding.exists() else []
     # a run's own share of the training time: K runs of one ensemble step share each of its seconds
     training = (runs.wall_time / runs.models_per_step).groupby(runs.experiment).sum().to_dict()
     if adding_runs:
