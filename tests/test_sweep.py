@@ -50,7 +50,7 @@ def test_a_tiny_sweep_runs_through_to_a_figure_and_a_table(tmp_path):
     results = tmp_path / "results"
     lines = []
     cells = run_sweep(experiment, "quick", workers=2, results=results, log=lines.append)
-    assert len(cells) == 2 and "2 to run as 2 tasks (4 models per step) on 2 workers" in lines[0]
+    assert len(cells) == 2 and "2 to run as 2 tasks (1 model per step) on 2 workers" in lines[0]
     assert any(line.startswith("[2/2]") for line in lines)
     root = runs_dir("addition", "quick", results)
     for cell in cells:

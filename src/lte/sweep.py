@@ -6,11 +6,11 @@ records are damaged is set aside and retrained, `lte.run_folder.damage`), one
 with checkpoints resumes. A run folder is written by one process at a time
 (`lte.run_folder.FolderLock`), so two sweeps of one experiment cannot corrupt it.
 
-Cells that share their shapes (model, clip, batch, row length) are trained
-K at a time in one vmapped step (`lte.ensemble`): K models share one step's
-per-iteration overhead on a CPU, and fill an accelerator. K is the
-experiment's `[experiment] ensemble` (1 where per-run wall time must be
-honest), else `lte sweep --ensemble K`, else DEFAULT_ENSEMBLE. Every task runs
+Cells that share their shapes (model, clip, batch, row length) can be
+trained K at a time in one vmapped step (`lte.ensemble`), what fills an
+accelerator. K is the experiment's `[experiment] ensemble` (1 where per-run
+wall time must be honest), else `lte sweep --ensemble K`, else
+DEFAULT_ENSEMBLE (1: measured, see there). Every task runs
 K slots (a last, smaller group pads with slots that sit out), so the bits of
 a run's records depend on K only, not on what else was left to train; its
 values agree with training alone to float32 rounding, except timing: K
@@ -42,10 +42,13 @@ from lte.console import log_to_stderr, progress_line
 from lte.errors import raise_failures
 
 
-# Models per compiled step by default: measured as in a sweep (one single-threaded process per core, `lte bench`'s
-# ensemble table, results/bench/): at the study's 1 x 64, batch 32 shapes K = 4 gives 1.71x (LSTM) and 1.56x
-# (IRNN) the throughput of one model at a time, K = 8 drops the LSTM to 0.96x.
-DEFAULT_ENSEMBLE = 4
+# Models per compiled step by default: 1. On the 2-core reference CPU (2026-12-02) a 16-cell slice of the
+# default profile's addition sweep (LSTM and IRNN, 1 x 64, batch 32, 1,600 steps, 2 workers) took 48-51 s one
+# model per step and 57 s four per step, although `lte bench`'s ensemble table times K = 4 steps alone at 1.71x
+# (LSTM) and 1.56x (IRNN) one model's throughput there: evaluation, data and checkpoints are per model, and the
+# vmapped step's gain does not survive them. On an accelerator, where one small model fills a sliver of the
+# chip, pass --ensemble K (or set [experiment] ensemble).
+DEFAULT_ENSEMBLE = 1
 
 
 def _run_task(task: tuple[int, list[tuple[str, dict, str]]]) -> float:
