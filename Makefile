@@ -15,7 +15,7 @@ RESULTS := results
 # `make reproduce` retrains from scratch into this fresh folder (gitignored), then compares it with results/
 FRESH    = reproduce/$(PROFILE)
 LTE     := $(BIN)/lte
-ANALYSIS := $(BIN)/python -m lte.analysis
+ANALYSIS := $(BIN)/python -m lte.study.analysis
 EXPERIMENTS := lr_selection addition memorisation convergence program
 
 .PHONY: help install lock test spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data clean \

@@ -1,4 +1,4 @@
-"""Modules registered by their file name: a folder of tasks (data_gen.tasks) or of cells (lte.cells)."""
+"""Modules registered by their file name: a folder of tasks (data_gen.tasks) or of cells (lte.core.cells)."""
 
 from __future__ import annotations
 

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from lte.adding import BASELINE_MSE, AddingConfig, adding_examples, adding_figure, adding_outcome, train_adding
-from lte.errors import LteError
-from lte.experiment import load_experiment
-from lte.sweep import run_sweep
+from lte.kinds.adding import BASELINE_MSE, AddingConfig, adding_examples, adding_figure, adding_outcome, train_adding
+from lte.core.errors import LteError
+from lte.study.experiment import load_experiment
+from lte.study.sweep import run_sweep
 
 
 def test_sequences_have_one_marker_per_half_and_the_sum_of_the_marked_values():
@@ -41,7 +41,7 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
     paths = adding_figure("quick", tmp_path)
     assert all(p.exists() and p.stat().st_size > 1000 for p in paths)
     assert "T=10 irnn" in adding_outcome("quick", tmp_path)
-    from lte.analysis.report import adding_section
+    from lte.study.analysis.report import adding_section
 
     section = "\n".join(adding_section("quick", tmp_path, "quick/figures"))
     assert "| T=10 irnn |" in section and "**not testable" in section
@@ -80,7 +80,7 @@ def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
 
 
 def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_runs(tmp_path):
-    from lte.adding import run_name
+    from lte.kinds.adding import run_name
 
     base = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=4, eval_every=2,
                         test_size=20)
@@ -107,7 +107,7 @@ def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_ru
 def test_the_lstm_forget_bias_reaches_the_forget_block():
     import jax
 
-    from lte.adding import init_params
+    from lte.kinds.adding import init_params
 
     with_bias, without = (init_params(jax.random.PRNGKey(0), AddingConfig(model="lstm", hidden=4, forget_bias=fb))
                           for fb in (1.0, 0.0))
@@ -116,8 +116,8 @@ def test_the_lstm_forget_bias_reaches_the_forget_block():
 
 
 def test_the_test_set_is_the_same_for_every_seed():
-    """As on the main path (lte.data.TEST_SEED): seeds change the weights and the batches, never the test set."""
-    from lte.adding import adding_test_set
+    """As on the main path (lte.core.data.TEST_SEED): seeds change the weights and the batches, never the test set."""
+    from lte.kinds.adding import adding_test_set
 
     first_x, first_y = adding_test_set(AddingConfig(sequence_length=12, test_size=30, seed=0))
     other_x, other_y = adding_test_set(AddingConfig(sequence_length=12, test_size=30, seed=5))

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from lte.analysis import tables
-from lte.analysis.__main__ import main as analysis_main
-from lte.analysis.records import load_runs
+from lte.study.analysis import tables
+from lte.study.analysis.__main__ import main as analysis_main
+from lte.study.analysis.records import load_runs
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results"
 
@@ -54,7 +54,7 @@ def test_importing_the_figure_code_changes_no_global_matplotlib_setting():
     import sys
 
     code = ("import matplotlib; before = dict(matplotlib.rcParams); "
-            "import lte.analysis.figures, lte.adding, lte.bench, lte.analysis.report; "
+            "import lte.study.analysis.figures, lte.kinds.adding, lte.bench, lte.study.analysis.report; "
             "print(sorted(k for k in before if matplotlib.rcParams[k] != before[k]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from lte.bench import Shape, counted_weights, run_benchmark
-from lte.cells import CELLS
-from lte.model import ModelConfig, init_params
+from lte.core.cells import CELLS
+from lte.core.model import ModelConfig, init_params
 
 import jax
 

@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lte.cells import CELLS
-from lte.model import ModelConfig, forward, init_params
+from lte.core.cells import CELLS
+from lte.core.model import ModelConfig, forward, init_params
 
 
 def numpy_forward(name, params, inputs_BxT, resets_BxT):
@@ -55,7 +55,7 @@ def test_forward_equals_numpy(name, embedding):
 
 @pytest.mark.parametrize("name", sorted(CELLS))
 def test_gradients_equal_finite_differences(name):
-    from lte.metrics import masked_loss_and_counts
+    from lte.core.metrics import masked_loss_and_counts
 
     config, params = random_params(name, seed=2, hidden=4, layers=2)
     rng = np.random.default_rng(3)
@@ -99,7 +99,7 @@ def test_initialisations_follow_the_study():
 
 def test_irnn_carries_a_positive_state_unchanged():
     """Seed 000 section 2.3: with W = 0, b = 0 and U = I, a positive hidden state is kept as it is."""
-    from lte.cells import irnn
+    from lte.core.cells import irnn
 
     params = {"W": jnp.zeros((5, 6)), "U": jnp.eye(6), "b": jnp.zeros(6)}
     h0 = jnp.asarray(np.random.default_rng(0).uniform(0.1, 2.0, size=(3, 6)), jnp.float32)
@@ -108,14 +108,14 @@ def test_irnn_carries_a_positive_state_unchanged():
         h = irnn.step(params, h, jnp.zeros((3, 6)))  # the input projection W x + b is zero
     np.testing.assert_array_equal(np.asarray(h), np.asarray(h0))
     # and through the model's scanned layer, 300 steps of zero input
-    from lte.model import run_layer
+    from lte.core.model import run_layer
     final, hs = run_layer(irnn, params, jnp.zeros((300, 3, 5)), jnp.zeros((300, 3)), carry=h0)
     np.testing.assert_array_equal(np.asarray(final), np.asarray(h0))
 
 
 def test_the_two_gru_variants_differ_only_where_the_reset_gate_acts():
     """Same weights, b_hn = 0: equal at the first step (h = 0) and when r = 1; different otherwise."""
-    from lte.cells import gru, gru_reset_after
+    from lte.core.cells import gru, gru_reset_after
 
     rng = np.random.default_rng(4)
     n, m, B = 5, 3, 2
@@ -133,8 +133,8 @@ def test_the_two_gru_variants_differ_only_where_the_reset_gate_acts():
 
 @pytest.mark.parametrize("name", sorted(CELLS))
 def test_parameter_counts_match_the_closed_formulas(name):
-    from lte.analysis.parameters import closed_form_parameters, layer_formula
-    from lte.model import count_params
+    from lte.study.analysis.parameters import closed_form_parameters, layer_formula
+    from lte.core.model import count_params
 
     for hidden, layers in ((64, 1), (400, 2)):
         config = ModelConfig(cell=name, hidden=hidden, layers=layers)
@@ -151,8 +151,8 @@ def test_parameter_counts_match_the_closed_formulas(name):
 @pytest.mark.parametrize("name", sorted(CELLS))
 def test_every_cell_trains_by_name(name, tmp_path):
     """`lte train --model <name>` end to end: a few real steps on copy, a finished run folder."""
-    from lte.config import TrainConfig
-    from lte.train import train
+    from lte.core.config import TrainConfig
+    from lte.core.train import train
 
     config = TrainConfig(task="copy", length=2, nesting=1, model=name, hidden=8, layers=2, batch_size=4,
                          max_steps=4, eval_every=2, val_size=8, test_size=8)
@@ -162,9 +162,9 @@ def test_every_cell_trains_by_name(name, tmp_path):
 
 def test_input_scale_reaches_the_initial_input_weights():
     """`input_scale` (the IRNN's fairness fix) rescales every layer's W, through TrainConfig as the trainer builds it."""
-    from lte.config import TrainConfig
-    from lte.errors import LteError
-    from lte.train import init_train_state
+    from lte.core.config import TrainConfig
+    from lte.core.errors import LteError
+    from lte.core.train import init_train_state
 
     base = init_train_state(TrainConfig(model="irnn", hidden=64, layers=2, seed=3)).params
     scaled = init_train_state(TrainConfig(model="irnn", hidden=64, layers=2, seed=3, input_scale=0.3)).params
@@ -184,17 +184,17 @@ def test_input_scale_reaches_the_initial_input_weights():
 def test_a_new_cell_is_one_module(tmp_path, monkeypatch):
     """A module dropped into a cells package is registered by its file name; one that lacks a required part is
     a clear error naming it."""
-    from lte.cells import register
-    from lte.errors import LteError
+    from lte.core.cells import register
+    from lte.core.errors import LteError
 
     package = tmp_path / "extra_cells"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "elman.py").write_text("from lte.cells.rnn import *  # noqa: F401,F403\n")
+    (package / "elman.py").write_text("from lte.core.cells.rnn import *  # noqa: F401,F403\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     cells = register([str(package)], "extra_cells")
     assert list(cells) == ["elman"] and cells["elman"].layer_parameters(3, 2, {}) == 2 * (2 + 3 + 1)
-    (package / "broken.py").write_text("from lte.cells.rnn import init, step, output  # noqa: F401\n")
+    (package / "broken.py").write_text("from lte.core.cells.rnn import init, step, output  # noqa: F401\n")
     with pytest.raises(LteError, match=r"cell module extra_cells.broken lacks gates, uses_embedding, .*numpy_step"):
         register([str(package)], "extra_cells")
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from lte.cli import main
-from lte.config import TrainConfig
+from lte.core.config import TrainConfig
 
 TINY_TRAIN = ["train", "--task", "addition", "--length", "1", "--model", "lstm", "--hidden", "4", "--layers", "1",
               "--max-steps", "1", "--eval-every", "1", "--val-size", "2", "--test-size", "2", "--batch-size", "2"]

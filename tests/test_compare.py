@@ -1,4 +1,4 @@
-"""`python -m lte.analysis compare`: a fresh results tree against the committed one, and `make reproduce`."""
+"""`python -m lte.study.analysis compare`: a fresh results tree against the committed one, and `make reproduce`."""
 
 import json
 import os
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lte.analysis import compare
-from lte.analysis.__main__ import main as analysis_main
+from lte.study.analysis import compare
+from lte.study.analysis.__main__ import main as analysis_main
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = "quick"
@@ -175,12 +175,12 @@ def test_make_reproduce_trains_into_a_fresh_folder_never_into_results():
     order = [line.split("experiments/")[1].split(".toml")[0] for line in training]
     assert order[0] == "lr_selection" and order[-1] == "adding_problem"  # the selection first: the others use it
     assert sorted(order) == sorted(["lr_selection", "program", "addition", "memorisation", "convergence", "adding_problem"])
-    analysis = [line for line in out if "-m lte.analysis" in line]
-    assert [line.split("-m lte.analysis ")[1].split()[0] for line in analysis] == \
+    analysis = [line for line in out if "-m lte.study.analysis" in line]
+    assert [line.split("-m lte.study.analysis ")[1].split()[0] for line in analysis] == \
         ["figures", "tables", "report", "compare"]
     for line in training + analysis[:3]:
         assert line.split("--results ")[1].split()[0] == "reproduce/quick", line
-    assert analysis[-1].split("-m lte.analysis ")[1].split() == \
+    assert analysis[-1].split("-m lte.study.analysis ")[1].split() == \
         ["compare", "--profile", "quick", "--committed", "results", "--fresh", "reproduce/quick"]
     for line in out:  # nothing run by `make reproduce` writes into the committed records
         words = line.split()
@@ -197,8 +197,8 @@ def test_a_spot_check_retrains_one_run_per_recorded_commit_and_compares_it(tmp_p
     import shutil
     from pathlib import Path
 
-    from lte.analysis.compare import Run, compare_run
-    from lte.analysis.spot_check import sample_by_commit, spot_check
+    from lte.study.analysis.compare import Run, compare_run
+    from lte.study.analysis.spot_check import sample_by_commit, spot_check
 
     results = tmp_path / "results"
     shutil.copytree(Path(__file__).parent / "fixtures" / "results", results)
@@ -223,5 +223,5 @@ def test_make_builds_one_figure_or_table_by_name():
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     out = subprocess.run(["make", "-n", "--no-print-directory", "fig-addition", "table-parameters", "table-csv"],
                          cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
-    assert "-m lte.analysis figure addition --profile default --results results" in out
-    assert "-m lte.analysis table parameters" in out and "-m lte.analysis table csv" in out
+    assert "-m lte.study.analysis figure addition --profile default --results results" in out
+    assert "-m lte.study.analysis table parameters" in out and "-m lte.study.analysis table csv" in out

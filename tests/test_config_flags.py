@@ -6,12 +6,12 @@ import dataclasses
 import pytest
 
 from lte.cli import FLAG_NAMES, add_config_arguments, build_parser, config_from_arguments
-from lte.config import TrainConfig, setting
+from lte.core.config import TrainConfig, setting
 
 
 def _commands():
-    from lte.esn import ESNConfig
-    from lte.seq2seq import Seq2SeqConfig
+    from lte.kinds.esn import ESNConfig
+    from lte.kinds.seq2seq import Seq2SeqConfig
 
     return [("train", TrainConfig), ("seq2seq", Seq2SeqConfig), ("esn", ESNConfig)]
 

@@ -1,9 +1,9 @@
-"""The design pilot's stated rule (lte.analysis.design) on synthetic records with a known answer."""
+"""The design pilot's stated rule (lte.study.analysis.design) on synthetic records with a known answer."""
 
 import pandas as pd
 import pytest
 
-from lte.analysis.design import CEILING, choose_memorisation_length
+from lte.study.analysis.design import CEILING, choose_memorisation_length
 
 
 def pilot(means: dict[int, tuple[float, float]]) -> pd.DataFrame:

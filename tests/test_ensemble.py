@@ -3,15 +3,15 @@
 import jax
 import numpy as np
 
-from lte.config import TrainConfig
-from lte.data import TrainingBatches
+from lte.core.config import TrainConfig
+from lte.core.data import TrainingBatches
 import json
 
 import pytest
 
-from lte.ensemble import compiled_ensemble_step, stack, train_together, unstack
-from lte.errors import LteError
-from lte.train import init_train_state, make_optimizer, make_train_step, read_metrics, train, with_learning_rate, zero_counts
+from lte.methods.ensemble import compiled_ensemble_step, stack, train_together, unstack
+from lte.core.errors import LteError
+from lte.core.train import init_train_state, make_optimizer, make_train_step, read_metrics, train, with_learning_rate, zero_counts
 
 
 def test_a_vmapped_ensemble_equals_separate_runs():
@@ -85,10 +85,10 @@ def test_runs_of_different_shapes_are_refused(tmp_path):
 SHARDED_CHECK = """
 import jax, numpy as np
 assert len(jax.devices()) == 2, jax.devices()
-from lte.config import TrainConfig
-from lte.data import TrainingBatches
-from lte.ensemble import compiled_ensemble_step, model_sharding, place, stack
-from lte.train import init_train_state, with_learning_rate, zero_counts
+from lte.core.config import TrainConfig
+from lte.core.data import TrainingBatches
+from lte.methods.ensemble import compiled_ensemble_step, model_sharding, place, stack
+from lte.core.train import init_train_state, with_learning_rate, zero_counts
 configs = [TrainConfig(task="copy", length=3, nesting=1, model="lstm", hidden=8, layers=1, batch_size=4, seed=s)
            for s in range(4)]
 states = stack([with_learning_rate(init_train_state(c), 0.3) for c in configs])
@@ -126,7 +126,7 @@ def test_an_ensemble_sharded_over_two_devices_equals_the_unsharded_run():
 
 
 def test_one_device_places_nothing():
-    from lte.ensemble import model_sharding
+    from lte.methods.ensemble import model_sharding
 
     assert len(jax.devices()) == 1 and model_sharding(4) is None
 

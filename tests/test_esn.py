@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lte.errors import USER_ERRORS, LteError
-from lte.esn import ESNConfig, fit_esn, make_reservoir, ridge_readout
+from lte.core.errors import USER_ERRORS, LteError
+from lte.kinds.esn import ESNConfig, fit_esn, make_reservoir, ridge_readout
 
 
 @pytest.mark.parametrize("radius", [0.5, 0.95])

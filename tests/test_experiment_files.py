@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lte.errors import LteError
-from lte.experiment import PROFILES, load_experiment
+from lte.core.errors import LteError
+from lte.study.experiment import PROFILES, load_experiment
 from tests.test_sweep import TINY, _selected
 
 

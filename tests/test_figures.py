@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lte.analysis import figures
-from lte.analysis.__main__ import main as analysis_main
+from lte.study.analysis import figures
+from lte.study.analysis.__main__ import main as analysis_main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results"
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lte.cells import CELLS
+from lte.core.cells import CELLS
 
 B, I, H, T = 3, 5, 4, 7
 

@@ -60,8 +60,8 @@ def test_the_user_cell_is_plain_autodiff_of_the_same_model(user_cells):
     import jax.numpy as jnp
     import numpy as np
 
-    from lte.metrics import masked_loss_and_counts
-    from lte.model import ModelConfig, init_params
+    from lte.core.metrics import masked_loss_and_counts
+    from lte.core.model import ModelConfig, init_params
 
     config = ModelConfig(cell="user_cells:LeakyCell", hidden=3, layers=2)
     rng = np.random.default_rng(0)

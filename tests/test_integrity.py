@@ -16,12 +16,12 @@ import pytest
 from data_gen.curriculum import Level
 from data_gen.pool import load_pool
 from data_gen.tasks import TaskSpec
-from lte.adding import AddingConfig
-from lte.config import TrainConfig
-from lte.errors import LteError
-from lte.model import ModelConfig
-from lte.run_folder import FolderLock, damage
-from lte.train import load_params, read_metrics, train
+from lte.kinds.adding import AddingConfig
+from lte.core.config import TrainConfig
+from lte.core.errors import LteError
+from lte.core.model import ModelConfig
+from lte.core.run_folder import FolderLock, damage
+from lte.core.train import load_params, read_metrics, train
 
 TINY = dict(task="copy", length=2, nesting=1, strategy="baseline", model="irnn", hidden=8, layers=1,
             batch_size=4, eval_every=3, val_size=8, test_size=8, max_steps=6, learning_rate=0.1)
@@ -65,13 +65,13 @@ def test_a_second_writer_of_a_run_folder_is_refused_at_once(tmp_path):
 
 def test_a_lock_dies_with_its_process(tmp_path):
     out = tmp_path / "run"
-    code = f"from lte.run_folder import FolderLock; import os; FolderLock({str(out)!r}); os._exit(0)"
+    code = f"from lte.core.run_folder import FolderLock; import os; FolderLock({str(out)!r}); os._exit(0)"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)  # exits holding the lock
     FolderLock(out).release()  # free again
 
 
 def test_the_lock_is_released_when_training_fails(tmp_path, monkeypatch):
-    import lte.train as train_module
+    import lte.core.train as train_module
 
     out = tmp_path / "run"
     monkeypatch.setattr(train_module, "evaluate", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
@@ -84,7 +84,7 @@ def test_the_lock_is_released_when_training_fails(tmp_path, monkeypatch):
 
 
 def test_finished_records_are_checked_and_damaged_ones_are_set_aside_and_retrained(tmp_path):
-    from lte.sweep import unfinished
+    from lte.study.sweep import unfinished
 
     root = tmp_path / "runs"
     good, twice = root / "good", root / "twice"
@@ -132,7 +132,7 @@ def test_a_diverging_run_stops_at_once_and_is_recorded_as_diverged_in_valid_json
     rows = [strict_json(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["event"] == "diverged" and rows[-1]["train_loss"] is None
     assert damage(out) is None  # complete records of a finished (diverged) run
-    from lte.analysis.records import is_diverged
+    from lte.study.analysis.records import is_diverged
     assert is_diverged(json.loads((out / "summary.json").read_text()))
 
 
@@ -145,7 +145,7 @@ def test_lte_train_exits_non_zero_when_the_run_diverges(tmp_path):
 
 
 def test_a_diverging_adding_run_is_recorded_as_diverged(tmp_path):
-    from lte.adding import train_adding
+    from lte.kinds.adding import train_adding
 
     config = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=30, eval_every=3,
                           test_size=20, learning_rate=1e30, clip=1e30)
@@ -155,7 +155,7 @@ def test_a_diverging_adding_run_is_recorded_as_diverged(tmp_path):
 
 
 def test_selection_never_picks_a_setting_that_diverged_on_any_seed(tmp_path):
-    from lte.analysis.lr_selection import selection_table
+    from lte.study.analysis.lr_selection import selection_table
 
     results = tmp_path / "results"
     shutil.copytree(Path(__file__).parent / "fixtures" / "results", results)
@@ -372,7 +372,7 @@ def test_a_killed_adding_runner_leaves_no_worker_training(tmp_path):
 
 
 def test_long_evaluations_report_progress_with_an_eta():
-    from lte.console import Progress as _Progress
+    from lte.core.console import Progress as _Progress
 
     lines = []
     progress = _Progress(4, lines.append, every=0.0)
@@ -392,7 +392,7 @@ def _report_environment(path: str) -> float:
 
 
 def test_workers_get_their_environment_without_the_parents_being_changed(tmp_path, monkeypatch):
-    from lte.sweep import run_in_workers
+    from lte.study.sweep import run_in_workers
 
     def refuse(*_):
         raise AssertionError("the parent's os.environ was changed")

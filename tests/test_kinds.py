@@ -1,15 +1,15 @@
 """Run kinds: the study's character-level runs, the adding problem, seq2seq and the echo state network go
-through one experiment loader, one runner (lte.sweep), one index format and one resume path."""
+through one experiment loader, one runner (lte.study.sweep), one index format and one resume path."""
 
 import json
 
 import pytest
 
-from lte.errors import LteError
-from lte.experiment import load_experiment, runs_dir
+from lte.core.errors import LteError
+from lte.study.experiment import load_experiment, runs_dir
 from lte.kinds import get_kind
-from lte.run_folder import damage, read_metrics
-from lte.sweep import run_sweep
+from lte.core.run_folder import damage, read_metrics
+from lte.study.sweep import run_sweep
 
 KINDS = ("char", "adding", "seq2seq", "esn")
 
@@ -25,7 +25,7 @@ def test_every_kind_names_its_config_train_function_and_folders():
 
 
 def test_the_adding_problem_runs_through_the_common_runner_and_resumes_after_a_kill(tmp_path):
-    from lte.sweep import run_sweep
+    from lte.study.sweep import run_sweep
 
     experiment = tmp_path / "adding_problem.toml"
     experiment.write_text('[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn", "rnn"]\n[profiles.quick]\nmax_steps = 4\nhidden = 8\n'

@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from data_gen.tasks import TaskSpec, sample_examples
-from lte.config import TrainConfig
-from lte.predict import predict, serialise
-from lte.train import load_params, train
+from lte.core.config import TrainConfig
+from lte.core.predict import predict, serialise
+from lte.core.train import load_params, train
 
 
 @pytest.fixture(scope="module")

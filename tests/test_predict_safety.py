@@ -11,9 +11,9 @@ import pytest
 from data_gen.errors import DataGenError
 from data_gen.tasks import TaskSpec, sample_examples
 from lte.cli import main
-from lte.config import TrainConfig
-from lte.errors import LteError
-from lte.predict import check_program, predict, python_answer
+from lte.core.config import TrainConfig
+from lte.core.errors import LteError
+from lte.core.predict import check_program, predict, python_answer
 
 # `open('p','w')` spelled in vocabulary characters only: passes the vocabulary check, creates a file if run
 EXEC_PROGRAM = "exec(" + "+".join(f"chr({ord(c)})" for c in "open('p','w')") + ")"
@@ -124,7 +124,7 @@ def test_characters_outside_the_vocabulary_are_refused_first():
 
 
 def test_predict_refuses_exec_without_running_it(tmp_path, monkeypatch):
-    from lte.train import init_train_state
+    from lte.core.train import init_train_state
 
     monkeypatch.chdir(tmp_path)
     config = TrainConfig(task="program", length=4, nesting=3, model="lstm", hidden=8, layers=1)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lte.experiment import runs_dir
-from lte.sweep import run_sweep
-from lte.train import read_metrics
+from lte.study.experiment import runs_dir
+from lte.study.sweep import run_sweep
+from lte.core.train import read_metrics
 
 ray = pytest.importorskip("ray")
 

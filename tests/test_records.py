@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lte.analysis.records import load_curves, load_runs
-from lte.errors import LteError
+from lte.study.analysis.records import load_curves, load_runs
+from lte.core.errors import LteError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results"
 
@@ -127,7 +127,7 @@ def test_intact_records_load_without_warnings(results):
 def test_damaged_records_are_one_error_line_from_the_analysis_command(tmp_path, capsys):
     import shutil
 
-    from lte.analysis.__main__ import main as analysis_main
+    from lte.study.analysis.__main__ import main as analysis_main
 
     results = tmp_path / "results"
     shutil.copytree(Path(__file__).parent / "fixtures" / "results", results)

@@ -1,4 +1,4 @@
-"""The fused gradient (lte.recurrence) against plain autodiff of the same scan, for every additive cell."""
+"""The fused gradient (lte.core.recurrence) against plain autodiff of the same scan, for every additive cell."""
 
 import dataclasses
 
@@ -7,10 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lte.cells import CELLS, get_cell
-from lte.metrics import masked_loss_and_counts
-from lte.model import ModelConfig, init_params
-from lte.recurrence import is_additive, scan_layer
+from lte.core.cells import CELLS, get_cell
+from lte.core.metrics import masked_loss_and_counts
+from lte.core.model import ModelConfig, init_params
+from lte.core.recurrence import is_additive, scan_layer
 
 ADDITIVE = sorted(name for name, cell in CELLS.items() if is_additive(cell))
 
@@ -74,7 +74,7 @@ def test_fused_layer_gradients_include_the_initial_state_and_the_final_state(nam
 
 
 def test_an_unknown_gradient_is_refused_by_name():
-    from lte.errors import LteError
+    from lte.core.errors import LteError
 
     with pytest.raises(LteError, match="unknown gradient 'exact'.*fused, autodiff"):
         ModelConfig(gradient="exact")

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from lte.config import TrainConfig
-from lte.errors import LteError
-from lte.experiment import Cell, load_experiment
-from lte.migrate import migrate_names
-from lte.sweep import run_cells
+from lte.core.config import TrainConfig
+from lte.core.errors import LteError
+from lte.study.experiment import Cell, load_experiment
+from lte.study.migrate import migrate_names
+from lte.study.sweep import run_cells
 from tests.test_sweep import TINY
 
 

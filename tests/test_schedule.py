@@ -1,9 +1,9 @@
 """Zaremba & Sutskever's advance / decay / stop rule, and the wall-clock budget."""
 
 from data_gen.curriculum import Level
-from lte.config import TrainConfig
-from lte.schedule import ScheduleState, update_schedule
-from lte.train import read_metrics, train
+from lte.core.config import TrainConfig
+from lte.core.schedule import ScheduleState, update_schedule
+from lte.core.train import read_metrics, train
 
 
 def run_rule(strategy, target, evaluations, schedule="original"):
@@ -95,7 +95,7 @@ def test_train_config_carries_every_task_field():
 
 
 def test_amended_baseline_and_mix_start_at_the_target_naive_and_combined_at_one_one():
-    from lte.train import starting_level
+    from lte.core.train import starting_level
 
     for strategy, level in [("baseline", Level(6, 1)), ("mix", Level(6, 1)), ("naive", Level(1, 1)),
                             ("combined", Level(1, 1))]:
@@ -105,7 +105,7 @@ def test_amended_baseline_and_mix_start_at_the_target_naive_and_combined_at_one_
 
 
 def test_tiny_levels_are_judged_on_their_training_split_with_the_amended_schedule():
-    from lte.data import MIN_DISTINCT_VALIDATION, make_target_validation_set, make_validation_set
+    from lte.core.data import MIN_DISTINCT_VALIDATION, make_target_validation_set, make_validation_set
 
     config = TrainConfig(task="copy", length=3, nesting=1, strategy="naive", val_size=200)
     tiny = make_validation_set(config, Level(1, 1))

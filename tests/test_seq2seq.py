@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lte.cells import get_cell
-from lte.errors import LteError
-from lte.model import run_layer
-from lte.seq2seq import Seq2SeqConfig, encode_pairs, encode_source, init_params, reverse_within_length, train_seq2seq
+from lte.core.cells import get_cell
+from lte.core.errors import LteError
+from lte.core.model import run_layer
+from lte.kinds.seq2seq import Seq2SeqConfig, encode_pairs, encode_source, init_params, reverse_within_length, train_seq2seq
 
 
 @pytest.mark.parametrize("model", ["lstm", "irnn"])
@@ -53,7 +53,7 @@ def test_pairs_split_at_the_question_mark_and_the_decoder_starts_from_it():
 
 def test_gradients_reach_both_encoder_directions_and_a_fixed_batch_is_learned():
     from data_gen.tasks import sample_examples
-    from lte.seq2seq import loss_and_counts
+    from lte.kinds.seq2seq import loss_and_counts
 
     config = Seq2SeqConfig(task="addition", length=2, model="lstm", hidden=16)
     params = init_params(jax.random.PRNGKey(1), config)
@@ -71,7 +71,7 @@ def test_gradients_reach_both_encoder_directions_and_a_fixed_batch_is_learned():
 def test_a_training_run_writes_a_run_folder_with_the_study_metrics(tmp_path):
     import json
 
-    from lte.run_folder import damage, read_metrics
+    from lte.core.run_folder import damage, read_metrics
 
     config = Seq2SeqConfig(task="copy", length=2, model="irnn", hidden=16, steps=4, eval_every=2, test_size=20,
                            learning_rate=0.05)
@@ -92,8 +92,8 @@ def test_a_training_run_writes_a_run_folder_with_the_study_metrics(tmp_path):
 
 
 def test_the_test_set_is_the_same_for_every_seed():
-    """As on the main path (lte.data.TEST_SEED): seeds change the model and its batches, never the test set."""
-    from lte.seq2seq import Seq2SeqConfig, seq2seq_test_examples
+    """As on the main path (lte.core.data.TEST_SEED): seeds change the model and its batches, never the test set."""
+    from lte.kinds.seq2seq import Seq2SeqConfig, seq2seq_test_examples
 
     first = seq2seq_test_examples(Seq2SeqConfig(task="addition", length=2, test_size=20, seed=0))
     other = seq2seq_test_examples(Seq2SeqConfig(task="addition", length=2, test_size=20, seed=7))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from lte.analysis.stats import (
+from lte.study.analysis.stats import (
     Estimate,
     benjamini_hochberg,
     bootstrap_mean,

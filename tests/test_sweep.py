@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from lte.analysis import figures, tables
-from lte.analysis.records import load_runs
-from lte.errors import LteError
-from lte.experiment import load_experiment, runs_dir
-from lte.sweep import run_sweep
+from lte.study.analysis import figures, tables
+from lte.study.analysis.records import load_runs
+from lte.core.errors import LteError
+from lte.study.experiment import load_experiment, runs_dir
+from lte.study.sweep import run_sweep
 from process_tools import alive, descendants
 
 TINY = textwrap.dedent("""
@@ -76,7 +76,7 @@ def test_a_tiny_sweep_runs_through_to_a_figure_and_a_table(tmp_path):
 
 
 def test_an_ensemble_sweep_trains_cells_of_one_shape_together_with_the_same_records(tmp_path):
-    from lte.train import read_metrics
+    from lte.core.train import read_metrics
 
     experiment = tmp_path / "tiny.toml"
     experiment.write_text(TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm"]').replace("seed = [0]",
@@ -185,7 +185,7 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
 
 
 def test_models_per_step_comes_from_the_experiment_then_the_caller_then_the_default(tmp_path):
-    from lte.sweep import DEFAULT_ENSEMBLE, models_per_step
+    from lte.study.sweep import DEFAULT_ENSEMBLE, models_per_step
 
     assert models_per_step({}, None) == DEFAULT_ENSEMBLE
     assert models_per_step({}, 2) == 2

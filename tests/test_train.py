@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from data_gen.tasks import TaskSpec, sample_examples
-from lte.config import TrainConfig
-from lte.data import TrainingBatches
-from lte.errors import LteError
-from lte.metrics import masked_loss_and_counts
-from lte.model import forward
-from lte.train import (TIMING_FIELDS, init_train_state, load_params, make_optimizer, make_train_step,
+from lte.core.config import TrainConfig
+from lte.core.data import TrainingBatches
+from lte.core.errors import LteError
+from lte.core.metrics import masked_loss_and_counts
+from lte.core.model import forward
+from lte.core.train import (TIMING_FIELDS, init_train_state, load_params, make_optimizer, make_train_step,
                        read_metrics, train, with_learning_rate)
 
 SMALL = dict(task="copy", length=3, nesting=1, strategy="naive", model="lstm", hidden=32, layers=1,

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lte.metrics import masked_loss_and_counts
-from lte.model import ModelConfig, forward, init_params
+from lte.core.metrics import masked_loss_and_counts
+from lte.core.model import ModelConfig, forward, init_params
 
 
 def _batch(seed: int = 0, B: int = 3, T: int = 12) -> dict:
@@ -68,7 +68,7 @@ def test_truncated_bptt_is_the_sum_of_window_gradients_with_the_state_held_const
 
 @pytest.mark.parametrize("cell", ["lstm", "irnn", "gru"])
 def test_rtrl_gradients_equal_bptt(cell):
-    from lte.rtrl import rtrl_gradient
+    from lte.methods.rtrl import rtrl_gradient
 
     config = ModelConfig(cell=cell, hidden=4, layers=2)
     params = init_params(jax.random.PRNGKey(2), config)
@@ -95,7 +95,7 @@ def test_dropout_acts_in_training_only_and_never_on_the_recurrence():
 
 def test_dropout_masks_inputs_and_outputs_as_a_numpy_reference_does():
     """One IRNN layer, dropout 0.5: the layer reads mask_in * x / 0.5 and the readout mask_out * h / 0.5."""
-    from lte.model import _dropout
+    from lte.core.model import _dropout
 
     config = ModelConfig(cell="irnn", hidden=6, layers=1, dropout=0.5)
     params = init_params(jax.random.PRNGKey(7), config)
@@ -119,8 +119,8 @@ def test_dropout_masks_inputs_and_outputs_as_a_numpy_reference_does():
 @pytest.mark.parametrize("options", [{"dropout": 0.3}, {"bptt_window": 4}, {"gradient": "rtrl"},
                                      {"gradient_norm_penalty": 0.5}])
 def test_each_training_method_trains_a_run(options, tmp_path):
-    from lte.config import TrainConfig
-    from lte.train import train
+    from lte.core.config import TrainConfig
+    from lte.core.train import train
 
     config = TrainConfig(task="copy", length=2, nesting=1, model="lstm", hidden=4 if options.get("gradient") else 8,
                          layers=1, batch_size=2, max_steps=2, eval_every=2, val_size=4, test_size=4, **options)
@@ -130,7 +130,7 @@ def test_each_training_method_trains_a_run(options, tmp_path):
 
 def test_pascanu_state_gradients_and_penalty_equal_a_numpy_backward_recursion():
     """tanh RNN, one layer: g_t = dl_t/dh_t + (dh_(t+1)/dh_t)^T g_(t+1); Omega from those g by hand."""
-    from lte.pascanu import pascanu_penalty, state_gradients
+    from lte.methods.pascanu import pascanu_penalty, state_gradients
 
     config = ModelConfig(cell="rnn", hidden=5, layers=1)
     params = init_params(jax.random.PRNGKey(9), config)
@@ -169,7 +169,7 @@ def test_pascanu_state_gradients_and_penalty_equal_a_numpy_backward_recursion():
 
 
 def test_pascanu_gradient_is_the_loss_gradient_plus_the_weighted_penalty_gradient():
-    from lte.pascanu import pascanu_gradient, pascanu_penalty, state_gradients
+    from lte.methods.pascanu import pascanu_gradient, pascanu_penalty, state_gradients
 
     config = ModelConfig(cell="lstm", hidden=6, layers=2)
     params = init_params(jax.random.PRNGKey(10), config)
@@ -194,8 +194,8 @@ def test_pascanu_gradient_is_the_loss_gradient_plus_the_weighted_penalty_gradien
      "gradient_norm_penalty cannot be combined with bptt_window, dropout"),
 ])
 def test_a_method_that_would_ignore_another_is_refused(options, message):
-    from lte.errors import LteError
-    from lte.model import ModelConfig
+    from lte.core.errors import LteError
+    from lte.core.model import ModelConfig
 
     with pytest.raises(LteError, match=message):
         ModelConfig(cell="rnn", hidden=4, layers=1, **options)

@@ -1,4 +1,4 @@
-"""The study's verdict rules (lte.analysis.verdicts) on synthetic records with a known answer.
+"""The study's verdict rules (lte.study.analysis.verdicts) on synthetic records with a known answer.
 
 A small generator writes run records in the layout the sweeps write (cells.json, and per cell
 summary.json and, for convergence, metrics.jsonl) from chosen mean accuracies per (model, strategy,
@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lte.analysis import verdicts
-from lte.analysis.stats import decide, welch_difference
-from lte.config import TrainConfig
-from lte.experiment import runs_dir
+from lte.study.analysis import verdicts
+from lte.study.analysis.stats import decide, welch_difference
+from lte.core.config import TrainConfig
+from lte.study.experiment import runs_dir
 
 PROFILE = "quick"
 SEEDS = range(8)

@@ -38,12 +38,12 @@ import numpy as np
 import optax
 
 from data_gen.vocab import VOCAB_SIZE
-from lte.cells import CELLS
-from lte.errors import LteError
-from lte.model import ModelConfig, init_params
-from lte.provenance import provenance
-from lte.recurrence import is_additive
-from lte.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate, zero_counts
+from lte.core.cells import CELLS
+from lte.core.errors import LteError
+from lte.core.model import ModelConfig, init_params
+from lte.core.provenance import provenance
+from lte.core.recurrence import is_additive
+from lte.core.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate, zero_counts
 
 COUNTING_RULE = ("FLOP/step = 6 x (weight matrices of the recurrent layers, except the first layer's W when it reads "
                  "the one-hot character) x B x T; nominal: the embedding-folded lookup still counts its W")
@@ -356,7 +356,7 @@ def _synthetic_batch(shape: Shape, seed: int = 0) -> dict:
 
 def ensemble_step(cell: str, shape: Shape, k: int) -> Callable[[], None]:
     """K models of `shape` in one compiled vmapped step (model i from PRNGKey(i)), ready to time (run once)."""
-    from lte.ensemble import compiled_ensemble_step, stack
+    from lte.methods.ensemble import compiled_ensemble_step, stack
 
     config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
     states = []
@@ -390,7 +390,7 @@ def ensemble_seconds_as_in_sweeps(cell: str, shape: Shape, ks: list[int], repeat
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from lte.runtime import set_environment, single_threaded_cpu_env
+    from lte.core.runtime import set_environment, single_threaded_cpu_env
 
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=set_environment,
                              initargs=(single_threaded_cpu_env(),)) as pool:
@@ -500,7 +500,7 @@ def bench_figure(csv_path: Path) -> list[Path]:
     ensemble's throughput against one model at a time (when its CSV is there)."""
     import pandas as pd
 
-    from lte.analysis.figures import new_figure, save_figure
+    from lte.study.analysis.figures import new_figure, save_figure
 
     table = pd.read_csv(csv_path)
     ensemble_path = csv_path.with_name(csv_path.stem + "-ensemble.csv")

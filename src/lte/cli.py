@@ -14,9 +14,9 @@ import sys
 import types
 from pathlib import Path
 
-from lte.errors import USER_ERRORS, LteError
+from lte.core.errors import USER_ERRORS, LteError
 from data_gen.tasks import default_nesting
-from lte.console import log_to_stderr
+from lte.core.console import log_to_stderr
 
 MAX_SEED = 2 ** 32 - 1  # what numpy and JAX take as a seed
 MAX_EVAL_COUNT = 1_000_000  # test examples of one `lte eval` (all are generated and held in memory at once)
@@ -56,7 +56,7 @@ def check_count(count: int, flag: str = "--count") -> int:
 
 def load_run_config(run: Path):
     """A run folder's config; a config.json that cannot be read as one is an LteError naming the file."""
-    from lte.train import load_config
+    from lte.core.train import load_config
 
     path = Path(run) / "config.json"
     try:
@@ -97,7 +97,7 @@ def _parse_bool(text: str) -> bool:
 
 def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
     """One flag per field of `config_class`, generated from the field: its type, its default and its help and
-    allowed values (the field's metadata, lte.config.setting)."""
+    allowed values (the field's metadata, lte.core.config.setting)."""
     import dataclasses
     import typing
 
@@ -131,7 +131,7 @@ def config_from_arguments(args: argparse.Namespace, config_class):
 
 
 def _train_parser(commands) -> None:
-    from lte.config import TrainConfig
+    from lte.core.config import TrainConfig
 
     p = commands.add_parser("train", help="train a model (or resume the run in --out)")
     p.add_argument("--out", required=True, help="the run folder")
@@ -139,8 +139,8 @@ def _train_parser(commands) -> None:
 
 
 def _run_train(args) -> int:
-    from lte.config import TrainConfig
-    from lte.train import train
+    from lte.core.config import TrainConfig
+    from lte.core.train import train
 
     out = check_out_folder(args.out)
     check_seed(args.seed)
@@ -156,9 +156,9 @@ def _run_train(args) -> int:
 
 
 def _run_eval(args) -> int:
-    from lte.data import make_test_set
-    from lte.train import evaluate, load_params, make_eval_fns
-    from lte.data import eval_layout
+    from lte.core.data import make_test_set
+    from lte.core.train import evaluate, load_params, make_eval_fns
+    from lte.core.data import eval_layout
 
     check_count(args.count)
     check_seed(args.seed)
@@ -175,8 +175,8 @@ def _run_eval(args) -> int:
 
 
 def _run_predict(args) -> int:
-    from lte.predict import check_program, predict
-    from lte.train import load_params
+    from lte.core.predict import check_program, predict
+    from lte.core.train import load_params
 
     source = sys.stdin.read() if args.program in (None, "-") else args.program
     check_program(source)  # refuses anything outside the generator's grammar before the run is loaded
@@ -187,7 +187,7 @@ def _run_predict(args) -> int:
 
 
 def _run_sweep(args) -> int:
-    from lte.sweep import run_sweep
+    from lte.study.sweep import run_sweep
 
     try:
         run_sweep(args.experiment, args.profile, args.workers, Path(args.results), ensemble=args.ensemble,
@@ -235,9 +235,9 @@ def _run_seq2seq(args) -> int:
 
 def _run_adding(args) -> int:
     """`lte sweep` on an adding-problem experiment file, then its figure."""
-    from lte.adding import adding_figure
-    from lte.experiment import load_experiment
-    from lte.sweep import run_cells
+    from lte.kinds.adding import adding_figure
+    from lte.study.experiment import load_experiment
+    from lte.study.sweep import run_cells
 
     results = Path(args.results)
     header, cells = load_experiment(args.experiment, args.profile, results)
@@ -252,7 +252,7 @@ def _run_adding(args) -> int:
 
 
 def _run_step_times(args) -> int:
-    from lte.step_times import measure_step_times
+    from lte.study.step_times import measure_step_times
 
     print(measure_step_times(args.profile, Path(args.results), args.repeats, args.steps,
                              log=log_to_stderr))
@@ -300,7 +300,7 @@ def _run_bench(args) -> int:
 
 
 def _run_migrate_names(args) -> int:
-    from lte.migrate import migrate_names
+    from lte.study.migrate import migrate_names
 
     renamed = migrate_names(Path(args.results), log=lambda line: print(line, file=sys.stderr),
                             experiments=args.experiment, profiles=args.profile)
@@ -309,7 +309,7 @@ def _run_migrate_names(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lte.sweep import DEFAULT_ENSEMBLE
+    from lte.study.sweep import DEFAULT_ENSEMBLE
 
     parser = argparse.ArgumentParser(prog="lte", description="learning to execute: IRNN vs LSTM")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -333,8 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--backend", default="local", help="local (worker processes, default) or ray")
     sw.add_argument("--address", default=None,
                     help="Ray: the address of a running cluster (default: start a local Ray instance)")
-    from lte.esn import ESNConfig
-    from lte.seq2seq import Seq2SeqConfig
+    from lte.kinds.esn import ESNConfig
+    from lte.kinds.seq2seq import Seq2SeqConfig
 
     e = commands.add_parser("esn", help="an echo state network on a task: fixed reservoir, ridge readout")
     e.add_argument("--out", default=None, help="the run folder (default: a temporary one, removed afterwards)")
@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from lte.runtime import enable_compilation_cache
+    from lte.core.runtime import enable_compilation_cache
 
     enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,

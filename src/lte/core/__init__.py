@@ -1,0 +1,2 @@
+"""The training path: data -> batches -> model (cells, recurrence) -> loss and metrics -> train loop,
+run folders and provenance."""

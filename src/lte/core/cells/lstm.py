@@ -1,0 +1,75 @@
+"""The LSTM of Zaremba & Sutskever: gates i, f, g, o; c' = f*c + i*g, h' = o*tanh(c').
+
+Every weight and bias is initialised U(-0.08, 0.08); the forget-gate bias can
+be shifted (`forget_bias`, 0 in the original, 1 after Jozefowicz et al. 2015).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+uses_embedding = True  # Zaremba: a learned embedding feeds the first layer
+default_learning_rate = 0.5  # see lte.core.config
+gates = 4
+INIT_SCALE = 0.08
+input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
+
+
+def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
+    kw, ku, kb = jax.random.split(key, 3)
+    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -INIT_SCALE, INIT_SCALE)
+    b = uniform(kb, (4 * hidden,))
+    b = b.at[hidden:2 * hidden].add(options.get("forget_bias", 0.0))  # the f block
+    return {"W": uniform(kw, (input_size, 4 * hidden)), "U": uniform(ku, (hidden, 4 * hidden)), "b": b}
+
+
+def zero_carry(params: dict, batch: int) -> tuple[jax.Array, jax.Array]:
+    hidden = params["U"].shape[0]
+    return jnp.zeros((batch, hidden)), jnp.zeros((batch, hidden))  # (c, h)
+
+
+def recurrent_input(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
+    return carry[1]  # h multiplies U
+
+
+def update(params: dict, carry: tuple[jax.Array, jax.Array], z_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The state after a step, given z = W x + U h + b."""
+    i, f, g, o = jnp.split(z_Bx4H, 4, axis=-1)
+    c = jax.nn.sigmoid(f) * carry[0] + jax.nn.sigmoid(i) * jnp.tanh(g)
+    h = jax.nn.sigmoid(o) * jnp.tanh(c)
+    return c, h
+
+
+def step(params: dict, carry: tuple[jax.Array, jax.Array], xw_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
+    return update(params, carry, xw_Bx4H + recurrent_input(carry) @ params["U"])
+
+
+def output(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
+    return carry[1]
+
+
+# --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---
+def layer_parameters(m: int, n: int, options: dict) -> int:
+    """A layer of n units reading m inputs: W [m, 4n], U [n, 4n], b [4n]."""
+    return 4 * n * (n + m + 1)
+
+
+def numpy_zero_carry(layer: dict, batch: int):
+    n = np.asarray(layer["b"]).size // 4
+    return np.zeros((batch, n)), np.zeros((batch, layer["U"].shape[0]))
+
+
+def numpy_step(p: dict, carry, x):
+    """Hochreiter & Schmidhuber's equations with gates i, f, g, o, in float64: (carry, h)."""
+    W, U, b = (np.asarray(p[k], np.float64) for k in ("W", "U", "b"))
+    c, h = carry
+    z = x @ W + h @ U + b
+    n = c.shape[-1]
+    i, f, g, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n:2 * n]), np.tanh(z[:, 2 * n:3 * n]), _sigmoid(z[:, 3 * n:])
+    c = f * c + i * g
+    h = o * np.tanh(c)
+    return (c, h), h
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))

@@ -1,0 +1,125 @@
+"""The resolved configuration of one training run (written to the run folder as config.json)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from data_gen.curriculum import STRATEGIES
+from data_gen.tasks import TASKS, TaskSpec, max_example_length
+from lte.core.cells import CELLS, get_cell
+from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
+from lte.core.fields import from_json, setting
+from lte.core.model import ModelConfig
+from lte.core.recurrence import GRADIENTS
+from lte.core.schedule import SCHEDULES
+
+# Zaremba's LSTM used 0.5. The IRNN diverges at that rate (Le et al. tune it
+# per task); 0.05 is this package's default, to be replaced by the value the
+# learning-rate selection experiment picks on validation data.
+DEFAULT_LEARNING_RATE = {name: cell.default_learning_rate for name, cell in CELLS.items()}
+DATA_SOURCES = ("fresh", "pool")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # the task (data_gen.TaskSpec)
+    task: str = setting("program", "the task", TASKS)
+    length: int = setting(4, "the target level's length (digits of the largest literal)")
+    nesting: int = setting(3, "the target level's nesting (programs only; other tasks: 1)")
+    strategy: str = setting("combined", "the curriculum strategy", STRATEGIES)
+    invert: bool = setting(False, "feed the input reversed")
+    double: bool = setting(False, "feed the input twice")
+    mix_probability: float = setting(0.2, "combined: the share of examples drawn as by mix")
+    # the model
+    model: str = setting("lstm", "the recurrent cell (or a flax cell of your own: module.path:ClassName)",
+                         tuple(CELLS))
+    hidden: int = setting(128, "units per layer")
+    layers: int = setting(2, "recurrent layers")
+    forget_bias: float = setting(0.0, "LSTM forget-gate bias (Jozefowicz et al.: 1)")
+    identity_scale: float = setting(1.0, "IRNN: U = s * I at initialisation")
+    input_scale: float | None = setting(
+        None, "scale of the input weights W at initialisation (None: the cell's own; IRNN: standard deviation "
+              "0.001 as Le et al., LSTM: U(-0.08, 0.08) half-width)")
+    projection: int | None = setting(None, "LSTMP: the recurrent projection's size (None: hidden // 2)")
+    unroll: int = setting(1, "lax.scan unroll factor")
+    gradient: str = setting("fused", "fused (dU as one matmul after the backward scan), autodiff, or rtrl "
+                                     "(real-time recurrent learning, small nets)", GRADIENTS)
+    bptt_window: int | None = setting(None, "truncated BPTT window in time steps (None: full BPTT over the row)")
+    dropout: float = setting(0.0, "dropout on non-recurrent connections (Zaremba et al. 2014)")
+    gradient_norm_penalty: float = setting(0.0, "weight of Pascanu et al. 2013's gradient-norm regulariser (0: off)")
+    embedding: bool | None = setting(None, "a learned input embedding (None: the cell's choice; LSTM yes, IRNN no)")
+    # optimisation (Zaremba & Sutskever's protocol)
+    learning_rate: float | None = setting(None, "SGD learning rate (None: the cell's default)")
+    clip: float = setting(5.0, "gradient global-norm clip")
+    batch_size: int = setting(32, "rows per batch; each row packs several examples")
+    row_length: int | None = setting(None, "characters per row (None: the smallest multiple of 16 >= the longest "
+                                           "possible example)")
+    eval_every: int = setting(100, "steps between evaluations")
+    schedule: str = setting("amended", "original: Zaremba's rule exactly; amended: see lte.core.schedule", SCHEDULES)
+    target_accuracy: float = setting(0.95, "validation accuracy at which the curriculum moves on")
+    lr_decay: float = setting(0.8, "learning-rate factor when training accuracy stalls")
+    min_learning_rate: float = setting(1e-3, "the run stops when the learning rate falls below this")
+    # budgets (None: unlimited; the schedule's stop rule still ends the run)
+    max_steps: int | None = setting(10_000, "training steps at most")
+    max_seconds: float | None = setting(None, "training seconds at most")
+    # evaluation
+    val_size: int = setting(500, "validation examples")
+    test_size: int = setting(1000, "test examples")
+    # data and randomness
+    data: str = setting("fresh", "fresh (generate every batch) or pool (cached pools, built once per level)",
+                        DATA_SOURCES)
+    seed: int = setting(0, "initial weights and data order")
+
+    def __post_init__(self) -> None:
+        check_finite_numbers(self)
+        self.spec()  # task, length, nesting, strategy, mix probability
+        self.model_config()  # model, sizes, options
+        if self.schedule not in SCHEDULES:
+            raise LteError(f"unknown schedule {self.schedule!r}; allowed: {', '.join(SCHEDULES)}")
+        if self.data not in DATA_SOURCES:
+            raise LteError(f"unknown data source {self.data!r}; allowed: {', '.join(DATA_SOURCES)}")
+        check_positive_ints(self, ("hidden", "layers", "unroll", "batch_size", "eval_every", "val_size", "test_size"))
+        check_positive_ints(self, ("max_steps", "row_length"), optional=True)
+        check_positive_numbers(self, ("clip", "lr_decay", "min_learning_rate", "target_accuracy"))
+        check_positive_numbers(self, ("learning_rate", "max_seconds"), optional=True)
+        if self.row_length is not None and self.row_length < self.longest_example:
+            raise LteError(f"row_length {self.row_length} is shorter than the longest possible example "
+                           f"({self.longest_example} characters); use at least that or leave it unset")
+
+    def spec(self) -> TaskSpec:
+        return TaskSpec(task=self.task, length=self.length, nesting=self.nesting, strategy=self.strategy,
+                        invert=self.invert, double=self.double, mix_probability=self.mix_probability)
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(cell=self.model, hidden=self.hidden, layers=self.layers,
+                           forget_bias=self.forget_bias, identity_scale=self.identity_scale,
+                           input_scale=self.input_scale,
+                           projection=self.projection, unroll=self.unroll, gradient=self.gradient,
+                           bptt_window=self.bptt_window, dropout=self.dropout,
+                           gradient_norm_penalty=self.gradient_norm_penalty, embedding=self.embedding)
+
+    @property
+    def longest_example(self) -> int:
+        return max_example_length(self.spec())
+
+    @property
+    def resolved_row_length(self) -> int:
+        return self.row_length or 16 * math.ceil(self.longest_example / 16)
+
+    @property
+    def resolved_learning_rate(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return DEFAULT_LEARNING_RATE.get(self.model) or get_cell(self.model).default_learning_rate
+
+    def to_json(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["learning_rate"] = self.resolved_learning_rate
+        out["row_length"] = self.resolved_row_length
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> TrainConfig:
+        return from_json(cls, data)

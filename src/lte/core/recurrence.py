@@ -1,0 +1,110 @@
+"""One recurrent layer over a sequence, with a choice of gradient.
+
+Most cells are *additive*: a step is `carry' = update(carry, z)` with
+`z = xw + a @ U`, where `a = recurrent_input(carry)` (h for the LSTM and the
+IRNN, the projection r for the LSTMP) and `xw` is the input projection of that
+step, computed for all steps at once outside the scan.
+
+Plain autodiff of that scan builds dU inside the backward scan, as one small
+[A, B] x [B, G] matmul plus an [A, G] accumulation per time step. The fused
+gradient (`gradient="fused"`, what cuDNN does) lets the backward scan carry
+only the state's cotangent and emit dz per step; dU is then a single large
+matmul over all T*B rows, `a_(TB)xA^T @ dz_(TB)xG`, and dxw is dz itself.
+Both are exact; tests compare them to float32 tolerance.
+
+Cells that are not additive (the reset-before GRU) always use autodiff.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+
+import jax
+import jax.numpy as jnp
+
+GRADIENTS = ("fused", "autodiff", "rtrl")  # rtrl: the training gradient by lte.methods.rtrl; the scan as autodiff
+
+
+def reset(carry, keep_B: jax.Array):
+    """Zero the state of the rows where an example starts (keep = 0)."""
+    return jax.tree_util.tree_map(lambda c: c * keep_B[:, None], carry)
+
+
+def is_additive(cell: ModuleType) -> bool:
+    return hasattr(cell, "update") and hasattr(cell, "recurrent_input")
+
+
+def scan_layer(cell: ModuleType, params: dict, xw_TxBxG: jax.Array, keep_TxB: jax.Array, carry,
+               unroll: int = 1, gradient: str = "fused"):
+    """Run `cell` over T steps from `carry`. Returns (final carry, outputs [T, B, H])."""
+    if gradient == "fused" and is_additive(cell):
+        U, extra = _split(params)
+        return _fused(cell, unroll)(U, extra, xw_TxBxG, keep_TxB, carry)
+    return _plain_scan(cell, params, xw_TxBxG, keep_TxB, carry, unroll)
+
+
+def _plain_scan(cell, params, xw_TxBxG, keep_TxB, carry, unroll):
+    def body(carry, inputs):
+        xw_BxG, keep_B = inputs
+        carry = cell.step(params, reset(carry, keep_B), xw_BxG)
+        return carry, cell.output(carry)
+
+    return jax.lax.scan(body, carry, (xw_TxBxG, keep_TxB), unroll=unroll)
+
+
+def _split(params: dict) -> tuple[jax.Array, dict]:
+    """U, and the parameters `update` may read (W and b act outside the scan)."""
+    return params["U"], {k: v for k, v in params.items() if k not in ("W", "b", "U")}
+
+
+@functools.lru_cache(maxsize=None)
+def _fused(cell: ModuleType, unroll: int):
+    """The additive recurrence as a `jax.custom_vjp` with the large-matmul dU."""
+
+    def forward(U, extra, xw_TxBxG, keep_TxB, carry, keep_residuals: bool):
+        def body(carry, inputs):
+            xw_BxG, keep_B = inputs
+            carry_r = reset(carry, keep_B)
+            z_BxG = xw_BxG + cell.recurrent_input(carry_r) @ U
+            new = cell.update(extra, carry_r, z_BxG)
+            return new, (cell.output(new), (carry_r, z_BxG) if keep_residuals else None)
+
+        final, (out_TxBxH, residuals) = jax.lax.scan(body, carry, (xw_TxBxG, keep_TxB), unroll=unroll)
+        return final, out_TxBxH, residuals
+
+    @jax.custom_vjp
+    def run(U, extra, xw_TxBxG, keep_TxB, carry):
+        final, out, _ = forward(U, extra, xw_TxBxG, keep_TxB, carry, False)
+        return final, out
+
+    def run_fwd(U, extra, xw_TxBxG, keep_TxB, carry):
+        final, out, residuals = forward(U, extra, xw_TxBxG, keep_TxB, carry, True)
+        return (final, out), (U, extra, keep_TxB, residuals)
+
+    def run_bwd(saved, cotangents):
+        U, extra, keep_TxB, (carry_r_T, z_TxBxG) = saved
+        d_final, d_out_TxBxH = cotangents
+
+        def body(carry_grads, inputs):
+            d_carry, d_extra = carry_grads
+            carry_r, z_BxG, d_out_BxH, keep_B = inputs
+            new, update_vjp = jax.vjp(lambda c, z, e: cell.update(e, c, z), carry_r, z_BxG, extra)
+            _, output_vjp = jax.vjp(cell.output, new)
+            d_new = jax.tree_util.tree_map(jnp.add, d_carry, output_vjp(d_out_BxH)[0])
+            d_carry_r, d_z_BxG, d_extra_t = update_vjp(d_new)
+            _, input_vjp = jax.vjp(cell.recurrent_input, carry_r)
+            d_carry_r = jax.tree_util.tree_map(jnp.add, d_carry_r, input_vjp(d_z_BxG @ U.T)[0])
+            d_extra = jax.tree_util.tree_map(jnp.add, d_extra, d_extra_t)
+            return (reset(d_carry_r, keep_B), d_extra), d_z_BxG
+
+        zero_extra = jax.tree_util.tree_map(jnp.zeros_like, extra)
+        (d_carry0, d_extra), d_z_TxBxG = jax.lax.scan(
+            body, (d_final, zero_extra), (carry_r_T, z_TxBxG, d_out_TxBxH, keep_TxB), reverse=True, unroll=unroll)
+        a_TxBxA = jax.vmap(cell.recurrent_input)(carry_r_T)
+        # the one large matmul; as 2-D operands (XLA's CPU dot is much slower with two contracting dims)
+        d_U = a_TxBxA.reshape(-1, a_TxBxA.shape[-1]).T @ d_z_TxBxG.reshape(-1, d_z_TxBxG.shape[-1])
+        return d_U, d_extra, d_z_TxBxG, jnp.zeros_like(keep_TxB), d_carry0
+
+    run.defvjp(run_fwd, run_bwd)
+    return run

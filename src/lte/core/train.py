@@ -1,0 +1,410 @@
+"""The training path: train_step, evaluate, and the curriculum-driven loop over a run folder.
+
+A run is a folder: config.json (the resolved config), metrics.jsonl (a line
+per evaluation), checkpoints/ (Orbax), summary.json (at the end). Running
+the same config on an existing folder resumes it; a batch is a pure function
+of (seed, step, level), so a resumed run continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from data_gen.curriculum import Level
+from data_gen.vocab import PAD_ID, decode
+from lte.core import checkpoint
+from lte.core.config import TrainConfig
+from lte.core.data import (EvalSet, TrainingBatches, eval_layout, make_target_validation_set, make_test_set,
+                      make_validation_set)
+from lte.core.errors import LteError
+from lte.core.metrics import compute_metrics, greedy_decode, masked_loss_and_counts
+from lte.core.model import ModelConfig, count_params, init_params
+from lte.core.provenance import provenance
+from lte.core.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
+from lte.core.schedule import ScheduleState, update_schedule
+from lte.core.console import Progress, format_duration, log_to_stderr
+
+TIMING_FIELDS = ("wall_time", "tokens_per_second", "steps_per_second")
+
+
+class TrainState(NamedTuple):
+    params: dict
+    opt_state: optax.OptState
+
+
+def make_optimizer(clip: float, learning_rate: float = 0.0) -> optax.GradientTransformation:
+    """Plain SGD after global-norm clipping; the learning rate is state, so changing it never recompiles."""
+    return optax.chain(optax.clip_by_global_norm(clip),
+                       optax.inject_hyperparams(optax.sgd)(learning_rate=learning_rate))
+
+
+def with_learning_rate(state: TrainState, learning_rate: float) -> TrainState:
+    clip_state, sgd_state = state.opt_state
+    hyper = dict(sgd_state.hyperparams, learning_rate=jnp.asarray(learning_rate, jnp.float32))
+    return TrainState(state.params, (clip_state, sgd_state._replace(hyperparams=hyper)))
+
+
+def init_train_state(config: TrainConfig) -> TrainState:
+    params = init_params(jax.random.PRNGKey(config.seed), config.model_config())
+    return TrainState(params, make_optimizer(config.clip, config.resolved_learning_rate).init(params))
+
+
+def loss_gradient(params: dict, model_config: ModelConfig, batch: dict) -> tuple[dict, dict]:
+    """Gradients of the training loss (by BPTT, or by RTRL when the config says so) and the batch's counts."""
+    if model_config.gradient == "rtrl":
+        from lte.methods.rtrl import rtrl_gradient
+        return rtrl_gradient(params, model_config, batch), masked_loss_and_counts(params, model_config, batch)[1]
+    if model_config.gradient_norm_penalty > 0:
+        from lte.methods.pascanu import pascanu_gradient
+        return pascanu_gradient(params, model_config, batch, model_config.gradient_norm_penalty)
+    return jax.grad(masked_loss_and_counts, has_aux=True)(params, model_config, batch)
+
+
+def sgd_step(state: TrainState, batch: dict, model_config: ModelConfig,
+             optimizer: optax.GradientTransformation) -> tuple[TrainState, dict]:
+    """Loss, gradients, clipping and the SGD update of one model (traced inside a jitted step)."""
+    grads, counts = loss_gradient(state.params, model_config, batch)
+    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    return TrainState(optax.apply_updates(state.params, updates), opt_state), counts
+
+
+def make_train_step(model_config: ModelConfig, optimizer: optax.GradientTransformation):
+    """One jitted step (`sgd_step`); the old state's buffers are donated."""
+    return jax.jit(functools.partial(sgd_step, model_config=model_config, optimizer=optimizer), donate_argnums=0)
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_train_step(model_config: ModelConfig, clip: float):
+    """The jitted step for these shapes, shared by every run in this process that has them."""
+    return make_train_step(model_config, make_optimizer(clip))
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_counting_step(model_config: ModelConfig, clip: float):
+    """`compiled_train_step` that also adds the batch's counts to running sums: (state, batch, sums) -> (state,
+    sums). The sums stay on the device, so a step costs one dispatch (small nets: the loop's overhead counts)."""
+    optimizer = make_optimizer(clip)
+
+    def step(state: TrainState, batch: dict, sums: dict):
+        new, counts = sgd_step(state, batch, model_config, optimizer)
+        return new, jax.tree_util.tree_map(jnp.add, sums, counts)
+
+    return jax.jit(step, donate_argnums=(0, 2))
+
+
+@functools.lru_cache(maxsize=16)
+def make_eval_fns(model_config: ModelConfig, decode_steps: int):
+    counts_fn = jax.jit(lambda params, batch: masked_loss_and_counts(params, model_config, batch)[1])
+    decode_fn = jax.jit(lambda params, prompts, resets: greedy_decode(params, model_config, prompts, resets,
+                                                                      decode_steps))
+    return counts_fn, decode_fn
+
+
+def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 256, log=None) -> dict:
+    """Teacher-forced character accuracy, loss and greedy exact match on `eval_set`.
+
+    `log`, when given, gets a progress line with the rate and ETA every few seconds (long evaluations).
+    """
+    progress = Progress(len(eval_set.teacher) + math.ceil(len(eval_set.prompts_NxP) / rows), log)
+    total = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
+    for batch in eval_set.teacher:
+        counts = counts_fn(params, batch)
+        total = {k: total[k] + float(counts[k]) for k in total}
+        progress.tick()
+    metrics = compute_metrics(total)
+    decoded = []
+    for i in range(0, len(eval_set.prompts_NxP), rows):
+        decoded.append(np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows], eval_set.resets_NxP[i:i + rows])))
+        progress.tick()
+    predicted = np.concatenate(decoded)
+    hits = sum(decode(predicted[i, :len(t)]) == t for i, t in enumerate(eval_set.targets))
+    metrics["exact_match"] = hits / len(eval_set.targets)
+    return metrics
+
+
+def predictions(params: dict, eval_set: EvalSet, decode_fn, rows: int = 256) -> list[str]:
+    """The model's greedy answers (up to and including the first '.')."""
+    out = []
+    for i in range(0, len(eval_set.prompts_NxP), rows):
+        for row in np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows], eval_set.resets_NxP[i:i + rows])):
+            text = decode(row)
+            out.append(text[:text.index(".") + 1] if "." in text else text)
+    return out[:len(eval_set.targets)]
+
+
+# ---------------------------------------------------------------- run folder
+
+
+def load_config(run: Path) -> TrainConfig:
+    path = Path(run) / "config.json"
+    if not path.exists():
+        raise LteError(f"{run} is not a run folder (no config.json)")
+    return TrainConfig.from_json(json.loads(path.read_text()))
+
+
+def _progress(config: TrainConfig, row: dict, rate: float, elapsed: float) -> str:
+    eta = ""
+    if config.max_steps:
+        eta = f" | ETA {format_duration((config.max_steps - row['step']) / max(rate, 1e-9))}"
+    if config.max_seconds:
+        eta = f" | time left {format_duration(max(config.max_seconds - elapsed, 0))}"
+    return (f"step {row['step']:>6}{'/' + str(config.max_steps) if config.max_steps else ''}"
+            f" | {rate:6.1f} steps/s | level {row['level'][0]},{row['level'][1]}"
+            f" | loss {row['train_loss']:.3f} | train {row['train_char_accuracy']:.3f}"
+            f" | val {row['val_char_accuracy']:.3f} | test {row['test_char_accuracy']:.3f}"
+            f" (exact {row['test_exact_match']:.3f}) | lr {row['learning_rate']:.4g}{eta}")
+
+
+def starting_level(config: TrainConfig) -> Level:
+    """(1, 1), as in the original; with the amended schedule, the target for baseline and mix.
+
+    Their training data does not depend on the level, which then only decides
+    when the learning rate starts to decay: in the original that waits until
+    the level has climbed to the target, judged on validation data of easy
+    levels the model is never trained on. Starting at the target, every
+    strategy decays by the same rule once it is at the target.
+    """
+    if config.schedule == "amended" and config.strategy in ("baseline", "mix"):
+        return config.spec().target
+    return Level(1, 1)
+
+
+class RunLoop:
+    """One run folder's side of the training loop: data, schedule, evaluation, logging, checkpoints.
+
+    The model step itself is the caller's, so one loop (`train`) or K loops in
+    lock-step (`lte.methods.ensemble.train_together`) drive the same bookkeeping. A run
+    moves through: step while not stopped -> evaluate every `eval_every` steps
+    and once more when it stops -> `finish` writes summary.json.
+    """
+
+    def __init__(self, config: TrainConfig, out: Path, log) -> None:
+        self.config, self.out, self.log = config, Path(out), log
+        self.lock = FolderLock(self.out)  # released by close(); by the OS if this process dies
+        self.batches = None
+        try:
+            self._open(config, log)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, config: TrainConfig, log) -> None:
+        open_run(self.out, config)
+        summary_path = self.out / "summary.json"
+        self.summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+        if self.summary is not None:
+            log(f"{self.out} is finished; nothing to train")
+            self.close()
+            return
+        self.model_config = config.model_config()
+        state = init_train_state(config)
+        self.mgr = checkpoint.manager(self.out / "checkpoints")
+        restored = checkpoint.restore_latest(self.mgr, state, log=log)
+        if restored is None:
+            self.step, self.elapsed = 0, 0.0
+            self.schedule = ScheduleState(starting_level(config), config.resolved_learning_rate)
+            truncate_metrics(self.out, -1)
+        else:
+            self.step, state, meta = restored
+            self.elapsed = meta["elapsed"]
+            self.schedule = ScheduleState.from_json(meta["schedule"])
+            truncate_metrics(self.out, self.step)
+            log(f"resuming {self.out} at step {self.step}")
+        self.state = state  # the state to start from (the driver owns it from here on)
+        self.counts_fn, self.decode_fn = make_eval_fns(self.model_config, eval_layout(config)[1])
+        self.test = make_test_set(config)
+        self.val = make_validation_set(config, self.schedule.level)
+        self.batches = TrainingBatches(config)
+        self.n_params = count_params(state.params)
+        log(f"{config.model} {config.layers}x{config.hidden} ({self.n_params:,} parameters) on {config.task} "
+            f"({config.length},{config.nesting}) {config.strategy}; batches {config.batch_size}x"
+            f"{config.resolved_row_length}; device {jax.devices()[0].platform}")
+        self.stop_reason = None
+        self.models_per_step = 1  # K when trained in a K-slot ensemble (lte.methods.ensemble): the bits depend on it
+        self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
+        self.train_counts = zero_counts()
+
+    @property
+    def finished(self) -> bool:
+        return self.summary is not None
+
+    def check_stop(self) -> None:
+        """Set `stop_reason` once the schedule or a budget says so."""
+        config = self.config
+        if self.stop_reason:
+            return
+        if self.schedule.stopped:
+            self.stop_reason = "learning rate below its minimum"
+        elif config.max_steps is not None and self.step >= config.max_steps:
+            self.stop_reason = "max_steps"
+        elif (config.max_seconds is not None
+              and self.elapsed + time.perf_counter() - self.interval_start >= config.max_seconds):
+            self.stop_reason = "max_seconds"
+
+    @property
+    def wants_step(self) -> bool:
+        return not self.finished and not self.stop_reason
+
+    @property
+    def ready_to_finish(self) -> bool:
+        """Stopped, and the last interval is evaluated."""
+        return not self.finished and bool(self.stop_reason) and self.interval_steps == 0
+
+    def next_batch(self) -> dict:
+        batch = self.batches.get(self.step, self.schedule.level)
+        self.tokens += int((batch["inputs"] != PAD_ID).sum())
+        if self.config.dropout > 0:  # masks: a pure function of (seed, step), so a resumed run draws the same
+            batch = {**batch, "dropout_seed": np.array([self.config.seed, self.step], np.uint32)}
+        return batch
+
+    def count_step(self) -> None:
+        """One step taken (its counts are summed on the device by the step itself; see `take_counts`)."""
+        self.step += 1
+        self.interval_steps += 1
+
+    @property
+    def eval_due(self) -> bool:
+        return not self.finished and self.interval_steps > 0 and (
+            self.step % self.config.eval_every == 0 or bool(self.stop_reason))
+
+    def evaluate(self, state: TrainState) -> None:
+        """Evaluate, log a metrics line, update the schedule and save a checkpoint."""
+        config = self.config
+        seconds = time.perf_counter() - self.interval_start
+        self.elapsed += seconds
+        train_metrics = compute_metrics(self.train_counts)
+        if not (math.isfinite(train_metrics["loss"]) and params_finite(state.params)):
+            self._diverged(train_metrics["loss"], seconds)
+            return
+        val_metrics = evaluate(state.params, self.val, self.counts_fn, self.decode_fn)
+        test_metrics = evaluate(state.params, self.test, self.counts_fn, self.decode_fn)
+        row = {"step": self.step, "level": [self.schedule.level.length, self.schedule.level.nesting],
+               "learning_rate": self.schedule.learning_rate,
+               "train_loss": train_metrics["loss"], "train_char_accuracy": train_metrics["char_accuracy"],
+               **{f"val_{k}": v for k, v in val_metrics.items()}, "val_source": self.val.name,
+               **{f"test_{k}": v for k, v in test_metrics.items()},
+               "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds,
+               "tokens_per_second": self.tokens / seconds}
+        self.schedule, event = update_schedule(
+            self.schedule, config.spec().target, val_accuracy=val_metrics["char_accuracy"],
+            train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
+            decay=config.lr_decay, min_learning_rate=config.min_learning_rate, schedule=config.schedule)
+        row["event"] = event
+        append_metrics(self.out, row)
+        checkpoint.save(self.mgr, self.step, state, {"elapsed": self.elapsed, "schedule": self.schedule.to_json()})
+        self.log(_progress(config, row, self.interval_steps / seconds, self.elapsed))
+        if event == "advance":
+            self.val = make_validation_set(config, self.schedule.level)
+        self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
+        self.train_counts = zero_counts()
+
+    def _diverged(self, train_loss: float, seconds: float) -> None:
+        """Non-finite loss or parameters: record it (no evaluation, no checkpoint of the broken state), stop."""
+        self.stop_reason = DIVERGED
+        row = {"step": self.step, "level": [self.schedule.level.length, self.schedule.level.nesting],
+               "learning_rate": self.schedule.learning_rate, "train_loss": train_loss, "event": DIVERGED,
+               "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds}
+        append_metrics(self.out, row)
+        self.log(f"diverged: the training loss or the parameters are not finite (loss {train_loss}) by step "
+                 f"{self.step}, at learning rate {self.schedule.learning_rate:.4g} with clip {self.config.clip}; "
+                 f"the run stops and is recorded as diverged (try a lower learning rate or clip)")
+        self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
+        self.train_counts = zero_counts()
+
+    def finish(self, params: dict) -> dict:
+        """Write summary.json (the run is then finished) and return it."""
+        try:
+            self.batches.close()
+            rows = read_metrics(self.out)
+            last = rows[-1] if rows else {}
+            diverged = self.stop_reason == DIVERGED
+            # for model selection: validation data at the target level (the test set is never used to choose)
+            val_target = None if diverged else evaluate(params, make_target_validation_set(self.config),
+                                                        self.counts_fn, self.decode_fn)
+            tested = [r["test_char_accuracy"] for r in rows if r.get("test_char_accuracy") is not None]
+            summary = {"stop_reason": self.stop_reason, "diverged": diverged, "steps": self.step,
+                       "wall_time": self.elapsed, "parameters": self.n_params, "final": last,
+                       "final_val_target": val_target, "best_test_char_accuracy": max(tested, default=None),
+                       "models_per_step": self.models_per_step, "provenance": provenance()}
+            write_json_atomic(self.out / "summary.json", summary)
+            if diverged:
+                self.log(f"done: diverged at step {self.step}, {format_duration(self.elapsed)}")
+            else:
+                self.log(f"done: {self.stop_reason} after {self.step} steps, {format_duration(self.elapsed)}; "
+                         f"test char accuracy {last['test_char_accuracy']:.3f}, "
+                         f"exact match {last['test_exact_match']:.3f}")
+            self.summary = summary
+            return summary
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the data thread and give the folder up (safe to call more than once)."""
+        if self.batches is not None:
+            self.batches.close()
+        self.lock.release()
+
+
+def zero_counts(models: int | None = None) -> dict:
+    """Training counts (what `sgd_step` returns per batch), zero: scalars, or stacked for `models` models."""
+    shape = () if models is None else (models,)
+    return {name: np.zeros(shape, np.float32) for name in ("nll_sum", "correct", "scored")}
+DIVERGED = "diverged"  # the stop reason of a run whose loss or parameters stopped being finite
+
+
+@jax.jit
+def _all_finite(params: dict) -> jax.Array:
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(params)]))
+
+
+def params_finite(params: dict) -> bool:
+    return bool(_all_finite(params))
+
+
+def train(config: TrainConfig, out: Path, *, log=None) -> dict:
+    """Train (or resume, or just report a finished run) in `out`. Returns the summary."""
+    log = log or log_to_stderr
+    run = RunLoop(config, out, log)
+    if run.finished:
+        return run.summary
+    train_step = compiled_counting_step(run.model_config, config.clip)
+    state, sums, rate = run.state, zero_counts(), None
+    try:
+        while True:
+            run.check_stop()
+            if run.ready_to_finish:
+                break
+            if run.wants_step:
+                if run.schedule.learning_rate != rate:  # a new rate only after a decay: no transfer per step
+                    rate = run.schedule.learning_rate
+                    state = with_learning_rate(state, rate)
+                state, sums = train_step(state, run.next_batch(), sums)
+                run.count_step()
+            if run.eval_due:
+                run.train_counts, sums = sums, zero_counts()
+                run.evaluate(state)
+    except BaseException:
+        run.close()
+        raise
+    return run.finish(state.params)
+
+
+def load_params(run: Path, config: TrainConfig, log=None) -> dict:
+    """The newest intact checkpoint's parameters of a run folder; `log` is told which step it is."""
+    restored = checkpoint.restore_latest(checkpoint.manager(Path(run) / "checkpoints"), init_train_state(config),
+                                         log=log)
+    if restored is None:
+        raise LteError(f"{run} has no checkpoint yet; train it first")
+    if log:
+        log(f"using the checkpoint at step {restored[0]} of {run}")
+    return restored[1].params

@@ -1,0 +1,57 @@
+"""Run kinds: what a sweep can train. A kind registers its config class, its train function and how its run
+folders are named; `lte sweep`, run folders, resume, cells.json and `lte migrate-names` serve every kind
+through this one interface.
+
+- `char`: the study's character-level training (lte.core.train, TrainConfig);
+- `adding`: Le et al.'s adding problem (lte.kinds.adding, AddingConfig);
+- `seq2seq`: the encoder-decoder with a bidirectional encoder (lte.kinds.seq2seq, Seq2SeqConfig);
+- `esn`: the echo state network, its readout fitted in one shot (lte.kinds.esn, ESNConfig).
+
+A new kind is one `register(RunKind(...))` call: a frozen dataclass config with `to_json()` and
+`from_json(dict)`, a `train(config, out_dir, *, log) -> summary` that resumes a half-finished folder, and a
+`folder_name(config, labels) -> str`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lte.core.errors import LteError
+
+
+@dataclass(frozen=True)
+class RunKind:
+    name: str
+    config_class: type
+    train: Callable  # (config, out: Path, *, log) -> summary dict
+    folder_name: Callable  # (config, labels: dict) -> str
+    ensembles: bool = False  # whether cells of one shape may train together in one vmapped step (lte.methods.ensemble)
+
+
+KINDS: dict[str, RunKind] = {}
+
+
+def register(kind: RunKind) -> RunKind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> RunKind:
+    if not KINDS:
+        _register_builtin()
+    if name not in KINDS:
+        raise LteError(f"unknown run kind {name!r}; allowed: {', '.join(KINDS)}")
+    return KINDS[name]
+
+
+def _register_builtin() -> None:
+    from lte.kinds import adding, esn, seq2seq
+    from lte.core.config import TrainConfig
+    from lte.study.experiment import char_folder_name
+    from lte.core.train import train
+
+    register(RunKind("char", TrainConfig, train, char_folder_name, ensembles=True))
+    register(RunKind("adding", adding.AddingConfig, adding.train_adding, adding.run_name))
+    register(RunKind("seq2seq", seq2seq.Seq2SeqConfig, seq2seq.train_seq2seq, seq2seq.run_name))
+    register(RunKind("esn", esn.ESNConfig, esn.train_esn, esn.run_name))

@@ -1,0 +1,293 @@
+"""The adding problem (Hochreiter & Schmidhuber 1997; Le, Jaitly & Hinton 2015): the IRNN's classic check.
+
+Each sequence has T steps of two inputs: a number drawn from U(0, 1) and a
+marker, 1 at exactly two steps (one in the first half, one in the second)
+and 0 elsewhere. The target is the sum of the two marked numbers, read from
+the last step's output by a linear unit; the loss is the mean squared error.
+Always answering 1 gives an MSE of Var(u1 + u2) = 2/12 ~ 0.167 (the
+baseline); a net that carries the marked numbers across T steps goes well
+below it.
+
+A run is a folder like a character-task run: config.json, metrics.jsonl,
+checkpoints/ (resumable), summary.json. It is the run kind `adding`
+(lte.kinds): experiments/adding_problem.toml declares `kind = "adding"` and
+`lte sweep` runs its grid (models x T x seeds), skipping finished runs;
+`adding_figure` and `adding_outcome` read the runs its index lists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from lte.core import checkpoint
+from lte.core.cells import CELLS, get_cell
+from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
+from lte.core.data import TEST_SEED
+from lte.study.experiment import config_digest, field_defaults, outputs_dir, runs_dir
+from lte.core.model import matmul_rows, run_layer
+from lte.core.fields import from_json, setting
+from lte.core.run_folder import (FolderLock, append_metrics, indexed_runs, open_run, read_metrics, truncate_metrics,
+                            write_json_atomic)
+from lte.core.console import log_to_stderr
+
+BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
+
+
+@dataclass(frozen=True)
+class AddingConfig:
+    model: str = setting("irnn", "the recurrent cell", tuple(CELLS))
+    hidden: int = setting(100, "units")
+    sequence_length: int = setting(150, "T: the length of each sequence")
+    batch_size: int = setting(16, "sequences per batch")
+    learning_rate: float = setting(0.01, "SGD learning rate")
+    clip: float = setting(1.0, "gradient global-norm clip")
+    max_steps: int = setting(10_000, "training steps")
+    eval_every: int = setting(500, "steps between test evaluations")
+    test_size: int = setting(1000, "test sequences (one fixed set for every seed)")
+    seed: int = setting(0, "initial weights and data")
+    forget_bias: float = setting(0.0, "LSTM only: added to the forget gate's bias at initialisation")
+
+    def __post_init__(self) -> None:
+        check_finite_numbers(self)
+        if self.model not in CELLS:
+            raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
+        check_positive_ints(self, ("hidden", "sequence_length", "batch_size", "max_steps", "eval_every", "test_size"))
+        if self.sequence_length < 2:
+            raise LteError(f"sequence_length must be at least 2 (one marker per half), got {self.sequence_length}")
+        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
+                or not math.isfinite(self.forget_bias):
+            raise LteError(f"forget_bias must be a finite number, got {self.forget_bias!r}")
+        check_positive_numbers(self, ("learning_rate", "clip"))
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> AddingConfig:
+        return from_json(cls, data, "adding-problem config")
+
+
+def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` sequences, a pure function of (seed, index): inputs [count, T, 2] and targets [count]."""
+    rng = np.random.default_rng([seed, index])
+    values = rng.uniform(0.0, 1.0, (count, T))
+    first = rng.integers(0, T // 2, count)
+    second = rng.integers(T // 2, T, count)
+    markers = np.zeros((count, T))
+    markers[np.arange(count), first] = 1.0
+    markers[np.arange(count), second] = 1.0
+    inputs = np.stack([values, markers], axis=-1).astype(np.float32)
+    return inputs, (values * markers).sum(axis=1).astype(np.float32)
+
+
+TEST_INDEX = 2 ** 31 - 1  # the test set's index: never a training step
+
+
+def adding_test_set(config: AddingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The test sequences: drawn from the main path's fixed test seed (lte.core.data.TEST_SEED), so every seed of a
+    (T, size) is scored on the same set and seeds change only the weights and the training batches."""
+    return adding_examples(TEST_SEED, TEST_INDEX, config.test_size, config.sequence_length)
+
+
+class AddingState(NamedTuple):
+    params: dict
+    opt_state: optax.OptState
+
+
+def init_params(key: jax.Array, config: AddingConfig) -> dict:
+    cell = get_cell(config.model)
+    k_layer, k_out = jax.random.split(key)
+    return {"layer": cell.init(k_layer, 2, config.hidden, {"forget_bias": config.forget_bias}),
+            "readout": {"W": 0.001 * jax.random.normal(k_out, (config.hidden, 1), jnp.float32),
+                        "b": jnp.zeros((1,), jnp.float32)}}
+
+
+def predict(params: dict, config: AddingConfig, inputs_BxTx2: jax.Array) -> jax.Array:
+    """The sum predicted from the last step's output [B]."""
+    cell = get_cell(config.model)
+    B, T, _ = inputs_BxTx2.shape
+    _, h_TxBxH = run_layer(cell, params["layer"], jnp.transpose(inputs_BxTx2, (1, 0, 2)), jnp.zeros((T, B)))
+    return (matmul_rows(h_TxBxH[-1:], params["readout"]["W"])[0] + params["readout"]["b"])[:, 0]
+
+
+def mse(params: dict, config: AddingConfig, inputs: jax.Array, targets: jax.Array) -> jax.Array:
+    return jnp.mean((predict(params, config, inputs) - targets) ** 2)
+
+
+def make_optimizer(config: AddingConfig) -> optax.GradientTransformation:
+    return optax.chain(optax.clip_by_global_norm(config.clip), optax.sgd(config.learning_rate))
+
+
+def make_train_step(config: AddingConfig):
+    optimizer = make_optimizer(config)
+
+    def train_step(state: AddingState, inputs, targets):
+        loss, grads = jax.value_and_grad(mse)(state.params, config, inputs, targets)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        return AddingState(optax.apply_updates(state.params, updates), opt_state), loss
+
+    return jax.jit(train_step, donate_argnums=0)
+
+
+def train_adding(config: AddingConfig, out: Path, *, log=None) -> dict:
+    """Train (or resume, or report a finished run) in `out`; returns the summary."""
+    log = log or log_to_stderr
+    out = Path(out)
+    lock = FolderLock(out)
+    try:
+        open_run(out, config)
+        if (out / "summary.json").exists():
+            return json.loads((out / "summary.json").read_text())
+        return _train_adding(config, out, log)
+    finally:
+        lock.release()
+
+
+def _train_adding(config: AddingConfig, out: Path, log) -> dict:
+    from lte.core.provenance import provenance
+
+    params = init_params(jax.random.PRNGKey(config.seed), config)
+    state = AddingState(params, make_optimizer(config).init(params))
+    mgr = checkpoint.manager(out / "checkpoints")
+    restored = checkpoint.restore_latest(mgr, state, log=log)
+    step, elapsed = 0, 0.0
+    if restored is not None:
+        step, state, meta = restored
+        elapsed = meta["elapsed"]
+        log(f"resuming {out} at step {step}")
+    truncate_metrics(out, step if restored is not None else -1)
+    train_step = make_train_step(config)
+    evaluate = jax.jit(lambda p, x, y: mse(p, config, x, y))
+    test_x, test_y = adding_test_set(config)
+    start, losses, diverged = time.perf_counter(), [], False
+    while step < config.max_steps and not diverged:
+        x, y = adding_examples(config.seed, step, config.batch_size, config.sequence_length)
+        state, loss = train_step(state, x, y)
+        losses.append(loss)
+        step += 1
+        if step % config.eval_every == 0 or step == config.max_steps:
+            seconds = time.perf_counter() - start
+            elapsed += seconds
+            row = {"step": step, "train_mse": float(np.mean(jax.device_get(losses))),
+                   "test_mse": float(evaluate(state.params, test_x, test_y)), "wall_time": elapsed,
+                   "steps_per_second": len(losses) / seconds}
+            diverged = not (math.isfinite(row["train_mse"]) and math.isfinite(row["test_mse"]))
+            append_metrics(out, {**row, "event": "diverged"} if diverged else row)
+            if diverged:
+                log(f"diverged: the mean squared error is not finite by step {step} (learning rate "
+                    f"{config.learning_rate}, clip {config.clip}); the run stops and is recorded as diverged")
+                break
+            checkpoint.save(mgr, step, state, {"elapsed": elapsed})
+            eta = (config.max_steps - step) / max(row["steps_per_second"], 1e-9)
+            log(f"{config.model} T={config.sequence_length} step {step}/{config.max_steps} | "
+                f"{row['steps_per_second']:.0f} steps/s | train mse {row['train_mse']:.4f} | "
+                f"test mse {row['test_mse']:.4f} (baseline {BASELINE_MSE:.3f}) | ETA {eta:.0f} s")
+            start, losses = time.perf_counter(), []
+    rows = read_metrics(out)
+    finite = [r["test_mse"] for r in rows if r.get("test_mse") is not None]
+    summary = {"steps": step, "wall_time": elapsed, "diverged": diverged,
+               "stop_reason": "diverged" if diverged else "max_steps",
+               "final_test_mse": None if diverged or not rows else rows[-1]["test_mse"],
+               "best_test_mse": min(finite, default=None), "baseline_mse": BASELINE_MSE,
+               "provenance": provenance()}
+    write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+# ---------------------------------------------------------------- the experiment
+
+
+def run_name(config: AddingConfig, labels: dict | None = None) -> str:
+    """model_T<T>_seed<s>-<digest of the settings that differ from their defaults>: a changed setting gets a new
+    folder, never a stale one."""
+    digest = config_digest(config.to_json(), field_defaults(AddingConfig))
+    return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{digest}"
+
+
+ADDING_EXPERIMENT = "adding_problem"  # the experiment (experiments/adding_problem.toml) the analysis reads
+
+
+def current_runs(root: Path) -> list[Path]:
+    """The run folders the experiment lists now (`lte.core.run_folder.indexed_runs`)."""
+    return indexed_runs(root)
+
+
+def adding_figure(profile: str = "default", results: Path = Path("results"),
+                  experiment: str = ADDING_EXPERIMENT) -> list[Path]:
+    """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max
+    (the profiles run one to three seeds here: too few for an interval). The figure is named by `experiment`."""
+    from lte.study.analysis.figures import MODEL_COLORS, MODEL_NAMES, new_figure, save_figure
+
+    root = runs_dir(experiment, profile, results)
+    runs = [run / "config.json" for run in current_runs(root) if (run / "config.json").exists()]
+    if not runs:
+        raise FileNotFoundError(f"no adding-problem runs under {root}; run `make sweep-adding_problem` first")
+    curves: dict[tuple[int, str], list[list[dict]]] = {}
+    diverged: dict[tuple[int, str], int] = {}
+    for config_path in runs:
+        config = json.loads(config_path.read_text())
+        key = (config["sequence_length"], config["model"])
+        rows = read_metrics(config_path.parent)
+        if any(r.get("event") == "diverged" for r in rows):  # shown in the legend, not as a curve
+            diverged[key] = diverged.get(key, 0) + 1
+        elif rows:
+            curves.setdefault(key, []).append(rows)
+    lengths = sorted({T for T, _ in curves})
+    fig, axes = new_figure(1, len(lengths), figsize=(5.5 * len(lengths), 4.2), squeeze=False)
+    for ax, T in zip(axes[0], lengths):
+        for (length, model), seeds in sorted(curves.items()):
+            if length != T:
+                continue
+            steps = min(len(s) for s in seeds)
+            x = [r["step"] for r in seeds[0][:steps]]
+            y = np.array([[r["test_mse"] for r in s[:steps]] for s in seeds])
+            color = MODEL_COLORS.get(model)
+            lost = f", {diverged[length, model]} diverged" if diverged.get((length, model)) else ""
+            ax.plot(x, y.mean(0), color=color, label=f"{MODEL_NAMES.get(model, model)} ({len(seeds)} "
+                                                     f"seed{'s' if len(seeds) > 1 else ''}{lost}; band: min to max)")
+            ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
+        ax.axhline(BASELINE_MSE, color="black", linestyle="--", linewidth=1, label="predict 1 (MSE 0.167)")
+        ax.set_xlabel("training step")
+        ax.set_ylabel("test MSE")
+        ax.set_ylim(0, 0.25)  # linear: the question is how far below the baseline, not orders of magnitude
+        ax.set_title(f"adding problem, T = {T}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return save_figure(fig, outputs_dir("figures", profile, results) / experiment, bbox_inches=None)
+
+
+def adding_outcome(profile: str = "default", results: Path = Path("results"),
+                   experiment: str = ADDING_EXPERIMENT) -> dict:
+    """Per (T, model): mean final test MSE over seeds and whether every seed ended below half the baseline."""
+    root = runs_dir(experiment, profile, results)
+    table: dict[str, dict] = {}
+    for summary_path in [run / "summary.json" for run in current_runs(root) if (run / "summary.json").exists()]:
+        config = json.loads((summary_path.parent / "config.json").read_text())
+        summary = json.loads(summary_path.read_text())
+        key = f"T={config['sequence_length']} {config['model']}"
+        row = table.setdefault(key, {"final_test_mse": [], "steps": [], "wall_time": [], "commits": [],
+                                     "diverged": 0})
+        if summary.get("diverged") or summary["final_test_mse"] is None:
+            row["diverged"] += 1
+        else:
+            row["final_test_mse"].append(summary["final_test_mse"])
+        row["steps"].append(summary["steps"])
+        row["wall_time"].append(summary["wall_time"])
+        row["commits"].append((summary.get("provenance") or {}).get("commit"))
+    for row in table.values():
+        values = row["final_test_mse"]
+        row.update(mean=float(np.mean(values)) if values else float("nan"),
+                   below_half_baseline=bool(values) and not row["diverged"]
+                   and all(v < BASELINE_MSE / 2 for v in values))
+    return table

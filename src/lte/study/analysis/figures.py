@@ -1,0 +1,235 @@
+"""The study's figures, rebuilt from the raw run records in seconds (PNG and PDF).
+
+Every bar is a mean over seeds with its 95% t interval; the dots are the seeds. Each figure says how many
+seeds its intervals rest on, counted from the records. Colours are Okabe & Ito's, and every series also has
+its own hatch, line style or marker, so that the figures still read in grey.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from data_gen.curriculum import STRATEGIES as CURRICULUM_STRATEGIES
+from lte.study.analysis.chance import chance_of
+from lte.study.analysis.records import load_curves, load_runs
+from lte.study.analysis.stats import t_interval
+from lte.study.experiment import RESULTS, outputs_dir
+
+STRATEGIES = list(CURRICULUM_STRATEGIES)  # baseline first: every effect is against it
+# Okabe & Ito's palette: distinct for colour-blind readers; LSTM dark, IRNN light in grey
+MODEL_COLORS = {"lstm": "#0072B2", "irnn": "#E69F00", "rnn": "#999999"}
+MODEL_NAMES = {"lstm": "LSTM", "irnn": "IRNN", "rnn": "tanh RNN"}
+MODEL_HATCHES = {"lstm": "", "irnn": "///", "rnn": "..."}
+TRICKS = [(False, False, "none"), (True, False, "invert"), (False, True, "double"), (True, True, "both")]
+TRICK_COLORS = ["#BBBBBB", "#009E73", "#E69F00", "#56B4E9"]
+TRICK_HATCHES = ["", "///", "...", "xxx"]
+# the convergence curves: the IRNN at equal parameters in vermillion, apart from both others in hue and style
+VARIANT_STYLES = {"lstm": (MODEL_COLORS["lstm"], "-", "o"), "irnn-units": (MODEL_COLORS["irnn"], "--", "s"),
+                  "irnn-params": ("#D55E00", "-.", "^")}
+METRIC_NAMES = {"test_char_accuracy": "test character accuracy (teacher-forced)",
+                "test_exact_match": "test exact match (greedy decode)"}
+
+
+# TrueType fonts in PDFs (venues reject Type 3); set while saving only: importing this module changes nothing
+SAVE_STYLE = {"pdf.fonttype": 42, "ps.fonttype": 42}
+
+
+def new_figure(rows: int, cols: int, figsize: tuple[float, float], **subplots) -> tuple[Figure, np.ndarray]:
+    """A figure and its axes, without pyplot (no global state, no backend to choose)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(rows, cols, **subplots)
+
+
+def save_figure(fig: Figure, path_stem: Path, bbox_inches: str | None = "tight") -> list[Path]:
+    """PNG and PDF beside each other; the PDF is byte-identical on a rebuild."""
+    fig.tight_layout()
+    paths = [path_stem.with_name(path_stem.name + ".png"), path_stem.with_name(path_stem.name + ".pdf")]
+    with matplotlib.rc_context(SAVE_STYLE):
+        fig.savefig(paths[0], dpi=150, bbox_inches=bbox_inches)  # "tight": legends placed below the panels fit
+        fig.savefig(paths[1], metadata={"CreationDate": None}, bbox_inches=bbox_inches)
+    return paths
+
+
+def seeds_note(counts: list[int]) -> str:
+    """'8 seeds' or '8-10 seeds': how many seeds the intervals of a figure rest on."""
+    if not counts:
+        raise ValueError("no finished runs to draw")
+    low, high = min(counts), max(counts)
+    return f"{low} seed{'s' if high > 1 else ''}" if low == high else f"{low}-{high} seeds"
+
+
+def interval_note(counts: list[int], what: str = "bars") -> str:
+    """The legend title that says what the bars and intervals are, with the seed counts of the records."""
+    return f"{what}: mean over {seeds_note(counts)}, 95% t interval; dots: seeds"
+
+
+def _bars(ax, groups: list[str], series: list[tuple[str, str, str, list[np.ndarray]]], ylabel: str,
+          chance=None) -> tuple[list[int], int]:
+    """Grouped bars: for each series (label, color, hatch, values per group) a bar per group, with CI and seeds.
+
+    Diverged runs (NaN) are left out of the bar and counted; returns the seed count of every bar and the
+    number of runs left out."""
+    width = 0.8 / len(series)
+    x = np.arange(len(groups))
+    counts, lost = [], 0
+    for i, (label, color, hatch, per_group) in enumerate(series):
+        offset = x - 0.4 + width * (i + 0.5)
+        finite = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in per_group]
+        lost += sum(len(v) - len(f) for v, f in zip(per_group, finite))
+        counts += [len(f) for f in finite if len(f)]
+        stats = [t_interval(v) for v in finite]
+        means = np.array([s.mean for s in stats])
+        err = np.nan_to_num(np.array([[s.mean - s.low for s in stats], [s.high - s.mean for s in stats]]))
+        ax.bar(offset, means, width * 0.9, color=color, hatch=hatch, edgecolor="#333333", linewidth=0.6,
+               label=label, yerr=err, capsize=3, error_kw={"elinewidth": 1})
+        for xo, values in zip(offset, finite):
+            ax.scatter(np.full(len(values), xo), values, s=9, color="black", zorder=3, linewidths=0)
+    if chance is not None:
+        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance (most frequent character)")
+    ax.set_xticks(x, groups)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.02)
+    ax.grid(axis="y", alpha=0.3)
+    return counts, lost
+
+
+def _legend_title(counts: list[int], lost: int) -> str:
+    return interval_note(counts) + (f" ({lost} diverged run{'s' if lost > 1 else ''} left out)" if lost else "")
+
+
+def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
+                    metric: str = "test_char_accuracy") -> list[Path]:
+    """Bars per strategy, LSTM vs IRNN; one panel per task setting."""
+    runs = load_runs(experiment, profile, results)
+    if "label_invert" in runs:  # memorisation: the no-trick cells here; the tricks have their own figure
+        runs = runs[(~runs["cfg_invert"]) & (~runs["cfg_double"])]
+    runs = runs.assign(task_name=runs.apply(task_name, axis=1))
+    tasks = sorted(runs.task_name.unique())
+    fig, axes = new_figure(1, len(tasks), figsize=(5.2 * len(tasks), 4.2), squeeze=False)
+    counts, lost = [], 0
+    for ax, task in zip(axes[0], tasks):
+        sub = runs[runs.task_name == task]
+        series = [(MODEL_NAMES[m], MODEL_COLORS[m], MODEL_HATCHES[m],
+                   [sub[(sub.cfg_model == m) & (sub.cfg_strategy == s)][metric].to_numpy() for s in STRATEGIES])
+                  for m in ["lstm", "irnn"]]
+        n, k = _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
+                     chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
+        counts, lost = counts + n, lost + k
+        ax.set_title(task)
+        ax.set_xlabel("curriculum strategy")
+    handles, labels = axes[0][0].get_legend_handles_labels()  # the panels share one legend
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+               frameon=False, title=_legend_title(counts, lost), title_fontsize=8)
+    return save_figure(fig, outputs_dir("figures", profile, results) / f"{experiment}_{metric}")
+
+
+def task_name(row: pd.Series) -> str:
+    if row["cfg_task"] == "program":
+        return f"program ({row['cfg_length']},{row['cfg_nesting']})"
+    return f"{row['cfg_task']} ({row['cfg_length']} digits)"
+
+
+def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
+    """Memorisation: per model a panel, strategies on x, a bar per input trick."""
+    runs = load_runs("memorisation", profile, results)
+    fig, axes = new_figure(1, 2, figsize=(11, 4.4), sharey=True)
+    counts, lost = [], 0
+    for ax, model in zip(axes, ["lstm", "irnn"]):
+        sub = runs[runs.cfg_model == model]
+        series = [(name, color, hatch,
+                   [sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)]
+                    [metric].to_numpy() for s in STRATEGIES])
+                  for (inv, dbl, name), color, hatch in zip(TRICKS, TRICK_COLORS, TRICK_HATCHES)]
+        n, k = _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
+                     chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
+        counts, lost = counts + n, lost + k
+        ax.set_title(f"{MODEL_NAMES[model]}: copy of {sub.cfg_length.iloc[0]}-digit numbers")
+        ax.set_xlabel("curriculum strategy")
+    axes[1].set_ylabel("")
+    handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend, below both
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5,
+               frameon=False, title="input trick; " + _legend_title(counts, lost), title_fontsize=8)
+    return save_figure(fig, outputs_dir("figures", profile, results) / f"memorisation_tricks_{metric}")
+
+
+def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
+    """Accuracy against steps and against seconds (steps x the measured time per step); mean over seeds
+    with its 95% t band, and the target accuracy of question 2."""
+    from lte.study.analysis.verdicts import convergence_evidence
+
+    evidence = convergence_evidence(profile, results)
+    curves = load_curves("convergence", profile, results)
+    per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
+    fig, axes = new_figure(1, 2, figsize=(11, 3.8), sharey=True)
+    counts = []
+    for (variant_id, variant), group in curves.groupby(["label_variant_id", "label_variant"], sort=False):
+        by_step = group.pivot_table(index="step", columns="label_seed", values=metric)
+        bands = [t_interval(row.dropna().to_numpy()) for _, row in by_step.iterrows()]
+        steps = by_step.index.to_numpy(float)
+        counts.append(by_step.shape[1])
+        color, line, marker = VARIANT_STYLES.get(variant_id, (None, "-", None))
+        for ax, x in zip(axes, [steps, steps * per_step[variant_id]]):
+            ax.plot(x, [b.mean for b in bands], color=color, linestyle=line, marker=marker, markersize=4,
+                    markevery=max(1, len(x) // 8), label=f"{variant}, {by_step.shape[1]} seeds")
+            ax.fill_between(x, [b.low for b in bands], [b.high for b in bands], color=color, alpha=0.2)
+    axes[0].set_xlabel("training steps")
+    axes[1].set_xlabel("seconds (steps x measured time per step, one core)")
+    axes[0].set_ylabel(METRIC_NAMES[metric])
+    for ax in axes:
+        ax.axhline(evidence["target"], color="black", linestyle=":", linewidth=1.2,
+                   label=f"target accuracy {evidence['target']:.2f} (question 2's rule)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylim(0, 1.02)
+    handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend, below both
+    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4,
+               frameon=False, title=f"lines: mean over {seeds_note(counts)}; bands: 95% t interval",
+               title_fontsize=8)
+    return save_figure(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
+
+
+# the selection grid: a line style per clip, a marker per input scale (the colour is the model)
+CLIP_STYLES = ["-", "--", ":", "-."]
+SCALE_MARKERS = ["o", "s", "^", "D", "v"]
+
+
+def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
+    from lte.study.analysis.lr_selection import selection_table
+
+    table = selection_table(profile, results)
+    tasks = sorted(table.task.unique())
+    clips = sorted(set(table["clip"].dropna()))
+    scales = sorted(set(table["input_scale"].dropna()))
+    fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), sharey=True, squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for (model, clip, scale), group in table[table.task == task].groupby(["model", "clip", "input_scale"],
+                                                                             dropna=False):
+            group = group.sort_values("learning_rate")
+            marker = SCALE_MARKERS[scales.index(scale) % len(SCALE_MARKERS)] if scale in scales else "o"
+            ax.errorbar(group.learning_rate, group.val_char_accuracy,
+                        yerr=np.nan_to_num([group.val_char_accuracy - group.low, group.high - group.val_char_accuracy]),
+                        marker=marker, markersize=4, capsize=2, elinewidth=0.8, color=MODEL_COLORS[model],
+                        linestyle=CLIP_STYLES[clips.index(clip) % len(CLIP_STYLES)],
+                        label=f"{MODEL_NAMES[model]}, clip {clip:g}, input scale {scale}")
+            chosen = group[group.selected]
+            ax.scatter(chosen.learning_rate, chosen.val_char_accuracy, s=140, facecolors="none",
+                       edgecolors="black", linewidths=1.5, zorder=4)
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_title(task)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("validation character accuracy")
+    axes[0][0].set_ylim(0, 1.02)
+    by_label = {}
+    for ax in axes[0]:  # the panels share one legend: every setting once
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            by_label.setdefault(label, handle)
+    seeds = seeds_note([int(n) for n in table.seeds])
+    fig.legend(list(by_label.values()), list(by_label.keys()), fontsize=7, loc="upper center",
+               bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False, title_fontsize=8,
+               title=f"points: mean over {seeds} per setting, 95% t interval; circled: the setting selected")
+    return save_figure(fig, outputs_dir("figures", profile, results) / "lr_selection")

@@ -1,0 +1,61 @@
+"""The hyperparameters of each (model, task): learning rate, clip and input scale, chosen on validation data.
+
+Every setting of the selection grid is scored by its mean validation character
+accuracy at the target level (at the end of its run) over the selection seeds;
+the best is selected. The test split plays no part. A setting with a diverged
+run (non-finite loss or parameters) on any selection seed is not a candidate.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lte.study.analysis.records import load_runs
+from lte.study.analysis.stats import t_interval
+from lte.core.errors import LteError
+from lte.study.experiment import RESULTS, SELECTED
+
+KEYS = ["cfg_model", "cfg_task", "cfg_learning_rate", "cfg_clip", "cfg_input_scale"]
+
+
+def selection_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
+    runs = load_runs("lr_selection", profile, results)
+    if "cfg_input_scale" not in runs:  # records from before the input scale existed
+        runs["cfg_input_scale"] = None
+    runs["cfg_input_scale"] = runs["cfg_input_scale"].astype(object).where(runs["cfg_input_scale"].notna(), None)
+    rows = []
+    if "diverged" not in runs:
+        runs["diverged"] = False
+    for (model, task, lr, clip, scale), group in runs.groupby(KEYS, dropna=False):
+        diverged = int(group["diverged"].sum())
+        estimate = t_interval(group["val_target_char_accuracy"]) if not diverged else None
+        nan = float("nan")
+        rows.append({"model": model, "task": task, "learning_rate": lr, "clip": clip,
+                     "input_scale": None if pd.isna(scale) else scale, "seeds": len(group), "diverged": diverged,
+                     "val_char_accuracy": estimate.mean if estimate else nan,
+                     "low": estimate.low if estimate else nan, "high": estimate.high if estimate else nan,
+                     "test_char_accuracy": group["test_char_accuracy"].mean() if not diverged else nan})
+    table = pd.DataFrame(rows).sort_values(["task", "model", "learning_rate", "clip"]).reset_index(drop=True)
+    no_candidate = table.groupby(["model", "task"])["val_char_accuracy"].count() == 0
+    if no_candidate.any():
+        model, task = no_candidate[no_candidate].index[0]
+        raise LteError(f"every {model} setting on {task} diverged on some selection seed: widen the grid downwards")
+    best = table.loc[table.groupby(["model", "task"])["val_char_accuracy"].idxmax()]
+    table["selected"] = table.index.isin(best.index)
+    return table
+
+
+def write_selection(profile: str, results: Path = RESULTS) -> dict:
+    table = selection_table(profile, results)
+    selected = {f"{r.model}/{r.task}": {"learning_rate": float(r.learning_rate), "clip": float(r.clip),
+                                        "input_scale": None if r.input_scale is None else float(r.input_scale),
+                                        "val_char_accuracy": float(r.val_char_accuracy), "seeds": int(r.seeds)}
+                for r in table[table["selected"]].itertuples()}
+    assert all(set(SELECTED) <= set(v) for v in selected.values())
+    out = results / "lr_selection" / f"selected_{profile}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(selected, indent=2, sort_keys=True) + "\n")
+    return selected

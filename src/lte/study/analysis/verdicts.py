@@ -1,0 +1,364 @@
+"""The study's three questions, answered from the records by rules fixed before the numbers.
+
+The rules (`RULES`, printed at the top of the report) were written before any
+record of the profiles they judge existed:
+
+- every comparison is a difference of mean test character accuracy (teacher
+  forced, at the target level) with a t interval over seeds: paired by seed
+  where the design pairs (one model, two strategies or tricks: seed s gives
+  both the same initial weights), Welch where it does not (two models);
+- a difference is decided at family-wise false discovery rate 5%
+  (Benjamini-Hochberg over each question's family of tests): "higher" or
+  "lower" when the test of no difference rejects, "equivalent" (no difference
+  larger than DELTA) when the two one-sided tests (TOST) against +-DELTA
+  reject, otherwise "unclear";
+- DELTA, the smallest difference that matters, is 0.05 (5 points of character
+  accuracy), for every question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lte.study.analysis.figures import STRATEGIES, TRICKS, task_name
+from lte.study.analysis.records import load_curves, load_runs
+from lte.study.analysis.stats import (Estimate, benjamini_hochberg, decide, difference_of_differences, equivalence_p,
+                                format_estimate, paired_difference, welch_difference)
+from lte.study.experiment import RESULTS
+
+METRIC = "test_char_accuracy"
+SELECTION_METRIC = "val_target_char_accuracy"
+DELTA = 0.05
+ALPHA = 0.05
+MODELS = ("lstm", "irnn")
+
+RULES = f"""\
+Fixed before the records were made (`lte.study.analysis.verdicts`):
+
+- **Measure.** Test character accuracy (teacher-forced, at the target level) at the end of each run.
+- **Comparisons.** A difference of means with a 95% t interval over seeds: *paired by seed* where the
+  design pairs (within one model, seed s gives every strategy and trick the same initial weights),
+  *Welch* between models (their seeds are independent).
+- **Decisions.** p-values are adjusted by Benjamini-Hochberg (false discovery rate {ALPHA:.0%}) within each
+  family: question 1's per-model effects, question 1's interactions, question 2's four comparisons, and in
+  question 3 each (model, task)'s comparisons of its winner. A difference is **equivalent** (no difference
+  larger than δ) when the two one-sided tests against ±δ reject (TOST), even if it is distinguishable
+  from 0; otherwise **higher** / **lower** when the test of no difference rejects; else **unclear**.
+  δ = {DELTA} (5 points of character accuracy), the smallest difference that matters here.
+- **Diverged runs** (non-finite loss or parameters) have no accuracy: they are left out of every
+  comparison (a paired comparison loses that seed), counted in the tables, and listed in the report.
+- **Question 1** is judged on the model x factor *interaction*: for each strategy (against baseline,
+  without tricks) and each trick (against none, within each strategy), the IRNN's paired effect minus the
+  LSTM's paired effect. **Yes** when every factor that helps the LSTM (its effect *higher*) helps the IRNN
+  at least as much (interaction *equivalent* or *higher*); **no** when any of them helps the IRNN less
+  (interaction *lower*); otherwise **unclear**, with the count of factors decided.
+- **Question 2** is judged on learning curves (task: addition, combined strategy): the area under each
+  run's test-accuracy curve (its mean over the window), over the steps all runs share and over the
+  seconds all runs share, where a run's seconds are its steps times its model's time per step, measured
+  side by side in one process, in rotation (`step_times.json`). IRNN (equal units, and equal parameters)
+  minus LSTM, Welch. **Yes** in a measure when the IRNN's area is *higher*, **no** when *lower* or
+  *equivalent* ("no difference larger than δ"), else **unclear**. Steps and seconds to a target accuracy
+  are reported beside it; the target is 90% of the lower of the two models' median final accuracies,
+  rounded down to 0.05, so that both models reach it in most runs.
+- **Question 3**: for each task (computation: addition; memorisation: copy), the IRNN's best setting
+  (strategy; for copy, strategy and trick) is the one with the highest mean *validation* accuracy; it is
+  then compared on *test* accuracy with every other setting, paired by seed. It is **confirmed** when it
+  is *higher* than or *equivalent* to every other setting, and the answer lists those it is clearly
+  better than and those it ties with; **not confirmed** when any other setting is *higher* on test.
+"""
+
+
+@dataclass
+class Comparison:
+    """One test of a family: an estimate, its adjusted p-values and the decision."""
+
+    label: dict
+    estimate: Estimate
+    p_difference: float = float("nan")
+    p_equivalence: float = float("nan")
+    decision: str = "unclear"
+
+
+def decide_family(comparisons: list[Comparison]) -> list[Comparison]:
+    """Benjamini-Hochberg over the family, separately for the difference and the equivalence tests."""
+    if not comparisons:
+        return comparisons
+    p_diff = benjamini_hochberg([c.estimate.p_value for c in comparisons])
+    p_equiv = benjamini_hochberg([equivalence_p(c.estimate, DELTA) for c in comparisons])
+    for c, pd_, pe in zip(comparisons, p_diff, p_equiv):
+        c.p_difference, c.p_equivalence = float(pd_), float(pe)
+        c.decision = decide(c.p_difference, c.p_equivalence, c.estimate.mean, ALPHA)
+    return comparisons
+
+
+def comparisons_frame(comparisons: list[Comparison]) -> pd.DataFrame:
+    return pd.DataFrame([{**c.label, "estimate": format_estimate(c.estimate), "mean": c.estimate.mean,
+                          "low": c.estimate.low, "high": c.estimate.high, "method": c.estimate.method,
+                          "p (BH)": c.p_difference, "p equivalence (BH)": c.p_equivalence,
+                          "decision": c.decision} for c in comparisons])
+
+
+class Pending(Exception):
+    """Records of an experiment the question needs are not (all) there yet."""
+
+
+def _runs(experiment: str, profile: str, results: Path) -> pd.DataFrame:
+    """The experiment's finished runs that did not diverge (`diverged_runs` lists those that did)."""
+    try:
+        runs = load_runs(experiment, profile, results)
+    except FileNotFoundError as error:
+        raise Pending(str(error)) from None
+    runs = runs[~runs.diverged.astype(bool)] if "diverged" in runs else runs
+    return runs.assign(task_name=runs.apply(task_name, axis=1))
+
+
+def diverged_runs(profile: str, results: Path = RESULTS,
+                  experiments: tuple[str, ...] = ("program", "addition", "memorisation", "convergence")) -> list[str]:
+    """experiment/cell of every finished run of the judged experiments that diverged."""
+    found = []
+    for experiment in experiments:
+        try:
+            runs = load_runs(experiment, profile, results, require_all=False)
+        except FileNotFoundError:
+            continue
+        if "diverged" in runs:
+            found += [f"{experiment}/{cell}" for cell in runs[runs.diverged.astype(bool)].cell]
+    return found
+
+
+def _by_seed(runs: pd.DataFrame, metric: str = METRIC) -> pd.Series:
+    return runs.set_index("cfg_seed")[metric].sort_index()
+
+
+def _paired(treated: pd.DataFrame, control: pd.DataFrame, metric: str = METRIC) -> tuple[np.ndarray, np.ndarray]:
+    """The two arms' values on the seeds both have, in seed order."""
+    a, b = _by_seed(treated, metric), _by_seed(control, metric)
+    seeds = a.index.intersection(b.index)
+    return a.loc[seeds].to_numpy(float), b.loc[seeds].to_numpy(float)
+
+
+def _factor_arms(runs: pd.DataFrame, experiment: str) -> list[tuple[str, str, pd.Series, pd.Series]]:
+    """(task, factor, treated mask, control mask) for every strategy and trick effect of an experiment."""
+    arms = []
+    plain = ~runs.cfg_invert & ~runs.cfg_double
+    for task in sorted(runs.task_name.unique()):
+        here = runs.task_name == task
+        for strategy in STRATEGIES[1:]:
+            arms.append((task, f"{strategy} vs baseline", here & plain & (runs.cfg_strategy == strategy),
+                         here & plain & (runs.cfg_strategy == "baseline")))
+        if experiment == "memorisation":
+            for invert, double, trick in TRICKS[1:]:
+                for strategy in STRATEGIES:
+                    same = here & (runs.cfg_strategy == strategy)
+                    arms.append((task, f"{trick} vs no trick ({strategy})",
+                                 same & (runs.cfg_invert == invert) & (runs.cfg_double == double), same & plain))
+    return arms
+
+
+def question_1(profile: str, results: Path = RESULTS) -> dict:
+    effects, interactions = [], []
+    for experiment in ("program", "addition", "memorisation"):
+        runs = _runs(experiment, profile, results)
+        for task, factor, treated, control in _factor_arms(runs, experiment):
+            pairs = {}
+            for model in MODELS:
+                is_model = runs.cfg_model == model
+                pairs[model] = _paired(runs[treated & is_model], runs[control & is_model])
+                effects.append(Comparison({"task": task, "factor": factor, "model": model.upper()},
+                                          paired_difference(*pairs[model])))
+            interactions.append(Comparison({"task": task, "factor": factor},
+                                           difference_of_differences(*pairs["irnn"], *pairs["lstm"])))
+    decide_family(effects)
+    decide_family(interactions)
+    effect_frame, interaction_frame = comparisons_frame(effects), comparisons_frame(interactions)
+    lstm = effect_frame[effect_frame.model == "LSTM"].set_index(["task", "factor"])
+    irnn = effect_frame[effect_frame.model == "IRNN"].set_index(["task", "factor"])
+    table = interaction_frame.set_index(["task", "factor"])
+    table["LSTM effect"], table["LSTM decision"] = lstm.estimate, lstm.decision
+    table["IRNN effect"], table["IRNN decision"] = irnn.estimate, irnn.decision
+    helping = table[table["LSTM decision"] == "higher"]
+    carried = helping.decision.isin(["equivalent", "higher"])
+    less = helping.decision == "lower"
+    if helping.empty:
+        verdict = "not testable: no strategy or trick helps the LSTM at this budget"
+    elif less.any():
+        verdict = "no"
+    elif carried.all():
+        verdict = "yes"
+    else:
+        verdict = f"unclear ({int(carried.sum() + less.sum())} of {len(helping)} decided)"
+    names = lambda frame: ", ".join(f"{f} on {t}" for t, f in frame.index) or "none"
+    detail = (f"{len(helping)} of {len(table)} strategy and trick effects help the LSTM. The IRNN gains at least as "
+              f"much (within δ = {DELTA}) from {int(carried.sum())} of them ({names(helping[carried])}); less from "
+              f"{int(less.sum())} ({names(helping[less])}); undecided for "
+              f"{int((~carried & ~less).sum())} ({names(helping[~carried & ~less])}). Over all {len(table)} factors "
+              f"the interaction is equivalent to 0 for {int((table.decision == 'equivalent').sum())}, higher for the "
+              f"IRNN for {int((table.decision == 'higher').sum())}, lower for "
+              f"{int((table.decision == 'lower').sum())} and unclear for {int((table.decision == 'unclear').sum())}.")
+    return {"verdict": verdict, "detail": detail, "table": table.reset_index(), "effects": effect_frame}
+
+
+# ---------------------------------------------------------------- question 2
+
+def convergence_target(runs: pd.DataFrame) -> float:
+    """90% of the lower of the LSTM's and the equal-units IRNN's median final accuracy, rounded down to 0.05."""
+    medians = [runs[runs.label_variant_id == v][METRIC].median() for v in ("lstm", "irnn-units")]
+    return float(np.floor(0.9 * min(medians) / 0.05 + 1e-9) * 0.05)
+
+
+def step_times(profile: str, results: Path = RESULTS) -> dict | None:
+    """The measured seconds per step of each convergence variant (`lte step-times`), or None."""
+    import json
+
+    from lte.study.experiment import runs_dir
+
+    path = runs_dir("convergence", profile, results) / "step_times.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def curve_areas(curves: pd.DataFrame, runs: pd.DataFrame,
+                seconds_per_step: dict) -> tuple[pd.DataFrame, float, float]:
+    """Per run: the mean of its test-accuracy curve over the shared steps and over the shared seconds.
+
+    The windows end where the shortest run ends (in steps, and in seconds at the measured step times), so
+    no curve is extrapolated; before its first evaluation a curve holds that evaluation's value.
+    Returns (runs with area_steps and area_seconds, step window, second window).
+    """
+    runs = runs.copy()
+    runs["seconds_per_step"] = runs.label_variant_id.map(seconds_per_step)
+    step_window = float(runs.steps.min())
+    second_window = float((runs.steps * runs.seconds_per_step).min())
+    areas = []
+    for run in runs.itertuples():
+        c = curves[curves.cell == run.cell].sort_values("step")
+        steps = np.concatenate([[0.0], c.step.to_numpy(float)])
+        accuracy = np.concatenate([[c[METRIC].iloc[0]], c[METRIC].to_numpy(float)])
+        row = {"cell": run.cell}
+        for name, window, scale in (("area_steps", step_window, 1.0), ("area_seconds", second_window,
+                                                                         run.seconds_per_step)):
+            grid = np.linspace(0.0, window, 401)[1:]
+            row[name] = float(np.interp(grid, steps * scale, accuracy).mean())
+        areas.append(row)
+    return runs.merge(pd.DataFrame(areas), on="cell"), step_window, second_window
+
+
+def first_reach(curves: pd.DataFrame, target: float) -> pd.DataFrame:
+    rows = []
+    for cell, c in curves.groupby("cell"):
+        hit = c.sort_values("step")
+        hit = hit[hit[METRIC] >= target]
+        rows.append({"cell": cell, "steps_to_target": float(hit.step.iloc[0]) if len(hit) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def convergence_evidence(profile: str, results: Path = RESULTS) -> dict:
+    runs = _runs("convergence", profile, results)
+    curves = load_curves("convergence", profile, results)
+    measured = step_times(profile, results)
+    if measured is None:
+        raise Pending("convergence/step_times.json is missing: run `lte step-times --profile "
+                      f"{profile}` (make sweeps does) to measure each model's time per step")
+    per_step = {k: v["seconds_per_step"] for k, v in measured["variants"].items()}
+    runs, step_window, second_window = curve_areas(curves, runs, per_step)
+    target = convergence_target(runs)
+    runs = runs.merge(first_reach(curves, target), on="cell")
+    runs["seconds_to_target"] = runs.steps_to_target * runs.seconds_per_step
+    return {"runs": runs, "target": target, "step_window": step_window, "second_window": second_window,
+            "step_times": measured}
+
+
+def question_2(profile: str, results: Path = RESULTS) -> dict:
+    evidence = convergence_evidence(profile, results)
+    runs = evidence["runs"]
+    lstm = runs[runs.label_variant_id == "lstm"]
+    comparisons = []
+    for variant in ("irnn-units", "irnn-params"):
+        irnn = runs[runs.label_variant_id == variant]
+        for measure in ("steps", "seconds"):
+            comparisons.append(Comparison({"variant": irnn.label_variant.iloc[0], "measure": measure},
+                                          welch_difference(irnn[f"area_{measure}"], lstm[f"area_{measure}"])))
+    decide_family(comparisons)
+    word = {"higher": "yes", "lower": "no", "equivalent": f"no (no difference larger than δ = {DELTA})",
+            "unclear": "unclear"}
+    main = {c.label["measure"]: word[c.decision] for c in comparisons if c.label["variant"].endswith("units)")}
+    verdict = (f"{main['steps']} (in steps and in seconds)" if main["steps"] == main["seconds"]
+               else f"{main['steps']} in steps; {main['seconds']} in seconds")
+    lines = []
+    for c in comparisons:
+        lines.append(f"{c.label['variant']} minus LSTM, area under the curve over the shared {c.label['measure']}: "
+                     f"{format_estimate(c.estimate)} ({c.estimate.method}; {c.decision})")
+    per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
+    detail = ("; ".join(lines) + f". Windows: the first {evidence['step_window']:.0f} steps, and the first "
+              f"{evidence['second_window']:.1f} s of training at the measured step times "
+              + ", ".join(f"{k} {1000 * v:.2f} ms" for k, v in per_step.items())
+              + f". Target accuracy for time-to-target (rule above): {evidence['target']:.2f}.")
+    return {"verdict": verdict, "detail": detail, "table": comparisons_frame(comparisons), **evidence}
+
+
+# ---------------------------------------------------------------- question 3
+
+def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
+    """Pick the best setting on validation accuracy; compare it on test with every other, paired by seed."""
+    groups = {k if isinstance(k, tuple) else (k,): g for k, g in runs.groupby(keys)}
+    winner = max(groups, key=lambda k: groups[k][SELECTION_METRIC].mean())
+    comparisons = [Comparison({"other": label(k)}, paired_difference(*_paired(groups[winner], g)))
+                   for k, g in groups.items() if k != winner]
+    decide_family(comparisons)
+    decisions = {c.label["other"]: c.decision for c in comparisons}
+    confirmed = all(d in ("higher", "equivalent") for d in decisions.values())
+    beaten = [o for o, d in decisions.items() if d == "higher"]
+    ties = [o for o, d in decisions.items() if d == "equivalent"]
+    better = [o for o, d in decisions.items() if d == "lower"]
+    undecided = [o for o, d in decisions.items() if d == "unclear"]
+    text = f"{label(winner)} (chosen on validation: {groups[winner][SELECTION_METRIC].mean():.3f}; test " \
+           f"{groups[winner][METRIC].mean():.3f})"
+    if confirmed:
+        answer = (f"{label(winner)}" + (f", clearly better than {', '.join(beaten)}" if beaten else "")
+                  + (f", tied within δ with {', '.join(ties)}" if ties else ""))
+    elif better:
+        answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
+    else:
+        answer = (f"{label(winner)} (best on validation; on test, undecided against {len(undecided)} of the "
+                  f"{len(decisions)} other settings)")
+    return {"winner": label(winner), "confirmed": confirmed, "answer": answer, "text": text,
+            "beaten": beaten, "ties": ties, "better": better, "undecided": undecided,
+            "table": comparisons_frame(comparisons)}
+
+
+def _trick_name(invert: bool, double: bool) -> str:
+    return next(n for i, d, n in TRICKS if i == invert and d == double)
+
+
+def question_3(profile: str, results: Path = RESULTS) -> dict:
+    addition = _runs("addition", profile, results)
+    memo = _runs("memorisation", profile, results)
+    parts = {}
+    for model in MODELS:
+        parts[model] = {
+            "computation": best_setting(addition[addition.cfg_model == model], ["cfg_strategy"], lambda k: k[0]),
+            "memorisation": best_setting(memo[memo.cfg_model == model], ["cfg_strategy", "cfg_invert", "cfg_double"],
+                                         lambda k: f"{k[0]} + {_trick_name(k[1], k[2])}"),
+        }
+    irnn = parts["irnn"]
+    verdict = f"computation: {irnn['computation']['answer']}; memorisation: {irnn['memorisation']['answer']}"
+
+    def describe(p: dict) -> str:
+        out = p["text"]
+        if p["beaten"]:
+            out += f"; clearly better on test than {', '.join(p['beaten'])}"
+        if p["ties"]:
+            out += f"; tied within δ with {', '.join(p['ties'])}"
+        if p["better"]:
+            out += f"; worse on test than {', '.join(p['better'])}"
+        if p["undecided"]:
+            out += f"; undecided against {', '.join(p['undecided'])}"
+        return out
+
+    detail = (f"IRNN, computation (addition): {describe(irnn['computation'])}. IRNN, memorisation (copy): "
+              f"{describe(irnn['memorisation'])}. For comparison, LSTM: computation "
+              f"{describe(parts['lstm']['computation'])}; memorisation {describe(parts['lstm']['memorisation'])}.")
+    return {"verdict": verdict, "detail": detail, "parts": parts}
