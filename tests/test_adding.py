@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from lte.kinds.adding import BASELINE_MSE, AddingConfig, adding_examples, adding_figure, adding_outcome, train_adding
+from lte.kinds.adding import BASELINE_MSE, AddingConfig, adding_examples, train_adding
+from lte.study.analysis.adding import adding_figure, adding_outcome
 from lte.core.errors import LteError
 from lte.study.experiment import load_experiment
 from lte.study.sweep import run_sweep

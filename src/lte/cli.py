@@ -235,7 +235,7 @@ def _run_seq2seq(args) -> int:
 
 def _run_adding(args) -> int:
     """`lte sweep` on an adding-problem experiment file, then its figure."""
-    from lte.kinds.adding import adding_figure
+    from lte.study.analysis.adding import adding_figure
     from lte.study.experiment import load_experiment
     from lte.study.sweep import run_cells
 

@@ -12,7 +12,7 @@ A run is a folder like a character-task run: config.json, metrics.jsonl,
 checkpoints/ (resumable), summary.json. It is the run kind `adding`
 (lte.kinds): experiments/adding_problem.toml declares `kind = "adding"` and
 `lte sweep` runs its grid (models x T x seeds), skipping finished runs;
-`adding_figure` and `adding_outcome` read the runs its index lists.
+its figure and outcome (lte.study.analysis.adding) read the runs its index lists.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from lte.core import checkpoint
 from lte.core.cells import CELLS, get_cell
 from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.core.data import TEST_SEED
-from lte.study.experiment import config_digest, field_defaults, outputs_dir, runs_dir
+from lte.study.experiment import config_digest, field_defaults
 from lte.core.model import matmul_rows, run_layer
 from lte.core.fields import from_json, setting
-from lte.core.run_folder import (FolderLock, append_metrics, indexed_runs, open_run, read_metrics, truncate_metrics,
-                            write_json_atomic)
+from lte.core.run_folder import (FolderLock, append_metrics, open_run, read_metrics, truncate_metrics,
+                                 write_json_atomic)
 from lte.core.console import log_to_stderr
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
@@ -213,81 +213,3 @@ def run_name(config: AddingConfig, labels: dict | None = None) -> str:
     folder, never a stale one."""
     digest = config_digest(config.to_json(), field_defaults(AddingConfig))
     return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{digest}"
-
-
-ADDING_EXPERIMENT = "adding_problem"  # the experiment (experiments/adding_problem.toml) the analysis reads
-
-
-def current_runs(root: Path) -> list[Path]:
-    """The run folders the experiment lists now (`lte.core.run_folder.indexed_runs`)."""
-    return indexed_runs(root)
-
-
-def adding_figure(profile: str = "default", results: Path = Path("results"),
-                  experiment: str = ADDING_EXPERIMENT) -> list[Path]:
-    """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max
-    (the profiles run one to three seeds here: too few for an interval). The figure is named by `experiment`."""
-    from lte.study.analysis.figures import MODEL_COLORS, MODEL_NAMES, new_figure, save_figure
-
-    root = runs_dir(experiment, profile, results)
-    runs = [run / "config.json" for run in current_runs(root) if (run / "config.json").exists()]
-    if not runs:
-        raise FileNotFoundError(f"no adding-problem runs under {root}; run `make sweep-adding_problem` first")
-    curves: dict[tuple[int, str], list[list[dict]]] = {}
-    diverged: dict[tuple[int, str], int] = {}
-    for config_path in runs:
-        config = json.loads(config_path.read_text())
-        key = (config["sequence_length"], config["model"])
-        rows = read_metrics(config_path.parent)
-        if any(r.get("event") == "diverged" for r in rows):  # shown in the legend, not as a curve
-            diverged[key] = diverged.get(key, 0) + 1
-        elif rows:
-            curves.setdefault(key, []).append(rows)
-    lengths = sorted({T for T, _ in curves})
-    fig, axes = new_figure(1, len(lengths), figsize=(5.5 * len(lengths), 4.2), squeeze=False)
-    for ax, T in zip(axes[0], lengths):
-        for (length, model), seeds in sorted(curves.items()):
-            if length != T:
-                continue
-            steps = min(len(s) for s in seeds)
-            x = [r["step"] for r in seeds[0][:steps]]
-            y = np.array([[r["test_mse"] for r in s[:steps]] for s in seeds])
-            color = MODEL_COLORS.get(model)
-            lost = f", {diverged[length, model]} diverged" if diverged.get((length, model)) else ""
-            ax.plot(x, y.mean(0), color=color, label=f"{MODEL_NAMES.get(model, model)} ({len(seeds)} "
-                                                     f"seed{'s' if len(seeds) > 1 else ''}{lost}; band: min to max)")
-            ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
-        ax.axhline(BASELINE_MSE, color="black", linestyle="--", linewidth=1, label="predict 1 (MSE 0.167)")
-        ax.set_xlabel("training step")
-        ax.set_ylabel("test MSE")
-        ax.set_ylim(0, 0.25)  # linear: the question is how far below the baseline, not orders of magnitude
-        ax.set_title(f"adding problem, T = {T}")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    return save_figure(fig, outputs_dir("figures", profile, results) / experiment, bbox_inches=None)
-
-
-def adding_outcome(profile: str = "default", results: Path = Path("results"),
-                   experiment: str = ADDING_EXPERIMENT) -> dict:
-    """Per (T, model): mean final test MSE over seeds and whether every seed ended below half the baseline."""
-    root = runs_dir(experiment, profile, results)
-    table: dict[str, dict] = {}
-    for summary_path in [run / "summary.json" for run in current_runs(root) if (run / "summary.json").exists()]:
-        config = json.loads((summary_path.parent / "config.json").read_text())
-        summary = json.loads(summary_path.read_text())
-        key = f"T={config['sequence_length']} {config['model']}"
-        row = table.setdefault(key, {"final_test_mse": [], "steps": [], "wall_time": [], "commits": [],
-                                     "diverged": 0})
-        if summary.get("diverged") or summary["final_test_mse"] is None:
-            row["diverged"] += 1
-        else:
-            row["final_test_mse"].append(summary["final_test_mse"])
-        row["steps"].append(summary["steps"])
-        row["wall_time"].append(summary["wall_time"])
-        row["commits"].append((summary.get("provenance") or {}).get("commit"))
-    for row in table.values():
-        values = row["final_test_mse"]
-        row.update(mean=float(np.mean(values)) if values else float("nan"),
-                   below_half_baseline=bool(values) and not row["diverged"]
-                   and all(v < BASELINE_MSE / 2 for v in values))
-    return table

@@ -29,7 +29,7 @@ FIGURES = {
 
 
 def _adding_figure(profile: str, results: Path) -> list[Path]:
-    from lte.kinds.adding import adding_figure
+    from lte.study.analysis.adding import adding_figure
 
     if not (results / "runs" / profile / "adding_problem").exists():
         return []  # not run (yet): the other figures do not need it

@@ -79,9 +79,10 @@ def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
 
 
 # The code that decides what a run computes, given its config (not the sweep or the analysis).
-RUN_CODE = ["data_gen", "src/lte/core/cells", "src/lte/core/model.py", "src/lte/core/recurrence.py", "src/lte/core/metrics.py",
-            "src/lte/core/train.py", "src/lte/core/schedule.py", "src/lte/core/data.py", "src/lte/core/config.py",
-            "src/lte/core/checkpoint.py", "src/lte/methods/ensemble.py", "src/lte/kinds/adding.py"]
+RUN_CODE = ["data_gen", "src/lte/core/cells", "src/lte/core/model.py", "src/lte/core/recurrence.py",
+            "src/lte/core/metrics.py", "src/lte/core/train.py", "src/lte/core/schedule.py", "src/lte/core/data.py",
+            "src/lte/core/config.py", "src/lte/core/fields.py", "src/lte/core/checkpoint.py",
+            "src/lte/methods/ensemble.py", "src/lte/kinds/adding.py"]
 
 
 def run_code_unchanged_since(commit: str) -> bool | None:
@@ -143,7 +144,8 @@ def adding_verdict(outcome: dict) -> str:
 
 def adding_section(profile: str, results: Path, fig: str) -> list[str]:
     """The adding problem's outcome against Le et al.'s expectation (nothing when it has not been run)."""
-    from lte.kinds.adding import BASELINE_MSE, adding_outcome
+    from lte.kinds.adding import BASELINE_MSE
+    from lte.study.analysis.adding import adding_outcome
 
     outcome = adding_outcome(profile, results)
     if not outcome:
@@ -384,7 +386,7 @@ def _frame_tex(frame: pd.DataFrame, columns: dict[str, str]) -> str:
 
 def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> dict[str, str]:
     """The tables only the paper shows (the verdicts' evidence, the adding problem, the measured times)."""
-    from lte.kinds.adding import adding_outcome
+    from lte.study.analysis.adding import adding_outcome
     from lte.study.analysis.tables import adding_table, latex_tabular, lr_table
 
     lr = lr_table(profile, results)
@@ -420,7 +422,8 @@ def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULT
 def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> Path:
     """paper/generated/<profile>.tex: every number and verdict the paper quotes, as macros; and
     paper/generated/<profile>/*.tex: the tables only the paper shows."""
-    from lte.kinds.adding import BASELINE_MSE, adding_outcome
+    from lte.kinds.adding import BASELINE_MSE
+    from lte.study.analysis.adding import adding_outcome
     from lte.study.analysis.verdicts import ALPHA, DELTA, diverged_runs
 
     out = Path("paper") / "generated"

@@ -111,7 +111,8 @@ def convergence_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
 def adding_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     """The adding problem per (T, model): final test MSE over the seeds that did not diverge, and whether every
     seed ended below half the predict-1 baseline (empty when it has not been run)."""
-    from lte.kinds.adding import BASELINE_MSE, adding_outcome
+    from lte.kinds.adding import BASELINE_MSE
+    from lte.study.analysis.adding import adding_outcome
     from lte.study.analysis.figures import MODEL_NAMES
 
     rows = []
