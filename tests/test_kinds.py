@@ -95,3 +95,11 @@ def test_each_kind_runs_through_the_common_runner_and_finishes_after_an_interrup
     logged.clear()
     run_sweep(experiment, "quick", workers=1, results=tmp_path, log=logged.append)
     assert "1 cells, 1 already finished, 0 to run" in logged[0]
+    # the analysis reads every kind's records through its kind's reader
+    from lte.study.analysis.records import load_runs
+
+    row = load_runs("tiny", "quick", tmp_path).iloc[0]
+    assert row["steps"] == steps[-1] and row["cell"] == cell.name and row["commit"]
+    result = {"char": "test_char_accuracy", "adding": "final_test_mse", "seq2seq": "final_test_char_accuracy",
+              "esn": "final_test_char_accuracy"}[kind]
+    assert 0 <= row[result] <= (float("inf") if kind == "adding" else 1)  # an MSE, or an accuracy

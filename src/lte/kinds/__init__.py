@@ -1,6 +1,7 @@
-"""Run kinds: what a sweep can train. A kind registers its config class, its train function and how its run
-folders are named; `lte sweep`, run folders, resume, cells.json and `lte migrate-names` serve every kind
-through this one interface.
+"""Run kinds: what a sweep can train. A kind registers its config class, its train function, how its run
+folders are named and how its records are read; `lte sweep`, run folders, resume, cells.json, `lte
+migrate-names` and the analysis (`lte.study.analysis.records.load_runs`) serve every kind through this one
+interface.
 
 - `char`: the study's character-level training (lte.core.train, TrainConfig);
 - `adding`: Le et al.'s adding problem (lte.kinds.adding, AddingConfig);
@@ -8,8 +9,10 @@ through this one interface.
 - `esn`: the echo state network, its readout fitted in one shot (lte.kinds.esn, ESNConfig).
 
 A new kind is one `register(RunKind(...))` call: a frozen dataclass config with `to_json()` and
-`from_json(dict)`, a `train(config, out_dir, *, log) -> summary` that resumes a half-finished folder, and a
-`folder_name(config, labels) -> str`.
+`from_json(dict)`, a `train(config, out_dir, *, log) -> summary` that resumes a half-finished folder, a
+`folder_name(config, labels) -> str` and, optionally, a `summary_row(summary.json path) -> dict` of the
+columns its analysis reads (by default `lte.study.analysis.records.generic_summary_row`: steps, time, stop
+reason, provenance and every number of the summary's `final` row).
 """
 
 from __future__ import annotations
@@ -27,6 +30,13 @@ class RunKind:
     train: Callable  # (config, out: Path, *, log) -> summary dict
     folder_name: Callable  # (config, labels: dict) -> str
     ensembles: bool = False  # whether cells of one shape may train together in one vmapped step (lte.methods.ensemble)
+    summary_row: Callable | None = None  # (summary.json path) -> dict of result columns; None: the generic one
+
+    def read_summary(self, path) -> dict:
+        """A finished run's result columns (what `lte.study.analysis.records.load_runs` puts in its row)."""
+        from lte.study.analysis import records
+
+        return (self.summary_row or records.generic_summary_row)(path)
 
 
 KINDS: dict[str, RunKind] = {}
@@ -51,7 +61,19 @@ def _register_builtin() -> None:
     from lte.study.experiment import char_folder_name
     from lte.core.train import train
 
-    register(RunKind("char", TrainConfig, train, char_folder_name, ensembles=True))
-    register(RunKind("adding", adding.AddingConfig, adding.train_adding, adding.run_name))
+    register(RunKind("char", TrainConfig, train, char_folder_name, ensembles=True,
+                     summary_row=_later("lte.study.analysis.records", "char_summary_row")))
+    register(RunKind("adding", adding.AddingConfig, adding.train_adding, adding.run_name,
+                     summary_row=_later("lte.study.analysis.adding", "adding_summary_row")))
     register(RunKind("seq2seq", seq2seq.Seq2SeqConfig, seq2seq.train_seq2seq, seq2seq.run_name))
     register(RunKind("esn", esn.ESNConfig, esn.train_esn, esn.run_name))
+
+
+def _later(module: str, name: str) -> Callable:
+    """`module.name`, imported when first called (the analysis and pandas stay out of training workers)."""
+    def call(*args, **kwargs):
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    return call

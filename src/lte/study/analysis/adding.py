@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from lte.core.errors import LteError
 from lte.core.run_folder import indexed_runs, read_metrics
 from lte.kinds.adding import BASELINE_MSE
 from lte.study.analysis.figures import MODEL_COLORS, MODEL_NAMES, new_figure, save_figure
+from lte.study.analysis.records import read_summary
 from lte.study.experiment import outputs_dir, runs_dir
 
 # line styles and markers besides the colours: the curves stay apart in grey
@@ -62,24 +64,43 @@ def adding_figure(profile: str = "default", results: Path = Path("results"),
     return save_figure(fig, outputs_dir("figures", profile, results) / experiment, bbox_inches=None)
 
 
+def adding_summary_row(path: Path) -> dict:
+    """The adding kind's result columns from a summary.json (its run kind's records reader, lte.kinds); older
+    records lack the stop reason (they ran to max_steps) and the divergence flag (a missing final MSE)."""
+    summary = read_summary(path)
+    try:
+        diverged = bool(summary.get("diverged")) or summary["final_test_mse"] is None
+        return {"steps": summary["steps"], "wall_time": summary["wall_time"], "models_per_step": 1,
+                "stop_reason": "diverged" if diverged else summary.get("stop_reason", "max_steps"),
+                "diverged": diverged, "final_test_mse": None if diverged else summary["final_test_mse"],
+                "best_test_mse": summary.get("best_test_mse"), "commit": summary["provenance"]["commit"],
+                "device": summary["provenance"]["device"]}
+    except (KeyError, TypeError) as error:
+        raise LteError(f"{path} is not a complete adding-problem summary ({type(error).__name__}: {error})") from None
+
+
 def adding_outcome(profile: str = "default", results: Path = Path("results"),
                    experiment: str = ADDING_EXPERIMENT) -> dict:
     """Per (T, model): mean final test MSE over seeds and whether every seed ended below half the baseline."""
-    root = runs_dir(experiment, profile, results)
+    from lte.kinds import get_kind
+
+    reader = get_kind("adding").read_summary
     table: dict[str, dict] = {}
-    for summary_path in [run / "summary.json" for run in indexed_runs(root) if (run / "summary.json").exists()]:
-        config = json.loads((summary_path.parent / "config.json").read_text())
-        summary = json.loads(summary_path.read_text())
+    for run in indexed_runs(runs_dir(experiment, profile, results)):
+        if not (run / "summary.json").exists():
+            continue
+        config = json.loads((run / "config.json").read_text())
+        result = reader(run / "summary.json")
         key = f"T={config['sequence_length']} {config['model']}"
         row = table.setdefault(key, {"final_test_mse": [], "steps": [], "wall_time": [], "commits": [],
                                      "diverged": 0})
-        if summary.get("diverged") or summary["final_test_mse"] is None:
+        if result["diverged"]:
             row["diverged"] += 1
         else:
-            row["final_test_mse"].append(summary["final_test_mse"])
-        row["steps"].append(summary["steps"])
-        row["wall_time"].append(summary["wall_time"])
-        row["commits"].append((summary.get("provenance") or {}).get("commit"))
+            row["final_test_mse"].append(result["final_test_mse"])
+        row["steps"].append(result["steps"])
+        row["wall_time"].append(result["wall_time"])
+        row["commits"].append(result["commit"])
     for row in table.values():
         values = row["final_test_mse"]
         row.update(mean=float(np.mean(values)) if values else float("nan"),

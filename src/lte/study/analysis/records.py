@@ -114,8 +114,9 @@ def _label_columns(cell: dict) -> dict:
     return {"cell": cell["name"], **labels, **config}
 
 
-def _summary_row(path: Path) -> dict:
-    """What the tables read from one summary.json (an LteError naming the file if something is missing)."""
+def char_summary_row(path: Path) -> dict:
+    """What the tables read from one summary.json of the study's char runs (an LteError naming the file if
+    something is missing)."""
     summary = read_summary(path)
     try:
         if is_diverged(summary):  # no result: NaN, which every mean, interval and selection must not take
@@ -138,8 +139,26 @@ def _summary_row(path: Path) -> dict:
         raise LteError(f"{path} is not a complete run summary ({type(error).__name__}: {error})") from None
 
 
+def generic_summary_row(path: Path) -> dict:
+    """Any kind's summary.json: steps, time, stop reason, provenance and every number of its `final` row
+    (as final_<name>)."""
+    summary = read_summary(path)
+    try:
+        final = summary.get("final") or {}
+        return {"steps": summary["steps"], "wall_time": summary["wall_time"],
+                "models_per_step": summary.get("models_per_step", 1), "stop_reason": summary.get("stop_reason"),
+                "diverged": bool(summary.get("diverged")), "commit": summary["provenance"]["commit"],
+                "device": summary["provenance"]["device"],
+                **{f"final_{k}": v for k, v in final.items() if isinstance(v, (int, float)) and k != "step"}}
+    except (KeyError, TypeError) as error:
+        raise LteError(f"{path} is not a complete run summary ({type(error).__name__}: {error})") from None
+
+
 def load_runs(experiment: str, profile: str, results: Path = RESULTS, *, require_all: bool = True) -> pd.DataFrame:
-    """One row per finished cell: its labels (label_*), config (cfg_*) and final results."""
+    """One row per finished cell: its labels (label_*), config (cfg_*) and final results, read by the cell's run
+    kind (`lte.kinds.RunKind.read_summary`)."""
+    from lte.kinds import get_kind
+
     index = read_index(experiment, profile, results)
     root = runs_dir(experiment, profile, results)
     rows, missing = [], []
@@ -148,7 +167,8 @@ def load_runs(experiment: str, profile: str, results: Path = RESULTS, *, require
         if not path.exists():
             missing.append(cell["name"])
             continue
-        rows.append({**_label_columns(cell), "experiment": experiment, **_summary_row(path)})
+        rows.append({**_label_columns(cell), "experiment": experiment,
+                     **get_kind(cell.get("kind", "char")).read_summary(path)})
     if missing and require_all:
         raise FileNotFoundError(f"{len(missing)} of {len(index['cells'])} cells of {experiment} ({profile}) have "
                                 f"not finished (e.g. {missing[0]}); run the sweep again to finish them")
