@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from lte.core.errors import LteError
@@ -107,6 +108,20 @@ def open_run(out: Path, config) -> None:
     if diff:
         detail = ", ".join(f"{k}: {a!r} in the folder, {b!r} now" for k, (a, b) in sorted(diff.items()))
         raise LteError(f"{out} holds a run with a different config ({detail}); use another --out or the same options")
+
+
+def train_in_folder(config, out: Path, train: Callable[[Path], dict]) -> dict:
+    """The frame a run kind's train function shares: hold the folder's lock, check or write its config.json,
+    and return its summary when it is finished, else what `train(out)` returns."""
+    out = Path(out)
+    lock = FolderLock(out)
+    try:
+        open_run(out, config)
+        if (out / "summary.json").exists():
+            return json.loads((out / "summary.json").read_text())
+        return train(out)
+    finally:
+        lock.release()
 
 
 def indexed_runs(root: Path) -> list[Path]:

@@ -20,7 +20,6 @@ unfinished is simply refit.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from lte.core.config import TrainConfig
 from lte.core.console import log_to_stderr
 from lte.core.errors import LteError, check_finite_numbers, check_positive_ints
 from lte.core.fields import from_json, setting
-from lte.core.run_folder import FolderLock, append_metrics, open_run, truncate_metrics, write_json_atomic
+from lte.core.run_folder import append_metrics, train_in_folder, truncate_metrics, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -183,12 +182,8 @@ def train_esn(config: ESNConfig, out: Path, *, log=None) -> dict:
     from lte.core.provenance import provenance
 
     log = log or log_to_stderr
-    out = Path(out)
-    lock = FolderLock(out)
-    try:
-        open_run(out, config)
-        if (out / "summary.json").exists():
-            return json.loads((out / "summary.json").read_text())
+
+    def fit(out: Path) -> dict:
         truncate_metrics(out, -1)  # what an interrupted fit wrote is dropped: it is fitted again
         start = time.perf_counter()
         row = {"step": config.fit_batches, **fit_esn(config), "wall_time": time.perf_counter() - start}
@@ -199,5 +194,5 @@ def train_esn(config: ESNConfig, out: Path, *, log=None) -> dict:
                    "wall_time": row["wall_time"], "final": row, "provenance": provenance()}
         write_json_atomic(out / "summary.json", summary)
         return summary
-    finally:
-        lock.release()
+
+    return train_in_folder(config, out, fit)

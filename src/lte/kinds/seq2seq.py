@@ -21,7 +21,6 @@ Shapes: sources [B, S] right-padded with PAD (lengths [B]); answers [B, A].
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,7 @@ from lte.core.errors import LteError, check_finite_numbers, check_positive_ints,
 from lte.core.model import ModelConfig, matmul_rows, run_layer
 from lte.core.console import log_to_stderr
 from lte.core.metrics import masked_mean_and_counts
-from lte.core.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
+from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
 
 GO = "@"
 
@@ -212,15 +211,7 @@ def train_batch(config: Seq2SeqConfig, step: int) -> dict:
 def train_seq2seq(config: Seq2SeqConfig, out: Path, *, log=None) -> dict:
     """Train (or resume, or report a finished run) in the run folder `out`; returns the summary."""
     log = log or log_to_stderr
-    out = Path(out)
-    lock = FolderLock(out)
-    try:
-        open_run(out, config)
-        if (out / "summary.json").exists():
-            return json.loads((out / "summary.json").read_text())
-        return _train_seq2seq(config, out, log)
-    finally:
-        lock.release()
+    return train_in_folder(config, out, lambda folder: _train_seq2seq(config, folder, log))
 
 
 def _train_seq2seq(config: Seq2SeqConfig, out: Path, log) -> dict:
