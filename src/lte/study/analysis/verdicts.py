@@ -317,8 +317,8 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
     text = f"{label(winner)} (chosen on validation: {groups[winner][SELECTION_METRIC].mean():.3f}; test " \
            f"{groups[winner][METRIC].mean():.3f})"
     if confirmed:
-        answer = (f"{label(winner)}" + (f", clearly better than {', '.join(beaten)}" if beaten else "")
-                  + (f", tied within δ with {', '.join(ties)}" if ties else ""))
+        answer = (f"{label(winner)}" + (f", clearly better than {_some(beaten, len(decisions))}" if beaten else "")
+                  + (f", tied within δ with {_some(ties, len(decisions))}" if ties else ""))
     elif better:
         answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
     else:
@@ -327,6 +327,13 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
     return {"winner": label(winner), "confirmed": confirmed, "answer": answer, "text": text,
             "beaten": beaten, "ties": ties, "better": better, "undecided": undecided,
             "table": comparisons_frame(comparisons)}
+
+
+def _some(settings: list[str], others: int, at_most: int = 3) -> str:
+    """Name a few settings; a longer list is counted (the question's detail names every one)."""
+    if len(settings) <= at_most:
+        return ", ".join(settings)
+    return f"{len(settings)} of the {others} other settings"
 
 
 def _trick_name(invert: bool, double: bool) -> str:
