@@ -125,8 +125,12 @@ def time_sentence(prov: dict) -> str:
         return "its sweeps have not been timed whole yet."
     parts = ", ".join(f"{e} {m:.0f}" + ("" if e in estimate["measured"] else " (estimated)")
                       for e, m in estimate["minutes"].items())
-    return (f"a whole run of its sweeps takes about {estimate['total_minutes'] / 60:.1f} hours ({parts} min): "
-            f"measured where an experiment's sweep was timed whole, else estimated from its runs' measured "
+    total = estimate["total_minutes"]
+    span = f"{total / 60:.1f} hours" if total >= 60 else f"{total:.0f} minutes"
+    head = f"a whole run of its sweeps takes about {span} ({parts} min): "
+    if len(estimate["measured"]) == len(estimate["minutes"]):
+        return head + "each experiment's sweep measured, timed whole in one sitting."
+    return (head + f"measured where an experiment's sweep was timed whole, else estimated from its runs' measured "
             f"training time times {estimate['ratio']:.2f}, the ratio of sweep time to training time of those "
             f"timed whole.")
 
