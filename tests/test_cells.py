@@ -131,6 +131,23 @@ def test_the_two_gru_variants_differ_only_where_the_reset_gate_acts():
     np.testing.assert_allclose(gru.step(p, h, open_gate), gru_reset_after.step(p, h, open_gate), rtol=1e-5, atol=1e-6)
 
 
+def test_lstm_gates_over_the_whole_block_equal_gates_over_each_slice():
+    """The LSTM applies sigmoid and tanh to the whole [B, 4H] block and slices afterwards (faster on XLA's CPU);
+    elementwise, the values are those of each gate's own slice, bit for bit."""
+    from lte.core.cells import lstm
+
+    z = jnp.asarray(np.random.default_rng(0).normal(0, 4, (7, 4 * 24)), jnp.float32)
+    whole = jax.jit(lstm.gate_activations)(z)
+
+    @jax.jit
+    def per_slice(z):
+        i, f, g, o = jnp.split(z, 4, axis=-1)
+        return jax.nn.sigmoid(i), jax.nn.sigmoid(f), jnp.tanh(g), jax.nn.sigmoid(o)
+
+    for a, b in zip(whole, per_slice(z)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 @pytest.mark.parametrize("name", sorted(CELLS))
 def test_parameter_counts_match_the_closed_formulas(name):
     from lte.study.analysis.parameters import closed_form_parameters, layer_formula

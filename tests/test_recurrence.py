@@ -78,3 +78,39 @@ def test_an_unknown_gradient_is_refused_by_name():
 
     with pytest.raises(LteError, match="unknown gradient 'exact'.*fused, autodiff"):
         ModelConfig(gradient="exact")
+
+
+OWN_BACKWARD = sorted(name for name, cell in CELLS.items() if hasattr(cell, "update_backward"))
+
+
+def test_the_lstm_has_its_own_update_backward():
+    assert "lstm" in OWN_BACKWARD
+
+
+@pytest.mark.parametrize("name", OWN_BACKWARD)
+def test_a_cells_own_update_backward_is_autodiffs_bit_for_bit(name):
+    """The saved-activation backward does autodiff's arithmetic in autodiff's order: the same bits, so a record
+    trained before it was added is reproduced exactly."""
+    cell = get_cell(name)
+    config = ModelConfig(cell=name, hidden=16, layers=1)
+    layer = _random_params(config, seed=3)["layers"][0]
+    extra = {k: v for k, v in layer.items() if k not in ("W", "b", "U")}
+    rng = np.random.default_rng(4)
+    B = 5
+    normal = lambda shape, scale: jnp.asarray(rng.normal(0, scale, shape), jnp.float32)
+    carry = jax.tree_util.tree_map(lambda z: normal(z.shape, 1.0), cell.zero_carry(layer, B))
+    z = normal((B, layer["U"].shape[1]), 3.0)  # saturated gates too
+    d_new = jax.tree_util.tree_map(lambda c: normal(c.shape, 1.0), carry)
+
+    @jax.jit
+    def own(carry, z, d_new):
+        new, saved = cell.update_forward(extra, carry, z)
+        return new, cell.update_backward(extra, carry, saved, d_new)
+
+    @jax.jit
+    def autodiff(carry, z, d_new):
+        new, vjp = jax.vjp(lambda c, z, e: cell.update(e, c, z), carry, z, extra)
+        return new, vjp(d_new)
+
+    for a, b in zip(jax.tree_util.tree_leaves(own(carry, z, d_new)), jax.tree_util.tree_leaves(autodiff(carry, z, d_new))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -10,7 +10,11 @@ Plain autodiff of that scan builds dU inside the backward scan, as one small
 gradient (`gradient="fused"`, what cuDNN does) lets the backward scan carry
 only the state's cotangent and emit dz per step; dU is then a single large
 matmul over all T*B rows, `a_(TB)xA^T @ dz_(TB)xG`, and dxw is dz itself.
-Both are exact; tests compare them to float32 tolerance.
+Both are exact; tests compare them to float32 tolerance. The backward scan
+needs `update`'s vector-Jacobian product at each step: a cell that saves what
+it needs in the forward scan (`update_forward` / `update_backward`, the LSTM's
+gate activations) spares the backward every transcendental; for the others
+the forward saves z and the backward recomputes `update` under autodiff.
 
 Cells that are not additive (the reset-before GRU) always use autodiff.
 """
@@ -58,17 +62,40 @@ def _split(params: dict) -> tuple[jax.Array, dict]:
     return params["U"], {k: v for k, v in params.items() if k not in ("W", "b", "U")}
 
 
+def _update_pair(cell: ModuleType):
+    """`update` saving what its backward needs, and that backward: (update_forward, update_backward).
+
+    A cell may give its own pair (the LSTM saves its gate activations, so the backward scan evaluates no
+    transcendental); otherwise the forward saves z and the backward is autodiff of `update`, recomputed.
+    """
+    if hasattr(cell, "update_forward") and hasattr(cell, "update_backward"):
+        return cell.update_forward, cell.update_backward
+
+    def update_forward(extra, carry_r, z_BxG):
+        return cell.update(extra, carry_r, z_BxG), z_BxG
+
+    def update_backward(extra, carry_r, z_BxG, d_new):
+        _, update_vjp = jax.vjp(lambda c, z, e: cell.update(e, c, z), carry_r, z_BxG, extra)
+        return update_vjp(d_new)
+
+    return update_forward, update_backward
+
+
 @functools.lru_cache(maxsize=None)
 def _fused(cell: ModuleType, unroll: int):
     """The additive recurrence as a `jax.custom_vjp` with the large-matmul dU."""
+    update_forward, update_backward = _update_pair(cell)
 
     def forward(U, extra, xw_TxBxG, keep_TxB, carry, keep_residuals: bool):
         def body(carry, inputs):
             xw_BxG, keep_B = inputs
             carry_r = reset(carry, keep_B)
             z_BxG = xw_BxG + cell.recurrent_input(carry_r) @ U
-            new = cell.update(extra, carry_r, z_BxG)
-            return new, (cell.output(new), (carry_r, z_BxG) if keep_residuals else None)
+            if not keep_residuals:
+                new = cell.update(extra, carry_r, z_BxG)
+                return new, (cell.output(new), None)
+            new, saved = update_forward(extra, carry_r, z_BxG)
+            return new, (cell.output(new), (carry_r, saved))
 
         final, (out_TxBxH, residuals) = jax.lax.scan(body, carry, (xw_TxBxG, keep_TxB), unroll=unroll)
         return final, out_TxBxH, residuals
@@ -83,16 +110,15 @@ def _fused(cell: ModuleType, unroll: int):
         return (final, out), (U, extra, keep_TxB, residuals)
 
     def run_bwd(saved, cotangents):
-        U, extra, keep_TxB, (carry_r_T, z_TxBxG) = saved
+        U, extra, keep_TxB, (carry_r_T, saved_T) = saved
         d_final, d_out_TxBxH = cotangents
 
         def body(carry_grads, inputs):
             d_carry, d_extra = carry_grads
-            carry_r, z_BxG, d_out_BxH, keep_B = inputs
-            new, update_vjp = jax.vjp(lambda c, z, e: cell.update(e, c, z), carry_r, z_BxG, extra)
-            _, output_vjp = jax.vjp(cell.output, new)
+            carry_r, saved_t, d_out_BxH, keep_B = inputs
+            _, output_vjp = jax.vjp(cell.output, d_carry)  # `output` picks part of the carry: linear, any point
             d_new = jax.tree_util.tree_map(jnp.add, d_carry, output_vjp(d_out_BxH)[0])
-            d_carry_r, d_z_BxG, d_extra_t = update_vjp(d_new)
+            d_carry_r, d_z_BxG, d_extra_t = update_backward(extra, carry_r, saved_t, d_new)
             _, input_vjp = jax.vjp(cell.recurrent_input, carry_r)
             d_carry_r = jax.tree_util.tree_map(jnp.add, d_carry_r, input_vjp(d_z_BxG @ U.T)[0])
             d_extra = jax.tree_util.tree_map(jnp.add, d_extra, d_extra_t)
@@ -100,7 +126,7 @@ def _fused(cell: ModuleType, unroll: int):
 
         zero_extra = jax.tree_util.tree_map(jnp.zeros_like, extra)
         (d_carry0, d_extra), d_z_TxBxG = jax.lax.scan(
-            body, (d_final, zero_extra), (carry_r_T, z_TxBxG, d_out_TxBxH, keep_TxB), reverse=True, unroll=unroll)
+            body, (d_final, zero_extra), (carry_r_T, saved_T, d_out_TxBxH, keep_TxB), reverse=True, unroll=unroll)
         a_TxBxA = jax.vmap(cell.recurrent_input)(carry_r_T)
         # the one large matmul; as 2-D operands (XLA's CPU dot is much slower with two contracting dims)
         d_U = a_TxBxA.reshape(-1, a_TxBxA.shape[-1]).T @ d_z_TxBxG.reshape(-1, d_z_TxBxG.shape[-1])

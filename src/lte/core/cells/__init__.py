@@ -14,11 +14,14 @@ A cell is a module-level object with:
 - `zero_carry(params, batch) -> carry`: the state at an example's start;
 - `step(params, carry, xw_BxG) -> carry`: one time step, given that step's
   input projection `xw = x @ W + b`;
-- `output(carry) -> h_BxH`: what the next layer (or the readout) reads;
+- `output(carry) -> h_BxH`: what the next layer (or the readout) reads (a part of the carry, not a function of
+  it: the fused gradient relies on that);
 - optionally `output_size(hidden, options)` when that is not `hidden` (LSTMP);
 - optionally, for the fused gradient (`lte.core.recurrence`), the additive form
   `recurrent_input(carry) -> a` and `update(params, carry, z) -> carry` with
-  `step = update(carry, xw + a @ U)`;
+  `step = update(carry, xw + a @ U)`; and, to spare the fused backward from recomputing `update`,
+  `update_forward(params, carry, z) -> (carry', saved)` with `update_backward(params, carry, saved, d_carry')
+  -> (d_carry, d_z, d_params)` (the LSTM's: its gate activations, checked against autodiff bit for bit);
 - `layer_parameters(m, n, options) -> int`: the closed formula of a layer's parameter count (n units reading
   m inputs), which the parameter table checks against the initialised model;
 - `numpy_zero_carry(layer, batch)` and `numpy_step(layer, carry, x) -> (carry, output)`: an independent
