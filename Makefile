@@ -49,7 +49,7 @@ reproduce: $(STAMP)  ## retrain the study from scratch into reproduce/PROFILE/, 
 	$(MAKE) figures tables report PROFILE=$(PROFILE) RESULTS=$(FRESH)
 	$(ANALYSIS) compare --profile $(PROFILE) --committed results --fresh $(FRESH)
 
-spot-check: $(STAMP)  ## retrain one committed run per recorded commit (PROFILE) and compare: does the code as it stands still compute the records?
+spot-check: $(STAMP)  ## retrain the first committed run of each recorded commit, experiment and model (PROFILE) and compare: does the code as it stands still compute the records? (writes results/runs/PROFILE/spot_check.json)
 	$(ANALYSIS) spot-check --profile $(PROFILE) --results $(RESULTS)
 
 compare: $(STAMP)  ## compare reproduce/PROFILE/ with the committed records, run by run (writes reproduce/PROFILE/comparison.md)

@@ -58,3 +58,28 @@ def test_importing_the_figure_code_changes_no_global_matplotlib_setting():
             "print(sorted(k for k in before if matplotlib.rcParams[k] != before[k]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_changed_run_code_is_reported_as_computing_the_records_only_after_a_clean_spot_check(tmp_path,
+                                                                                               monkeypatch):
+    """The provenance line: run code unchanged since the records' commit; changed and not checked (flagged);
+    changed and retrained bit for bit by a committed spot-check at a commit with today's run code."""
+    import json
+
+    from lte.study.analysis import report
+
+    same_as_head = {"new"}
+    monkeypatch.setattr(report, "run_code_unchanged_since", lambda commit: commit in same_as_head)
+    prov = {"commits": ["old"]}
+    assert "**different from**" in report.run_code_line(prov, "quick", tmp_path)
+    record = tmp_path / "runs" / "quick" / "spot_check.json"
+    record.parent.mkdir(parents=True)
+    spot = {"commit": "new", "checked": 10, "exact": 10, "runs": []}
+    record.write_text(json.dumps(spot))
+    line = report.run_code_line(prov, "quick", tmp_path)
+    assert "computes the same records" in line and "retrained 10 of them" in line
+    assert "(../runs/quick/spot_check.json)" in line  # linked from results/quick/README.md
+    for flawed in ({**spot, "exact": 9}, {**spot, "commit": "new-dirty"}, {**spot, "commit": "older"}):
+        record.write_text(json.dumps(flawed))
+        assert "**different from**" in report.run_code_line(prov, "quick", tmp_path)
+    assert "the same as" in report.run_code_line({"commits": ["new"]}, "quick", tmp_path)

@@ -203,10 +203,14 @@ def test_a_spot_check_retrains_one_run_per_recorded_commit_and_compares_it(tmp_p
     results = tmp_path / "results"
     shutil.copytree(Path(__file__).parent / "fixtures" / "results", results)
     sample = sample_by_commit("quick", results)
-    commits = {json.loads((r / "summary.json").read_text())["provenance"]["commit"] for r in sample}
-    assert len(sample) == len(commits) >= 1
+    keys = {(json.loads((r / "summary.json").read_text())["provenance"]["commit"], r.parent.name,
+             json.loads((r / "config.json").read_text())["model"]) for r in sample}
+    assert len(sample) == len(keys) >= 2 and {model for *_, model in keys} == {"lstm", "irnn"}
     checked = spot_check("quick", results, scratch=tmp_path / "fresh", log=lambda _: None)
     assert [c.status in ("exact", "within tolerance") for c in checked] == [True] * len(sample)
+    record = json.loads((results / "runs" / "quick" / "spot_check.json").read_text())
+    assert record["checked"] == len(sample) and record["exact"] == sum(c.status == "exact" for c in checked)
+    assert sorted(r["run"] for r in record["runs"]) == sorted(f"{r.parent.name}/{r.name}" for r in sample)
     committed = sample[0]
     rows = [json.loads(line) for line in (committed / "metrics.jsonl").read_text().splitlines()]
     rows[-1]["test_char_accuracy"] += 0.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -95,6 +96,26 @@ def run_code_unchanged_since(commit: str) -> bool | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return {0: True, 1: False}.get(done.returncode)
+
+
+def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
+    """Whether the code at this commit still computes the records: unchanged since their commit(s), or changed
+    and shown to compute the same bits by a committed spot-check (`lte.study.analysis.spot_check`) of it."""
+    from lte.study.analysis.spot_check import record_path, verified_at
+
+    head = ("- the code that computes a run (" + ", ".join(f"`{p}`" for p in RUN_CODE) + ") at the commit this "
+            "report was made from is ")
+    unchanged = all(run_code_unchanged_since(c) for c in prov["commits"]) if prov["commits"] else None
+    if unchanged is not False:
+        return head + ("the same as" if unchanged else "not comparable (no git) with") + " the records' commit(s)"
+    spot = verified_at(profile, results)
+    if spot and "dirty" not in spot["commit"] and run_code_unchanged_since(spot["commit"]):
+        readme_dir = results if profile == DEFAULT_PROFILE else results / profile  # where `write_report` writes
+        where = Path(os.path.relpath(record_path(profile, results), readme_dir)).as_posix()
+        return (head + "different from the records' commit(s) in its text, and computes the same records: a "
+                f"spot-check with it (at `{spot['commit'][:7]}`) retrained {spot['checked']} of them, the first of "
+                f"each experiment and model, bit for bit ([{Path(where).name}]({where}))")
+    return head + "**different from** the records' commit(s)"
 
 
 def _minutes(seconds: float) -> str:
@@ -286,11 +307,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
               "## Provenance", "",
               f"- runs: {prov['runs']}, by commit as recorded: "
               + ", ".join(f"`{c}` ({n} runs)" for c, n in prov["commit_counts"].items()),
-              "- the code that computes a run (" + ", ".join(f"`{p}`" for p in RUN_CODE) + ") at the commit "
-              "this report was made from is " + {True: "the same as", False: "**different from**",
-                                                  None: "not comparable (no git) with"}[
-                  all(run_code_unchanged_since(c) for c in prov["commits"]) if prov["commits"] else None]
-              + " the records' commit(s)",
+              run_code_line(prov, profile, results),
               f"- device(s): {', '.join(prov['devices'])}; {prov['cpu_count']} CPU cores; {prov['platform']}",
               f"- Python {prov['python']}; " + ", ".join(f"{k} {v}" for k, v in sorted(prov['versions'].items())),
               f"- training time, all runs added up: {_minutes(prov['training_seconds'])}",
