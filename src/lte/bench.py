@@ -376,11 +376,22 @@ def ensemble_step(cell: str, shape: Shape, k: int) -> Callable[[], None]:
 
 
 def _ensemble_step_seconds(payload: tuple) -> list[float]:
-    """In a worker process: the median step time of each K, the Ks timed in rotation."""
-    cell, shape, ks, repeats = payload
+    """In a worker process: the median step time of each K, the Ks timed in rotation; with `batch_one`, one
+    more entry: one model's step at batch 1 (what a step costs whatever its size: the per-step overhead)."""
+    cell, shape, ks, repeats, *batch_one = payload
     with jax.default_matmul_precision(MATMUL_PRECISION):
         steps = [ensemble_step(cell, Shape(**shape), k) for k in ks]
+        if batch_one and batch_one[0]:
+            steps.append(ensemble_step(cell, Shape(**{**shape, "batch": 1}), 1))
         return [statistics.median(t) for t in per_step_seconds(steps, repeats)]
+
+
+def shared_overhead_bound(k: int, one_s: float, batch_one_s: float) -> float:
+    """The most K models in one step can gain over one at a time if they share only the per-step overhead
+    (a batch-1 step's time, `batch_one_s`) and each adds its own work (`one_s - batch_one_s`): K * one /
+    (overhead + K * work). Larger gains need the work itself to run faster in a batched step."""
+    work = max(one_s - batch_one_s, 1e-12)
+    return k * one_s / (min(batch_one_s, one_s) + k * work)
 
 
 def ensemble_seconds_as_in_sweeps(cell: str, shape: Shape, ks: list[int], repeats: int,
@@ -409,7 +420,7 @@ def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeat
     log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'all models vs K=1':>18s} {'as in sweeps':>13s}")
     rows = []
     for cell in cells:
-        times = _ensemble_step_seconds((cell, vars(shape), ks, repeats))
+        *times, batch_one = _ensemble_step_seconds((cell, vars(shape), ks, repeats, True))
         in_sweeps = [statistics.median(column) for column in
                      zip(*ensemble_seconds_as_in_sweeps(cell, shape, ks, repeats, sweep_workers))]
         for k, seconds, sweep_seconds in zip(ks, times, in_sweeps):
@@ -418,7 +429,9 @@ def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeat
                    "tokens_per_s_per_model": shape.batch * shape.steps / seconds,
                    "tokens_per_s_all_models": k * shape.batch * shape.steps / seconds,
                    "all_models_over_one": k * times[0] / seconds, "sweep_workers": sweep_workers,
-                   "sweep_step_s": sweep_seconds, "sweep_all_models_over_one": k * in_sweeps[0] / sweep_seconds}
+                   "sweep_step_s": sweep_seconds, "sweep_all_models_over_one": k * in_sweeps[0] / sweep_seconds,
+                   "batch_one_step_s": batch_one, "overhead_share": batch_one / times[0],
+                   "shared_overhead_bound": shared_overhead_bound(k, times[0], batch_one)}
             rows.append(row)
             log(f"{cell:6s} {k:3d} {1000 * seconds:9.2f} {row['all_models_over_one']:17.2f}x "
                 f"{row['sweep_all_models_over_one']:12.2f}x")
@@ -614,8 +627,14 @@ def goals_report(csv_path: Path) -> Path:
             speedup = group.set_index("models").all_models_over_one
             where = f"{int(group.layers.iloc[0])}x{int(group.hidden.iloc[0])} B{int(group.batch.iloc[0])}"
             if 16 in speedup.index:
+                bound = ""
+                if "shared_overhead_bound" in group:
+                    at_16 = group.set_index("models").loc[16]
+                    bound = (f" (the most that sharing the per-step overhead could give: {at_16.shared_overhead_bound:.2f}x;"
+                             f" a batch-1 step costs {100 * at_16.overhead_share:.0f}% of a batch-"
+                             f"{int(group.batch.iloc[0])} step)")
                 lines.append(f"| {cell.upper()} {where}: K = 16 models in one step, at least 2x the throughput of "
-                             f"one at a time | {speedup[16]:.2f}x | "
+                             f"one at a time | {speedup[16]:.2f}x{bound} | "
                              f"{'yes' if speedup[16] >= 2 else f'no: {2 - speedup[16]:.2f} short'} |")
             worst_k = speedup.idxmin()
             lines.append(f"| {cell.upper()} {where}: never below 1.0x at any K ({', '.join(map(str, speedup.index))}) "
