@@ -229,3 +229,35 @@ def test_make_builds_one_figure_or_table_by_name():
                          cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
     assert "-m lte.study.analysis figure addition --profile default --results results" in out
     assert "-m lte.study.analysis table parameters" in out and "-m lte.study.analysis table csv" in out
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_spot_check_tells_a_change_of_machine_from_a_change_of_code(tmp_path):
+    """A retrained run that differs from its record is retrained again with the records' own commit (checked out
+    by git): identical bits there say the code computes what the records' code did, and the record says so."""
+    import json
+    from pathlib import Path
+
+    from lte.study.analysis.spot_check import spot_check, verified_at
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    source = sorted((Path(__file__).parent / "fixtures" / "results" / "runs" / "quick" / "addition").glob("irnn-*"))[0]
+    run = tmp_path / "results" / "runs" / "quick" / "addition" / source.name
+    shutil.copytree(source, run)
+    summary = json.loads((run / "summary.json").read_text())
+    summary["provenance"]["commit"] = head.stdout.strip()  # as if HEAD had trained it ...
+    (run / "summary.json").write_text(json.dumps(summary))
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    rows[-1]["test_char_accuracy"] += 0.5  # ... on a machine whose floats came out otherwise
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lines: list[str] = []
+    checked = spot_check("quick", tmp_path / "results", workers=1, log=lines.append)
+    assert [c.status for c in checked] == ["differs"]
+    record = json.loads((tmp_path / "results" / "runs" / "quick" / "spot_check.json").read_text())
+    assert record["exact"] == 0 and record["checked"] == 1
+    assert record["runs"][0]["against_records_code"] == "exact", lines  # HEAD's code here is the working tree's
+    assert record["exact_against_records_code"] == 1 and verified_at("quick", tmp_path / "results") == record
+    listed = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert "lte-records-code-" not in listed  # the temporary checkout is gone

@@ -112,9 +112,16 @@ def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
     if spot and "dirty" not in spot["commit"] and run_code_unchanged_since(spot["commit"]):
         readme_dir = results if profile == DEFAULT_PROFILE else results / profile  # where `write_report` writes
         where = Path(os.path.relpath(record_path(profile, results), readme_dir)).as_posix()
-        return (head + "different from the records' commit(s) in its text, and computes the same records: a "
-                f"spot-check with it (at `{spot['commit'][:7]}`) retrained {spot['checked']} of them, the first of "
-                f"each experiment and model, bit for bit ([{Path(where).name}]({where}))")
+        link = f"[{Path(where).name}]({where})"
+        if spot["exact"] == spot["checked"]:
+            return (head + "different from the records' commit(s) in its text, and computes the same records: a "
+                    f"spot-check with it (at `{spot['commit'][:7]}`) retrained {spot['checked']} of them, the first "
+                    f"of each experiment and model, bit for bit ({link})")
+        return (head + "different from the records' commit(s) in its text, and computes the same bits as their "
+                f"code: a spot-check (at `{spot['commit'][:7]}`, on {spot['device']}) retrained {spot['checked']} of "
+                "them, the first of each experiment and model, with both and found them identical; there both "
+                f"differ from the records, computed on {', '.join(spot['records_devices'])} (XLA compiles for the "
+                f"CPU it runs on, and float rounding grows over training) ({link})")
     return head + "**different from** the records' commit(s)"
 
 
