@@ -133,7 +133,7 @@ def test_the_two_gru_variants_differ_only_where_the_reset_gate_acts():
 
 def test_lstm_gates_over_the_whole_block_equal_gates_over_each_slice():
     """The LSTM applies sigmoid and tanh to the whole [B, 4H] block and slices afterwards (faster on XLA's CPU);
-    elementwise, the values are those of each gate's own slice, bit for bit."""
+    elementwise, the values and derivatives are those of each gate's own slice, bit for bit."""
     from lte.core.cells import lstm
 
     z = jnp.asarray(np.random.default_rng(0).normal(0, 4, (7, 4 * 24)), jnp.float32)
@@ -146,6 +146,13 @@ def test_lstm_gates_over_the_whole_block_equal_gates_over_each_slice():
 
     for a, b in zip(whole, per_slice(z)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # and so are their derivatives, forward (RTRL) and reverse (autodiff)
+    dz = jnp.asarray(np.random.default_rng(1).normal(0, 1, z.shape), jnp.float32)
+    jvp = lambda fn: jax.jit(lambda z, dz: jax.jvp(fn, (z,), (dz,)))(z, dz)  # noqa: E731
+    vjp = lambda fn: jax.jit(lambda z, cts: jax.vjp(fn, z)[1](cts))(z, tuple(jnp.split(dz, 4, -1)))  # noqa: E731
+    for how in (jvp, vjp):
+        for a, b in zip(jax.tree_util.tree_leaves(how(lstm.gate_activations)), jax.tree_util.tree_leaves(how(per_slice))):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 @pytest.mark.parametrize("name", sorted(CELLS))
