@@ -147,12 +147,30 @@ def test_filters_choose_the_cells_and_shapes():
     assert parse_cells("irnn, lstm") == ["irnn", "lstm"]
 
 
-def test_the_device_name_carries_the_cpu_model_and_cores(monkeypatch):
+def test_the_device_name_carries_the_cpu_model_vector_instructions_and_cores(monkeypatch):
     import lte.bench as bench
 
     monkeypatch.setattr(bench, "cpu_model", lambda: "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz")
+    monkeypatch.setattr(bench, "vector_extension", lambda: "avx512")
     monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    assert bench.device_name() == "cpu-intel_r_xeon_r_platinum_8375c_cpu_2.90ghz_avx512_2cores"
+    monkeypatch.setattr(bench, "vector_extension", lambda: "")
     assert bench.device_name() == "cpu-intel_r_xeon_r_platinum_8375c_cpu_2.90ghz_2cores"
+
+
+def test_the_vector_extension_is_read_from_the_cpu_flags(monkeypatch, tmp_path):
+    import builtins
+
+    import lte.bench as bench
+
+    real_open = builtins.open
+    for flags, expected in (("fpu sse2 avx avx2 fma avx512f avx512bw", "avx512"), ("fpu sse2 avx avx2 fma", "avx2"),
+                            ("fp asimd evtstrm", "neon"), ("fpu sse2", "")):
+        cpuinfo = tmp_path / f"cpuinfo-{expected or 'none'}"
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+        monkeypatch.setattr(builtins, "open", lambda path, *a, c=cpuinfo, **k:
+                            real_open(c if path == "/proc/cpuinfo" else path, *a, **k))
+        assert bench.vector_extension() == expected
 
 
 def test_a_gpu_that_jax_does_not_use_is_reported(monkeypatch):

@@ -22,7 +22,6 @@ import csv
 import json
 import math
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -41,7 +40,7 @@ from data_gen.vocab import VOCAB_SIZE
 from lte.core.cells import CELLS
 from lte.core.errors import LteError
 from lte.core.model import ModelConfig, init_params
-from lte.core.provenance import provenance
+from lte.core.provenance import cpu_model, provenance
 from lte.core.recurrence import is_additive
 from lte.core.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate, zero_counts
 
@@ -109,23 +108,27 @@ def parse_cells(text: str) -> list[str]:
     return cells
 
 
-def cpu_model() -> str:
-    """The CPU's model name (Linux: /proc/cpuinfo), else what the platform module knows."""
+def vector_extension() -> str:
+    """The CPU's widest vector instructions as XLA can use them (avx512, avx2, avx, neon; '' if unknown): two
+    CPUs of one model name can differ in it, and with it in speed and in float rounding."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if line.startswith(("flags", "Features")):
+                    flags = set(line.split(":", 1)[1].split())
+                    return next((name for name, flag in (("avx512", "avx512f"), ("avx2", "avx2"), ("avx", "avx"),
+                                                         ("neon", "asimd")) if flag in flags), "")
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return ""
 
 
 def device_name() -> str:
-    """File-name-safe name of JAX's device: the GPU's kind, or the CPU's model and core count, so that another
-    machine's tables sit beside this one's instead of replacing them."""
+    """File-name-safe name of JAX's device: the GPU's kind, or the CPU's model, vector instructions and core
+    count, so that another machine's tables sit beside this one's instead of replacing them."""
     device = jax.devices()[0]
-    name = device.device_kind if device.platform != "cpu" else f"{cpu_model()} {os.cpu_count()}cores"
+    name = (device.device_kind if device.platform != "cpu"
+            else " ".join(filter(None, (cpu_model(), vector_extension(), f"{os.cpu_count()}cores"))))
     return f"{device.platform}-" + re.sub(r"[^a-z0-9.]+", "_", name.lower()).strip("_")
 
 
