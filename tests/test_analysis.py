@@ -86,7 +86,9 @@ def test_changed_run_code_is_reported_as_computing_the_records_only_after_a_clea
                "records_devices": ["cpu: A"]}
     record.write_text(json.dumps(machine))
     line = report.run_code_line(prov, "quick", tmp_path)
-    assert "computes the same bits as their code" in line and "on cpu: B" in line and "computed on cpu: A" in line
+    assert "computes the same bits as their code" in line and "on cpu: B)" in line and "computed on cpu: A" in line
+    record.write_text(json.dumps({**machine, "vector_extension": "avx2"}))
+    assert "on cpu: B, avx2)" in report.run_code_line(prov, "quick", tmp_path)
     record.write_text(json.dumps({**machine, "exact_against_records_code": 9}))
     assert "**different from**" in report.run_code_line(prov, "quick", tmp_path)
     assert "the same as" in report.run_code_line({"commits": ["new"]}, "quick", tmp_path)

@@ -40,7 +40,7 @@ from data_gen.vocab import VOCAB_SIZE
 from lte.core.cells import CELLS
 from lte.core.errors import LteError
 from lte.core.model import ModelConfig, init_params
-from lte.core.provenance import cpu_model, provenance
+from lte.core.provenance import cpu_model, provenance, vector_extension
 from lte.core.recurrence import is_additive
 from lte.core.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate, zero_counts
 
@@ -106,21 +106,6 @@ def parse_cells(text: str) -> list[str]:
         raise LteError(f"--cells {text!r}: unknown cell(s) {', '.join(unknown) or '(none given)'}; "
                        f"allowed: {', '.join(CELLS)}")
     return cells
-
-
-def vector_extension() -> str:
-    """The CPU's widest vector instructions as XLA can use them (avx512, avx2, avx, neon; '' if unknown): two
-    CPUs of one model name can differ in it, and with it in speed and in float rounding."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith(("flags", "Features")):
-                    flags = set(line.split(":", 1)[1].split())
-                    return next((name for name, flag in (("avx512", "avx512f"), ("avx2", "avx2"), ("avx", "avx"),
-                                                         ("neon", "asimd")) if flag in flags), "")
-    except OSError:
-        pass
-    return ""
 
 
 def device_name() -> str:

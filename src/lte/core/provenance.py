@@ -35,6 +35,21 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def vector_extension() -> str:
+    """The CPU's widest vector instructions as XLA can use them (avx512, avx2, avx, neon; '' if unknown): two
+    CPUs of one model name can differ in it, and with it in speed and in float rounding."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    flags = set(line.split(":", 1)[1].split())
+                    return next((name for name, flag in (("avx512", "avx512f"), ("avx2", "avx2"), ("avx", "avx"),
+                                                         ("neon", "asimd")) if flag in flags), "")
+    except OSError:
+        pass
+    return ""
+
+
 def provenance() -> dict:
     device = jax.devices()[0]
     kind = device.device_kind if device.platform != "cpu" else cpu_model()

@@ -118,7 +118,9 @@ def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
                     f"spot-check with it (at `{spot['commit'][:7]}`) retrained {spot['checked']} of them, the first "
                     f"of each experiment and model, bit for bit ({link})")
         return (head + "different from the records' commit(s) in its text, and computes the same bits as their "
-                f"code: a spot-check (at `{spot['commit'][:7]}`, on {spot['device']}) retrained {spot['checked']} of "
+                f"code: a spot-check (at `{spot['commit'][:7]}`, on {spot['device']}"
+                + (f", {spot['vector_extension']}" if spot.get("vector_extension") else "")
+                + f") retrained {spot['checked']} of "
                 "them, the first of each experiment and model, with both and found them identical; there both "
                 f"differ from the records, computed on {', '.join(spot['records_devices'])} (XLA compiles for the "
                 f"CPU it runs on, and float rounding grows over training) ({link})")

@@ -155,13 +155,14 @@ def write_record(profile: str, results: Path, checked: list, code_checked: list 
                  wall_seconds: float) -> Path:
     """The spot-check's outcome beside the records it checked, with the commit and machine that checked them:
     each run against its record, and (where retrained) against the records' own code on this machine."""
-    from lte.core.provenance import provenance
+    from lte.core.provenance import provenance, vector_extension
 
     prov = provenance()
     runs = sample_by_commit(profile, results)
     records_devices = sorted({(json.loads((r / "summary.json").read_text()).get("provenance") or {}).get("device")
                               or "unknown" for r in runs})
     record = {"profile": profile, "commit": prov["commit"], "device": prov.get("device"),
+              "vector_extension": vector_extension(),
               "records_devices": records_devices, "versions": prov.get("versions"), "wall_s": round(wall_seconds, 1),
               "exact": sum(c.status == "exact" for c in checked), "checked": len(checked),
               "exact_against_records_code": (None if code_checked is None
