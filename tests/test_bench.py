@@ -38,10 +38,18 @@ def test_tiny_ensemble_benchmark_writes_its_table(tmp_path):
     path = run_ensemble_benchmark(Shape(hidden=8, batch=4, steps=5), [1, 2], ["irnn"], 2, tmp_path, log=lambda _: None,
                                   sweep_workers=2)
     rows = list(csv.DictReader(open(path)))
-    assert [int(r["models"]) for r in rows] == [1, 2] and all(float(r["step_s"]) > 0 for r in rows)
+    # each layout at each K, against one model alone (`lte train`'s step), all timed in one rotation
+    assert [(r["layout"], int(r["models"])) for r in rows] == [("vectorised", 1), ("vectorised", 2),
+                                                               ("sequential", 1), ("sequential", 2)]
+    assert [r["default_layout"] for r in rows] == ["False", "False", "True", "True"]  # on a CPU: sequential
+    assert all(float(r["step_s"]) > 0 and float(r["single_step_s"]) > 0 for r in rows)
+    assert len({r["single_step_s"] for r in rows}) == 1
+    assert float(rows[1]["all_models_over_one"]) == pytest.approx(2 * float(rows[1]["single_step_s"])
+                                                                  / float(rows[1]["step_s"]))
     # as in a sweep: two single-threaded worker processes at once, each timing every K
     assert all(float(r["sweep_step_s"]) > 0 and r["sweep_workers"] == "2" for r in rows)
-    assert float(rows[0]["sweep_all_models_over_one"]) == 1.0
+    assert float(rows[0]["sweep_all_models_over_one"]) == pytest.approx(
+        float(rows[0]["sweep_single_step_s"]) / float(rows[0]["sweep_step_s"]))
     # one model at batch 1, timed in the same rotation: the per-step overhead that K models could share
     assert all(float(r["batch_one_step_s"]) > 0 and float(r["overhead_share"]) > 0 for r in rows)
     assert float(rows[0]["shared_overhead_bound"]) == pytest.approx(1.0)
@@ -214,6 +222,7 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
     path = tmp_path / "cpu-test.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     ensemble = [{"cell": cell, "layers": 1, "hidden": 64, "batch": 32, "steps": 32, "models": k,
+                 "layout": "sequential", "default_layout": True,
                  "all_models_over_one": speed, "tokens_per_s_all_models": 1000 * speed,
                  "tokens_per_s_per_model": 1000 * speed / k, "overhead_share": 0.25,
                  "shared_overhead_bound": 1.3}
@@ -224,10 +233,12 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
     assert "| LSTM 1x64, batch 32, T 32: step no slower than PyTorch's | 2.10 ms vs 1.50 ms (1.40x" in text
     assert "| no: 40% slower |" in text and "| IRNN 1x64, batch 32, T 32" in text
     assert "| the study's shapes, all of them | 1 of 2 met | no |" in text
-    assert "| LSTM 1x64 B32: K = 16 models in one step, at least 2x the throughput of one at a time | 1.50x (the " \
+    assert "| LSTM 1x64 B32, sequential (this device's default): K = 16 models in one step, at least 2x the " \
+           "throughput of one at a time | 1.50x (the " \
            "most that sharing the per-step overhead could give: 1.30x; a batch-1 step costs 25% of a batch-32 " \
            "step) | no: 0.50 short |" in text
-    assert "| IRNN 1x64 B32: K = 16 models in one step, at least 2x the throughput of one at a time | 2.50x (" \
+    assert "| IRNN 1x64 B32, sequential (this device's default): K = 16 models in one step, at least 2x the " \
+           "throughput of one at a time | 2.50x (" \
            in text and "| yes |" in text
     assert "| lowest 0.90x at K = 4 | no |" in text and "| lowest 1.00x at K = 1 | yes |" in text
     assert all(p.stat().st_size > 1000 for p in bench_figure(path))

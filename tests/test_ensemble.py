@@ -14,13 +14,15 @@ from lte.core.errors import LteError
 from lte.core.train import init_train_state, make_optimizer, make_train_step, read_metrics, train, with_learning_rate, zero_counts
 
 
-def test_a_vmapped_ensemble_equals_separate_runs():
+@pytest.mark.parametrize("layout", ["vectorised", "sequential"])
+def test_an_ensemble_step_equals_separate_steps(layout):
+    """Vectorised: to float32 rounding; sequential: bit for bit (each model computes what it computes alone)."""
     configs = [TrainConfig(task="copy", length=3, nesting=1, model="irnn", hidden=16, layers=2, batch_size=4, seed=s,
                            learning_rate=lr) for s, lr in [(0, 0.1), (1, 0.05), (2, 0.2)]]
     states = [with_learning_rate(init_train_state(c), c.resolved_learning_rate) for c in configs]
     feeds = [TrainingBatches(c) for c in configs]
     single = make_train_step(configs[0].model_config(), make_optimizer(configs[0].clip))
-    ensemble = compiled_ensemble_step(configs[0].model_config(), configs[0].clip)
+    ensemble = compiled_ensemble_step(configs[0].model_config(), configs[0].clip, layout)
     separate = list(states)
     together, sums = stack(states), zero_counts(3)
     alone_sums = [0.0, 0.0, 0.0]  # each model's scored characters, summed over the steps it took
@@ -37,7 +39,10 @@ def test_a_vmapped_ensemble_equals_separate_runs():
         f.close()
     for alone, mapped in zip(separate, unstack(together, 3)):
         for a, b in zip(jax.tree_util.tree_leaves(alone.params), jax.tree_util.tree_leaves(mapped.params)):
-            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+            if layout == "sequential":
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+            else:
+                np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
     # the models really differ (own seeds, own learning rates)
     first = [jax.tree_util.tree_leaves(s.params)[0] for s in separate]
     assert not np.allclose(np.asarray(first[0]), np.asarray(first[1]))
@@ -48,19 +53,24 @@ def _comparable(rows: list[dict]) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in timing} for r in rows]
 
 
-def test_training_runs_together_writes_what_training_each_alone_writes(tmp_path):
-    """Three runs of one shape in lock-step; one stops early (a smaller max_steps), the others go on."""
+@pytest.mark.parametrize("layout", ["vectorised", "sequential"])
+def test_training_runs_together_writes_what_training_each_alone_writes(tmp_path, layout):
+    """Three runs of one shape in lock-step; one stops early (a smaller max_steps), the others go on. In the
+    sequential layout every record is the same bits as alone."""
     base = dict(task="copy", length=2, nesting=1, model="lstm", hidden=16, layers=1, batch_size=4, eval_every=2,
                 val_size=20, test_size=20, data="fresh")
     configs = [TrainConfig(**base, seed=0, max_steps=6), TrainConfig(**base, seed=1, max_steps=3),
                TrainConfig(**base, seed=2, max_steps=6, learning_rate=0.2)]
     logs = []
-    together = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append)
+    together = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append,
+                              layout=layout)
     alone = [train(c, tmp_path / f"alone{i}", log=lambda _: None) for i, c in enumerate(configs)]
     assert [s["steps"] for s in together] == [6, 3, 6]
     for i, (a, b) in enumerate(zip(together, alone)):
         ra, rb = read_metrics(tmp_path / f"together{i}"), read_metrics(tmp_path / f"alone{i}")
         assert [r["step"] for r in ra] == [r["step"] for r in rb]
+        if layout == "sequential":
+            assert _comparable(ra) == _comparable(rb), i
         for x, y in zip(_comparable(ra), _comparable(rb)):
             assert x.keys() == y.keys()
             for key in x:
@@ -71,7 +81,8 @@ def test_training_runs_together_writes_what_training_each_alone_writes(tmp_path)
         assert a["stop_reason"] == b["stop_reason"] == "max_steps"
         assert json.loads((tmp_path / f"together{i}" / "config.json").read_text()) == configs[i].to_json()
     # finished folders are skipped the second time
-    again = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append)
+    again = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append,
+                           layout=layout)
     assert [s["steps"] for s in again] == [6, 3, 6]
 
 
@@ -93,7 +104,7 @@ configs = [TrainConfig(task="copy", length=3, nesting=1, model="lstm", hidden=8,
            for s in range(4)]
 states = stack([with_learning_rate(init_train_state(c), 0.3) for c in configs])
 feeds = [TrainingBatches(c) for c in configs]
-step = compiled_ensemble_step(configs[0].model_config(), configs[0].clip)
+step = compiled_ensemble_step(configs[0].model_config(), configs[0].clip, "vectorised")
 sharding = model_sharding(4)
 assert sharding is not None
 results = {}
@@ -137,10 +148,25 @@ def test_a_runs_records_depend_on_its_slots_not_on_its_partners(tmp_path):
     base = dict(task="copy", length=3, nesting=1, model="lstm", hidden=16, layers=1, batch_size=4, eval_every=3,
                 val_size=20, test_size=20, data="fresh", max_steps=6, strategy="combined")
     configs = [TrainConfig(**base, seed=s) for s in range(3)]
-    full = train_together(configs, [tmp_path / f"full{i}" for i in range(3)], log=lambda _: None, slots=4)
-    padded = train_together(configs[:1], [tmp_path / "padded0"], log=lambda _: None, slots=4)
+    full = train_together(configs, [tmp_path / f"full{i}" for i in range(3)], log=lambda _: None, slots=4,
+                          layout="vectorised")
+    padded = train_together(configs[:1], [tmp_path / "padded0"], log=lambda _: None, slots=4, layout="vectorised")
     assert _comparable(read_metrics(tmp_path / "full0")) == _comparable(read_metrics(tmp_path / "padded0"))
     assert full[0]["models_per_step"] == padded[0]["models_per_step"] == 4
     assert _comparable(read_metrics(tmp_path / "full0")) != _comparable(read_metrics(tmp_path / "full1"))
     with pytest.raises(LteError, match="slots must be an integer >= the number of runs"):
         train_together(configs, [tmp_path / f"x{i}" for i in range(3)], slots=2)
+
+
+def test_in_the_sequential_layout_a_runs_records_are_its_records_alone_whatever_its_slots(tmp_path):
+    base = dict(task="copy", length=3, nesting=1, model="irnn", hidden=16, layers=2, batch_size=4, eval_every=3,
+                val_size=20, test_size=20, data="fresh", max_steps=6, strategy="combined")
+    configs = [TrainConfig(**base, seed=s) for s in range(2)]
+    train_together(configs, [tmp_path / f"k{i}" for i in range(2)], log=lambda _: None, slots=5, layout="sequential")
+    train(configs[1], tmp_path / "alone", log=lambda _: None)
+    assert _comparable(read_metrics(tmp_path / "k1")) == _comparable(read_metrics(tmp_path / "alone"))
+
+
+def test_an_unknown_layout_is_refused(tmp_path):
+    with pytest.raises(LteError, match="ensemble layout must be one of vectorised, sequential; got 'diagonal'"):
+        train_together([TrainConfig(task="copy", length=2, nesting=1)], [tmp_path / "a"], layout="diagonal")

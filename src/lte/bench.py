@@ -42,7 +42,8 @@ from lte.core.errors import LteError
 from lte.core.model import ModelConfig, init_params
 from lte.core.provenance import cpu_model, provenance, vector_extension
 from lte.core.recurrence import is_additive
-from lte.core.train import TrainState, compiled_train_step, make_optimizer, with_learning_rate, zero_counts
+from lte.core.train import (TrainState, compiled_counting_step, compiled_train_step, make_optimizer, with_learning_rate,
+                            zero_counts)
 
 COUNTING_RULE = ("FLOP/step = 6 x (weight matrices of the recurrent layers, except the first layer's W when it reads "
                  "the one-hot character) x B x T; nominal: the embedding-folded lookup still counts its W")
@@ -342,18 +343,14 @@ def _synthetic_batch(shape: Shape, seed: int = 0) -> dict:
     return {"inputs": tokens, "targets": np.roll(tokens, -1, axis=1), "mask": np.ones_like(tokens), "resets": resets}
 
 
-def ensemble_step(cell: str, shape: Shape, k: int) -> Callable[[], None]:
-    """K models of `shape` in one compiled vmapped step (model i from PRNGKey(i)), ready to time (run once)."""
+def ensemble_step(cell: str, shape: Shape, k: int, layout: str) -> Callable[[], None]:
+    """K models of `shape` in one compiled step in `layout` (model i from PRNGKey(i)), ready to time (run once)."""
     from lte.methods.ensemble import compiled_ensemble_step, stack
 
     config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
-    states = []
-    for i in range(k):
-        params = init_params(jax.random.PRNGKey(i), config)
-        states.append(with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01))
-    holder = {"state": stack(states), "sums": zero_counts(k)}
+    holder = {"state": stack([_train_state(config, i) for i in range(k)]), "sums": zero_counts(k)}
     batch = stack([_synthetic_batch(shape, i) for i in range(k)])
-    step = compiled_ensemble_step(config, 5.0)
+    step = compiled_ensemble_step(config, 5.0, layout)
 
     def one():
         holder["state"], holder["sums"] = step(holder["state"], batch, np.ones(k, bool), holder["sums"])
@@ -363,15 +360,36 @@ def ensemble_step(cell: str, shape: Shape, k: int) -> Callable[[], None]:
     return one
 
 
-def _ensemble_step_seconds(payload: tuple) -> list[float]:
-    """In a worker process: the median step time of each K, the Ks timed in rotation; with `batch_one`, one
-    more entry: one model's step at batch 1 (what a step costs whatever its size: the per-step overhead)."""
-    cell, shape, ks, repeats, *batch_one = payload
+def single_model_step(cell: str, shape: Shape) -> Callable[[], None]:
+    """One model's step as `lte train` takes it (`compiled_counting_step`), ready to time (run once)."""
+    config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
+    holder = {"state": _train_state(config, 0), "sums": zero_counts()}
+    batch, step = _synthetic_batch(shape), compiled_counting_step(config, 5.0)
+
+    def one():
+        holder["state"], holder["sums"] = step(holder["state"], batch, holder["sums"])
+        jax.block_until_ready(holder["sums"])
+
+    one()
+    return one
+
+
+def _train_state(config: ModelConfig, seed: int) -> TrainState:
+    params = init_params(jax.random.PRNGKey(seed), config)
+    return with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01)
+
+
+def _ensemble_step_seconds(payload: tuple) -> dict:
+    """In a worker process: median step times, all timed in rotation: one model alone ("single"), each
+    (layout, K), and with `batch_one`, one model alone at batch 1 (what a step costs whatever its size: the
+    per-step overhead)."""
+    cell, shape, ks, layouts, repeats, batch_one = payload
     with jax.default_matmul_precision(MATMUL_PRECISION):
-        steps = [ensemble_step(cell, Shape(**shape), k) for k in ks]
-        if batch_one and batch_one[0]:
-            steps.append(ensemble_step(cell, Shape(**{**shape, "batch": 1}), 1))
-        return [statistics.median(t) for t in per_step_seconds(steps, repeats)]
+        steps = {"single": single_model_step(cell, Shape(**shape))}
+        steps.update({(layout, k): ensemble_step(cell, Shape(**shape), k, layout) for layout in layouts for k in ks})
+        if batch_one:
+            steps["batch_one"] = single_model_step(cell, Shape(**{**shape, "batch": 1}))
+        return dict(zip(steps, (statistics.median(t) for t in per_step_seconds(list(steps.values()), repeats))))
 
 
 def shared_overhead_bound(k: int, one_s: float, batch_one_s: float) -> float:
@@ -382,9 +400,9 @@ def shared_overhead_bound(k: int, one_s: float, batch_one_s: float) -> float:
     return k * one_s / (min(batch_one_s, one_s) + k * work)
 
 
-def ensemble_seconds_as_in_sweeps(cell: str, shape: Shape, ks: list[int], repeats: int,
-                                  workers: int) -> list[list[float]]:
-    """Each K's step time in each of `workers` single-threaded processes running at once: the conditions of
+def ensemble_seconds_as_in_sweeps(cell: str, shape: Shape, ks: list[int], layouts: list[str], repeats: int,
+                                  workers: int) -> list[dict]:
+    """Each step's time in each of `workers` single-threaded processes running at once: the conditions of
     `lte sweep`'s workers, which decide whether a sweep gains from ensembles."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
@@ -393,38 +411,48 @@ def ensemble_seconds_as_in_sweeps(cell: str, shape: Shape, ks: list[int], repeat
 
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=set_environment,
                              initargs=(single_threaded_cpu_env(),)) as pool:
-        futures = [pool.submit(_ensemble_step_seconds, (cell, vars(shape), ks, repeats)) for _ in range(workers)]
+        futures = [pool.submit(_ensemble_step_seconds, (cell, vars(shape), ks, layouts, repeats, False))
+                   for _ in range(workers)]
         return [future.result() for future in futures]
 
 
 def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeats: int, out_dir: Path,
                            log=print, sweep_workers: int | None = None) -> Path:
-    """K models in one vmapped step against one model at a time, the Ks timed in rotation: in this process
-    (all cores), and as in a sweep (`sweep_workers` single-threaded processes at once; default: one per core)."""
+    """K models in one step, in each layout (`lte.methods.ensemble.LAYOUTS`), against one model at a time
+    (`lte train`'s own step), all timed in rotation: in this process (all cores), and as in a sweep
+    (`sweep_workers` single-threaded processes at once; default: one per core)."""
+    from lte.methods.ensemble import LAYOUTS, default_layout
+
     device, start = device_name(), time.perf_counter()
     sweep_workers = sweep_workers or os.cpu_count() or 1
-    log(f"\nmany models at once (vmap), {shape.label}; 'as in sweeps': {sweep_workers} single-threaded "
-        "processes at once, the median over them:")
-    log(f"{'cell':6s} {'K':>3s} {'step ms':>9s} {'all models vs K=1':>18s} {'as in sweeps':>13s}")
+    log(f"\nmany models at once, {shape.label}, against one model at a time; 'as in sweeps': {sweep_workers} "
+        f"single-threaded processes at once, the median over them; this device's default layout: {default_layout()}")
+    log(f"{'cell':6s} {'layout':>10s} {'K':>3s} {'step ms':>9s} {'all models vs one':>18s} {'as in sweeps':>13s}")
     rows = []
     for cell in cells:
-        *times, batch_one = _ensemble_step_seconds((cell, vars(shape), ks, repeats, True))
-        in_sweeps = [statistics.median(column) for column in
-                     zip(*ensemble_seconds_as_in_sweeps(cell, shape, ks, repeats, sweep_workers))]
-        for k, seconds, sweep_seconds in zip(ks, times, in_sweeps):
-            row = {"device": device, "cell": cell, "hidden": shape.hidden, "batch": shape.batch,
-                   "steps": shape.steps, "layers": shape.layers, "models": k, "step_s": seconds,
-                   "tokens_per_s_per_model": shape.batch * shape.steps / seconds,
-                   "tokens_per_s_all_models": k * shape.batch * shape.steps / seconds,
-                   "all_models_over_one": k * times[0] / seconds, "sweep_workers": sweep_workers,
-                   "sweep_step_s": sweep_seconds, "sweep_all_models_over_one": k * in_sweeps[0] / sweep_seconds,
-                   "batch_one_step_s": batch_one, "overhead_share": batch_one / times[0],
-                   "shared_overhead_bound": shared_overhead_bound(k, times[0], batch_one)}
-            rows.append(row)
-            log(f"{cell:6s} {k:3d} {1000 * seconds:9.2f} {row['all_models_over_one']:17.2f}x "
-                f"{row['sweep_all_models_over_one']:12.2f}x")
+        times = _ensemble_step_seconds((cell, vars(shape), ks, LAYOUTS, repeats, True))
+        workers = ensemble_seconds_as_in_sweeps(cell, shape, ks, LAYOUTS, repeats, sweep_workers)
+        in_sweeps = {key: statistics.median(w[key] for w in workers) for key in workers[0]}
+        one, batch_one = times["single"], times["batch_one"]
+        for layout in LAYOUTS:
+            for k in ks:
+                seconds, sweep_seconds = times[layout, k], in_sweeps[layout, k]
+                row = {"device": device, "cell": cell, "hidden": shape.hidden, "batch": shape.batch,
+                       "steps": shape.steps, "layers": shape.layers, "layout": layout,
+                       "default_layout": layout == default_layout(), "models": k, "step_s": seconds,
+                       "single_step_s": one, "tokens_per_s_per_model": shape.batch * shape.steps / seconds,
+                       "tokens_per_s_all_models": k * shape.batch * shape.steps / seconds,
+                       "all_models_over_one": k * one / seconds, "sweep_workers": sweep_workers,
+                       "sweep_step_s": sweep_seconds, "sweep_single_step_s": in_sweeps["single"],
+                       "sweep_all_models_over_one": k * in_sweeps["single"] / sweep_seconds,
+                       "batch_one_step_s": batch_one, "overhead_share": batch_one / one,
+                       "shared_overhead_bound": shared_overhead_bound(k, one, batch_one)}
+                rows.append(row)
+                log(f"{cell:6s} {layout:>10s} {k:3d} {1000 * seconds:9.2f} {row['all_models_over_one']:17.2f}x "
+                    f"{row['sweep_all_models_over_one']:12.2f}x")
     return write_csv(rows, out_dir / f"{device}-ensemble.csv", log, repeats=repeats, shape=vars(shape), models=ks,
-                     cells=cells, seeds=SEEDS, matmul_precision=MATMUL_PRECISION, sweep_workers=sweep_workers,
+                     cells=cells, layouts=list(LAYOUTS), default_layout=default_layout(), seeds=SEEDS,
+                     matmul_precision=MATMUL_PRECISION, sweep_workers=sweep_workers,
                      wall_s=round(time.perf_counter() - start, 1))
 
 
@@ -535,26 +563,66 @@ def bench_figure(csv_path: Path) -> list[Path]:
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     if axes:
-        ensemble = pd.read_csv(ensemble_path)
+        ensemble = with_layouts(pd.read_csv(ensemble_path))
         ax = axes.pop(0)
-        for (cell, group), color, marker in zip(ensemble.groupby("cell"), ["#d55e00", "#0072b2", "#009e73"], "os^"):
-            speedup = group.tokens_per_s_all_models / group.tokens_per_s_all_models.iloc[0]
-            ax.plot(group.models, speedup, marker=marker, color=color, label=cell)
+        for (cell, group), color, marker in zip(ensemble.groupby("cell", sort=False), ["#d55e00", "#0072b2", "#009e73"],
+                                                "os^"):
+            for layout, runs in group.groupby("layout", sort=False):
+                default = bool(runs.default_layout.iloc[0])
+                ax.plot(runs.models, runs.all_models_over_one, marker=marker, color=color,
+                        linestyle="-" if default else ":", label=f"{cell}, {layout}{' (default)' if default else ''}")
         ax.axhline(1.0, color="black", linewidth=1)
         ax.axhline(2.0, color="grey", linestyle="--", linewidth=1, label="goal at K = 16: 2x")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("models trained at once (K)")
         ax.set_ylabel("throughput of all K models / one model alone")
         first = ensemble.iloc[0]
-        ax.set_title(f"K models in one vmapped step ({int(first.layers)}x{int(first.hidden)} B{int(first.batch)} "
+        ax.set_title(f"K models in one step ({int(first.layers)}x{int(first.hidden)} B{int(first.batch)} "
                      f"T{int(first.steps)})", fontsize=9)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     return save_figure(fig, csv_path.with_suffix(""))
 
 
 def _met(ratio: float, goal: float) -> str:
     return "yes" if ratio <= goal else f"no: {100 * (ratio / goal - 1):.0f}% slower"
+
+
+def with_layouts(ensemble):
+    """An ensemble table with its `layout` and `default_layout` columns (tables from before the sequential layout
+    timed the vectorised one only, then the only one)."""
+    if "layout" not in ensemble:
+        ensemble = ensemble.assign(layout="vectorised", default_layout=True)
+    return ensemble
+
+
+def _ensemble_goals(cell: str, layout: str, group) -> list[str]:
+    """The goals report's lines on K models in one step, in one layout."""
+    by_k = group.set_index("models")
+    speedup = by_k.all_models_over_one
+    default = " (this device's default)" if group.default_layout.iloc[0] else ""
+    where = (f"{cell.upper()} {int(group.layers.iloc[0])}x{int(group.hidden.iloc[0])} B{int(group.batch.iloc[0])}, "
+             f"{layout}{default}")
+    lines = []
+    if 16 in speedup.index:
+        bound = ""
+        if "shared_overhead_bound" in group:
+            bound = (f" (the most that sharing the per-step overhead could give: {by_k.loc[16].shared_overhead_bound:.2f}x;"
+                     f" a batch-1 step costs {100 * by_k.loc[16].overhead_share:.0f}% of a batch-"
+                     f"{int(group.batch.iloc[0])} step)")
+        lines.append(f"| {where}: K = 16 models in one step, at least 2x the throughput of one at a time | "
+                     f"{speedup[16]:.2f}x{bound} | {'yes' if speedup[16] >= 2 else f'no: {2 - speedup[16]:.2f} short'} |")
+    worst_k = speedup.idxmin()
+    lines.append(f"| {where}: never below 1.0x at any K ({', '.join(map(str, speedup.index))}) | lowest "
+                 f"{speedup[worst_k]:.2f}x at K = {worst_k} | {'yes' if speedup.min() >= 1 - 1e-9 else 'no'} |")
+    if "sweep_all_models_over_one" in group:
+        in_sweeps = by_k.sweep_all_models_over_one
+        best = in_sweeps.idxmax()
+        lines.append(f"| {where}, as in a sweep ({int(group.sweep_workers.iloc[0])} single-threaded workers at "
+                     f"once): the best K | K = {best}: {in_sweeps[best]:.2f}x "
+                     f"({', '.join(f'K {k}: {v:.2f}x' for k, v in in_sweeps.items())}) | "
+                     f"{'ensembles pay' if in_sweeps[best] > 1 else 'one model at a time'} |")
+    return lines
 
 
 def goals_report(csv_path: Path) -> Path:
@@ -610,31 +678,9 @@ def goals_report(csv_path: Path) -> Path:
                      f"{'yes' if r <= 0.3 else f'no: {r - 0.3:.2f} over'} |")
     ensemble_path = csv_path.with_name(csv_path.stem + "-ensemble.csv")
     if ensemble_path.exists():
-        ensemble = pd.read_csv(ensemble_path)
-        for cell, group in ensemble.groupby("cell", sort=False):
-            speedup = group.set_index("models").all_models_over_one
-            where = f"{int(group.layers.iloc[0])}x{int(group.hidden.iloc[0])} B{int(group.batch.iloc[0])}"
-            if 16 in speedup.index:
-                bound = ""
-                if "shared_overhead_bound" in group:
-                    at_16 = group.set_index("models").loc[16]
-                    bound = (f" (the most that sharing the per-step overhead could give: {at_16.shared_overhead_bound:.2f}x;"
-                             f" a batch-1 step costs {100 * at_16.overhead_share:.0f}% of a batch-"
-                             f"{int(group.batch.iloc[0])} step)")
-                lines.append(f"| {cell.upper()} {where}: K = 16 models in one step, at least 2x the throughput of "
-                             f"one at a time | {speedup[16]:.2f}x{bound} | "
-                             f"{'yes' if speedup[16] >= 2 else f'no: {2 - speedup[16]:.2f} short'} |")
-            worst_k = speedup.idxmin()
-            lines.append(f"| {cell.upper()} {where}: never below 1.0x at any K ({', '.join(map(str, speedup.index))}) "
-                         f"| lowest {speedup[worst_k]:.2f}x at K = {worst_k} | "
-                         f"{'yes' if speedup.min() >= 1 - 1e-9 else 'no'} |")
-            if "sweep_all_models_over_one" in group:
-                in_sweeps = group.set_index("models").sweep_all_models_over_one
-                best = in_sweeps.idxmax()
-                lines.append(f"| {cell.upper()} {where}, as in a sweep ({int(group.sweep_workers.iloc[0])} "
-                             f"single-threaded workers at once): the best K | K = {best}: {in_sweeps[best]:.2f}x "
-                             f"({', '.join(f'K {k}: {v:.2f}x' for k, v in in_sweeps.items())}) | "
-                             f"{'ensembles pay' if in_sweeps[best] > 1 else 'one model at a time'} |")
+        ensemble = with_layouts(pd.read_csv(ensemble_path))
+        for (cell, layout), group in ensemble.groupby(["cell", "layout"], sort=False):
+            lines += _ensemble_goals(cell, layout, group)
     path = csv_path.with_name(f"{csv_path.stem}-goals.md")
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -1,18 +1,25 @@
-"""K models trained at once in one compiled step (`vmap` over seeds, learning rates, data).
+"""K models trained at once in one compiled step (seeds, learning rates, data of their own).
 
-A small recurrent net uses a sliver of an accelerator; stacking K models'
-parameters and batches along a leading axis and vectorising the train step
-fills it. Each model keeps its own parameters, optimizer state (its own
-learning rate included), data and curriculum; the step is the single-model
-step, mapped. `train_together` runs K run folders in lock-step and writes
-each as `lte.core.train.train` would (its `steps_per_second` and `wall_time` are
-then the shared step's: K models share each second).
+Each model keeps its own parameters, optimizer state (its own learning rate
+included), data and curriculum; the step is the single-model step, applied to
+each. `train_together` runs K run folders in lock-step and writes each as
+`lte.core.train.train` would (its `steps_per_second` and `wall_time` are then
+the shared step's: K models share each second).
 
-Bit for bit, a model's records depend on the number of slots K of its step
-(XLA compiles a different program for each K; the values agree to float32
-rounding), never on which models share the step or in which slot. So a
-sweep always runs K slots, padding a group of fewer runs with slots that sit
-out: a resumed or partial sweep then computes the same bits as a whole one.
+Two layouts (`LAYOUTS`), chosen per device by measurement (`default_layout`):
+- "vectorised" (`vmap`): the K models' parameters and batches stacked along a
+  leading axis, one K-batched op per op of the model. It fills an accelerator,
+  where one small net uses a sliver of the chip. A model's bits depend on K
+  (XLA compiles a different program for each K; the values agree to float32
+  rounding), never on which models share the step or in which slot, so a sweep
+  always runs K slots, padding a group of fewer runs with slots that sit out:
+  a resumed or partial sweep then computes the same bits as a whole one.
+- "sequential" (`lax.map`): the models one after another inside the one
+  compiled step. They share the step's dispatch and its buffers; each model's
+  working set is its own, so K models never spill out of a CPU's cache where
+  the vectorised step does. Each model's computation is the one it has alone,
+  and so are its bits: a run gives the records it gives when trained alone,
+  whatever K. A model that sits out a step costs nothing (`lax.cond`).
 """
 
 from __future__ import annotations
@@ -45,24 +52,53 @@ def take(tree, i: int):
     return jax.tree_util.tree_map(lambda x: x[i], tree)
 
 
+LAYOUTS = ("vectorised", "sequential")
+
+
+def default_layout() -> str:
+    """The layout K models share a step in by default: "sequential" on a CPU, "vectorised" elsewhere.
+
+    Measured on the 2-core reference CPUs (`lte bench`'s ensemble table times both side by side): a small
+    model's step there is bound by its arithmetic and memory traffic, not by per-step overhead, so vectorising
+    gains little, and its K-fold working set leaves the cache (LSTM 1x64, batch 32, T 32: 5 MB a model; K = 16
+    vectorised ran at 0.7x the throughput of one model at a time, in sequence at 1.2-1.4x).
+    """
+    return "sequential" if jax.default_backend() == "cpu" else "vectorised"
+
+
+def check_layout(layout: str) -> str:
+    if layout not in LAYOUTS:
+        raise LteError(f"ensemble layout must be one of {', '.join(LAYOUTS)}; got {layout!r}")
+    return layout
+
+
 @functools.lru_cache(maxsize=16)
-def compiled_ensemble_step(model_config: ModelConfig, clip: float):
+def compiled_ensemble_step(model_config: ModelConfig, clip: float, layout: str = "vectorised"):
     """A jitted step over K stacked models: (state, batch, active_K, sums) -> (state, sums + counts).
 
     A model whose `active` flag is False keeps its state and its sums
     unchanged (a run that has stopped while the others go on). The training
     counts are summed here, on the device and stacked, so that a step costs
     no per-model dispatch (`lte.core.train.zero_counts(K)` starts them; a model's
-    row is read at its evaluation).
+    row is read at its evaluation). `layout`: one of `LAYOUTS` (see the module's docstring).
     """
     optimizer = make_optimizer(clip)
 
-    def one_model(state: TrainState, batch: dict, active, sums: dict):
+    def step_and_count(state: TrainState, batch: dict, sums: dict):
         new, counts = sgd_step(state, batch, model_config, optimizer)
-        keep = lambda n, o: jnp.where(active, n, o)  # noqa: E731
-        return (jax.tree_util.tree_map(keep, new, state),
-                jax.tree_util.tree_map(lambda s, c: keep(s + c, s), sums, counts))
+        return new, jax.tree_util.tree_map(jnp.add, sums, counts)
 
+    def one_model(state: TrainState, batch: dict, active, sums: dict):
+        new, new_sums = step_and_count(state, batch, sums)
+        keep = lambda n, o: jnp.where(active, n, o)  # noqa: E731
+        return jax.tree_util.tree_map(keep, new, state), jax.tree_util.tree_map(keep, new_sums, sums)
+
+    def one_model_if_active(args):
+        state, batch, active, sums = args
+        return jax.lax.cond(active, lambda: step_and_count(state, batch, sums), lambda: (state, sums))
+
+    if check_layout(layout) == "sequential":
+        return jax.jit(lambda *args: jax.lax.map(one_model_if_active, args), donate_argnums=(0, 3))
     return jax.jit(jax.vmap(one_model), donate_argnums=(0, 3))
 
 
@@ -93,12 +129,13 @@ def shape_key(config: TrainConfig) -> tuple:
     return config.model_config(), config.clip, config.batch_size, config.resolved_row_length
 
 
-def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None, slots: int | None = None
-                   ) -> list[dict]:
+def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None, slots: int | None = None,
+                   layout: str | None = None) -> list[dict]:
     """Train runs of one shape (`shape_key`) as one ensemble; returns each run's summary.
 
     `log`: one callable for every run's lines, or a list of one per run.
     `slots`: the models per compiled step (default: one per run); slots beyond the runs sit out.
+    `layout`: one of `LAYOUTS` (default: `default_layout()`).
     """
     log = log or log_to_stderr
     logs = log if isinstance(log, (list, tuple)) else [log] * len(configs)
@@ -109,18 +146,19 @@ def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None, sl
     slots = len(configs) if slots is None else slots
     if isinstance(slots, bool) or not isinstance(slots, int) or slots < len(configs):
         raise LteError(f"slots must be an integer >= the number of runs ({len(configs)}), got {slots!r}")
+    layout = check_layout(default_layout() if layout is None else layout)
     loops = [RunLoop(c, o, run_log) for c, o, run_log in zip(configs, outs, logs)]
     live = [loop for loop in loops if not loop.finished]
     if live:
-        _drive(live, compiled_ensemble_step(configs[0].model_config(), configs[0].clip), slots)
+        step = compiled_ensemble_step(configs[0].model_config(), configs[0].clip, layout)
+        _drive(live, step, slots, model_sharding(slots) if layout == "vectorised" else None)
     return [loop.summary for loop in loops]
 
 
-def _drive(loops: list[RunLoop], step, slots: int) -> None:
+def _drive(loops: list[RunLoop], step, slots: int, sharding) -> None:
     k = len(loops)
-    sharding = model_sharding(slots)
     for loop in loops:
-        loop.models_per_step = slots  # recorded in summary.json: the bits depend on it
+        loop.models_per_step = slots  # recorded in summary.json: in the vectorised layout the bits depend on it
     idle = slots - k  # padding slots: a copy of the first model that never steps
     state = place(stack([loop.state for loop in loops] + [loops[0].state] * idle), sharding)
     sums = place(zero_counts(slots), sharding)
