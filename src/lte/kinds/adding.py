@@ -18,7 +18,6 @@ its figure and outcome (lte.study.analysis.adding) read the runs its index lists
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -37,8 +36,7 @@ from lte.core.data import TEST_SEED
 from lte.study.experiment import config_digest, field_defaults
 from lte.core.model import matmul_rows, run_layer
 from lte.core.fields import from_json, setting
-from lte.core.run_folder import (FolderLock, append_metrics, open_run, read_metrics, truncate_metrics,
-                                 write_json_atomic)
+from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
 from lte.core.console import log_to_stderr
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
@@ -143,15 +141,7 @@ def make_train_step(config: AddingConfig):
 def train_adding(config: AddingConfig, out: Path, *, log=None) -> dict:
     """Train (or resume, or report a finished run) in `out`; returns the summary."""
     log = log or log_to_stderr
-    out = Path(out)
-    lock = FolderLock(out)
-    try:
-        open_run(out, config)
-        if (out / "summary.json").exists():
-            return json.loads((out / "summary.json").read_text())
-        return _train_adding(config, out, log)
-    finally:
-        lock.release()
+    return train_in_folder(config, out, lambda folder: _train_adding(config, folder, log))
 
 
 def _train_adding(config: AddingConfig, out: Path, log) -> dict:
