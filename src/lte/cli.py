@@ -327,8 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     sw.add_argument("--results", default="results", help="where run folders and outputs go")
     sw.add_argument("--ensemble", type=int, default=None, metavar="K",
-                    help="train up to K cells of one shape at once in one vmapped step, for accelerators "
-                         f"(default {DEFAULT_ENSEMBLE}: on a CPU the fastest, measured); an experiment's own "
+                    help="train up to K cells of one shape at once in one compiled step (vectorised on "
+                         f"GPUs, in sequence on CPUs) (default {DEFAULT_ENSEMBLE}: on a CPU the fastest, measured); an experiment's own "
                          "[experiment] ensemble wins")
     sw.add_argument("--backend", default="local", help="local (worker processes, default) or ray")
     sw.add_argument("--address", default=None,

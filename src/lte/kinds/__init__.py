@@ -29,7 +29,7 @@ class RunKind:
     config_class: type
     train: Callable  # (config, out: Path, *, log) -> summary dict
     folder_name: Callable  # (config, labels: dict) -> str
-    ensembles: bool = False  # whether cells of one shape may train together in one vmapped step (lte.methods.ensemble)
+    ensembles: bool = False  # whether cells of one shape may train together in one compiled step (lte.methods.ensemble)
     summary_row: Callable | None = None  # (summary.json path) -> dict of result columns; None: the generic one
 
     def read_summary(self, path) -> dict:

@@ -1,2 +1,2 @@
 """Training methods beside plain BPTT: real-time recurrent learning, Pascanu's regulariser, K models in one
-vmapped step."""
+compiled step."""

@@ -7,14 +7,15 @@ with checkpoints resumes. A run folder is written by one process at a time
 (`lte.core.run_folder.FolderLock`), so two sweeps of one experiment cannot corrupt it.
 
 Cells that share their shapes (model, clip, batch, row length) can be
-trained K at a time in one vmapped step (`lte.methods.ensemble`), what fills an
+trained K at a time in one compiled step (`lte.methods.ensemble`), what fills an
 accelerator. K is the experiment's `[experiment] ensemble` (1 where per-run
 wall time must be honest), else `lte sweep --ensemble K`, else
 DEFAULT_ENSEMBLE (1: measured, see there). Every task runs
 K slots (a last, smaller group pads with slots that sit out), so the bits of
-a run's records depend on K only, not on what else was left to train; its
-values agree with training alone to float32 rounding, except timing: K
-models then share each second.
+a run's records never depend on what else was left to train: on a CPU (the
+sequential layout) they are those of training it alone, elsewhere they depend
+on K only and agree with training alone to float32 rounding. Timing differs:
+K models share each second.
 
 Stopping: on Ctrl-C or SIGTERM the sweep cancels its queued tasks, stops its
 workers and re-raises (the unfinished cells resume on the next run). Each
@@ -43,11 +44,12 @@ from lte.core.errors import raise_failures
 
 
 # Models per compiled step by default: 1. On the 2-core reference CPU (2026-12-02) a 16-cell slice of the
-# default profile's addition sweep (LSTM and IRNN, 1 x 64, batch 32, 1,600 steps, 2 workers) took 48-51 s one
-# model per step and 57 s four per step, although `lte bench`'s ensemble table times K = 4 steps alone at 1.71x
-# (LSTM) and 1.56x (IRNN) one model's throughput there: evaluation, data and checkpoints are per model, and the
-# vmapped step's gain does not survive them. On an accelerator, where one small model fills a sliver of the
-# chip, pass --ensemble K (or set [experiment] ensemble).
+# default profile's addition sweep (LSTM and IRNN, 1 x 64, batch 32, 1,600 steps, 2 workers) took 60-69 s one
+# model per step and 62-79 s four per step in the sequential layout (lte.methods.ensemble, the CPU's default),
+# although `lte bench`'s ensemble table times that K = 4 step alone at 1.24x (LSTM) and 1.42x (IRNN) one model's
+# throughput as in a sweep: evaluation, data and checkpoints are per model, and four runs per task balance less
+# well over the workers. (The 16 runs' records were the same bits either way.) On an accelerator, where one small
+# model fills a sliver of the chip, pass --ensemble K (or set [experiment] ensemble).
 DEFAULT_ENSEMBLE = 1
 
 
