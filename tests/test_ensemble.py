@@ -11,7 +11,9 @@ import pytest
 
 from lte.methods.ensemble import compiled_ensemble_step, stack, train_together, unstack
 from lte.core.errors import LteError
-from lte.core.train import init_train_state, make_optimizer, make_train_step, read_metrics, train, with_learning_rate, zero_counts
+from lte.core.cells import CELLS
+from lte.core.train import (compiled_counting_step, init_train_state, make_optimizer, make_train_step, read_metrics,
+                            train, with_learning_rate, zero_counts)
 
 
 @pytest.mark.parametrize("layout", ["vectorised", "sequential"])
@@ -170,3 +172,29 @@ def test_in_the_sequential_layout_a_runs_records_are_its_records_alone_whatever_
 def test_an_unknown_layout_is_refused(tmp_path):
     with pytest.raises(LteError, match="ensemble layout must be one of vectorised, sequential; got 'diagonal'"):
         train_together([TrainConfig(task="copy", length=2, nesting=1)], [tmp_path / "a"], layout="diagonal")
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_the_sequential_layout_computes_each_cells_bits_alone(cell):
+    """Every cell, with dropout on: two models stepped in sequence inside one compiled step end on the bits each
+    ends on when stepped alone (`lte train`'s own step)."""
+    configs = [TrainConfig(task="copy", length=3, nesting=1, model=cell, hidden=8, layers=2, batch_size=4, seed=s,
+                           dropout=0.1) for s in range(2)]
+    states = [with_learning_rate(init_train_state(c), 0.3) for c in configs]
+    feeds = [TrainingBatches(c) for c in configs]
+    ensemble = compiled_ensemble_step(configs[0].model_config(), configs[0].clip, "sequential")
+    alone = compiled_counting_step(configs[0].model_config(), configs[0].clip)
+    separate, separate_sums = list(states), [zero_counts(), zero_counts()]
+    together, sums = stack(states), zero_counts(2)
+    for step in range(2):
+        batches = [{**f.get(step, c.spec().target), "dropout_seed": np.array([c.seed, step], np.uint32)}
+                   for f, c in zip(feeds, configs)]
+        together, sums = ensemble(together, stack(batches), np.ones(2, bool), sums)
+        for i in range(2):
+            separate[i], separate_sums[i] = alone(separate[i], batches[i], separate_sums[i])
+    for f in feeds:
+        f.close()
+    for i, mapped in enumerate(unstack(together, 2)):
+        for a, b in zip(jax.tree_util.tree_leaves(separate[i].params), jax.tree_util.tree_leaves(mapped.params)):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        assert float(sums["nll_sum"][i]) == float(separate_sums[i]["nll_sum"])
