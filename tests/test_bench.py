@@ -100,8 +100,24 @@ def test_interleaved_timing_pairs_the_repeats():
     from lte.bench import interleaved_seconds
 
     calls = []
-    times = interleaved_seconds([lambda: calls.append("a"), lambda: calls.append("b")], 3)
-    assert calls == ["a", "b"] * 3 and [len(t) for t in times] == [3, 3]
+    times = interleaved_seconds([lambda: calls.append("a") or 1.0, lambda: calls.append("b") or 2.0], 3)
+    assert calls == ["a", "b"] * 3 and times == [[1.0] * 3, [2.0] * 3]
+
+
+def test_a_timed_block_warms_the_step_first_and_times_the_rest_per_call():
+    from lte.bench import warm_block
+
+    import time
+
+    calls = []
+
+    def step():  # only the first call is slow: the warm call, which the block must not time
+        calls.append(len(calls))
+        if len(calls) == 1:
+            time.sleep(0.2)
+
+    seconds = warm_block(step, 4)()
+    assert calls == [0, 1, 2, 3, 4] and seconds < 0.05
 
 
 def test_too_few_repeats_is_a_clear_error(capsys):

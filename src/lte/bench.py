@@ -127,13 +127,6 @@ def gpu_unused_warning() -> str | None:
     return None
 
 
-def _block(fn: Callable[[], None], inner: int) -> Callable[[], None]:
-    def run():
-        for _ in range(inner):
-            fn()
-    return run
-
-
 def matmul_peak(n: int = 2048, min_seconds: float = 0.2, repeats: int = 5) -> float:
     """FLOP/s of a large float32 matmul on the default device (this run's peak reference); each timing runs
     enough matmuls to last `min_seconds`, so that a fast GPU is timed at its peak, not at its launch overhead."""
@@ -207,25 +200,36 @@ def jax_step(cell: str, shape: Shape, gradient: str = "fused", unroll: int = 1) 
                  "memory_mb": compiled_memory_mb(compiled)}
 
 
-def interleaved_seconds(steps: list[Callable[[], None]], repeats: int) -> list[list[float]]:
-    """Each step timed `repeats` times in rotation (a, b, c, a, b, c, ...), so that a slow spell of the machine
-    falls on all of them alike and the per-repeat ratios are paired."""
-    times: list[list[float]] = [[] for _ in steps]
+def interleaved_seconds(blocks: list[Callable[[], float]], repeats: int) -> list[list[float]]:
+    """Each block run `repeats` times in rotation (a, b, c, a, b, c, ...), so that a slow spell of the machine
+    falls on all of them alike and the per-repeat ratios are paired. A block returns the seconds it measured."""
+    times: list[list[float]] = [[] for _ in blocks]
     for _ in range(repeats):
-        for fn, seen in zip(steps, times):
-            start = time.perf_counter()
-            fn()
-            seen.append(time.perf_counter() - start)
+        for block, seen in zip(blocks, times):
+            seen.append(block())
     return times
 
 
+def warm_block(fn: Callable[[], None], inner: int) -> Callable[[], float]:
+    """A block of `fn`: one untimed call, then `inner` timed ones; returns their seconds per call.
+
+    The untimed call refills the caches that the step before it in the rotation evicted: timed cold, a 3 ms
+    LSTM step right after a 40 MB one read about 15% slower than it runs in a training loop, where it
+    follows itself."""
+    def run() -> float:
+        fn()
+        start = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        return (time.perf_counter() - start) / inner
+    return run
+
+
 def per_step_seconds(steps: list[Callable[[], None]], repeats: int) -> list[list[float]]:
-    """Per-step seconds of each step, timed in rotation in blocks of the same number of steps, enough for the
-    slowest to last MIN_TIMED_SECONDS (a single small step is too short to time alone)."""
-    slowest = max(_median_seconds(fn, 3) for fn in steps)
-    inner = max(1, math.ceil(MIN_TIMED_SECONDS / max(slowest, 1e-9)))
-    blocks = interleaved_seconds([_block(fn, inner) for fn in steps], repeats)
-    return [[t / inner for t in times] for times in blocks]
+    """Per-step seconds of each step, timed in rotation (`interleaved_seconds`) in warm blocks (`warm_block`)
+    of enough steps of its own to last MIN_TIMED_SECONDS (a small step is too short to time alone)."""
+    inner = [max(1, math.ceil(MIN_TIMED_SECONDS / max(_median_seconds(fn, 3), 1e-9))) for fn in steps]
+    return interleaved_seconds([warm_block(fn, n) for fn, n in zip(steps, inner)], repeats)
 
 
 def torch_step(cell: str, shape: Shape, log=print) -> Callable[[], None] | None:
