@@ -23,6 +23,9 @@ def test_tiny_benchmark_writes_its_table(tmp_path):
         assert float(row["flop_per_s"]) == float(row["flop_per_step"]) / float(row["step_s"])
         if row["torch_step_s"]:  # the median of paired ratios lies between their extremes
             assert float(row["jax_over_torch_min"]) <= float(row["jax_over_torch_max"])
+            # and again with each framework on one core, in a single-threaded process
+            assert float(row["step_1core_s"]) > 0 and float(row["torch_step_1core_s"]) > 0
+            assert float(row["jax_over_torch_1core_min"]) <= float(row["jax_over_torch_1core_max"])
     assert any("FLOP/step = 6 x" in line for line in lines)
     record = json.loads(path.with_suffix(".provenance.json").read_text())
     assert record["repeats"] == 2 and record["shapes"] == [{"hidden": 8, "batch": 4, "steps": 5, "layers": 2}]
@@ -97,6 +100,16 @@ def test_the_goals_report_says_met_or_by_how_much_missed(tmp_path):
     pd.DataFrame(rows).to_csv(path, index=False)
     text = goals_report(path).read_text()
     assert "(1.20x; paired per-repeat ratios 0.95 to 1.30 over 5 repeats) | no: 20% slower, within the run's noise" in text
+
+
+def test_one_core_columns_are_the_medians_and_the_paired_ratios():
+    from lte.bench import with_one_core_columns
+
+    rows = [{"cell": "lstm"}, {"cell": "lstmp"}]
+    with_one_core_columns(rows, [([1.0, 3.0, 2.0], [2.0, 2.0, 4.0]), None])
+    assert rows[0] == {"cell": "lstm", "step_1core_s": 2.0, "torch_step_1core_s": 2.0, "jax_over_torch_1core": 1.0,
+                       "jax_over_torch_1core_min": 0.5, "jax_over_torch_1core_max": 1.5}
+    assert rows[1] == {"cell": "lstmp"}  # no PyTorch step: no columns
 
 
 def test_interleaved_timing_pairs_the_repeats():
@@ -238,6 +251,8 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
              "jax_over_torch": 1.4, "jax_over_torch_min": 1.3, "jax_over_torch_max": 1.5, "fraction_of_peak": 0.01},
             {**base, "cell": "irnn", "hidden": 64, "batch": 32, "step_s": 0.0008, "torch_step_s": 0.0010,
              "jax_over_torch": 0.8, "jax_over_torch_min": 0.7, "jax_over_torch_max": 0.9, "fraction_of_peak": 0.01}]
+    rows[0].update(step_1core_s=0.0020, torch_step_1core_s=0.0025, jax_over_torch_1core=0.8,
+                   jax_over_torch_1core_min=0.7, jax_over_torch_1core_max=0.9)
     path = tmp_path / "cpu-test.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     ensemble = [{"cell": cell, "layers": 1, "hidden": 64, "batch": 32, "steps": 32, "models": k,
@@ -252,6 +267,9 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
     assert "| LSTM 1x64, batch 32, T 32: step no slower than PyTorch's | 2.10 ms vs 1.50 ms (1.40x" in text
     assert "| no: 40% slower |" in text and "| IRNN 1x64, batch 32, T 32" in text
     assert "| the study's shapes, all of them | 1 of 2 met | no |" in text
+    assert ("| LSTM 1x64, batch 32, T 32, one core each (as `lte sweep`'s workers run): step no slower than "
+            "PyTorch's | 2.00 ms vs 2.50 ms (0.80x; paired per-repeat ratios 0.70 to 0.90 over 7 repeats) | yes |") in text
+    assert "| the study's shapes, all of them, one core each (as `lte sweep`'s workers run) | 1 of 1 met | yes |" in text
     assert "| LSTM 1x64 B32, sequential (this device's default): K = 16 models in one step, at least 2x the " \
            "throughput of one at a time | 1.50x (the " \
            "most that sharing the per-step overhead could give: 1.30x; a batch-1 step costs 25% of a batch-32 " \

@@ -326,11 +326,51 @@ def cudnn_lstm_step(shape: Shape, lstm_fn=None) -> Callable[[], float]:
     return one
 
 
+def one_core_seconds(pairs: list[tuple[str, dict]], repeats: int) -> list[tuple[list[float], list[float]] | None]:
+    """In a process started single-threaded (`timed_on_one_core`), PyTorch held to one thread too: each
+    (cell, shape)'s fused JAX step and PyTorch step, timed in rotation; None where PyTorch has no such step."""
+    import torch
+
+    torch.set_num_threads(1)
+    times = []
+    with jax.default_matmul_precision(MATMUL_PRECISION):
+        for cell, shape in pairs:
+            theirs = torch_step(cell, Shape(**shape), log=lambda _: None)
+            times.append(None if theirs is None else
+                         tuple(per_step_seconds([jax_step(cell, Shape(**shape))[0], theirs], repeats)))
+    return times
+
+
+def timed_on_one_core(pairs: list[tuple[str, dict]], repeats: int) -> list[tuple[list[float], list[float]] | None]:
+    """`one_core_seconds` in a fresh process with one XLA thread and one PyTorch thread: each framework on one
+    core, as `lte sweep`'s workers run (one single-threaded process per core)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from lte.core.runtime import set_environment, single_threaded_cpu_env
+
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=set_environment,
+                             initargs=(single_threaded_cpu_env(),)) as pool:
+        return pool.submit(one_core_seconds, pairs, repeats).result()
+
+
+def with_one_core_columns(rows: list[dict], times: list[tuple[list[float], list[float]] | None]) -> None:
+    """Each row's one-core JAX and PyTorch steps (medians, and the paired per-repeat ratios' extremes)."""
+    for row, pair in zip(rows, times):
+        if pair is None:
+            continue
+        ours, theirs = pair
+        paired = sorted(a / b for a, b in zip(ours, theirs))
+        row.update(step_1core_s=statistics.median(ours), torch_step_1core_s=statistics.median(theirs),
+                   jax_over_torch_1core=statistics.median(ours) / statistics.median(theirs),
+                   jax_over_torch_1core_min=paired[0], jax_over_torch_1core_max=paired[-1])
+
+
 def write_csv(rows: list[dict], path: Path, log=print, **run: object) -> Path:
     """The table, and beside it <stem>.provenance.json: commit, device, versions, wall time, the run's settings."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
         writer.writeheader()
         writer.writerows(rows)
     record = {**provenance(), "torch": _torch_version(), **run}
@@ -490,6 +530,17 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
         for shape in shapes:
             for cell in cells:
                 rows.append(_bench_row(cell, shape, repeats, peak, device, on_gpu, log))
+    compared = [row for row in rows if row["torch_step_s"]]
+    if compared and not on_gpu:
+        log("\none core each (XLA and PyTorch single-threaded, in a fresh process), as `lte sweep`'s workers run:")
+        log(f"{'cell':6s} {'shape':>18s} {'step ms':>9s} {'torch ms':>9s} {'jax/torch':>9s}")
+        pairs = [(row["cell"], {k: row[k] for k in ("hidden", "batch", "steps", "layers")}) for row in compared]
+        with_one_core_columns(compared, timed_on_one_core(pairs, repeats))
+        for row in compared:
+            if "step_1core_s" in row:
+                label = Shape(row["hidden"], row["batch"], row["steps"], row["layers"]).label
+                log(f"{row['cell']:6s} {label:>18s} {1000 * row['step_1core_s']:9.2f} "
+                    f"{1000 * row['torch_step_1core_s']:9.2f} {row['jax_over_torch_1core']:9.2f}")
     return write_csv(rows, out_dir / f"{device}.csv", log, repeats=repeats, shapes=[vars(s) for s in shapes],
                      cells=cells, counting_rule=COUNTING_RULE, seeds=SEEDS, matmul_precision=MATMUL_PRECISION,
                      torch_threads=_torch_threads(), wall_s=round(time.perf_counter() - start, 1))
@@ -558,7 +609,17 @@ def bench_figure(csv_path: Path) -> list[Path]:
         low = (ratio - table.get("jax_over_torch_min", ratio)).clip(lower=0)
         high = (table.get("jax_over_torch_max", ratio) - ratio).clip(lower=0)
         colors = ["#0072b2" if value <= 1 else "#d55e00" for value in ratio]
-        ax.bar(x, ratio, 0.7, color=colors, yerr=[low, high], capsize=2, ecolor="#333333")
+        if "jax_over_torch_1core" in table:  # beside it: each framework on one core, as sweep workers run
+            one = table.jax_over_torch_1core
+            ax.bar(x - 0.2, ratio, 0.4, color=colors, yerr=[low, high], capsize=2, ecolor="#333333",
+                   label="all cores")
+            ax.bar(x + 0.2, one, 0.4, color=colors, hatch="//", edgecolor="white", capsize=2, ecolor="#333333",
+                   yerr=[(one - table.jax_over_torch_1core_min).clip(lower=0),
+                         (table.jax_over_torch_1core_max - one).clip(lower=0)],
+                   label="one core each (hatched)")
+            ax.legend(fontsize=7)
+        else:
+            ax.bar(x, ratio, 0.7, color=colors, yerr=[low, high], capsize=2, ecolor="#333333")
         ax.axhline(1.0, color="black", linewidth=1)
         ax.set_xticks(x, labels, fontsize=6, rotation=60, ha="right")
         ax.set_ylabel("JAX step / PyTorch step (median; bars: per-repeat range)")
@@ -670,24 +731,29 @@ def goals_report(csv_path: Path) -> Path:
         match = table[(table.cell == cell) & (table.hidden == hidden) & (table.batch == batch)]
         return None if match.empty else match.iloc[0]
 
-    def versus_torch(r) -> str:
-        ratio = r.step_s / r.torch_step_s
+    def versus_torch(r, suffix: str = "") -> str:
+        """`suffix`: "" (all cores) or "_1core" (one core each)."""
+        ours, theirs = getattr(r, f"step{suffix}_s"), getattr(r, f"torch_step{suffix}_s")
+        ratio = ours / theirs
         spread, verdict = "", _met(ratio, 1.0)
-        if "jax_over_torch_min" in table and pd.notna(r.jax_over_torch_min):
-            low, high = r.jax_over_torch_min, r.jax_over_torch_max
+        if f"jax_over_torch{suffix}_min" in table and pd.notna(getattr(r, f"jax_over_torch{suffix}_min")):
+            low, high = getattr(r, f"jax_over_torch{suffix}_min"), getattr(r, f"jax_over_torch{suffix}_max")
             spread = f"; paired per-repeat ratios {low:.2f} to {high:.2f} over {int(r.repeats)} repeats"
             if ratio > 1 and low <= 1:
                 verdict += ", within the run's noise (some repeats were faster than PyTorch's)"
-        return f"{1000 * r.step_s:.2f} ms vs {1000 * r.torch_step_s:.2f} ms ({ratio:.2f}x{spread}) | {verdict}"
+        return f"{1000 * ours:.2f} ms vs {1000 * theirs:.2f} ms ({ratio:.2f}x{spread}) | {verdict}"
 
     small = table[(table.hidden <= 256) & table.cell.isin(STUDY_CELLS) & table.torch_step_s.notna()]
-    for r in small.itertuples():
-        lines.append(f"| {r.cell.upper()} {int(r.layers)}x{int(r.hidden)}, batch {int(r.batch)}, T {int(r.steps)}: "
-                     f"step no slower than PyTorch's | {versus_torch(r)} |")
-    if not small.empty:
-        met = int((small.step_s <= small.torch_step_s).sum())
-        lines.append(f"| the study's shapes, all of them | {met} of {len(small)} met | "
-                     f"{'yes' if met == len(small) else 'no'} |")
+    one_core = small[small.torch_step_1core_s.notna()] if "torch_step_1core_s" in small else small.iloc[:0]
+    for suffix, where, shapes in (("", "", small), ("_1core", ", one core each (as `lte sweep`'s workers run)",
+                                                     one_core)):
+        for r in shapes.itertuples():
+            lines.append(f"| {r.cell.upper()} {int(r.layers)}x{int(r.hidden)}, batch {int(r.batch)}, T "
+                         f"{int(r.steps)}{where}: step no slower than PyTorch's | {versus_torch(r, suffix)} |")
+        if not shapes.empty:
+            met = int((shapes[f"step{suffix}_s"] <= shapes[f"torch_step{suffix}_s"]).sum())
+            lines.append(f"| the study's shapes, all of them{where} | {met} of {len(shapes)} met | "
+                         f"{'yes' if met == len(shapes) else 'no'} |")
     lstm, irnn = row("lstm", 400, 100), row("irnn", 400, 100)
     if lstm is not None:
         if pd.notna(lstm.torch_step_s):
