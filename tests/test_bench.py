@@ -103,11 +103,13 @@ def test_the_goals_report_says_met_or_by_how_much_missed(tmp_path):
 
 
 def test_one_core_columns_are_the_medians_and_the_paired_ratios():
-    from lte.bench import with_one_core_columns
+    from lte.bench import one_core_repeats, with_one_core_columns
+
+    assert [one_core_repeats(n) for n in (1, 2, 5, 7, 20)] == [1, 2, 3, 4, 10]
 
     rows = [{"cell": "lstm"}, {"cell": "lstmp"}]
     with_one_core_columns(rows, [([1.0, 3.0, 2.0], [2.0, 2.0, 4.0]), None])
-    assert rows[0] == {"cell": "lstm", "step_1core_s": 2.0, "torch_step_1core_s": 2.0, "jax_over_torch_1core": 1.0,
+    assert rows[0] == {"cell": "lstm", "repeats_1core": 3, "step_1core_s": 2.0, "torch_step_1core_s": 2.0, "jax_over_torch_1core": 1.0,
                        "jax_over_torch_1core_min": 0.5, "jax_over_torch_1core_max": 1.5}
     assert rows[1] == {"cell": "lstmp"}  # no PyTorch step: no columns
 
@@ -251,7 +253,7 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
              "jax_over_torch": 1.4, "jax_over_torch_min": 1.3, "jax_over_torch_max": 1.5, "fraction_of_peak": 0.01},
             {**base, "cell": "irnn", "hidden": 64, "batch": 32, "step_s": 0.0008, "torch_step_s": 0.0010,
              "jax_over_torch": 0.8, "jax_over_torch_min": 0.7, "jax_over_torch_max": 0.9, "fraction_of_peak": 0.01}]
-    rows[0].update(step_1core_s=0.0020, torch_step_1core_s=0.0025, jax_over_torch_1core=0.8,
+    rows[0].update(repeats_1core=4, step_1core_s=0.0020, torch_step_1core_s=0.0025, jax_over_torch_1core=0.8,
                    jax_over_torch_1core_min=0.7, jax_over_torch_1core_max=0.9)
     path = tmp_path / "cpu-test.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
@@ -268,7 +270,7 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
     assert "| no: 40% slower |" in text and "| IRNN 1x64, batch 32, T 32" in text
     assert "| the study's shapes, all of them | 1 of 2 met | no |" in text
     assert ("| LSTM 1x64, batch 32, T 32, one core each (as `lte sweep`'s workers run): step no slower than "
-            "PyTorch's | 2.00 ms vs 2.50 ms (0.80x; paired per-repeat ratios 0.70 to 0.90 over 7 repeats) | yes |") in text
+            "PyTorch's | 2.00 ms vs 2.50 ms (0.80x; paired per-repeat ratios 0.70 to 0.90 over 4 repeats) | yes |") in text
     assert "| the study's shapes, all of them, one core each (as `lte sweep`'s workers run) | 1 of 1 met | yes |" in text
     assert "| LSTM 1x64 B32, sequential (this device's default): K = 16 models in one step, at least 2x the " \
            "throughput of one at a time | 1.50x (the " \

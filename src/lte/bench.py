@@ -341,6 +341,12 @@ def one_core_seconds(pairs: list[tuple[str, dict]], repeats: int) -> list[tuple[
     return times
 
 
+def one_core_repeats(repeats: int) -> int:
+    """Repeats of the one-core table: half the main table's (at least 3, at most `repeats`), so that a default
+    `make bench` stays within 5 minutes on the 2-core reference machine (7 each took 5.1)."""
+    return min(repeats, max(3, math.ceil(repeats / 2)))
+
+
 def timed_on_one_core(pairs: list[tuple[str, dict]], repeats: int) -> list[tuple[list[float], list[float]] | None]:
     """`one_core_seconds` in a fresh process with one XLA thread and one PyTorch thread: each framework on one
     core, as `lte sweep`'s workers run (one single-threaded process per core)."""
@@ -361,7 +367,8 @@ def with_one_core_columns(rows: list[dict], times: list[tuple[list[float], list[
             continue
         ours, theirs = pair
         paired = sorted(a / b for a, b in zip(ours, theirs))
-        row.update(step_1core_s=statistics.median(ours), torch_step_1core_s=statistics.median(theirs),
+        row.update(repeats_1core=len(ours), step_1core_s=statistics.median(ours),
+                   torch_step_1core_s=statistics.median(theirs),
                    jax_over_torch_1core=statistics.median(ours) / statistics.median(theirs),
                    jax_over_torch_1core_min=paired[0], jax_over_torch_1core_max=paired[-1])
 
@@ -535,7 +542,7 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
         log("\none core each (XLA and PyTorch single-threaded, in a fresh process), as `lte sweep`'s workers run:")
         log(f"{'cell':6s} {'shape':>18s} {'step ms':>9s} {'torch ms':>9s} {'jax/torch':>9s}")
         pairs = [(row["cell"], {k: row[k] for k in ("hidden", "batch", "steps", "layers")}) for row in compared]
-        with_one_core_columns(compared, timed_on_one_core(pairs, repeats))
+        with_one_core_columns(compared, timed_on_one_core(pairs, one_core_repeats(repeats)))
         for row in compared:
             if "step_1core_s" in row:
                 label = Shape(row["hidden"], row["batch"], row["steps"], row["layers"]).label
@@ -738,7 +745,8 @@ def goals_report(csv_path: Path) -> Path:
         spread, verdict = "", _met(ratio, 1.0)
         if f"jax_over_torch{suffix}_min" in table and pd.notna(getattr(r, f"jax_over_torch{suffix}_min")):
             low, high = getattr(r, f"jax_over_torch{suffix}_min"), getattr(r, f"jax_over_torch{suffix}_max")
-            spread = f"; paired per-repeat ratios {low:.2f} to {high:.2f} over {int(r.repeats)} repeats"
+            repeats = getattr(r, f"repeats{suffix}", r.repeats)
+            spread = f"; paired per-repeat ratios {low:.2f} to {high:.2f} over {int(repeats)} repeats"
             if ratio > 1 and low <= 1:
                 verdict += ", within the run's noise (some repeats were faster than PyTorch's)"
         return f"{1000 * ours:.2f} ms vs {1000 * theirs:.2f} ms ({ratio:.2f}x{spread}) | {verdict}"
