@@ -46,9 +46,9 @@ from lte.core.errors import raise_failures
 # Models per compiled step by default: 1. On the 2-core reference CPU (2026-12-02) a 16-cell slice of the
 # default profile's addition sweep (LSTM and IRNN, 1 x 64, batch 32, 1,600 steps, 2 workers) took 60-69 s one
 # model per step and 62-79 s four per step in the sequential layout (lte.methods.ensemble, the CPU's default),
-# although `lte bench`'s ensemble table times that K = 4 step alone at 1.24x (LSTM) and 1.42x (IRNN) one model's
-# throughput as in a sweep: evaluation, data and checkpoints are per model, and four runs per task balance less
-# well over the workers. (The 16 runs' records were the same bits either way.) On an accelerator, where one small
+# and `lte bench`'s ensemble table, timed warm, puts that K = 4 step alone at 0.97x (LSTM) and 1.04x (IRNN) one
+# model's throughput as in a sweep; besides, evaluation, data and checkpoints are per model, and four runs per
+# task balance less well over the workers. (The 16 runs' records were the same bits either way.) On an accelerator, where one small
 # model fills a sliver of the chip, pass --ensemble K (or set [experiment] ensemble).
 DEFAULT_ENSEMBLE = 1
 
