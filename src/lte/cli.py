@@ -135,18 +135,25 @@ def _train_parser(commands) -> None:
 
     p = commands.add_parser("train", help="train a model (or resume the run in --out)")
     p.add_argument("--out", required=True, help="the run folder")
+    p.add_argument("--cpu-devices", type=int, default=1, metavar="N",
+                   help="split each batch's rows over N CPU devices, one core each (a single run on a CPU with "
+                        "N cores; the same gradient up to rounding); default 1")
     add_config_arguments(p, TrainConfig)
 
 
 def _run_train(args) -> int:
     from lte.core.config import TrainConfig
+    from lte.core.data_parallel import check_data_parallel, use_cpu_devices
     from lte.core.train import train
 
     out = check_out_folder(args.out)
     check_seed(args.seed)
     args.nesting = _nesting(args)
     config = config_from_arguments(args, TrainConfig)
-    summary = train(config, out)
+    if args.cpu_devices != 1:  # checked before JAX starts: it can be asked for devices only then
+        check_data_parallel(config.model_config(), config.batch_size, args.cpu_devices)
+        use_cpu_devices(args.cpu_devices)
+    summary = train(config, out, cpu_devices=args.cpu_devices)
     print(json.dumps({k: summary[k] for k in ("stop_reason", "steps", "wall_time")} |
                      {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}))
     if summary["stop_reason"] == "diverged":

@@ -231,6 +231,7 @@ class RunLoop:
             f"{config.resolved_row_length}; device {jax.devices()[0].platform}")
         self.stop_reason = None
         self.models_per_step = 1  # K when trained in a K-slot ensemble (lte.methods.ensemble): the bits depend on it
+        self.cpu_devices = 1  # > 1: each batch split over that many CPU devices (lte.core.data_parallel): likewise
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
         self.train_counts = zero_counts()
 
@@ -336,6 +337,8 @@ class RunLoop:
                        "wall_time": self.elapsed, "parameters": self.n_params, "final": last,
                        "final_val_target": val_target, "best_test_char_accuracy": max(tested, default=None),
                        "models_per_step": self.models_per_step, "provenance": provenance()}
+            if self.cpu_devices > 1:  # only then, so that one-device summaries stay as they were
+                summary["cpu_devices"] = self.cpu_devices
             write_json_atomic(self.out / "summary.json", summary)
             if diverged:
                 self.log(f"done: diverged at step {self.step}, {format_duration(self.elapsed)}")
@@ -371,13 +374,24 @@ def params_finite(params: dict) -> bool:
     return bool(_all_finite(params))
 
 
-def train(config: TrainConfig, out: Path, *, log=None) -> dict:
-    """Train (or resume, or just report a finished run) in `out`. Returns the summary."""
+def train(config: TrainConfig, out: Path, *, log=None, cpu_devices: int = 1) -> dict:
+    """Train (or resume, or just report a finished run) in `out`. Returns the summary.
+
+    `cpu_devices` > 1 splits each batch's rows over that many CPU devices (`lte.core.data_parallel`; JAX must
+    have them: `use_cpu_devices`); the same gradient up to rounding, recorded in summary.json."""
     log = log or log_to_stderr
+    if cpu_devices > 1:
+        from lte.core.data_parallel import check_data_parallel, data_parallel_counting_step
+        check_data_parallel(config.model_config(), config.batch_size, cpu_devices)
     run = RunLoop(config, out, log)
     if run.finished:
         return run.summary
-    train_step = compiled_counting_step(run.model_config, config.clip)
+    if cpu_devices > 1:
+        train_step = data_parallel_counting_step(run.model_config, config.clip, cpu_devices)
+        run.cpu_devices = cpu_devices
+        log(f"each batch's rows split over {cpu_devices} CPU devices")
+    else:
+        train_step = compiled_counting_step(run.model_config, config.clip)
     state, sums, rate = run.state, zero_counts(), None
     try:
         while True:
