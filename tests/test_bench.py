@@ -255,6 +255,9 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
              "jax_over_torch": 0.8, "jax_over_torch_min": 0.7, "jax_over_torch_max": 0.9, "fraction_of_peak": 0.01}]
     rows[0].update(repeats_1core=4, step_1core_s=0.0020, torch_step_1core_s=0.0025, jax_over_torch_1core=0.8,
                    jax_over_torch_1core_min=0.7, jax_over_torch_1core_max=0.9)
+    for row, split_s in zip(rows, (0.0012, 0.0011)):  # the batch split over both cores
+        row.update(split_devices=2, split_step_s=split_s, split_over_torch=split_s / row["torch_step_s"],
+                   split_over_torch_min=0.7, split_over_torch_max=1.2)
     path = tmp_path / "cpu-test.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     ensemble = [{"cell": cell, "layers": 1, "hidden": 64, "batch": 32, "steps": 32, "models": k,
@@ -266,9 +269,16 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
                 for k, speed in zip((1, 4, 16), speeds)]
     pd.DataFrame(ensemble).to_csv(tmp_path / "cpu-test-ensemble.csv", index=False)
     text = goals_report(path).read_text()
-    assert "| LSTM 1x64, batch 32, T 32: step no slower than PyTorch's | 2.10 ms vs 1.50 ms (1.40x" in text
+    assert ("| LSTM 1x64, batch 32, T 32, all cores, one device: step no slower than PyTorch's | 2.10 ms vs "
+            "1.50 ms (1.40x") in text
     assert "| no: 40% slower |" in text and "| IRNN 1x64, batch 32, T 32" in text
-    assert "| the study's shapes, all of them | 1 of 2 met | no |" in text
+    assert "| the study's shapes, all of them, all cores, one device | 1 of 2 met | no |" in text
+    split = ", all cores, the batch split over 2 CPU devices (`lte train --cpu-devices 2`)"
+    assert (f"| LSTM 1x64, batch 32, T 32{split}: step no slower than PyTorch's | 1.20 ms vs 1.50 ms (0.80x; "
+            "paired per-repeat ratios 0.70 to 1.20 over 7 repeats) | yes |") in text
+    assert (f"| IRNN 1x64, batch 32, T 32{split}: step no slower than PyTorch's | 1.10 ms vs 1.00 ms (1.10x; "
+            "paired per-repeat ratios 0.70 to 1.20 over 7 repeats) | no: 10% slower, within the run's noise") in text
+    assert f"| the study's shapes, all of them{split} | 1 of 2 met | no |" in text
     assert ("| LSTM 1x64, batch 32, T 32, one core each (as `lte sweep`'s workers run): step no slower than "
             "PyTorch's | 2.00 ms vs 2.50 ms (0.80x; paired per-repeat ratios 0.70 to 0.90 over 4 repeats) | yes |") in text
     assert "| the study's shapes, all of them, one core each (as `lte sweep`'s workers run) | 1 of 1 met | yes |" in text
@@ -287,3 +297,24 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
     assert ("| lowest 0.90x at K = 4 (paired per-repeat ratios 0.85 to 1.05 over 7 repeats) | no, within the "
             "run's noise (some repeats were at or above 1.0x) |") in text
     assert all(p.stat().st_size > 1000 for p in bench_figure(path))
+
+
+def test_with_two_cpu_devices_a_row_times_the_split_step_beside_the_others():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json\nfrom lte.core.data_parallel import use_cpu_devices\nuse_cpu_devices(2)\n"
+            "from lte.bench import Shape, _bench_row\n"
+            "row = _bench_row('lstm', Shape(hidden=8, batch=4, steps=5), 2, 1e11, 'cpu-test', False, lambda _: None)\n"
+            "odd = _bench_row('irnn', Shape(hidden=8, batch=3, steps=5), 1, 1e11, 'cpu-test', False, lambda _: None)\n"
+            "print(json.dumps([row, odd]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    row, odd = json.loads(result.stdout.strip().splitlines()[-1])
+    assert row["split_devices"] == 2 and row["split_step_s"] > 0
+    if row["torch_step_s"]:  # PyTorch installed (the bench extra): the paired ratios beside it
+        assert row["split_over_torch_min"] <= row["split_over_torch"] <= row["split_over_torch_max"]
+    assert "split_step_s" not in odd  # 3 rows do not split over 2 devices: no split step timed

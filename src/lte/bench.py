@@ -425,6 +425,30 @@ def single_model_step(cell: str, shape: Shape) -> Callable[[], None]:
     return one
 
 
+def split_step(cell: str, shape: Shape, devices: int) -> Callable[[], None]:
+    """`lte train --cpu-devices N`'s step: one model, the batch's rows split over `devices` CPU devices
+    (`lte.core.data_parallel`), ready to time (run once)."""
+    from lte.core.data_parallel import data_parallel_counting_step
+
+    config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers)
+    holder = {"state": _train_state(config, 0), "sums": zero_counts()}
+    batch, step = _synthetic_batch(shape), data_parallel_counting_step(config, 5.0, devices)
+
+    def one():
+        holder["state"], holder["sums"] = step(holder["state"], batch, holder["sums"])
+        jax.block_until_ready(holder["sums"])
+
+    one()
+    return one
+
+
+def split_devices(shape: Shape, on_gpu: bool) -> int:
+    """How many CPU devices `split_step` can use at `shape` here: all of JAX's CPU devices (`lte bench` asks for
+    one per core before JAX starts), or 0 where there is no split to time (a GPU, one device, uneven rows)."""
+    devices = len(jax.devices("cpu"))
+    return devices if not on_gpu and devices > 1 and shape.batch % devices == 0 else 0
+
+
 def _train_state(config: ModelConfig, seed: int) -> TrainState:
     params = init_params(jax.random.PRNGKey(seed), config)
     return with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01)
@@ -532,7 +556,7 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
             f"{MATMUL_PRECISION!r} in JAX and PyTorch; matmul peak measured now: {peak / 1e9:.1f} GFLOP/s")
         log(COUNTING_RULE)
         log(f"{'cell':6s} {'shape':>18s} {'compile s':>9s} {'step ms':>9s} {'tokens/s':>10s} {'% peak':>6s} "
-            f"{'mem MB':>7s} {'autodiff':>9s} {'torch ms':>9s} {'jax/torch':>9s}")
+            f"{'mem MB':>7s} {'autodiff':>9s} {'torch ms':>9s} {'jax/torch':>9s} {'split ms':>9s} {'split/torch':>11s}")
         rows = []
         for shape in shapes:
             for cell in cells:
@@ -567,6 +591,9 @@ def _bench_row(cell: str, shape: Shape, repeats: int, peak: float, device: str, 
                   "autodiff": jax_step(cell, shape, "autodiff")[0] if is_additive(CELLS[cell]) else None,
                   "torch": torch_step(cell, shape, log),
                   "cudnn": cudnn_lstm_step(shape) if on_gpu and cell == "lstm" else None}
+    devices = split_devices(shape, on_gpu)
+    if devices:
+        candidates["split"] = split_step(cell, shape, devices)
     timed = {name: fn for name, fn in candidates.items() if fn is not None}
     times = dict(zip(timed, per_step_seconds(list(timed.values()), repeats)))
     median = {name: statistics.median(t) for name, t in times.items()}
@@ -584,6 +611,12 @@ def _bench_row(cell: str, shape: Shape, repeats: int, peak: float, device: str, 
            "jax_over_torch_min": paired[0] if paired else None, "jax_over_torch_max": paired[-1] if paired else None,
            "cudnn_step_s": median.get("cudnn"), "repeats": repeats, "jax_version": jax.__version__,
            "cpu_count": os.cpu_count()}
+    if "split" in median:  # all cores on one model, as PyTorch's step uses them
+        row.update(split_devices=devices, split_step_s=median["split"])
+        if torch_s:
+            split = sorted(a / b for a, b in zip(times["split"], times["torch"]))
+            row.update(split_over_torch=median["split"] / torch_s, split_over_torch_min=split[0],
+                       split_over_torch_max=split[-1])
 
     def ms(value):
         return f"{1000 * value:9.2f}" if value else f"{'-':>9s}"
@@ -591,7 +624,8 @@ def _bench_row(cell: str, shape: Shape, repeats: int, peak: float, device: str, 
     memory = f"{r['memory_mb']:7.1f}" if r["memory_mb"] is not None else f"{'-':>7s}"
     ratio = f"{row['jax_over_torch']:9.2f}" if torch_s else f"{'-':>9s}"
     log(f"{cell:6s} {shape.label:>18s} {r['compile_s']:9.2f} {ms(step_s)} {row['tokens_per_s']:10.0f} "
-        f"{100 * row['fraction_of_peak']:6.1f} {memory} {ms(plain)} {ms(torch_s)} {ratio}")
+        f"{100 * row['fraction_of_peak']:6.1f} {memory} {ms(plain)} {ms(torch_s)} {ratio} {ms(median.get('split'))}"
+        + (f" {row['split_over_torch']:11.2f}" if "split_over_torch" in row else f" {'-':>11s}"))
     return row
 
 
@@ -612,21 +646,21 @@ def bench_figure(csv_path: Path) -> list[Path]:
     x = np.arange(len(table))
     if has_torch:
         ax = axes.pop(0)
-        ratio = table.jax_over_torch
-        low = (ratio - table.get("jax_over_torch_min", ratio)).clip(lower=0)
-        high = (table.get("jax_over_torch_max", ratio) - ratio).clip(lower=0)
-        colors = ["#0072b2" if value <= 1 else "#d55e00" for value in ratio]
-        if "jax_over_torch_1core" in table:  # beside it: each framework on one core, as sweep workers run
-            one = table.jax_over_torch_1core
-            ax.bar(x - 0.2, ratio, 0.4, color=colors, yerr=[low, high], capsize=2, ecolor="#333333",
-                   label="all cores")
-            ax.bar(x + 0.2, one, 0.4, color=colors, hatch="//", edgecolor="white", capsize=2, ecolor="#333333",
-                   yerr=[(one - table.jax_over_torch_1core_min).clip(lower=0),
-                         (table.jax_over_torch_1core_max - one).clip(lower=0)],
-                   label="one core each (hatched)")
+        # each comparison in the table: (ratio column, legend, hatch); tables from before hold fewer
+        comparisons = [(name, legend, hatch) for name, legend, hatch in (
+            ("jax_over_torch", "all cores, one device", None),
+            ("split_over_torch", "all cores, batch split over the CPU devices (dotted)", ".."),
+            ("jax_over_torch_1core", "one core each (hatched)", "//")) if name in table]
+        width = 0.8 / len(comparisons)
+        for i, (name, legend, hatch) in enumerate(comparisons):
+            ratio = table[name]
+            spread = [(ratio - table.get(f"{name}_min", ratio)).clip(lower=0),
+                      (table.get(f"{name}_max", ratio) - ratio).clip(lower=0)]
+            ax.bar(x + (i - (len(comparisons) - 1) / 2) * width, ratio, width,
+                   color=["#0072b2" if value <= 1 else "#d55e00" for value in ratio], hatch=hatch,
+                   edgecolor="white" if hatch else None, yerr=spread, capsize=2, ecolor="#333333", label=legend)
+        if len(comparisons) > 1:
             ax.legend(fontsize=7)
-        else:
-            ax.bar(x, ratio, 0.7, color=colors, yerr=[low, high], capsize=2, ecolor="#333333")
         ax.axhline(1.0, color="black", linewidth=1)
         ax.set_xticks(x, labels, fontsize=6, rotation=60, ha="right")
         ax.set_ylabel("JAX step / PyTorch step (median; bars: per-repeat range)")
@@ -738,28 +772,34 @@ def goals_report(csv_path: Path) -> Path:
         match = table[(table.cell == cell) & (table.hidden == hidden) & (table.batch == batch)]
         return None if match.empty else match.iloc[0]
 
-    def versus_torch(r, suffix: str = "") -> str:
-        """`suffix`: "" (all cores) or "_1core" (one core each)."""
-        ours, theirs = getattr(r, f"step{suffix}_s"), getattr(r, f"torch_step{suffix}_s")
-        ratio = ours / theirs
-        spread, verdict = "", _met(ratio, 1.0)
-        if f"jax_over_torch{suffix}_min" in table and pd.notna(getattr(r, f"jax_over_torch{suffix}_min")):
-            low, high = getattr(r, f"jax_over_torch{suffix}_min"), getattr(r, f"jax_over_torch{suffix}_max")
-            repeats = getattr(r, f"repeats{suffix}", r.repeats)
-            spread = f"; paired per-repeat ratios {low:.2f} to {high:.2f} over {int(repeats)} repeats"
-            if ratio > 1 and low <= 1:
+    def versus_torch(r, ours: str = "step_s", theirs: str = "torch_step_s", ratio: str = "jax_over_torch",
+                     repeats: str = "repeats") -> str:
+        """Our step (column `ours`) against PyTorch's (`theirs`), with the paired ratios `ratio`_min/_max."""
+        ours_s, theirs_s = getattr(r, ours), getattr(r, theirs)
+        spread, verdict = "", _met(ours_s / theirs_s, 1.0)
+        if f"{ratio}_min" in table and pd.notna(getattr(r, f"{ratio}_min")):
+            low, high = getattr(r, f"{ratio}_min"), getattr(r, f"{ratio}_max")
+            spread = f"; paired per-repeat ratios {low:.2f} to {high:.2f} over {int(getattr(r, repeats, r.repeats))} repeats"
+            if ours_s > theirs_s and low <= 1:
                 verdict += ", within the run's noise (some repeats were faster than PyTorch's)"
-        return f"{1000 * ours:.2f} ms vs {1000 * theirs:.2f} ms ({ratio:.2f}x{spread}) | {verdict}"
+        return f"{1000 * ours_s:.2f} ms vs {1000 * theirs_s:.2f} ms ({ours_s / theirs_s:.2f}x{spread}) | {verdict}"
 
     small = table[(table.hidden <= 256) & table.cell.isin(STUDY_CELLS) & table.torch_step_s.notna()]
-    one_core = small[small.torch_step_1core_s.notna()] if "torch_step_1core_s" in small else small.iloc[:0]
-    for suffix, where, shapes in (("", "", small), ("_1core", ", one core each (as `lte sweep`'s workers run)",
-                                                     one_core)):
+    comparisons = [(", all cores, one device", small, ("step_s", "torch_step_s", "jax_over_torch", "repeats"))]
+    if "split_step_s" in small:  # tables from before `lte train --cpu-devices` have no split step
+        split = small[small.split_step_s.notna()]
+        devices = f"{int(split.split_devices.iloc[0])}" if not split.empty else "N"
+        comparisons.append((f", all cores, the batch split over {devices} CPU devices (`lte train --cpu-devices "
+                            f"{devices}`)", split, ("split_step_s", "torch_step_s", "split_over_torch", "repeats")))
+    if "torch_step_1core_s" in small:
+        comparisons.append((", one core each (as `lte sweep`'s workers run)", small[small.torch_step_1core_s.notna()],
+                            ("step_1core_s", "torch_step_1core_s", "jax_over_torch_1core", "repeats_1core")))
+    for where, shapes, columns in comparisons:
         for r in shapes.itertuples():
             lines.append(f"| {r.cell.upper()} {int(r.layers)}x{int(r.hidden)}, batch {int(r.batch)}, T "
-                         f"{int(r.steps)}{where}: step no slower than PyTorch's | {versus_torch(r, suffix)} |")
+                         f"{int(r.steps)}{where}: step no slower than PyTorch's | {versus_torch(r, *columns)} |")
         if not shapes.empty:
-            met = int((shapes[f"step{suffix}_s"] <= shapes[f"torch_step{suffix}_s"]).sum())
+            met = int((shapes[columns[0]] <= shapes[columns[1]]).sum())
             lines.append(f"| the study's shapes, all of them{where} | {met} of {len(shapes)} met | "
                          f"{'yes' if met == len(shapes) else 'no'} |")
     lstm, irnn = row("lstm", 400, 100), row("irnn", 400, 100)

@@ -270,6 +270,7 @@ def _run_bench(args) -> int:
     import tempfile
 
     from lte import bench
+    from lte.core.data_parallel import use_cpu_devices
 
     if args.repeats < 1:
         raise LteError(f"--repeats {args.repeats}: the benchmark needs at least 1 timed step per shape")
@@ -296,6 +297,10 @@ def _run_bench(args) -> int:
         print(f"a tiny or filtered run: writing to {out} (--out to choose)", file=sys.stderr)
     else:
         out = Path("results/bench")
+    try:  # one CPU device per core, for the step split over all of them (`lte train --cpu-devices N`)
+        use_cpu_devices(os.cpu_count() or 1)
+    except LteError:  # JAX already started in this process (a caller's): the split step is left out
+        pass
     path = bench.run_benchmark(shapes, cells=cells, repeats=args.repeats, out_dir=out)
     bench.run_ensemble_benchmark(ensemble_shape, ks, [c for c in (cells or bench.STUDY_CELLS)
                                                       if c in bench.STUDY_CELLS] or bench.STUDY_CELLS,
