@@ -9,17 +9,21 @@ import pytest
 from lte.bench import Shape, counted_weights, run_benchmark
 from lte.core.cells import CELLS
 from lte.core.model import ModelConfig, init_params
+from lte.core.recurrence import is_additive
 
 import jax
 
 
 def test_tiny_benchmark_writes_its_table(tmp_path):
     lines = []
-    path = run_benchmark([Shape(hidden=8, batch=4, steps=5)], repeats=2, out_dir=tmp_path, log=lines.append)
+    path = run_benchmark([Shape(hidden=8, batch=4, steps=5)], repeats=2, out_dir=tmp_path, log=lines.append,
+                         autodiff=True)
     rows = list(csv.DictReader(open(path)))
     assert [r["cell"] for r in rows] == list(CELLS)
     for row in rows:
         assert float(row["step_s"]) > 0 and float(row["compile_s"]) > 0
+        # plain autodiff's step beside the fused gradient's, where the cell has one (an additive cell)
+        assert bool(row["autodiff_step_s"]) == is_additive(CELLS[row["cell"]])
         assert float(row["flop_per_s"]) == float(row["flop_per_step"]) / float(row["step_s"])
         if row["torch_step_s"]:  # the median of paired ratios lies between their extremes
             assert float(row["jax_over_torch_min"]) <= float(row["jax_over_torch_max"])
@@ -318,3 +322,4 @@ def test_with_two_cpu_devices_a_row_times_the_split_step_beside_the_others():
     if row["torch_step_s"]:  # PyTorch installed (the bench extra): the paired ratios beside it
         assert row["split_over_torch_min"] <= row["split_over_torch"] <= row["split_over_torch_max"]
     assert "split_step_s" not in odd  # 3 rows do not split over 2 devices: no split step timed
+    assert row["autodiff_step_s"] is None  # plain autodiff is timed only when asked (`lte bench --full`)

@@ -541,9 +541,10 @@ def run_ensemble_benchmark(shape: Shape, ks: list[int], cells: list[str], repeat
 
 
 def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: int = 5,
-                  out_dir: Path = Path("results/bench"), log=print) -> Path:
-    """Every cell at every shape: the fused step, plain autodiff, PyTorch and (on a GPU, LSTM) JAX's cuDNN
-    LSTM, timed in rotation; one CSV row per (cell, shape)."""
+                  out_dir: Path = Path("results/bench"), log=print, autodiff: bool = False) -> Path:
+    """Every cell at every shape: the fused step, PyTorch's, the step split over the CPU devices and (on a GPU,
+    LSTM) JAX's cuDNN LSTM, timed in rotation; one CSV row per (cell, shape). With `autodiff`, plain autodiff's
+    step too (the fused gradient's gain; `lte bench --full`: it costs a compile and a timed step per row)."""
     cells, start = cells or list(CELLS), time.perf_counter()
     warning = gpu_unused_warning()
     if warning:
@@ -560,7 +561,7 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
         rows = []
         for shape in shapes:
             for cell in cells:
-                rows.append(_bench_row(cell, shape, repeats, peak, device, on_gpu, log))
+                rows.append(_bench_row(cell, shape, repeats, peak, device, on_gpu, log, autodiff))
     compared = [row for row in rows if row["torch_step_s"]]
     if compared and not on_gpu:
         log("\none core each (XLA and PyTorch single-threaded, in a fresh process), as `lte sweep`'s workers run:")
@@ -585,10 +586,11 @@ def _torch_threads() -> int | None:
     return torch.get_num_threads()
 
 
-def _bench_row(cell: str, shape: Shape, repeats: int, peak: float, device: str, on_gpu: bool, log) -> dict:
+def _bench_row(cell: str, shape: Shape, repeats: int, peak: float, device: str, on_gpu: bool, log,
+               autodiff: bool = False) -> dict:
     fused, r = jax_step(cell, shape)
     candidates = {"fused": fused,
-                  "autodiff": jax_step(cell, shape, "autodiff")[0] if is_additive(CELLS[cell]) else None,
+                  "autodiff": jax_step(cell, shape, "autodiff")[0] if autodiff and is_additive(CELLS[cell]) else None,
                   "torch": torch_step(cell, shape, log),
                   "cudnn": cudnn_lstm_step(shape) if on_gpu and cell == "lstm" else None}
     devices = split_devices(shape, on_gpu)

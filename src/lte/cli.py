@@ -301,7 +301,8 @@ def _run_bench(args) -> int:
         use_cpu_devices(os.cpu_count() or 1)
     except LteError:  # JAX already started in this process (a caller's): the split step is left out
         pass
-    path = bench.run_benchmark(shapes, cells=cells, repeats=args.repeats, out_dir=out)
+    path = bench.run_benchmark(shapes, cells=cells, repeats=args.repeats, out_dir=out,
+                               autodiff=args.autodiff or args.full)
     bench.run_ensemble_benchmark(ensemble_shape, ks, [c for c in (cells or bench.STUDY_CELLS)
                                                       if c in bench.STUDY_CELLS] or bench.STUDY_CELLS,
                                  args.repeats, out)
@@ -379,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: LSTM and IRNN at the study's shapes, a few minutes on a CPU)")
     b.add_argument("--cells", help="comma-separated cells to time (default: lstm,irnn; --full: all)")
     b.add_argument("--shapes", help="comma-separated LAYERSxHIDDEN:BATCH:STEPS, e.g. 1x64:32:32,2x128:100:144")
+    b.add_argument("--autodiff", action="store_true", help="also time plain autodiff's step beside the fused "
+                   "gradient's (on with --full)")
     b.add_argument("--repeats", type=int, default=7, help="timed blocks per step, in rotation (the median is "
                    "reported; default 7)")
     b.add_argument("--out", help="where the tables go (default: results/bench for a complete run, a temporary "
