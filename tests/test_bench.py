@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import time
 
 import pytest
 
@@ -140,6 +141,28 @@ def test_a_timed_block_warms_the_step_first_and_times_the_rest_per_call():
 
     seconds = warm_block(step, 4)()
     assert calls == [0, 1, 2, 3, 4] and seconds < 0.05
+
+
+def test_a_long_step_is_timed_without_the_untimed_call(monkeypatch):
+    import lte.bench
+    from lte.bench import per_step_seconds
+
+    monkeypatch.setattr(lte.bench, "WARM_CALL_BELOW_SECONDS", 0.01)
+    monkeypatch.setattr(lte.bench, "MIN_TIMED_SECONDS", 0.001)
+    calls = {"short": 0, "long": 0}
+
+    def short():
+        calls["short"] += 1
+
+    def long():
+        calls["long"] += 1
+        time.sleep(0.02)
+
+    times = per_step_seconds([short, long], repeats=2)
+    # 3 calls estimate each step; then per repeat the short step is warmed (1 untimed call) before its timed
+    # block, and the long one (over WARM_CALL_BELOW_SECONDS, one call per block) runs only its timed call
+    assert calls["long"] == 3 + 2 and calls["short"] > 3 + 2 * 2
+    assert all(t >= 0.02 for t in times[1])
 
 
 def test_too_few_repeats_is_a_clear_error(capsys):

@@ -52,9 +52,10 @@ TORCH_CELLS = {"lstm": ("LSTM", None), "irnn": ("RNN", "relu"), "rnn": ("RNN", "
 # Full float32 matmuls in both frameworks: TF32 (a GPU's default in some libraries) would be another benchmark.
 MATMUL_PRECISION = "highest"
 MIN_TIMED_SECONDS = 0.02  # each timed block runs enough steps to last at least this long (small shapes)
+WARM_CALL_BELOW_SECONDS = 0.1  # steps shorter than this get an untimed call before each timed block
 
-SEEDS = ("parameters: PRNGKey(0), model i of an ensemble PRNGKey(i); synthetic batch: numpy default_rng(0), "
-         "model i default_rng(i); PyTorch: manual_seed(0)")
+SEEDS = ("parameters (timing_params): numpy default_rng(0) uniform in +-0.08, model i of an ensemble default_rng(i); "
+         "synthetic batch: numpy default_rng(0), model i default_rng(i); PyTorch: manual_seed(0)")
 
 
 def _torch_version() -> str | None:
@@ -182,7 +183,7 @@ def compiled_memory_mb(compiled) -> float | None:
 def jax_step(cell: str, shape: Shape, gradient: str = "fused", unroll: int = 1) -> tuple[Callable[[], None], dict]:
     """One compiled training step of `cell` at `shape`, ready to time (compiled and run once)."""
     config = ModelConfig(cell=cell, hidden=shape.hidden, layers=shape.layers, gradient=gradient, unroll=unroll)
-    params = init_params(jax.random.PRNGKey(0), config)
+    params = timing_params(config, 0)
     state = with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01)
     batch = _synthetic_batch(shape)
     step = compiled_train_step(config, 5.0)
@@ -210,14 +211,16 @@ def interleaved_seconds(blocks: list[Callable[[], float]], repeats: int) -> list
     return times
 
 
-def warm_block(fn: Callable[[], None], inner: int) -> Callable[[], float]:
-    """A block of `fn`: one untimed call, then `inner` timed ones; returns their seconds per call.
+def warm_block(fn: Callable[[], None], inner: int, warm: bool = True) -> Callable[[], float]:
+    """A block of `fn`: one untimed call (unless `warm` is False), then `inner` timed ones; returns their seconds
+    per call.
 
     The untimed call refills the caches that the step before it in the rotation evicted: timed cold, a 3 ms
     LSTM step right after a 40 MB one read about 15% slower than it runs in a training loop, where it
     follows itself."""
     def run() -> float:
-        fn()
+        if warm:
+            fn()
         start = time.perf_counter()
         for _ in range(inner):
             fn()
@@ -227,9 +230,13 @@ def warm_block(fn: Callable[[], None], inner: int) -> Callable[[], float]:
 
 def per_step_seconds(steps: list[Callable[[], None]], repeats: int) -> list[list[float]]:
     """Per-step seconds of each step, timed in rotation (`interleaved_seconds`) in warm blocks (`warm_block`)
-    of enough steps of its own to last MIN_TIMED_SECONDS (a small step is too short to time alone)."""
-    inner = [max(1, math.ceil(MIN_TIMED_SECONDS / max(_median_seconds(fn, 3), 1e-9))) for fn in steps]
-    return interleaved_seconds([warm_block(fn, n) for fn, n in zip(steps, inner)], repeats)
+    of enough steps of its own to last MIN_TIMED_SECONDS (a small step is too short to time alone). A step of
+    WARM_CALL_BELOW_SECONDS or more is timed without the untimed call first: refilling the caches (at most the
+    last-level cache, read from memory in a millisecond or two) is a percent or two of it at most, alike for
+    every step of the rotation, and the call would double the time the table's longest steps take."""
+    estimates = [max(_median_seconds(fn, 3), 1e-9) for fn in steps]
+    return interleaved_seconds([warm_block(fn, max(1, math.ceil(MIN_TIMED_SECONDS / t)), t < WARM_CALL_BELOW_SECONDS)
+                                for fn, t in zip(steps, estimates)], repeats)
 
 
 def torch_step(cell: str, shape: Shape, log=print) -> Callable[[], None] | None:
@@ -449,8 +456,18 @@ def split_devices(shape: Shape, on_gpu: bool) -> int:
     return devices if not on_gpu and devices > 1 and shape.batch % devices == 0 else 0
 
 
+def timing_params(config: ModelConfig, seed: int) -> dict:
+    """Parameters of `config`'s shapes, for timing only: drawn by NumPy (uniform in +-0.08, Zaremba's range)
+    rather than by `init_params`, whose eager random ops compile afresh at every new shape (about 1 s a shape,
+    a sixth of the default table's time). A step's time does not depend on the values: dense matmuls, no
+    data-dependent branch."""
+    shapes = jax.eval_shape(lambda key: init_params(key, config), jax.random.PRNGKey(seed))
+    rng = np.random.default_rng(seed)
+    return jax.tree.map(lambda leaf: jnp.asarray(rng.uniform(-0.08, 0.08, leaf.shape).astype(leaf.dtype)), shapes)
+
+
 def _train_state(config: ModelConfig, seed: int) -> TrainState:
-    params = init_params(jax.random.PRNGKey(seed), config)
+    params = timing_params(config, seed)
     return with_learning_rate(TrainState(params, make_optimizer(5.0).init(params)), 0.01)
 
 
