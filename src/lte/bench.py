@@ -85,7 +85,10 @@ STUDY_CELLS = ["lstm", "irnn"]
 # Zaremba's scale (2 x 400), where the first speed goals were set: `lte bench --full` adds these and every cell.
 PAPER_SHAPES = [Shape(hidden, batch) for hidden in (128, 400) for batch in (100, 1000)]
 TINY_SHAPES = [Shape(hidden=8, batch=4, steps=5)]
-ENSEMBLE_SHAPE, ENSEMBLE_MODELS = Shape(hidden=64, batch=32, steps=32, layers=1), [1, 2, 4, 8, 16]
+ENSEMBLE_SHAPE = Shape(hidden=64, batch=32, steps=32, layers=1)
+# K models per step: each K is a compile in this process and in each sweep worker (about a second apiece), so
+# the default table (5 minutes in all on the reference machine) takes three; `lte bench --full` all five
+ENSEMBLE_MODELS, ENSEMBLE_MODELS_FULL = [1, 4, 16], [1, 2, 4, 8, 16]
 
 
 def parse_shape(text: str) -> Shape:
@@ -228,13 +231,22 @@ def warm_block(fn: Callable[[], None], inner: int, warm: bool = True) -> Callabl
     return run
 
 
+def _step_estimate(fn: Callable[[], None]) -> float:
+    """A step's seconds, roughly (it only sizes the timed blocks): one call, or for a short step the median of
+    three (one call of a long step is enough, and three would cost a table seconds)."""
+    start = time.perf_counter()
+    fn()
+    once = time.perf_counter() - start
+    return once if once >= MIN_TIMED_SECONDS else max(_median_seconds(fn, 3), 1e-9)
+
+
 def per_step_seconds(steps: list[Callable[[], None]], repeats: int) -> list[list[float]]:
     """Per-step seconds of each step, timed in rotation (`interleaved_seconds`) in warm blocks (`warm_block`)
     of enough steps of its own to last MIN_TIMED_SECONDS (a small step is too short to time alone). A step of
     WARM_CALL_BELOW_SECONDS or more is timed without the untimed call first: refilling the caches (at most the
     last-level cache, read from memory in a millisecond or two) is a percent or two of it at most, alike for
     every step of the rotation, and the call would double the time the table's longest steps take."""
-    estimates = [max(_median_seconds(fn, 3), 1e-9) for fn in steps]
+    estimates = [_step_estimate(fn) for fn in steps]
     return interleaved_seconds([warm_block(fn, max(1, math.ceil(MIN_TIMED_SECONDS / t)), t < WARM_CALL_BELOW_SECONDS)
                                 for fn, t in zip(steps, estimates)], repeats)
 
@@ -349,9 +361,9 @@ def one_core_seconds(pairs: list[tuple[str, dict]], repeats: int) -> list[tuple[
 
 
 def one_core_repeats(repeats: int) -> int:
-    """Repeats of the one-core table: half the main table's (at least 3, at most `repeats`), so that a default
-    `make bench` stays within 5 minutes on the 2-core reference machine (7 each took 5.1)."""
-    return min(repeats, max(3, math.ceil(repeats / 2)))
+    """Repeats of the one-core table: half the main table's, rounded down (at least 3, at most `repeats`), so
+    that a default `make bench` stays within 5 minutes on the 2-core reference machine."""
+    return min(repeats, max(3, repeats // 2))
 
 
 def timed_on_one_core(pairs: list[tuple[str, dict]], repeats: int) -> list[tuple[list[float], list[float]] | None]:

@@ -283,7 +283,7 @@ def _run_bench(args) -> int:
         ensemble_shape, ks = bench.Shape(hidden=8, batch=4, steps=5), [1, 2]
     elif args.full:
         shapes, cells = shapes or bench.STUDY_SHAPES + bench.PAPER_SHAPES, cells or None
-        ensemble_shape, ks = bench.ENSEMBLE_SHAPE, bench.ENSEMBLE_MODELS
+        ensemble_shape, ks = bench.ENSEMBLE_SHAPE, bench.ENSEMBLE_MODELS_FULL
     else:
         shapes, cells = shapes or bench.STUDY_SHAPES, cells or bench.STUDY_CELLS
         ensemble_shape, ks = bench.ENSEMBLE_SHAPE, bench.ENSEMBLE_MODELS

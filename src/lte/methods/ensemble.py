@@ -60,8 +60,9 @@ def default_layout() -> str:
 
     Measured on the 2-core reference CPUs (`lte bench`'s ensemble table times both side by side): a small
     model's step there is bound by its arithmetic and memory traffic, not by per-step overhead, so vectorising
-    gains little, and its K-fold working set leaves the cache (LSTM 1x64, batch 32, T 32: 5 MB a model; K = 16
-    vectorised ran at 0.7x the throughput of one model at a time, in sequence at 1.2-1.4x).
+    gains little, and its K-fold working set leaves the cache (LSTM 1x64, batch 32, T 32: 5 MB a model; at
+    K = 16 the vectorised layout fell below the throughput of one model at a time, the sequential one stayed
+    above it: `results/bench/<device>-goals.md`, timed warm, with the paired per-repeat spread).
     """
     return "sequential" if jax.default_backend() == "cpu" else "vectorised"
 
