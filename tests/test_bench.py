@@ -323,6 +323,15 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
     text = goals_report(path).read_text()
     assert ("| lowest 0.90x at K = 4 (paired per-repeat ratios 0.85 to 1.05 over 7 repeats) | no, within the "
             "run's noise (some repeats were at or above 1.0x) |") in text
+    # as in a sweep: K = 1 at 1.01x (the ensemble path with one model, timed against `lte train`'s step) is no
+    # reason to group; a K > 1 above 1.0x is
+    for speeds, verdict in (((1.01, 0.9, 0.8), "one model at a time"), ((1.0, 1.1, 0.8), "ensembles pay")):
+        pd.DataFrame(ensemble).assign(sweep_workers=2, sweep_all_models_over_one=list(speeds) * 2).to_csv(
+            tmp_path / "cpu-test-ensemble.csv", index=False)
+        best = max(zip(speeds, (1, 4, 16)))
+        assert (f"as in a sweep (2 single-threaded workers at once): the best K | K = {best[1]}: {best[0]:.2f}x "
+                f"(K 1: {speeds[0]:.2f}x, K 4: {speeds[1]:.2f}x, K 16: {speeds[2]:.2f}x) | {verdict} |"
+                in goals_report(path).read_text())
     assert all(p.stat().st_size > 1000 for p in bench_figure(path))
 
 

@@ -779,7 +779,7 @@ def _ensemble_goals(cell: str, layout: str, group) -> list[str]:
         lines.append(f"| {where}, as in a sweep ({int(group.sweep_workers.iloc[0])} single-threaded workers at "
                      f"once): the best K | K = {best}: {in_sweeps[best]:.2f}x "
                      f"({', '.join(f'K {k}: {v:.2f}x' for k, v in in_sweeps.items())}) | "
-                     f"{'ensembles pay' if in_sweeps[best] > 1 else 'one model at a time'} |")
+                     f"{'ensembles pay' if best > 1 and in_sweeps[best] > 1 else 'one model at a time'} |")
     return lines
 
 
