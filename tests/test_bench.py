@@ -335,6 +335,36 @@ def test_the_goals_report_lists_the_small_shapes_and_the_ensembles(tmp_path):
     assert all(p.stat().st_size > 1000 for p in bench_figure(path))
 
 
+def test_the_goals_report_times_a_default_run_only(tmp_path):
+    import pandas as pd
+
+    from lte.bench import ENSEMBLE_MODELS, STUDY_CELLS, STUDY_SHAPES, goals_report
+
+    path = tmp_path / "cpu-test.csv"
+    pd.DataFrame([{"device": "cpu-test", "cell": "lstm", "hidden": 64, "batch": 32, "steps": 32, "layers": 1,
+                   "cpu_count": 2, "jax_version": "x", "torch_version": None, "matmul_peak_flop_per_s": 1e11,
+                   "step_s": 0.002, "torch_step_s": None, "fraction_of_peak": 0.1, "repeats": 7,
+                   "compile_s": 0.9}]).to_csv(path, index=False)
+    # both tables' wall times come from their provenance records
+    (tmp_path / "cpu-test-ensemble.provenance.json").write_text(json.dumps({"models": ENSEMBLE_MODELS,
+                                                                           "wall_s": 60.0}))
+    for steps, expected in (({"wall_s": 200.0}, "| 4.3 min: the step table 200 s, the ensemble table 60 s (steps "
+                             "compiled afresh: median compile 0.90 s; `make bench` adds the data path's table) | yes |"),
+                            ({"wall_s": 290.0}, "| 5.8 min: the step table 290 s, the ensemble table 60 s (steps "
+                             "compiled afresh: median compile 0.90 s; `make bench` adds the data path's table) | "
+                             "no: 0.8 min over |"),
+                            ({"wall_s": 200.0, "autodiff": True}, None),
+                            ({"wall_s": 200.0, "cells": ["lstm"]}, None)):
+        record = {"shapes": [vars(s) for s in STUDY_SHAPES], "cells": STUDY_CELLS, "autodiff": False, **steps}
+        path.with_suffix(".provenance.json").write_text(json.dumps(record))
+        text = goals_report(path).read_text()
+        line = [row for row in text.splitlines() if "| the default `lte bench` (both tables) within 5 minutes |" in row]
+        if expected is None:  # an --autodiff, --full or filtered run's time answers another question
+            assert line == []
+        else:
+            assert len(line) == 1 and line[0].endswith(expected), line
+
+
 def test_with_two_cpu_devices_a_row_times_the_split_step_beside_the_others():
     import json
     import os

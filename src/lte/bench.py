@@ -603,7 +603,7 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
                 log(f"{row['cell']:6s} {label:>18s} {1000 * row['step_1core_s']:9.2f} "
                     f"{1000 * row['torch_step_1core_s']:9.2f} {row['jax_over_torch_1core']:9.2f}")
     return write_csv(rows, out_dir / f"{device}.csv", log, repeats=repeats, shapes=[vars(s) for s in shapes],
-                     cells=cells, counting_rule=COUNTING_RULE, seeds=SEEDS, matmul_precision=MATMUL_PRECISION,
+                     cells=cells, autodiff=autodiff, counting_rule=COUNTING_RULE, seeds=SEEDS, matmul_precision=MATMUL_PRECISION,
                      torch_threads=_torch_threads(), wall_s=round(time.perf_counter() - start, 1))
 
 
@@ -851,6 +851,31 @@ def goals_report(csv_path: Path) -> Path:
         ensemble = with_layouts(pd.read_csv(ensemble_path))
         for (cell, layout), group in ensemble.groupby(["cell", "layout"], sort=False):
             lines += _ensemble_goals(cell, layout, group)
+    lines += _wall_time_goal(csv_path, table)
     path = csv_path.with_name(f"{csv_path.stem}-goals.md")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+DEFAULT_RUN_MINUTES = 5.0  # the default `lte bench` (both tables) on the 2-core reference machine
+
+
+def _wall_time_goal(csv_path: Path, table) -> list[str]:
+    """The default run's wall time (both tables, from their provenance) against DEFAULT_RUN_MINUTES; nothing
+    for a filtered, --full or --autodiff run, whose time answers another question."""
+    records = [path.with_suffix(".provenance.json") for path in
+               (csv_path, csv_path.with_name(csv_path.stem + "-ensemble.csv"))]
+    if not all(record.exists() for record in records):
+        return []
+    steps, ensemble = (json.loads(record.read_text()) for record in records)
+    default = (steps.get("shapes") == [vars(s) for s in STUDY_SHAPES] and steps.get("cells") == STUDY_CELLS
+               and not steps.get("autodiff", False) and ensemble.get("models") == ENSEMBLE_MODELS)
+    if not default:
+        return []
+    seconds = steps["wall_s"] + ensemble["wall_s"]
+    compiled = "from the compilation cache" if table.compile_s.median() < 0.2 else "compiled afresh"
+    return [f"| the default `lte bench` (both tables) within {DEFAULT_RUN_MINUTES:.0f} minutes | "
+            f"{seconds / 60:.1f} min: the step table {steps['wall_s']:.0f} s, the ensemble table "
+            f"{ensemble['wall_s']:.0f} s (steps {compiled}: median compile {table.compile_s.median():.2f} s; "
+            f"`make bench` adds the data path's table) | "
+            f"{'yes' if seconds <= 60 * DEFAULT_RUN_MINUTES else f'no: {seconds / 60 - DEFAULT_RUN_MINUTES:.1f} min over'} |"]
