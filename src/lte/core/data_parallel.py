@@ -6,7 +6,8 @@ is made) and giving each device B / N rows of the batch puts N cores to work on 
 the forward and backward scans of its rows, and the gradients are summed once per step (`shard_map` + `psum`).
 
 The gradient is the same as one device's up to float rounding: each device differentiates its rows' summed
-loss divided by the whole batch's scored count, so the sum over devices is the gradient of the batch's mean.
+loss, and the sum over devices (one collective a step, counts included) is divided by the whole batch's scored
+count, the gradient of the batch's mean.
 With dropout, each device draws its masks from the step's key folded with its index (independent masks, as
 on one device, but not the same bits). A sweep does not need this: its workers already fill one core each.
 """
@@ -57,8 +58,9 @@ def check_data_parallel(model_config: ModelConfig, batch_size: int, devices: int
                        f"{batch_size}")
 
 
-def _rows_loss(params: dict, config: ModelConfig, batch: dict, scored_total: jax.Array):
-    """These rows' summed loss over the whole batch's scored count (what the rows add to its mean loss)."""
+def _rows_loss(params: dict, config: ModelConfig, batch: dict):
+    """These rows' summed loss (the batch's mean is the sum over devices over the whole batch's scored count,
+    applied after the gradients are summed: one collective per step)."""
     key = None
     if "dropout_seed" in batch:
         seed = batch["dropout_seed"]
@@ -66,7 +68,7 @@ def _rows_loss(params: dict, config: ModelConfig, batch: dict, scored_total: jax
                                  jax.lax.axis_index(AXIS))
     logits, _ = forward(params, config, batch["inputs"], batch["resets"], dropout_key=key)
     _, counts = masked_mean_and_counts(logits, batch["targets"], batch["mask"])
-    return counts["nll_sum"] / jnp.maximum(scored_total, 1.0), counts
+    return counts["nll_sum"], counts
 
 
 @functools.lru_cache(maxsize=16)
@@ -82,24 +84,37 @@ def data_parallel_counting_step(model_config: ModelConfig, clip: float, devices:
     mesh = Mesh(np.array(jax.devices("cpu")[:devices]), (AXIS,))
 
     def shard_gradient(params: dict, batch: dict):
-        scored_total = jax.lax.psum(batch["mask"].astype(jnp.float32).sum(), AXIS)
-        grads, counts = jax.grad(_rows_loss, has_aux=True)(params, model_config, batch, scored_total)
-        return jax.lax.psum((grads, counts), AXIS)
+        return jax.lax.psum(jax.grad(_rows_loss, has_aux=True)(params, model_config, batch), AXIS)
 
     def step(state: TrainState, batch: dict, sums: dict):
         rows = {name: PartitionSpec() if name == "dropout_seed" else PartitionSpec(AXIS) for name in batch}
-        grads, counts = jax.shard_map(shard_gradient, mesh=mesh, in_specs=(PartitionSpec(), rows),
-                                      out_specs=PartitionSpec(), check_vma=False)(state.params, batch)
+        nll_grads, counts = jax.shard_map(shard_gradient, mesh=mesh, in_specs=(PartitionSpec(), rows),
+                                          out_specs=PartitionSpec(), check_vma=False)(state.params, batch)
+        scale = 1.0 / jnp.maximum(counts["scored"], 1.0)  # the gradient of the whole batch's mean loss
+        grads = jax.tree_util.tree_map(lambda g: g * scale, nll_grads)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         new = TrainState(optax.apply_updates(state.params, updates), opt_state)
         return new, jax.tree_util.tree_map(jnp.add, sums, counts)
 
-    compiled = jax.jit(step, donate_argnums=(0, 2))
-    replicated = NamedSharding(mesh, PartitionSpec())
+    replicated, split = NamedSharding(mesh, PartitionSpec()), NamedSharding(mesh, PartitionSpec(AXIS))
+
+    @functools.lru_cache(maxsize=4)
+    def compiled(names: tuple[str, ...]):
+        """The step for a batch holding `names`: the host's rows go straight to their devices (jit's own
+        transfer of NumPy arguments), rather than through a device_put per array (a few hundred us a step)."""
+        rows = {name: replicated if name == "dropout_seed" else split for name in names}
+        return jax.jit(step, in_shardings=(replicated, rows, replicated), out_shardings=replicated,
+                       donate_argnums=(0, 2))
+
+    def placed(tree, sharding: NamedSharding):
+        """`tree` on `sharding`; a no-op (no per-leaf transfer) where it is there already, as a step's state is
+        from the second step on."""
+        leaf = jax.tree_util.tree_leaves(tree)[0]
+        return tree if getattr(leaf, "sharding", None) == sharding else jax.device_put(tree, sharding)
 
     def run(state: TrainState, batch: dict, sums: dict):
         if batch["inputs"].shape[0] % devices:
             raise LteError(f"a batch of {batch['inputs'].shape[0]} rows does not split over {devices} CPU devices")
-        return compiled(jax.device_put(state, replicated), batch, jax.device_put(sums, replicated))
+        return compiled(tuple(sorted(batch)))(placed(state, replicated), batch, placed(sums, replicated))
 
     return run
