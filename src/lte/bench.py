@@ -471,7 +471,7 @@ def split_devices(shape: Shape, on_gpu: bool) -> int:
 def timing_params(config: ModelConfig, seed: int) -> dict:
     """Parameters of `config`'s shapes, for timing only: drawn by NumPy (uniform in +-0.08, Zaremba's range)
     rather than by `init_params`, whose eager random ops compile afresh at every new shape (about 1 s a shape,
-    a sixth of the default table's time). A step's time does not depend on the values: dense matmuls, no
+    in each process that times it). A step's time does not depend on the values: dense matmuls, no
     data-dependent branch."""
     shapes = jax.eval_shape(lambda key: init_params(key, config), jax.random.PRNGKey(seed))
     rng = np.random.default_rng(seed)
@@ -603,8 +603,8 @@ def run_benchmark(shapes: list[Shape], cells: list[str] | None = None, repeats: 
                 log(f"{row['cell']:6s} {label:>18s} {1000 * row['step_1core_s']:9.2f} "
                     f"{1000 * row['torch_step_1core_s']:9.2f} {row['jax_over_torch_1core']:9.2f}")
     return write_csv(rows, out_dir / f"{device}.csv", log, repeats=repeats, shapes=[vars(s) for s in shapes],
-                     cells=cells, autodiff=autodiff, counting_rule=COUNTING_RULE, seeds=SEEDS, matmul_precision=MATMUL_PRECISION,
-                     torch_threads=_torch_threads(), wall_s=round(time.perf_counter() - start, 1))
+                     cells=cells, autodiff=autodiff, counting_rule=COUNTING_RULE, seeds=SEEDS,
+                     matmul_precision=MATMUL_PRECISION, torch_threads=_torch_threads(), wall_s=round(time.perf_counter() - start, 1))
 
 
 def _torch_threads() -> int | None:
