@@ -16,6 +16,7 @@ left of a row starts the next row.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 
@@ -52,9 +53,14 @@ class Encoded:
     lengths: np.ndarray  # int64, characters per example
     input_lengths: np.ndarray  # int64, characters of the input ('@' included)
 
-    @property
+    @functools.cached_property
     def starts(self) -> np.ndarray:
+        """Where each example begins in `ids` (kept: a pool is sampled from thousands of times)."""
         return np.cumsum(self.lengths) - self.lengths
+
+    @functools.cached_property
+    def mean_length(self) -> float:
+        return float(self.lengths.mean())
 
     def __len__(self) -> int:
         return len(self.lengths)

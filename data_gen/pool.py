@@ -154,7 +154,7 @@ def _exclusive(lock_path: Path):
 def pool_batch(pool: Encoded, rows: int, row_length: int, *, seed: int, index: int) -> Batch:
     """Batch `index`: examples drawn uniformly (with replacement) from `pool`, then packed."""
     rng = np.random.default_rng([seed, index])
-    mean = float(pool.lengths.mean())
+    mean = pool.mean_length
     draw = int(rows * row_length / mean * 1.25) + rows
     indices = rng.integers(0, len(pool), size=draw)
     while pool.lengths[indices].sum() < rows * row_length:  # rare: make sure every row fills

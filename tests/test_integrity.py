@@ -208,7 +208,7 @@ def test_non_finite_options_are_refused_on_the_command_line(tmp_path, flag):
 def _trained(tmp_path) -> tuple[TrainConfig, Path]:
     config = TrainConfig(**TINY)
     out = tmp_path / "run"
-    train(config, out, log=quiet)
+    train(config, out, log=quiet, checkpoint_every=0)  # a checkpoint at every evaluation
     assert sorted(int(p.name) for p in (out / "checkpoints").iterdir() if p.name.isdigit()) == [3, 6]
     return config, out
 

@@ -127,7 +127,7 @@ def test_a_killed_run_resumes_to_exactly_the_uninterrupted_result(tmp_path):
 
     killed = tmp_path / "killed"
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    proc = subprocess.Popen([sys.executable, "-m", "lte", *_train_args(SMALL, killed, steps)],
+    proc = subprocess.Popen([sys.executable, "-m", "lte", *_train_args(SMALL, killed, steps), "--checkpoint-every", "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 120
     while time.time() < deadline and len(read_metrics(killed)) < 3 and proc.poll() is None:

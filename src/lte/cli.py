@@ -138,13 +138,16 @@ def _train_parser(commands) -> None:
     p.add_argument("--cpu-devices", type=int, default=1, metavar="N",
                    help="split each batch's rows over N CPU devices, one core each (a single run on a CPU with "
                         "N cores; the same gradient up to rounding); default 1")
+    p.add_argument("--checkpoint-every", type=float, default=None, metavar="SECONDS",
+                   help="seconds between checkpoints, saved at an evaluation (also at the end and when "
+                        "interrupted; 0: at every evaluation); default 30")
     add_config_arguments(p, TrainConfig)
 
 
 def _run_train(args) -> int:
     from lte.core.config import TrainConfig
     from lte.core.data_parallel import check_data_parallel, use_cpu_devices
-    from lte.core.train import train
+    from lte.core.train import CHECKPOINT_SECONDS, train
 
     out = check_out_folder(args.out)
     check_seed(args.seed)
@@ -153,7 +156,10 @@ def _run_train(args) -> int:
     if args.cpu_devices != 1:  # checked before JAX starts: it can be asked for devices only then
         check_data_parallel(config.model_config(), config.batch_size, args.cpu_devices)
         use_cpu_devices(args.cpu_devices)
-    summary = train(config, out, cpu_devices=args.cpu_devices)
+    if args.checkpoint_every is not None and not (0 <= args.checkpoint_every < float("inf")):
+        raise LteError(f"--checkpoint-every must be a number of seconds >= 0, got {args.checkpoint_every}")
+    every = CHECKPOINT_SECONDS if args.checkpoint_every is None else args.checkpoint_every
+    summary = train(config, out, cpu_devices=args.cpu_devices, checkpoint_every=every)
     print(json.dumps({k: summary[k] for k in ("stop_reason", "steps", "wall_time")} |
                      {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}))
     if summary["stop_reason"] == "diverged":
@@ -266,6 +272,15 @@ def _run_step_times(args) -> int:
     return 0
 
 
+def _run_profile_runs(args) -> int:
+    from lte.study.run_profile import profile_runs
+
+    shapes = [s.strip() for s in args.shapes.split(";")] if args.shapes else None
+    profile_runs(Path(args.results), args.profile, args.runs, args.steps, shapes, args.label,
+                 Path(args.out) if args.out else None, log=log_to_stderr)
+    return 0
+
+
 def _run_bench(args) -> int:
     import tempfile
 
@@ -368,6 +383,18 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--results", default="results", help="where the convergence runs are")
     st.add_argument("--repeats", type=int, default=7, help="rotations (the median is reported)")
     st.add_argument("--steps", type=int, default=100, help="steps timed per variant and rotation")
+    pf = commands.add_parser("profile-runs", help="where a study run's time goes (setup, steps, batches, "
+                             "evaluation, checkpoints, records) against its step alone, per shape of the profile")
+    pf.add_argument("--profile", default="default", help="whose committed cells are trained (default: default)")
+    pf.add_argument("--results", default="results", help="where the committed cells are (default: results)")
+    pf.add_argument("--runs", type=int, default=2, help="runs per shape in one worker (the first pays start-up; "
+                    "default 2)")
+    pf.add_argument("--steps", type=int, default=None, help="steps per run (default: each cell's own budget)")
+    pf.add_argument("--shapes", default=None, help="only these shapes, separated by ';' (default: all)")
+    pf.add_argument("--label", default="current", help="the table's name under results/bench/run_profile/ "
+                    "(default: current)")
+    pf.add_argument("--out", default=None, help="another folder for the table (default: "
+                    "RESULTS/bench/run_profile)")
     m = commands.add_parser("migrate-names", help="rename run folders to the current naming rule (records are "
                             "kept, never retrained)")
     m.add_argument("--results", default="results", help="the results folder (default: results)")
@@ -396,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {"train": _run_train, "eval": _run_eval, "predict": _run_predict, "sweep": _run_sweep,
            "bench": _run_bench, "adding": _run_adding, "step-times": _run_step_times,
+           "profile-runs": _run_profile_runs,
            "esn": _run_esn, "seq2seq": _run_seq2seq, "migrate-names": _run_migrate_names}[args.command]
     try:
         return run(args)

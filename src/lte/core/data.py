@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from data_gen.batches import Batch, encode_examples, pack, training_batch
+from data_gen.batches import Batch, Encoded, encode_examples, pack, training_batch
 from data_gen.curriculum import Level
 from data_gen.pool import load_pool, pool_batch
 from data_gen.tasks import Example, TaskSpec, length_bounds, sample_examples
@@ -29,11 +30,18 @@ def as_arrays(batch: Batch) -> dict[str, np.ndarray]:
             "resets": batch.resets_BxT}
 
 
-class TrainingBatches:
-    """Batch `index` at `level`: a pure function of (config, index, level), made one step ahead.
+@functools.lru_cache(maxsize=8)
+def training_pool(spec: TaskSpec, level: Level) -> Encoded:
+    """The training pool of `spec` at `level`, loaded once per process and shared by its runs."""
+    return load_pool(spec, level, "train", workers=1)  # one process: sweeps already run one worker per core
 
-    A background thread builds the next batch while the accelerator trains on
-    this one (JAX releases the GIL while it computes).
+
+class TrainingBatches:
+    """Batch `index` at `level`: a pure function of (config, index, level), made ahead.
+
+    A background thread builds the next batch (`get`) or the next chunk of
+    batches (`chunk`) while the device trains on this one (JAX releases the
+    GIL while it computes).
     """
 
     def __init__(self, config: TrainConfig) -> None:
@@ -41,30 +49,46 @@ class TrainingBatches:
         self.spec = config.spec()
         self.rows = config.batch_size
         self.row_length = config.resolved_row_length
-        self._pools: dict[Level, object] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lte-data")
-        self._ahead: tuple[int, Level, Future] | None = None
+        self._ahead: tuple[tuple, Future] | None = None
 
     def _make(self, index: int, level: Level) -> dict[str, np.ndarray]:
         if self.config.data == "pool":
             if self.spec.strategy in ("baseline", "mix"):
                 level = self.spec.target  # their examples do not depend on the level: one pool serves all
-            if level not in self._pools:
-                # one process: sweeps already run one worker per core
-                self._pools[level] = load_pool(self.spec, level, "train", workers=1)
-            batch = pool_batch(self._pools[level], self.rows, self.row_length, seed=self.config.seed, index=index)
+            batch = pool_batch(training_pool(self.spec, level), self.rows, self.row_length, seed=self.config.seed,
+                               index=index)
         else:
             batch = training_batch(self.spec, level, self.rows, self.row_length, seed=self.config.seed, index=index)
         return as_arrays(batch)
 
-    def get(self, index: int, level: Level) -> dict[str, np.ndarray]:
+    def _make_chunk(self, start: int, count: int, level: Level) -> tuple[dict[str, np.ndarray], int]:
+        """Batches start .. start + count - 1 stacked ([count, B, T] each), and their real characters."""
+        batches = [self._make(index, level) for index in range(start, start + count)]
+        stacked = {name: np.stack([b[name] for b in batches]) for name in batches[0]}
+        if self.config.dropout > 0:  # masks: a pure function of (seed, step), so a resumed run draws the same
+            stacked["dropout_seed"] = np.array([[self.config.seed, start + i] for i in range(count)], np.uint32)
+        return stacked, int((stacked["inputs"] != PAD_ID).sum())
+
+    def _take(self, key: tuple, make, *args):
         ahead = self._ahead
-        if ahead is not None and ahead[0] == index and ahead[1] == level:
-            batch = ahead[2].result()
-        else:
-            batch = self._make(index, level)
-        self._ahead = (index + 1, level, self._executor.submit(self._make, index + 1, level))
+        if ahead is not None and ahead[0] == key:
+            return ahead[1].result()
+        return make(*args)
+
+    def get(self, index: int, level: Level) -> dict[str, np.ndarray]:
+        batch = self._take(("batch", index, level), self._make, index, level)
+        self._ahead = (("batch", index + 1, level), self._executor.submit(self._make, index + 1, level))
         return batch
+
+    def chunk(self, start: int, count: int, level: Level, next_count: int = 0) -> tuple[dict[str, np.ndarray], int]:
+        """`_make_chunk(start, count, level)`; then starts making the `next_count` batches after it."""
+        chunk = self._take(("chunk", start, count, level), self._make_chunk, start, count, level)
+        self._ahead = None
+        if next_count > 0:
+            key = ("chunk", start + count, next_count, level)
+            self._ahead = (key, self._executor.submit(self._make_chunk, start + count, next_count, level))
+        return chunk
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -116,11 +140,24 @@ def eval_layout(config: TrainConfig) -> tuple[int, int]:
     return length_bounds(config.spec())
 
 
+# Evaluation sets depend on the task and sizes only, never on the model or seed: a process (a sweep worker)
+# builds each once and shares it between its runs (they are read, never changed).
+EVAL_SET_CACHE = 32
+
+
+def _layout(config: TrainConfig) -> tuple[int, int, int, int]:
+    return (config.batch_size, config.resolved_row_length, *eval_layout(config))
+
+
 def make_test_set(config: TrainConfig, size: int | None = None, seed: int = TEST_SEED) -> EvalSet:
     """The test split at the target level (every draw at the target, as the original's test set)."""
-    spec = dataclasses.replace(config.spec(), strategy="baseline")
-    examples = sample_examples(spec, size or config.test_size, seed=seed, split="test")
-    return build_eval_set("test", examples, config.batch_size, config.resolved_row_length, *eval_layout(config))
+    return _test_set(config.spec(), size or config.test_size, seed, _layout(config))
+
+
+@functools.lru_cache(maxsize=EVAL_SET_CACHE)
+def _test_set(spec: TaskSpec, size: int, seed: int, layout: tuple[int, int, int, int]) -> EvalSet:
+    examples = sample_examples(dataclasses.replace(spec, strategy="baseline"), size, seed=seed, split="test")
+    return build_eval_set("test", examples, *layout)
 
 
 def make_validation_set(config: TrainConfig, level: Level) -> EvalSet:
@@ -139,21 +176,32 @@ def make_validation_set(config: TrainConfig, level: Level) -> EvalSet:
     `name` says which ("val" or "val-from-train"). Model selection always
     uses the validation split at the target level.
     """
-    spec: TaskSpec = dataclasses.replace(config.spec(), strategy="naive")
+    return _validation_set(config.spec(), config.val_size, level, config.schedule == "amended", _layout(config))
+
+
+@functools.lru_cache(maxsize=EVAL_SET_CACHE)
+def _validation_set(spec: TaskSpec, size: int, level: Level, amended: bool,
+                    layout: tuple[int, int, int, int]) -> EvalSet:
+    spec = dataclasses.replace(spec, strategy="naive")
     seed = VAL_SEED + 100 * level.length + level.nesting
-    examples = sample_examples(spec, config.val_size, seed=seed, split="val", level=level)
+    examples = sample_examples(spec, size, seed=seed, split="val", level=level)
     name = "val"
     distinct = len({(e.input, e.target) for e in examples})
-    if config.schedule == "amended" and distinct < MIN_DISTINCT_VALIDATION:
-        examples = sample_examples(spec, config.val_size, seed=seed, split="train", level=level)
+    if amended and distinct < MIN_DISTINCT_VALIDATION:
+        examples = sample_examples(spec, size, seed=seed, split="train", level=level)
         name = "val-from-train"
-    return build_eval_set(name, examples, config.batch_size, config.resolved_row_length, *eval_layout(config))
+    return build_eval_set(name, examples, *layout)
 
 
 def make_target_validation_set(config: TrainConfig) -> EvalSet:
     """The validation split at the target level: what model selection is judged on (never the test split)."""
-    spec: TaskSpec = dataclasses.replace(config.spec(), strategy="baseline")
+    return _target_validation_set(config.spec(), config.val_size, _layout(config))
+
+
+@functools.lru_cache(maxsize=EVAL_SET_CACHE)
+def _target_validation_set(spec: TaskSpec, size: int, layout: tuple[int, int, int, int]) -> EvalSet:
+    spec = dataclasses.replace(spec, strategy="baseline")
     target = spec.target
     seed = VAL_SEED + 100 * target.length + target.nesting
-    examples = sample_examples(spec, config.val_size, seed=seed, split="val", level=target)
-    return build_eval_set("val", examples, config.batch_size, config.resolved_row_length, *eval_layout(config))
+    examples = sample_examples(spec, size, seed=seed, split="val", level=target)
+    return build_eval_set("val", examples, *layout)

@@ -35,6 +35,11 @@ from lte.core.schedule import ScheduleState, update_schedule
 from lte.core.console import Progress, format_duration, log_to_stderr
 
 TIMING_FIELDS = ("wall_time", "tokens_per_second", "steps_per_second")
+PHASES = ("setup", "steps", "batches", "evaluation", "checkpoints", "records")
+# Seconds between checkpoints (saved at an evaluation once this much has passed since the last, at the end of
+# a run, and when it is interrupted). An interrupted run resumes from its last checkpoint to the same bits,
+# since a batch is a pure function of (seed, step, level); 0 saves at every evaluation.
+CHECKPOINT_SECONDS = 30.0
 
 
 class TrainState(NamedTuple):
@@ -103,6 +108,28 @@ def compiled_counting_step(model_config: ModelConfig, clip: float):
 
 
 @functools.lru_cache(maxsize=16)
+def compiled_chunk_step(model_config: ModelConfig, clip: float):
+    """Several `sgd_step`s in one compiled call: (state, batches [N, ...], sums) -> (state, sums).
+
+    The schedule acts only at evaluations, so the steps between two of them
+    run as one `lax.scan` with no return to the host; each step computes what
+    `compiled_counting_step` computes, to the bit (tested). The state is not
+    donated: the loop keeps the state of the last evaluation until it is saved.
+    """
+    optimizer = make_optimizer(clip)
+
+    def steps(state: TrainState, batches_N: dict, sums: dict):
+        def body(carry, batch):
+            state, sums = carry
+            new, counts = sgd_step(state, batch, model_config, optimizer)
+            return (new, jax.tree_util.tree_map(jnp.add, sums, counts)), None
+
+        return jax.lax.scan(body, (state, sums), batches_N)[0]
+
+    return jax.jit(steps)
+
+
+@functools.lru_cache(maxsize=16)
 def make_eval_fns(model_config: ModelConfig, decode_steps: int):
     counts_fn = jax.jit(lambda params, batch: masked_loss_and_counts(params, model_config, batch)[1])
     decode_fn = jax.jit(lambda params, prompts, resets: greedy_decode(params, model_config, prompts, resets,
@@ -116,15 +143,19 @@ def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 
     `log`, when given, gets a progress line with the rate and ETA every few seconds (long evaluations).
     """
     progress = Progress(len(eval_set.teacher) + math.ceil(len(eval_set.prompts_NxP) / rows), log)
+    # every batch is dispatched first and fetched after: the device never waits on the host in between
+    pending_counts = [counts_fn(params, batch) for batch in eval_set.teacher]
+    pending_decoded = [decode_fn(params, eval_set.prompts_NxP[i:i + rows], eval_set.resets_NxP[i:i + rows])
+                       for i in range(0, len(eval_set.prompts_NxP), rows)]
     total = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
-    for batch in eval_set.teacher:
-        counts = counts_fn(params, batch)
+    for counts in pending_counts:  # summed in float64, batch by batch, in order
+        counts = jax.device_get(counts)
         total = {k: total[k] + float(counts[k]) for k in total}
         progress.tick()
     metrics = compute_metrics(total)
     decoded = []
-    for i in range(0, len(eval_set.prompts_NxP), rows):
-        decoded.append(np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows], eval_set.resets_NxP[i:i + rows])))
+    for predicted_rows in pending_decoded:
+        decoded.append(np.asarray(predicted_rows))
         progress.tick()
     predicted = np.concatenate(decoded)
     hits = sum(decode(predicted[i, :len(t)]) == t for i, t in enumerate(eval_set.targets))
@@ -188,15 +219,23 @@ class RunLoop:
     and once more when it stops -> `finish` writes summary.json.
     """
 
-    def __init__(self, config: TrainConfig, out: Path, log) -> None:
+    def __init__(self, config: TrainConfig, out: Path, log, checkpoint_every: float = CHECKPOINT_SECONDS) -> None:
         self.config, self.out, self.log = config, Path(out), log
+        self.checkpoint_every = checkpoint_every
         self.lock = FolderLock(self.out)  # released by close(); by the OS if this process dies
         self.batches = None
+        self.unsaved = None  # (step, state, meta) of the last evaluation when no checkpoint was saved there
+        self.last_saved = time.monotonic()
+        # where the run's time goes (seconds): setup, steps (batch waits included), batches (the waits),
+        # evaluation, checkpoints, records; `lte.study.run_profile` tabulates them
+        self.phases = dict.fromkeys(PHASES, 0.0)
+        started = time.perf_counter()
         try:
             self._open(config, log)
         except BaseException:
             self.close()
             raise
+        self.phases["setup"] = time.perf_counter() - started
 
     def _open(self, config: TrainConfig, log) -> None:
         open_run(self.out, config)
@@ -268,10 +307,31 @@ class RunLoop:
             batch = {**batch, "dropout_seed": np.array([self.config.seed, self.step], np.uint32)}
         return batch
 
-    def count_step(self) -> None:
-        """One step taken (its counts are summed on the device by the step itself; see `take_counts`)."""
-        self.step += 1
-        self.interval_steps += 1
+    def count_step(self, steps: int = 1) -> None:
+        """`steps` steps taken (their counts are summed on the device by the step itself)."""
+        self.step += steps
+        self.interval_steps += steps
+
+    def chunk_length(self, step: int | None = None) -> int:
+        """The steps from `step` (default: the current one) to the next evaluation or the step budget.
+
+        With a time budget, one: it is checked between steps."""
+        step = self.step if step is None else step
+        if self.config.max_seconds is not None:
+            return 1
+        count = self.config.eval_every - step % self.config.eval_every
+        if self.config.max_steps is not None:
+            count = min(count, self.config.max_steps - step)
+        return max(count, 0)
+
+    def next_chunk(self, count: int) -> dict:
+        """The batches of the next `count` steps, stacked; the chunk after it is made ahead meanwhile."""
+        started = time.perf_counter()
+        batches, tokens = self.batches.chunk(self.step, count, self.schedule.level,
+                                             next_count=self.chunk_length(self.step + count))
+        self.tokens += tokens
+        self.phases["batches"] += time.perf_counter() - started
+        return batches
 
     @property
     def eval_due(self) -> bool:
@@ -281,8 +341,11 @@ class RunLoop:
     def evaluate(self, state: TrainState) -> None:
         """Evaluate, log a metrics line, update the schedule and save a checkpoint."""
         config = self.config
+        jax.block_until_ready(self.train_counts)  # the interval's steps, dispatched ahead, are done
         seconds = time.perf_counter() - self.interval_start
         self.elapsed += seconds
+        self.phases["steps"] += seconds
+        started = time.perf_counter()
         train_metrics = compute_metrics(self.train_counts)
         if not (math.isfinite(train_metrics["loss"]) and params_finite(state.params)):
             self._diverged(train_metrics["loss"], seconds)
@@ -302,10 +365,15 @@ class RunLoop:
             decay=config.lr_decay, min_learning_rate=config.min_learning_rate, schedule=config.schedule)
         row["event"] = event
         append_metrics(self.out, row)
-        checkpoint.save(self.mgr, self.step, state, {"elapsed": self.elapsed, "schedule": self.schedule.to_json()})
-        self.log(_progress(config, row, self.interval_steps / seconds, self.elapsed))
+        meta = {"elapsed": self.elapsed, "schedule": self.schedule.to_json()}
         if event == "advance":
             self.val = make_validation_set(config, self.schedule.level)
+        self.phases["evaluation"] += time.perf_counter() - started
+        if self.checkpoint_due():
+            self._save(self.step, state, meta)
+        else:  # a copy: the caller's step may donate the state's buffers
+            self.unsaved = (self.step, jax.tree_util.tree_map(jnp.copy, state), meta)
+        self.log(_progress(config, row, self.interval_steps / seconds, self.elapsed))
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
         self.train_counts = zero_counts()
 
@@ -322,10 +390,26 @@ class RunLoop:
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
         self.train_counts = zero_counts()
 
+    def checkpoint_due(self) -> bool:
+        return time.monotonic() - self.last_saved >= self.checkpoint_every
+
+    def _save(self, step: int, state: TrainState, meta: dict) -> None:
+        started = time.perf_counter()
+        checkpoint.save(self.mgr, step, state, meta)
+        self.unsaved, self.last_saved = None, time.monotonic()
+        self.phases["checkpoints"] += time.perf_counter() - started
+
+    def save_pending(self) -> None:
+        """Checkpoint the last evaluation's state if it has not been saved (at the end, or when interrupted)."""
+        if self.unsaved is not None:
+            self._save(*self.unsaved)
+
     def finish(self, params: dict) -> dict:
         """Write summary.json (the run is then finished) and return it."""
         try:
             self.batches.close()
+            self.save_pending()
+            started = time.perf_counter()
             rows = read_metrics(self.out)
             last = rows[-1] if rows else {}
             diverged = self.stop_reason == DIVERGED
@@ -340,6 +424,7 @@ class RunLoop:
             if self.cpu_devices > 1:  # only then, so that one-device summaries stay as they were
                 summary["cpu_devices"] = self.cpu_devices
             write_json_atomic(self.out / "summary.json", summary)
+            self.phases["records"] += time.perf_counter() - started
             if diverged:
                 self.log(f"done: diverged at step {self.step}, {format_duration(self.elapsed)}")
             else:
@@ -352,10 +437,14 @@ class RunLoop:
             self.close()
 
     def close(self) -> None:
-        """Stop the data thread and give the folder up (safe to call more than once)."""
-        if self.batches is not None:
-            self.batches.close()
-        self.lock.release()
+        """Save the last evaluated state, stop the data thread and give the folder up (safe to call more than
+        once): an interrupted run loses no more than the steps since its last evaluation."""
+        try:
+            if self.batches is not None:
+                self.batches.close()
+            self.save_pending()
+        finally:
+            self.lock.release()
 
 
 def zero_counts(models: int | None = None) -> dict:
@@ -374,43 +463,71 @@ def params_finite(params: dict) -> bool:
     return bool(_all_finite(params))
 
 
-def train(config: TrainConfig, out: Path, *, log=None, cpu_devices: int = 1) -> dict:
+def train(config: TrainConfig, out: Path, *, log=None, cpu_devices: int = 1,
+          checkpoint_every: float = CHECKPOINT_SECONDS, phases: dict | None = None) -> dict:
     """Train (or resume, or just report a finished run) in `out`. Returns the summary.
 
-    `cpu_devices` > 1 splits each batch's rows over that many CPU devices (`lte.core.data_parallel`; JAX must
-    have them: `use_cpu_devices`); the same gradient up to rounding, recorded in summary.json."""
+    The steps between two evaluations run as one compiled call (`compiled_chunk_step`). `cpu_devices` > 1
+    splits each batch's rows over that many CPU devices instead (`lte.core.data_parallel`; JAX must have them:
+    `use_cpu_devices`), one step a call; the same gradient up to rounding, recorded in summary.json.
+    `phases`, when given, gets the seconds spent in each of `PHASES` (`RunLoop.phases`)."""
     log = log or log_to_stderr
     if cpu_devices > 1:
-        from lte.core.data_parallel import check_data_parallel, data_parallel_counting_step
+        from lte.core.data_parallel import check_data_parallel
         check_data_parallel(config.model_config(), config.batch_size, cpu_devices)
-    run = RunLoop(config, out, log)
+    run = RunLoop(config, out, log, checkpoint_every)
     if run.finished:
         return run.summary
-    if cpu_devices > 1:
-        train_step = data_parallel_counting_step(run.model_config, config.clip, cpu_devices)
-        run.cpu_devices = cpu_devices
-        log(f"each batch's rows split over {cpu_devices} CPU devices")
-    else:
-        train_step = compiled_counting_step(run.model_config, config.clip)
-    state, sums, rate = run.state, zero_counts(), None
     try:
-        while True:
-            run.check_stop()
-            if run.ready_to_finish:
-                break
-            if run.wants_step:
-                if run.schedule.learning_rate != rate:  # a new rate only after a decay: no transfer per step
-                    rate = run.schedule.learning_rate
-                    state = with_learning_rate(state, rate)
-                state, sums = train_step(state, run.next_batch(), sums)
-                run.count_step()
-            if run.eval_due:
-                run.train_counts, sums = sums, zero_counts()
-                run.evaluate(state)
+        state = _train_split(run, cpu_devices) if cpu_devices > 1 else _train_chunks(run)
+        return run.finish(state.params)
     except BaseException:
         run.close()
         raise
-    return run.finish(state.params)
+    finally:
+        if phases is not None:
+            phases.update(run.phases)
+
+
+def _train_chunks(run: RunLoop) -> TrainState:
+    chunk_step = compiled_chunk_step(run.model_config, run.config.clip)
+    state, sums, rate = run.state, zero_counts(), None
+    while True:
+        run.check_stop()
+        if run.ready_to_finish:
+            return state
+        if run.wants_step:
+            if run.schedule.learning_rate != rate:  # a new rate only after a decay: no transfer per step
+                rate = run.schedule.learning_rate
+                state = with_learning_rate(state, rate)
+            count = run.chunk_length()
+            state, sums = chunk_step(state, run.next_chunk(count), sums)
+            run.count_step(count)
+        if run.eval_due:
+            run.train_counts, sums = sums, zero_counts()
+            run.evaluate(state)
+
+
+def _train_split(run: RunLoop, cpu_devices: int) -> TrainState:
+    from lte.core.data_parallel import data_parallel_counting_step
+
+    train_step = data_parallel_counting_step(run.model_config, run.config.clip, cpu_devices)
+    run.cpu_devices = cpu_devices
+    run.log(f"each batch's rows split over {cpu_devices} CPU devices")
+    state, sums, rate = run.state, zero_counts(), None
+    while True:
+        run.check_stop()
+        if run.ready_to_finish:
+            return state
+        if run.wants_step:
+            if run.schedule.learning_rate != rate:
+                rate = run.schedule.learning_rate
+                state = with_learning_rate(state, rate)
+            state, sums = train_step(state, run.next_batch(), sums)
+            run.count_step()
+        if run.eval_due:
+            run.train_counts, sums = sums, zero_counts()
+            run.evaluate(state)
 
 
 def load_params(run: Path, config: TrainConfig, log=None) -> dict:
