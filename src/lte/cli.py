@@ -275,6 +275,12 @@ def _run_step_times(args) -> int:
 def _run_profile_runs(args) -> int:
     from lte.study.run_profile import profile_runs
 
+    if args.sweep_sample:
+        from lte.study.run_profile import time_sweep_sample
+
+        time_sweep_sample(Path(args.results), args.profile, args.sweep_sample, label=args.label,
+                          out=Path(args.out) if args.out else None, log=log_to_stderr)
+        return 0
     shapes = [s.strip() for s in args.shapes.split(";")] if args.shapes else None
     profile_runs(Path(args.results), args.profile, args.runs, args.steps, shapes, args.label,
                  Path(args.out) if args.out else None, log=log_to_stderr)
@@ -391,6 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "default 2)")
     pf.add_argument("--steps", type=int, default=None, help="steps per run (default: each cell's own budget)")
     pf.add_argument("--shapes", default=None, help="only these shapes, separated by ';' (default: all)")
+    pf.add_argument("--sweep-sample", type=int, default=None, metavar="EVERY", help="instead: run every EVERY-th "
+                    "cell of each experiment as lte sweep would (2 workers) and estimate each whole sweep's time")
     pf.add_argument("--label", default="current", help="the table's name under results/bench/run_profile/ "
                     "(default: current)")
     pf.add_argument("--out", default=None, help="another folder for the table (default: "

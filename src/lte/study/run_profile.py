@@ -2,7 +2,8 @@
 
 For each of the default profile's run shapes (copy-10, 3-digit addition,
 programs (2,2); LSTM and IRNN at 1 x 64, and the equal-parameters IRNN), a
-fresh worker process pinned to one core, as a sweep's workers are, trains
+fresh worker process pinned to one core (a sweep's workers each have one: everything a run does, batch
+thread and evaluation included, is paid on that core), trains
 `runs` of that shape's committed cells one after the other (the first pays
 the worker's start-up: imports, compilation, pools, evaluation sets), then
 times the compiled step alone on a real batch. Each run's time is split into
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -35,6 +37,14 @@ SHAPES = (
 )
 SWEEP_WORKERS = 2  # what the default profile's sweeps run with on the reference machine
 STEP_REPEATS, STEP_BLOCK = 5, 200
+
+
+def _one_core_worker(env: dict[str, str]) -> None:
+    from lte.core.runtime import set_environment
+
+    set_environment(env)
+    if hasattr(os, "sched_setaffinity"):  # Linux: the last core, as one of a sweep's workers
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
 
 
 def _cells(results: Path, profile: str, experiment: str, model: str, hidden: int, task: str) -> list[dict]:
@@ -94,7 +104,7 @@ def profile_runs(results: Path, profile: str = "default", runs: int = 2, steps: 
 
     from lte.core.errors import LteError
     from lte.core.provenance import provenance
-    from lte.core.runtime import set_environment, single_threaded_cpu_env
+    from lte.core.runtime import single_threaded_cpu_env
 
     if runs < 2:
         raise LteError(f"--runs must be at least 2 (the first pays the worker's start-up), got {runs}")
@@ -113,7 +123,7 @@ def profile_runs(results: Path, profile: str = "default", runs: int = 2, steps: 
             raise LteError(f"{experiment} ({profile}) has {len(cells)} committed cells of {name}; need {runs}")
         configs = [dict(c, **({"max_steps": steps} if steps else {})) for c in cells[:runs]]
         with tempfile.TemporaryDirectory(prefix="lte-profile-") as scratch:
-            with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=set_environment,
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_one_core_worker,
                                      initargs=(single_threaded_cpu_env(),)) as pool:
                 measured = pool.submit(_worker, configs, scratch, time.perf_counter()).result()
         rows.append(_row(name, experiment, configs[0], len(cells), measured))
@@ -171,7 +181,7 @@ def markdown(record: dict) -> str:
     lines = [f"# Where a study run's time goes ({record['label']})", "",
              f"Measured by `lte profile-runs` at commit {info['commit'][:10]} on {info['device']} "
              f"({info['cpu_count']} cores), {info['time']}; each shape in a fresh worker process on one core "
-             f"(XLA single-threaded), {record['runs_per_shape']} runs of its committed cells "
+             f"(XLA single-threaded, the process pinned to it), {record['runs_per_shape']} runs of its committed cells "
              f"({'their own budgets' if not record['steps'] else str(record['steps']) + ' steps each'}); "
              f"the step alone timed after them in the same process. Seconds; phases are a later run's.", "",
              "| shape | steps | step alone (ms) | first run (s) | later run (s) | setup | steps+batches | "
@@ -185,8 +195,53 @@ def markdown(record: dict) -> str:
                      f"{cell('checkpoints')} | {cell('records')} | {r['run_over_step']:.2f}x | "
                      f"{r['cpu_over_step']:.2f}x | {r['sweep_over_step']:.2f}x |")
     lines += ["", "run / steps: a later run's whole time over its steps times the step alone; CPU / steps: the "
-              "same with the process's CPU time (what a saturated sweep worker pays); sweep / steps: the first "
+              "same with the process's CPU time; sweep / steps: the first "
               f"run's start-up spread over the runs each of {record['sweep_workers']} workers trains in the "
               "default sweep. Phases: steps+batches is the training loop's own clock (the run's wall_time), batch "
               "waits the part of it the loop waited for batches.", ""]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- a sample of the profile's sweeps
+
+SWEPT = ("lr_selection", "addition", "memorisation", "memorisation_length", "convergence", "program")
+
+
+def time_sweep_sample(results: Path, profile: str = "default", every: int = 16, workers: int = SWEEP_WORKERS,
+                      label: str = "current", out: Path | None = None, experiments_dir: Path = Path("experiments"),
+                      log=print) -> Path:
+    """Run every `every`-th cell of each experiment (at least 2) as `lte sweep` would, into a scratch folder, and
+    scale its wall time up by the experiment's cell count: an estimate of the whole sweep's time.
+
+    The sample's worker start-up is counted once, as in the whole sweep, so the estimate errs high."""
+    import tempfile
+
+    from lte.core.errors import LteError
+    from lte.core.provenance import provenance
+    from lte.study.experiment import load_experiment
+    from lte.study.sweep import run_cells
+
+    if every < 1:
+        raise LteError(f"--every must be a positive integer, got {every}")
+    rows, start = [], time.perf_counter()
+    for name in SWEPT:
+        header, cells = load_experiment(experiments_dir / f"{name}.toml", profile, results)
+        sample = cells[::every] if len(cells[::every]) >= 2 else cells[:2]
+        header = dict(header, name=f"{name}-sample")  # no after-sweep step (lr_selection's choice) on a sample
+        with tempfile.TemporaryDirectory(prefix="lte-sweep-sample-") as scratch:
+            began = time.perf_counter()
+            run_cells(header, sample, profile, workers, Path(scratch), log=lambda line: None)
+            seconds = time.perf_counter() - began
+        rows.append({"experiment": name, "cells": len(cells), "sampled": len(sample), "seconds": seconds,
+                     "estimated_seconds": seconds * len(cells) / len(sample)})
+        log(f"{name}: {len(sample)} of {len(cells)} cells in {seconds:.0f} s; the whole sweep about "
+            f"{rows[-1]['estimated_seconds'] / 60:.0f} min on {workers} workers")
+    record = {"label": label, "profile": profile, "every": every, "workers": workers, "rows": rows,
+              "estimated_seconds": sum(r["estimated_seconds"] for r in rows),
+              "wall_time": time.perf_counter() - start, "provenance": provenance()}
+    out = Path(out or Path(results) / "bench" / "run_profile")
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{_slug(record['provenance']['device'], record['provenance']['cpu_count'])}-sweeps-{label}.json"
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    log(f"the {len(rows)} experiments' sweeps: about {record['estimated_seconds'] / 3600:.2f} h; wrote {path}")
+    return path
