@@ -134,3 +134,51 @@ def test_the_naive_curriculum_reaches_the_target_on_copy_and_addition(tmp_path):
         assert _first_step_at(rows, (length, 1)) is not None, f"naive {task} never reached ({length}, 1)"
         assert summary["final"]["level"] == [length, 1]
         assert [r["level"] for r in rows] == sorted(r["level"] for r in rows)  # only ever harder
+
+
+# ---------------------------------------------------------------- the noise-aware plateau rule
+
+
+def _plateau_events(curve, target=Level(3, 1), examples=300, start=Level(1, 1), lr=1.0):
+    state, events = ScheduleState(start, lr), []
+    for val in curve:
+        state, event = update_schedule(state, target, val_accuracy=val, train_accuracy=0.5, schedule="plateau",
+                                       val_examples=examples)
+        events.append(event)
+        if state.stopped:  # the training loop ends the run here
+            break
+    return state, events
+
+
+def test_the_plateau_rule_never_leaves_a_level_that_is_still_rising():
+    rising = [0.30 + 0.02 * i for i in range(30)]  # +0.02 an evaluation, well above the noise of 300 examples
+    _, events = _plateau_events(rising)
+    assert events == [None] * 30
+
+
+def test_the_plateau_rule_leaves_a_flat_level_after_its_window_and_says_why():
+    flat = [0.60] * 12
+    state, events = _plateau_events(flat)
+    assert events[:5] == [None] * 5 and events[5] == "advance-stalled" and state.level == Level(3, 1)
+    _, reached = _plateau_events([0.96])
+    assert reached == ["advance"]
+
+
+def test_noise_within_the_tolerance_reads_as_a_plateau_and_a_gain_beyond_it_does_not():
+    from lte.core.schedule import noise_tolerance, plateaued
+
+    rng = __import__("random").Random(0)
+    tolerance = noise_tolerance(0.6, 300)
+    noisy_flat = [0.6 + rng.uniform(-tolerance / 2, tolerance / 2) for _ in range(6)]
+    assert plateaued(noisy_flat, 5, tolerance)
+    assert not plateaued([0.6, 0.6, 0.6, 0.6, 0.6, 0.6 + 1.5 * tolerance], 5, tolerance)
+    assert not plateaued([0.6] * 5, 5, tolerance)  # not enough evaluations to tell
+    assert noise_tolerance(0.6, 3000) < tolerance  # a larger validation set, a finer test
+
+
+def test_at_the_target_only_a_plateau_decays_and_the_run_stops_at_the_minimum_rate():
+    _, events = _plateau_events([0.97 + 0.0 * i for i in range(3)], start=Level(3, 1))
+    assert events == [None, None, None]  # above 95% but not flat yet: no decay of a run at its target
+    state, events = _plateau_events([0.7] * 30, start=Level(3, 1), lr=0.002)
+    assert [i for i, e in enumerate(events) if e] == [5, 11, 17, 23] and len(events) == 24  # every window + 1
+    assert events[23] == "stop" and state.stopped  # 0.002 * 0.8^4 < 1e-3

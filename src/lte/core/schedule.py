@@ -6,9 +6,15 @@ ago, make the task harder by one naive level; once at the target level,
 multiply the learning rate by 0.8 instead; stop when it falls below 1e-3.
 The history of training accuracies restarts after each such event.
 
-Two schedules (`TrainConfig.schedule`):
+Three schedules (`TrainConfig.schedule`):
 
 - "original": exactly that rule (Zaremba's `main.lua`).
+- "plateau" (noise-aware, the same for every model and strategy): a level is left when its validation
+  accuracy exceeds the target accuracy ("advance") or has stopped improving ("advance-stalled"): the best of
+  the last PLATEAU_WINDOW evaluations is not above the best before them by more than twice the validation
+  set's binomial standard error (`noise_tolerance`). At the target level only that plateau decays the
+  learning rate, so a run still learning is never slowed, whatever its accuracy; it stops when the rate falls
+  below its minimum. Training accuracy plays no part (it is measured on changing batches).
 - "amended" (the default): the same, plus "learning has stopped" is also
   detected when the level's validation accuracy is not above its value 5
   evaluations ago. Without it a model that memorises a level's training split
@@ -21,12 +27,28 @@ Two schedules (`TrainConfig.schedule`):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from data_gen.curriculum import Level, next_level
 
 HISTORY = 5
-SCHEDULES = ("amended", "original")
+SCHEDULES = ("amended", "original", "plateau")
+PLATEAU_WINDOW = 5  # evaluations
+
+
+def noise_tolerance(accuracy: float, examples: int) -> float:
+    """Twice the binomial standard error of an accuracy measured on `examples` examples (characters within an
+    example are counted as one draw, which errs wide), at least that of 1% (a level near 0 or 1 is not exact)."""
+    variance = max(accuracy * (1.0 - accuracy), 0.01 * 0.99)
+    return 2.0 * math.sqrt(variance / max(examples, 1))
+
+
+def plateaued(history: list[float], window: int = PLATEAU_WINDOW, tolerance: float = 0.0) -> bool:
+    """The best of the last `window` values is not above the best before them by more than `tolerance`."""
+    if len(history) <= window:
+        return False
+    return max(history[-window:]) <= max(history[:-window]) + tolerance
 
 
 @dataclass
@@ -50,9 +72,14 @@ class ScheduleState:
 
 def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
                     train_accuracy: float, target_accuracy: float = 0.95, decay: float = 0.8,
-                    min_learning_rate: float = 1e-3, schedule: str = "amended") -> tuple[ScheduleState, str | None]:
-    """The state after one evaluation towards `target`, and what happened ('advance', 'decay', 'stop' or
-    None). Pure: `state` is not changed."""
+                    min_learning_rate: float = 1e-3, schedule: str = "amended",
+                    val_examples: int = 0) -> tuple[ScheduleState, str | None]:
+    """The state after one evaluation towards `target`, and what happened ('advance', 'advance-stalled' (the
+    plateau schedule's), 'decay', 'stop' or None). `val_examples`: the validation set's size (the plateau
+    schedule's noise). Pure: `state` is not changed."""
+    if schedule == "plateau":
+        return _update_plateau(state, target, val_accuracy, train_accuracy, target_accuracy, decay,
+                               min_learning_rate, val_examples)
     history, val_history = state.train_accuracies, state.val_accuracies
     stalled = len(history) >= HISTORY and history[-HISTORY] > train_accuracy
     if schedule == "amended":
@@ -67,4 +94,22 @@ def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
         history, val_history = [], []
     stopped = lr < min_learning_rate
     return (ScheduleState(level, lr, history + [train_accuracy], stopped, val_history + [val_accuracy]),
+            "stop" if stopped else event)
+
+
+def _update_plateau(state: ScheduleState, target: Level, val_accuracy: float, train_accuracy: float,
+                    target_accuracy: float, decay: float, min_learning_rate: float,
+                    val_examples: int) -> tuple[ScheduleState, str | None]:
+    val_history = state.val_accuracies + [val_accuracy]
+    stalled = plateaued(val_history, PLATEAU_WINDOW, noise_tolerance(val_accuracy, val_examples))
+    level, lr, event = state.level, state.learning_rate, None
+    harder = next_level(level, target)
+    if harder is not None and (val_accuracy > target_accuracy or stalled):
+        level, event = harder, "advance" if val_accuracy > target_accuracy else "advance-stalled"
+    elif harder is None and stalled:
+        lr, event = lr * decay, "decay"
+    if event is not None:
+        val_history = []
+    stopped = lr < min_learning_rate
+    return (ScheduleState(level, lr, state.train_accuracies[-HISTORY:] + [train_accuracy], stopped, val_history),
             "stop" if stopped else event)
