@@ -32,6 +32,7 @@ from data_gen.batches import Batch, Encoded, concat, generate_encoded, pack
 from data_gen.curriculum import Level
 from data_gen.errors import check_int_range
 from data_gen.tasks import TaskSpec
+from data_gen.vocab import PAD_ID, VOCAB_SIZE
 
 # Part of every pool's key, which also seeds its generation: bump it only when the generator or the
 # encoding changes (every pool, and so every run trained on pools, changes then anyway).
@@ -132,6 +133,10 @@ def _read_pool(path: Path, key: str, size: int) -> tuple[Encoded | None, str]:
         return None, "its arrays do not match their checksum"
     if len(lengths) != size or int(lengths.sum()) != len(ids):
         return None, "its arrays are inconsistent"
+    if len(ids) and (int(ids.max()) >= VOCAB_SIZE or int(ids.min()) == PAD_ID):
+        return None, f"it holds character ids outside the vocabulary (1..{VOCAB_SIZE - 1})"
+    if len(lengths) and (int(input_lengths.min()) < 1 or bool((input_lengths >= lengths).any())):
+        return None, "its inputs and answers do not fit its example lengths"
     return Encoded(ids.astype(np.int32), lengths, input_lengths), ""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from lte.core.errors import USER_ERRORS, LteError
 from data_gen.tasks import default_nesting
 from lte.core.console import log_to_stderr
+from lte.core.flax_cell import allow_user_cells
 
 MAX_SEED = 2 ** 32 - 1  # what numpy and JAX take as a seed
 MAX_EVAL_COUNT = 1_000_000  # test examples of one `lte eval` (all are generated and held in memory at once)
@@ -74,9 +75,11 @@ def _config_problem(path: Path, error: Exception) -> str:
         return f"not valid JSON ({error})"
     if isinstance(error, OSError):
         return error.strerror or type(error).__name__
+    from lte.core.run_folder import read_record
+
     try:
-        data = json.loads(path.read_text())
-    except (ValueError, OSError, RecursionError):
+        data = json.loads(read_record(path))
+    except (ValueError, OSError, RecursionError):  # read_record's LteError (a device, a pipe) is a ValueError
         data = {}
     if not isinstance(data, dict):
         return f"a JSON object of settings is expected, it holds {type(data).__name__ if data is not None else 'null'}"
@@ -151,6 +154,8 @@ def _run_train(args) -> int:
 
     out = check_out_folder(args.out)
     check_seed(args.seed)
+    if args.model and ":" in args.model:  # named on the command line: the user's own cell
+        allow_user_cells(args.model)
     args.nesting = _nesting(args)
     config = config_from_arguments(args, TrainConfig)
     if args.cpu_devices != 1:  # checked before JAX starts: it can be asked for devices only then
@@ -200,11 +205,12 @@ def _run_predict(args) -> int:
 
 
 def _run_sweep(args) -> int:
+    from lte.study.experiment import MAX_CELLS
     from lte.study.sweep import run_sweep
 
     try:
         run_sweep(args.experiment, args.profile, args.workers, Path(args.results), ensemble=args.ensemble,
-                  backend=args.backend, ray_address=args.address)
+                  backend=args.backend, ray_address=args.address, max_cells=None if args.yes else MAX_CELLS)
     except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C or SIGTERM: the workers are stopped already
         code = 130 if isinstance(stop, KeyboardInterrupt) else stop.code
         print("interrupted; run the same command again to resume", file=sys.stderr, flush=True)
@@ -346,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     from lte.study.sweep import DEFAULT_ENSEMBLE
 
     parser = argparse.ArgumentParser(prog="lte", description="learning to execute: IRNN vs LSTM")
+    parser.add_argument("--allow-user-cells", action="store_true", help="let records and configs name a cell of "
+                        "your own (module.path:ClassName) and import it; without it only a cell named with "
+                        "--model is imported (a downloaded results folder never runs code)")
     commands = parser.add_subparsers(dest="command", required=True)
     _train_parser(commands)
     e = commands.add_parser("eval", help="a run's metrics on fresh test data")
@@ -359,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("experiment", type=Path, help="an experiments/<name>.toml file")
     sw.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")
     sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    sw.add_argument("--yes", action="store_true", help="run a grid of more than 10,000 cells (refused otherwise)")
     sw.add_argument("--results", default="results", help="where run folders and outputs go")
     sw.add_argument("--ensemble", type=int, default=None, metavar="K",
                     help="train up to K cells of one shape at once in one compiled step (vectorised on "
@@ -426,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.allow_user_cells:
+        allow_user_cells()
     from lte.core.runtime import enable_compilation_cache
 
     enable_compilation_cache()  # a second run of the same shapes skips compilation

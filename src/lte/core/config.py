@@ -20,6 +20,9 @@ from lte.core.schedule import SCHEDULES
 # learning-rate selection experiment picks on validation data.
 DEFAULT_LEARNING_RATE = {name: cell.default_learning_rate for name, cell in CELLS.items()}
 DATA_SOURCES = ("fresh", "pool")
+MAX_SEED = 2**32 - 1
+MAX_HIDDEN, MAX_LAYERS = 16_384, 64  # far beyond the study's 2 x 400; a larger net is a typo, not a run
+MAX_EVAL_EXAMPLES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ class TrainConfig:
     row_length: int | None = setting(None, "characters per row (None: the smallest multiple of 16 >= the longest "
                                            "possible example)")
     eval_every: int = setting(100, "steps between evaluations")
-    schedule: str = setting("amended", "original: Zaremba's rule exactly; amended: see lte.core.schedule", SCHEDULES)
+    schedule: str = setting("amended", "original: Zaremba's rule exactly; amended, or plateau (noise-aware): see "
+                                       "lte.core.schedule", SCHEDULES)
     target_accuracy: float = setting(0.95, "validation accuracy at which the curriculum moves on")
     lr_decay: float = setting(0.8, "learning-rate factor when training accuracy stalls")
     min_learning_rate: float = setting(1e-3, "the run stops when the learning rate falls below this")
@@ -84,6 +88,17 @@ class TrainConfig:
         check_positive_ints(self, ("max_steps", "row_length"), optional=True)
         check_positive_numbers(self, ("clip", "lr_decay", "min_learning_rate", "target_accuracy"))
         check_positive_numbers(self, ("learning_rate", "max_seconds"), optional=True)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise LteError(f"seed {self.seed}: a seed must be an integer in 0..{MAX_SEED} (2**32-1)")
+        if self.hidden > MAX_HIDDEN or self.layers > MAX_LAYERS:
+            raise LteError(f"hidden {self.hidden} x layers {self.layers}: at most {MAX_HIDDEN} units and "
+                           f"{MAX_LAYERS} layers")
+        for name, limit in (("val_size", MAX_EVAL_EXAMPLES), ("test_size", MAX_EVAL_EXAMPLES)):
+            if getattr(self, name) > limit:
+                raise LteError(f"{name} {getattr(self, name)}: at most {limit:,} examples")
+        for name in ("lr_decay", "target_accuracy"):
+            if not 0 < getattr(self, name) <= 1:
+                raise LteError(f"{name} must lie in (0, 1], got {getattr(self, name)}")
         if self.row_length is not None and self.row_length < self.longest_example:
             raise LteError(f"row_length {self.row_length} is shorter than the longest possible example "
                            f"({self.longest_example} characters); use at least that or leave it unset")

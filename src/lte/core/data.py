@@ -176,7 +176,7 @@ def make_validation_set(config: TrainConfig, level: Level) -> EvalSet:
     `name` says which ("val" or "val-from-train"). Model selection always
     uses the validation split at the target level.
     """
-    return _validation_set(config.spec(), config.val_size, level, config.schedule == "amended", _layout(config))
+    return _validation_set(config.spec(), config.val_size, level, config.schedule != "original", _layout(config))
 
 
 @functools.lru_cache(maxsize=EVAL_SET_CACHE)

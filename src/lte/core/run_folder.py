@@ -18,6 +18,20 @@ from lte.core.errors import LteError
 LOCK_NAME = ".lock"
 
 
+def open_no_follow(path: Path, mode: str = "a"):
+    """Open a file the package writes inside a run or results folder, refusing a symbolic link (whose target
+    could be anything of the user's): an LteError names it."""
+    flags = {"a": os.O_WRONLY | os.O_CREAT | os.O_APPEND, "a+": os.O_RDWR | os.O_CREAT | os.O_APPEND}[mode]
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as error:
+        if Path(path).is_symlink():
+            raise LteError(f"{path} is a symbolic link; the package writes only real files in a run folder: "
+                           f"remove the link") from None
+        raise LteError(f"cannot write {path}: {error.strerror or error}") from None
+    return os.fdopen(fd, mode)
+
+
 class FolderLock:
     """An exclusive advisory lock on a run folder (fcntl.flock on <folder>/.lock).
 
@@ -28,7 +42,7 @@ class FolderLock:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._handle = open(self.folder / LOCK_NAME, "a+")
+        self._handle = open_no_follow(self.folder / LOCK_NAME, "a+")
         try:
             import fcntl
         except ImportError:  # not a POSIX system
@@ -53,6 +67,28 @@ class FolderLock:
             self._handle = None
 
 
+MAX_RECORD_BYTES = 64 << 20  # a run's JSON records are kilobytes; more is not a record
+
+
+def read_record(path: Path) -> str:
+    """The text of a record file of a run folder: a regular file of at most MAX_RECORD_BYTES (a link to a device
+    or a pipe would read forever), else an LteError naming it."""
+    import stat
+
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise LteError(f"cannot read {path}: {error.strerror or error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise LteError(f"{path} is not a regular file (a device, a pipe or a folder); a record is a JSON file")
+    if info.st_size > MAX_RECORD_BYTES:
+        raise LteError(f"{path} holds {info.st_size:,} bytes, more than any record ({MAX_RECORD_BYTES:,})")
+    return path.read_text(encoding="utf-8")
+
+
 def write_json_atomic(path: Path, data: dict, indent: int = 2) -> None:
     """Write `data` as JSON (non-finite numbers as null) via a temporary file of this process's own, so a
     reader never sees half a file and two writers never take each other's temporary file."""
@@ -74,7 +110,7 @@ def json_safe(value):
 
 
 def append_metrics(run: Path, row: dict) -> None:
-    with open(Path(run) / "metrics.jsonl", "a") as f:
+    with open_no_follow(Path(run) / "metrics.jsonl") as f:
         f.write(json.dumps(json_safe(row), allow_nan=False) + "\n")
 
 
@@ -98,7 +134,7 @@ def open_run(out: Path, config) -> None:
         write_json_atomic(config_path, wanted)
         return
     try:
-        saved = json.loads(config_path.read_text())
+        saved = json.loads(read_record(config_path))
         if not isinstance(saved, dict):
             raise ValueError(f"a JSON {type(saved).__name__}, not an object")
     except (ValueError, UnicodeDecodeError, OSError) as error:

@@ -21,7 +21,7 @@ import numpy as np
 import optax
 
 from data_gen.curriculum import Level
-from data_gen.vocab import PAD_ID, decode
+from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode
 from lte.core import checkpoint
 from lte.core.config import TrainConfig
 from lte.core.data import (EvalSet, TrainingBatches, eval_layout, make_target_validation_set, make_test_set,
@@ -30,7 +30,7 @@ from lte.core.errors import LteError
 from lte.core.metrics import compute_metrics, greedy_decode, masked_loss_and_counts
 from lte.core.model import ModelConfig, count_params, init_params
 from lte.core.provenance import provenance
-from lte.core.run_folder import FolderLock, append_metrics, open_run, read_metrics, truncate_metrics, write_json_atomic
+from lte.core.run_folder import FolderLock, append_metrics, open_run, read_metrics, read_record, truncate_metrics, write_json_atomic
 from lte.core.schedule import ScheduleState, update_schedule
 from lte.core.console import Progress, format_duration, log_to_stderr
 
@@ -180,7 +180,7 @@ def load_config(run: Path) -> TrainConfig:
     path = Path(run) / "config.json"
     if not path.exists():
         raise LteError(f"{run} is not a run folder (no config.json)")
-    return TrainConfig.from_json(json.loads(path.read_text()))
+    return TrainConfig.from_json(json.loads(read_record(path)))
 
 
 def _progress(config: TrainConfig, row: dict, rate: float, elapsed: float) -> str:
@@ -197,7 +197,7 @@ def _progress(config: TrainConfig, row: dict, rate: float, elapsed: float) -> st
 
 
 def starting_level(config: TrainConfig) -> Level:
-    """(1, 1), as in the original; with the amended schedule, the target for baseline and mix.
+    """(1, 1), as in the original; with the amended and plateau schedules, the target for baseline and mix.
 
     Their training data does not depend on the level, which then only decides
     when the learning rate starts to decay: in the original that waits until
@@ -205,7 +205,7 @@ def starting_level(config: TrainConfig) -> Level:
     levels the model is never trained on. Starting at the target, every
     strategy decays by the same rule once it is at the target.
     """
-    if config.schedule == "amended" and config.strategy in ("baseline", "mix"):
+    if config.schedule != "original" and config.strategy in ("baseline", "mix"):
         return config.spec().target
     return Level(1, 1)
 
@@ -249,14 +249,23 @@ class RunLoop:
         state = init_train_state(config)
         self.mgr = checkpoint.manager(self.out / "checkpoints")
         restored = checkpoint.restore_latest(self.mgr, state, log=log)
+        if restored is not None and restored[0] not in {row.get("step") for row in read_metrics(self.out)}:
+            log(f"{self.out}: metrics.jsonl has lost the row of step {restored[0]}, where the last checkpoint is; "
+                f"the run starts over so that every row is written again (its checkpoints are moved to "
+                f"checkpoints.replaced/)")
+            for step in self.mgr.all_steps():
+                checkpoint.set_aside(self.mgr, step, "replaced")
+            restored = None
         if restored is None:
             self.step, self.elapsed = 0, 0.0
             self.schedule = ScheduleState(starting_level(config), config.resolved_learning_rate)
+            self.exploded = 0
             truncate_metrics(self.out, -1)
         else:
             self.step, state, meta = restored
             self.elapsed = meta["elapsed"]
             self.schedule = ScheduleState.from_json(meta["schedule"])
+            self.exploded = meta.get("exploded", 0)  # consecutive evaluations with an exploded loss
             truncate_metrics(self.out, self.step)
             log(f"resuming {self.out} at step {self.step}")
         self.state = state  # the state to start from (the driver owns it from here on)
@@ -347,7 +356,12 @@ class RunLoop:
         self.phases["steps"] += seconds
         started = time.perf_counter()
         train_metrics = compute_metrics(self.train_counts)
-        if not (math.isfinite(train_metrics["loss"]) and params_finite(state.params)):
+        exploded = not train_metrics["loss"] <= DIVERGENCE_LOSS  # NaN included
+        self.exploded = self.exploded + 1 if exploded else 0
+        # A spike the run recovers from (IRNNs at high rates do, within a few evaluations) is not divergence;
+        # a loss that stays exploded, or is exploded when the run ends, is.
+        if (not math.isfinite(train_metrics["loss"]) or not params_finite(state.params)
+                or self.exploded >= DIVERGENCE_PATIENCE or (exploded and self.last_evaluation)):
             self._diverged(train_metrics["loss"], seconds)
             return
         val_metrics = evaluate(state.params, self.val, self.counts_fn, self.decode_fn)
@@ -362,11 +376,12 @@ class RunLoop:
         self.schedule, event = update_schedule(
             self.schedule, config.spec().target, val_accuracy=val_metrics["char_accuracy"],
             train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
-            decay=config.lr_decay, min_learning_rate=config.min_learning_rate, schedule=config.schedule)
+            decay=config.lr_decay, min_learning_rate=config.min_learning_rate, schedule=config.schedule,
+            val_examples=len(self.val.targets))
         row["event"] = event
         append_metrics(self.out, row)
-        meta = {"elapsed": self.elapsed, "schedule": self.schedule.to_json()}
-        if event == "advance":
+        meta = {"elapsed": self.elapsed, "schedule": self.schedule.to_json(), "exploded": self.exploded}
+        if event in ("advance", "advance-stalled"):
             self.val = make_validation_set(config, self.schedule.level)
         self.phases["evaluation"] += time.perf_counter() - started
         if self.checkpoint_due():
@@ -384,11 +399,18 @@ class RunLoop:
                "learning_rate": self.schedule.learning_rate, "train_loss": train_loss, "event": DIVERGED,
                "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds}
         append_metrics(self.out, row)
-        self.log(f"diverged: the training loss or the parameters are not finite (loss {train_loss}) by step "
+        self.log(f"diverged: the training loss exploded (loss {train_loss:.4g}; above {DIVERGENCE_LOSS:.0f}, "
+                 f"{DIVERGENCE_FACTOR} times a uniform guess's, at {self.exploded} evaluation(s) in a row, at the "
+                 f"run's last, or not finite) or the parameters are not finite by step "
                  f"{self.step}, at learning rate {self.schedule.learning_rate:.4g} with clip {self.config.clip}; "
                  f"the run stops and is recorded as diverged (try a lower learning rate or clip)")
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
         self.train_counts = zero_counts()
+
+    @property
+    def last_evaluation(self) -> bool:
+        """This evaluation ends the run (its step budget reached, or it stopped for another reason)."""
+        return bool(self.stop_reason) or (self.config.max_steps is not None and self.step >= self.config.max_steps)
 
     def checkpoint_due(self) -> bool:
         return time.monotonic() - self.last_saved >= self.checkpoint_every
@@ -451,7 +473,14 @@ def zero_counts(models: int | None = None) -> dict:
     """Training counts (what `sgd_step` returns per batch), zero: scalars, or stacked for `models` models."""
     shape = () if models is None else (models,)
     return {name: np.zeros(shape, np.float32) for name in ("nll_sum", "correct", "scored")}
-DIVERGED = "diverged"  # the stop reason of a run whose loss or parameters stopped being finite
+DIVERGED = "diverged"  # the stop reason of a run whose loss exploded or whose parameters stopped being finite
+# A mean training loss above this many nats per answer character has exploded: 100 times a uniform guess's
+# log(VOCAB_SIZE) (3.8). A learning model's loss stays near or below the uniform guess's.
+DIVERGENCE_FACTOR = 100
+DIVERGENCE_LOSS = DIVERGENCE_FACTOR * math.log(VOCAB_SIZE)
+# Evaluations in a row above DIVERGENCE_LOSS that make a run diverged (a loss still above it when the run ends
+# does too). The default records hold IRNN runs that spiked above it for up to 6 evaluations and recovered.
+DIVERGENCE_PATIENCE = 10
 
 
 @jax.jit
@@ -532,8 +561,11 @@ def _train_split(run: RunLoop, cpu_devices: int) -> TrainState:
 
 def load_params(run: Path, config: TrainConfig, log=None) -> dict:
     """The newest intact checkpoint's parameters of a run folder; `log` is told which step it is."""
-    restored = checkpoint.restore_latest(checkpoint.manager(Path(run) / "checkpoints"), init_train_state(config),
-                                         log=log)
+    folder = Path(run) / "checkpoints"
+    if not folder.is_dir():
+        raise LteError(f"{run} has no checkpoint yet; train it first")
+    restored = checkpoint.restore_latest(checkpoint.manager(folder, read_only=True), init_train_state(config),
+                                         log=log, read_only=True)
     if restored is None:
         raise LteError(f"{run} has no checkpoint yet; train it first")
     if log:

@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import re
 import tomllib
 import typing
@@ -41,6 +42,7 @@ from pathlib import Path
 
 from lte.core.cells import CELLS
 from lte.core.config import TrainConfig
+from lte.core.flax_cell import allow_user_cells
 from lte.core.errors import USER_ERRORS, LteError
 
 PROFILES = ("quick", "default", "paper")
@@ -60,6 +62,9 @@ class Cell:
         from lte.kinds import get_kind
 
         return get_kind(self.kind).folder_name(self.config, self.labels)
+
+
+MAX_CELLS = 10_000  # a larger grid is run only when asked for (lte sweep --yes)
 
 
 def char_folder_name(c: TrainConfig, labels: dict) -> str:
@@ -101,17 +106,23 @@ def outputs_dir(kind: str, profile: str, results: Path = RESULTS) -> Path:
     return path
 
 
-def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = RESULTS) -> tuple[dict, list[Cell]]:
-    """The experiment's header and its cells for `profile`."""
+def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = RESULTS,
+                    max_cells: int | None = MAX_CELLS) -> tuple[dict, list[Cell]]:
+    """The experiment's header and its cells for `profile`; more than `max_cells` cells is an LteError stating
+    the count (None: no cap)."""
     path = Path(path)
     if not path.exists():
         raise LteError(f"no experiment file {path}")
     if profile not in PROFILES:
         raise LteError(f"unknown profile {profile!r}; allowed: {', '.join(PROFILES)}")
+    if not path.is_file():
+        raise LteError(f"{path} is not a file; give an experiments/<name>.toml file")
     try:
-        spec = tomllib.loads(path.read_text())
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise LteError(f"{path} is not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise LteError(f"{path} is not a text file (not UTF-8); an experiment file is TOML") from None
     try:
         validate_spec(spec)
     except LteError as error:
@@ -134,6 +145,11 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
     plain_axes = {k: v for k, v in grid.items() if not isinstance(v, dict)}
     per_model_axes = {k: v for k, v in grid.items() if isinstance(v, dict)}
     axis_tables = {k: f"[profiles.{profile}.grid.{k}]" if k in profile_grid else f"[grid.{k}]" for k in grid}
+    count = len(variants) * math.prod(len(v) for v in plain_axes.values()) * math.prod(
+        max((len(values) for values in axis.values()), default=1) for axis in per_model_axes.values())
+    if max_cells is not None and count > max_cells:
+        raise LteError(f"{path} ({profile}) has {count:,} cells, more than {max_cells:,}: pass --yes to run "
+                       f"them all, or shrink the grid")
 
     cells = []
     for variant in variants:
@@ -153,6 +169,8 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
                 labels["variant"] = variant["label"]
                 labels["variant_id"] = variant.get("id", variant["label"])
             model = settings.get("model", defaults.get("model"))
+            if isinstance(model, str) and ":" in model:  # the user's own experiment file names this cell
+                allow_user_cells(model)
             for k, axis in per_model_axes.items():
                 if model not in axis:
                     raise LteError(f"{path}: {axis_tables[k]} has no values for model {model!r}; it has "
@@ -187,6 +205,7 @@ def check_unique_cells(cells: list[Cell], path: Path) -> None:
 # --- the schema --------------------------------------------------------------------------------------
 
 TOP_LEVEL = ("experiment", "tasks", "grid", "variant", "fixed", "profiles")
+HEADER_KEYS = ("name", "title", "description", "kind", "ensemble")  # what [experiment] may hold
 VARIANT_EXTRAS = ("label", "id", "hidden_scale")  # a variant's keys besides settings
 PROFILE_EXTRAS = ("tasks", "grid")  # a profile's sub-tables besides settings
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -326,6 +345,9 @@ def check_variant(schema: Schema, variant, where: str) -> None:
 
 def validate_spec(spec: dict) -> None:
     """The parsed TOML of an experiment file against the schema (see the module docstring), every profile."""
+    if not spec:
+        raise LteError("the experiment file is empty; it needs at least an [experiment] table and the settings "
+                       "of its cells (see experiments/*.toml)")
     for key, value in spec.items():
         if key not in TOP_LEVEL:
             kind = "table" if isinstance(value, (dict, list)) else "key"
@@ -335,6 +357,12 @@ def validate_spec(spec: dict) -> None:
         if not isinstance(spec.get(key, {}), dict):
             raise LteError(f"[{key}] must be a table, got {spec[key]!r}")
     header = spec.get("experiment", {})
+    for key in header:
+        if key not in HEADER_KEYS:
+            raise LteError(f"unknown key {key!r} in [experiment]; allowed: {', '.join(HEADER_KEYS)}")
+    for key in ("title", "description"):
+        if key in header and not isinstance(header[key], str):
+            raise LteError(f"{key} in [experiment] must be a string, got {header[key]!r}")
     if "name" in header:
         check_plain_name("experiment name", header["name"], " in [experiment]")
     if "ensemble" in header:

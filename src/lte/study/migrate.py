@@ -29,6 +29,14 @@ def _new_adding_name(folder: Path) -> str:
     return run_name(AddingConfig(**json.loads((folder / "config.json").read_text())))
 
 
+def check_folder_name(root: Path, name, where: Path) -> None:
+    """`name` must be one folder directly under `root`: no separator, no `..`, nothing that leaves it."""
+    if (not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name
+            or "\0" in name or (root / name).resolve().parent != root.resolve()):
+        raise LteError(f"{where}: run name {name!r} is not a plain folder name under {root}; the index is "
+                       f"refused (nothing was renamed)")
+
+
 def _rename(root: Path, old: str, new: str, log) -> None:
     if old == new or not (root / old).exists():
         return
@@ -42,6 +50,8 @@ def migrate_names(results: Path, log=print, experiments: list[str] | None = None
                   profiles: list[str] | None = None) -> int:
     """Rename every run folder under results/runs/<profile>/<experiment>/ (of `profiles` and `experiments`,
     default all) that its config names otherwise; returns how many were renamed."""
+    if not Path(results).is_dir():
+        raise LteError(f"--results {results}: no such folder")
     renamed = 0
     for index in sorted(Path(results).glob("runs/*/*/cells.json")):
         if experiments is not None and index.parent.name not in experiments:
@@ -49,9 +59,14 @@ def migrate_names(results: Path, log=print, experiments: list[str] | None = None
         if profiles is not None and index.parent.parent.name not in profiles:
             continue
         root, data = index.parent, json.loads(index.read_text())
+        if not isinstance(data, dict):
+            raise LteError(f"{index} is not an experiment index (a JSON object)")
+        old_names = [e.get("name") if isinstance(e, dict) else e for e in data.get("cells", data.get("runs", []))]
+        new_names = [_new_cell_name(root.name, e) for e in data["cells"]] if "cells" in data else []
+        for name in old_names + new_names:  # every name checked before anything moves
+            check_folder_name(root, name, index)
         if "cells" in data:
-            for entry in data["cells"]:
-                new = _new_cell_name(root.name, entry)
+            for entry, new in zip(data["cells"], new_names):
                 renamed += entry["name"] != new and (root / entry["name"]).exists()
                 _rename(root, entry["name"], new, log)
                 entry["name"] = new
@@ -59,6 +74,7 @@ def migrate_names(results: Path, log=print, experiments: list[str] | None = None
             names = []
             for old in data.get("runs", []):
                 new = _new_adding_name(root / old) if (root / old / "config.json").exists() else old
+                check_folder_name(root, new, index)
                 renamed += old != new
                 _rename(root, old, new, log)
                 names.append(new)

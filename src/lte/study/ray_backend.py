@@ -13,9 +13,11 @@ Ray is an optional extra (`pip install -e '.[ray]'`).
 
 from __future__ import annotations
 
+import os
 import time
 
 from lte.core.errors import LteError
+from lte.core.flax_cell import ALLOW_ENV
 
 MAX_RETRIES = 3
 
@@ -39,9 +41,12 @@ def run_tasks_on_ray(function, payloads: list, names: list[str], workers: int | 
     ray = _import_ray()
     started_here = not ray.is_initialized()
     if started_here:
-        # no address: a local instance with `workers` CPUs; with one: join that cluster
+        # no address: a local instance with `workers` CPUs, listening on this machine only (127.0.0.1);
+        # with one: join that cluster. The workers inherit the user cells allowed here (lte.core.flax_cell).
+        env = {**single_threaded_cpu_env(), **{k: v for k, v in os.environ.items() if k == ALLOW_ENV}}
+        local = {} if address else {"_node_ip_address": "127.0.0.1"}
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                 log_to_driver=False, runtime_env={"env_vars": single_threaded_cpu_env()})
+                 log_to_driver=False, runtime_env={"env_vars": env}, **local)
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     remote = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=MAX_RETRIES, retry_exceptions=False)(function)
     start, failures = time.perf_counter(), []

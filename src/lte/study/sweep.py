@@ -36,8 +36,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 
-from lte.study.experiment import RESULTS, Cell, load_experiment, runs_dir
-from lte.core.run_folder import write_json_atomic
+from lte.study.experiment import MAX_CELLS, RESULTS, Cell, load_experiment, runs_dir
+from lte.core.run_folder import open_no_follow, write_json_atomic
 from lte.core.runtime import set_environment, single_threaded_cpu_env
 from lte.core.console import log_to_stderr, progress_line
 from lte.core.errors import raise_failures
@@ -74,7 +74,7 @@ def _run_task(task: tuple[int, list[tuple[str, dict, str]]]) -> float:
     try:
         for out in outs:
             out.mkdir(parents=True, exist_ok=True)
-            logs.append(open(out / "train.log", "a"))
+            logs.append(open_no_follow(out / "train.log"))
         writers = [lambda line, f=f: print(line, file=f, flush=True) for f in logs]
         if slots == 1 or not kind.ensembles:
             kind.train(configs[0], outs[0], log=writers[0])
@@ -122,9 +122,12 @@ BACKENDS = ("local", "ray")
 
 
 def run_sweep(path: Path, profile: str = "default", workers: int | None = None, results: Path = RESULTS,
-              log=None, ensemble: int | None = None, backend: str = "local", ray_address: str | None = None
-              ) -> list[Cell]:
-    header, cells = load_experiment(path, profile, results)
+              log=None, ensemble: int | None = None, backend: str = "local", ray_address: str | None = None,
+              max_cells: int | None = MAX_CELLS) -> list[Cell]:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        from lte.core.errors import LteError
+        raise LteError(f"--workers {workers}: the number of worker processes must be a positive integer")
+    header, cells = load_experiment(path, profile, results, max_cells)
     header.setdefault("name", Path(path).stem)
     return run_cells(header, cells, profile, workers, results, log, ensemble, backend, ray_address)
 

@@ -63,7 +63,14 @@ def main(argv=None) -> int:
                         help="compare: the committed records (default: results)")
     parser.add_argument("--fresh", type=Path, default=None,
                         help="compare: the freshly trained results (default: reproduce/<profile>)")
+    parser.add_argument("--allow-user-cells", action="store_true",
+                        help="let records name a cell of your own (module.path:ClassName) and import it")
     args = parser.parse_args(argv)
+    if sys.path and sys.path[0] in ("", str(Path.cwd())):  # python -m puts the current folder first: records
+        sys.path.pop(0)                                      # under it must never be importable as code
+    if args.allow_user_cells:
+        from lte.core.flax_cell import allow_user_cells
+        allow_user_cells()
     if args.what == "spot-check":
         from lte.study.analysis.spot_check import spot_check
         checked = spot_check(args.profile, args.results)

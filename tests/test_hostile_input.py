@@ -1,0 +1,205 @@
+"""What a read-only command, a downloaded record or a bad setting must never do: delete checkpoints, run code,
+write through a link, move folders out of the results, train on at an exploded loss."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lte.core.config import TrainConfig
+from lte.core.errors import LteError
+from lte.core.train import DIVERGENCE_LOSS, DIVERGENCE_PATIENCE, read_metrics, train
+
+TINY = dict(task="addition", length=2, nesting=1, model="lstm", hidden=16, layers=1, batch_size=8, eval_every=20,
+            val_size=30, test_size=30, max_steps=60)
+
+
+def quiet(_line):
+    pass
+
+
+def _cli(*args, cwd=None):
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("LTE_ALLOW_USER_CELLS", None)
+    return subprocess.run([sys.executable, "-m", "lte", *map(str, args)], capture_output=True, text=True, env=env,
+                          cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "run"
+    train(TrainConfig(**TINY), out, log=quiet, checkpoint_every=0)
+    return out
+
+
+def _checkpoint_steps(run: Path) -> list[int]:
+    return sorted(int(p.name) for p in (run / "checkpoints").iterdir() if p.name.isdigit())
+
+
+def test_eval_of_a_folder_whose_config_changed_keeps_every_checkpoint(ref, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ref, run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "hidden": 32}))
+    done = _cli("eval", run, "--count", "20")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "another shape" in done.stderr and "32)" in done.stderr and "16)" in done.stderr
+    assert _checkpoint_steps(run) == [40, 60]
+
+
+def test_eval_never_removes_a_damaged_checkpoint_and_training_sets_it_aside(ref, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ref, run)
+    for path in (run / "checkpoints" / "60").rglob("*"):
+        if path.is_file() and path.stat().st_size > 64 and "meta" not in str(path):
+            data = bytearray(path.read_bytes())
+            data[len(data) // 2:len(data) // 2 + 16] = bytes(16)
+            path.write_bytes(bytes(data))
+    done = _cli("eval", run, "--count", "20")
+    assert done.returncode == 0, done.stderr
+    assert "left as it is" in done.stderr and _checkpoint_steps(run) == [40, 60]
+    (run / "summary.json").unlink()
+    lines = []
+    train(TrainConfig(**TINY), run, log=lines.append)
+    assert any("moved to" in line for line in lines)
+    assert [p.name.split("-")[0] for p in (run / "checkpoints.damaged").iterdir()] == ["60"]
+
+
+def test_a_record_naming_code_is_refused_and_never_run(ref, tmp_path):
+    results = tmp_path / "res"
+    run = results / "runs" / "quick" / "addition" / "x"
+    shutil.copytree(ref, run)
+    marker = tmp_path / "ran"
+    (tmp_path / "payload.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "model": "payload:Cell"}))
+    for command in (["eval", run], ["predict", run, "print(1)"]):
+        done = _cli(*command, cwd=tmp_path)
+        assert done.returncode == 2 and "names code outside the package" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("LTE_ALLOW_USER_CELLS", None)
+    subprocess.run([sys.executable, "-m", "lte.study.analysis", "spot-check", "--profile", "quick", "--results",
+                    "res"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["../../../../escaped", "a/../../b", ".."])
+def test_migrate_names_refuses_a_name_that_leaves_the_results(ref, tmp_path, name):
+    root = tmp_path / "res" / "runs" / "quick" / "addition"
+    shutil.copytree(ref, root / "x")
+    config = json.loads((root / "x" / "config.json").read_text())
+    (root / "cells.json").write_text(json.dumps({"cells": [{"name": name, "labels": {}, "config": config}]}))
+    done = _cli("migrate-names", "--results", tmp_path / "res")
+    assert done.returncode == 2 and "not a plain folder name" in done.stderr, done.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["cells.json", "x"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+def test_migrate_names_on_a_missing_folder_is_an_error(tmp_path):
+    done = _cli("migrate-names", "--results", tmp_path / "nothing")
+    assert done.returncode == 2 and "no such folder" in done.stderr
+
+
+def test_a_symlinked_lock_or_log_is_refused_and_its_target_untouched(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".lock").symlink_to(victim)
+    with pytest.raises(LteError, match="symbolic link"):
+        train(TrainConfig(**TINY), run, log=quiet)
+    assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("max_steps", [60, 1000])  # exploded at its end; exploded for DIVERGENCE_PATIENCE evals
+def test_a_finite_explosion_stops_the_run_as_diverged(tmp_path, max_steps):
+    done = _cli("train", "--out", tmp_path / "run", "--task", "addition", "--length", "2", "--model", "lstm",
+                "--hidden", "16", "--layers", "1", "--batch-size", "8", "--eval-every", "20", "--val-size", "30",
+                "--test-size", "30", "--lr", "1e30", "--max-steps", str(max_steps))
+    assert done.returncode == 1, done.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["diverged"] and summary["stop_reason"] == "diverged"
+    rows = read_metrics(tmp_path / "run")
+    assert rows[-1]["event"] == "diverged" and rows[-1]["train_loss"] > DIVERGENCE_LOSS > 300
+    assert rows[-1]["step"] == min(max_steps, 20 * DIVERGENCE_PATIENCE)
+
+
+@pytest.mark.parametrize("flag,value,message", [("--lr-decay", "7", "lr_decay must lie in (0, 1], got 7.0"),
+                                                ("--target-accuracy", "1.5", "target_accuracy must lie in (0, 1]")])
+def test_settings_outside_their_range_are_one_line(tmp_path, flag, value, message):
+    done = _cli("train", "--out", tmp_path / "run", flag, value, "--max-steps", "1")
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_lost_metrics_row_is_written_again(ref, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ref, run)
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    (run / "metrics.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:10])  # the last row torn
+    (run / "summary.json").unlink()
+    summary = train(TrainConfig(**TINY), run, log=quiet)
+    assert [r["step"] for r in read_metrics(run)] == [20, 40, 60]
+    assert summary["final"]["step"] == 60
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "the experiment file is empty"),
+    ('[experiment]\nname = "x"\nensembel = 4\n', "unknown key 'ensembel' in [experiment]"),
+    ('[experiment]\nname = "x"\n[grid]\nseed = [0, 4294967296]\n', "a seed must be an integer in 0..4294967295"),
+    ('[experiment]\nname = "x"\n[[variant]]\nlabel = "big"\nhidden_scale = 1e9\n', "at most 16384 units"),
+    ('[experiment]\nname = "x"\n[grid]\nseed = ' + str(list(range(200))) + '\nhidden = ' + str(list(range(1, 101)))
+     + '\n', "has 20,000 cells, more than 10,000: pass --yes"),
+])
+def test_experiment_file_mistakes_are_refused_before_any_work(tmp_path, text, message):
+    experiment = tmp_path / "x.toml"
+    experiment.write_text(text)
+    done = _cli("sweep", experiment, "--profile", "quick", "--results", tmp_path / "res")
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "res" / "runs").exists()
+
+
+@pytest.mark.parametrize("workers", ["0", "-1"])
+def test_a_sweep_needs_a_worker(tmp_path, workers):
+    experiment = tmp_path / "x.toml"
+    experiment.write_text('[experiment]\nname = "x"\n[fixed]\nmax_steps = 1\n')
+    done = _cli("sweep", experiment, "--workers", workers, "--results", tmp_path / "res")
+    assert done.returncode == 2 and "must be a positive integer" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
+def test_a_config_json_that_is_no_file_is_one_line(ref, tmp_path, target):
+    run = tmp_path / "run"
+    shutil.copytree(ref, run)
+    (run / "config.json").unlink()
+    if target == "fifo":
+        os.mkfifo(run / "config.json")
+    else:
+        (run / "config.json").symlink_to(target)
+    done = subprocess.run([sys.executable, "-m", "lte", "eval", str(run)], capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
+
+
+def test_a_pool_resaved_with_ids_outside_the_vocabulary_is_rebuilt(tmp_path):
+    import numpy as np
+
+    from data_gen.curriculum import Level
+    from data_gen.pool import _checksum, load_pool
+    from data_gen.tasks import TaskSpec
+
+    spec = TaskSpec(task="copy", length=2, nesting=1, strategy="baseline")
+    pool = load_pool(spec, Level(2, 1), "train", size=64, cache_dir=tmp_path, workers=1)
+    (path,) = tmp_path.glob("*.npz")
+    with np.load(path) as f:
+        saved = {k: f[k] for k in f.files}
+    saved["ids"] = np.full_like(saved["ids"], 200)
+    saved["checksum"] = np.array(_checksum(saved["ids"], saved["lengths"], saved["input_lengths"]))
+    np.savez(path, **saved)
+    with pytest.warns(RuntimeWarning, match="outside the vocabulary"):
+        again = load_pool(spec, Level(2, 1), "train", size=64, cache_dir=tmp_path, workers=1)
+    np.testing.assert_array_equal(again.ids, pool.ids)
