@@ -136,49 +136,71 @@ def test_the_naive_curriculum_reaches_the_target_on_copy_and_addition(tmp_path):
         assert [r["level"] for r in rows] == sorted(r["level"] for r in rows)  # only ever harder
 
 
-# ---------------------------------------------------------------- the noise-aware plateau rule
+# ---------------------------------------------------------------- the plateau rule (the study's)
 
 
-def _plateau_events(curve, target=Level(3, 1), examples=300, start=Level(1, 1), lr=1.0):
+def _plateau_events(curve, target=Level(3, 1), start=Level(1, 1), lr=1.0, eval_every=100):
     state, events = ScheduleState(start, lr), []
     for val in curve:
         state, event = update_schedule(state, target, val_accuracy=val, train_accuracy=0.5, schedule="plateau",
-                                       val_examples=examples)
+                                       eval_every=eval_every)
         events.append(event)
         if state.stopped:  # the training loop ends the run here
             break
     return state, events
 
 
+def _noisy(slope_per_1000: float, n: int, noise: float = 0.01, start: float = 0.3, seed: int = 0,
+           eval_every: int = 100) -> list[float]:
+    rng = __import__("random").Random(seed)
+    return [start + slope_per_1000 * i * eval_every / 1000 + rng.gauss(0, noise) for i in range(n)]
+
+
+def test_the_slope_is_per_1000_steps_whatever_the_evaluation_interval():
+    from lte.core.schedule import slope_per_1000_steps
+
+    assert abs(slope_per_1000_steps([0.1, 0.2, 0.3], 100) - 1.0) < 1e-12
+    assert abs(slope_per_1000_steps([0.1, 0.2, 0.3], 200) - 0.5) < 1e-12
+    assert slope_per_1000_steps([0.5, 0.4, 0.3, 0.2], 100) < 0
+
+
 def test_the_plateau_rule_never_leaves_a_level_that_is_still_rising():
-    rising = [0.30 + 0.02 * i for i in range(30)]  # +0.02 an evaluation, well above the noise of 300 examples
-    _, events = _plateau_events(rising)
-    assert events == [None] * 30
+    for seed in range(5):  # 0.05 per 1,000 steps below the target, evaluation noise 0.01
+        _, events = _plateau_events(_noisy(0.05, 40, seed=seed))
+        assert events == [None] * 40, seed
+    _, events = _plateau_events(_noisy(0.05, 40, seed=0, eval_every=200), eval_every=200)
+    assert events == [None] * 40
 
 
 def test_the_plateau_rule_leaves_a_flat_level_after_its_window_and_says_why():
-    flat = [0.60] * 12
-    state, events = _plateau_events(flat)
-    assert events[:5] == [None] * 5 and events[5] == "advance-stalled" and state.level == Level(3, 1)
+    state, events = _plateau_events([0.60] * 20)
+    assert events[:14] == [None] * 14 and events[14] == "advance-stalled" and state.level == Level(2, 1)
+    _, events = _plateau_events([0.60] * 12, eval_every=500)  # a window is never under 5 evaluations
+    assert events[:4] == [None] * 4 and events[4] == "advance-stalled"
     _, reached = _plateau_events([0.96])
     assert reached == ["advance"]
 
 
-def test_noise_within_the_tolerance_reads_as_a_plateau_and_a_gain_beyond_it_does_not():
-    from lte.core.schedule import noise_tolerance, plateaued
-
-    rng = __import__("random").Random(0)
-    tolerance = noise_tolerance(0.6, 300)
-    noisy_flat = [0.6 + rng.uniform(-tolerance / 2, tolerance / 2) for _ in range(6)]
-    assert plateaued(noisy_flat, 5, tolerance)
-    assert not plateaued([0.6, 0.6, 0.6, 0.6, 0.6, 0.6 + 1.5 * tolerance], 5, tolerance)
-    assert not plateaued([0.6] * 5, 5, tolerance)  # not enough evaluations to tell
-    assert noise_tolerance(0.6, 3000) < tolerance  # a larger validation set, a finer test
+def test_noise_around_a_flat_curve_reads_as_a_plateau():
+    for seed in range(5):
+        state, _ = _plateau_events(_noisy(0.0, 15, noise=0.015, seed=seed))
+        assert state.level == Level(2, 1), seed
 
 
-def test_at_the_target_only_a_plateau_decays_and_the_run_stops_at_the_minimum_rate():
-    _, events = _plateau_events([0.97 + 0.0 * i for i in range(3)], start=Level(3, 1))
-    assert events == [None, None, None]  # above 95% but not flat yet: no decay of a run at its target
-    state, events = _plateau_events([0.7] * 30, start=Level(3, 1), lr=0.002)
-    assert [i for i, e in enumerate(events) if e] == [5, 11, 17, 23] and len(events) == 24  # every window + 1
-    assert events[23] == "stop" and state.stopped  # 0.002 * 0.8^4 < 1e-3
+def test_at_the_target_only_a_plateau_decays_and_the_run_stops_at_its_second():
+    rising = _noisy(0.05, 40, start=0.5)
+    _, events = _plateau_events(rising, start=Level(3, 1))
+    assert events == [None] * 40  # still learning at the target: the rate is never touched
+    _, events = _plateau_events([0.97] * 15, start=Level(3, 1))
+    assert events == [None] * 15  # above the target accuracy but not yet flat for 2,000 steps: no decay
+    state, events = _plateau_events([0.7] * 60, start=Level(3, 1), lr=0.5)
+    assert [i for i, e in enumerate(events) if e] == [19, 39] and len(events) == 40  # a window each
+    assert events[19] == "decay" and events[39] == "stop" and state.stopped and state.plateaus == 2
+    assert state.learning_rate == 0.5 * 0.8 * 0.8
+    restored = ScheduleState.from_json(state.to_json())
+    assert restored == state
+
+
+def test_the_amended_schedule_state_reads_and_writes_as_before():
+    state = ScheduleState(Level(2, 1), 0.5, [0.1], False, [0.2])
+    assert "plateaus" not in state.to_json()  # committed checkpoints' meta keep their form

@@ -9,12 +9,13 @@ The history of training accuracies restarts after each such event.
 Three schedules (`TrainConfig.schedule`):
 
 - "original": exactly that rule (Zaremba's `main.lua`).
-- "plateau" (noise-aware, the same for every model and strategy): a level is left when its validation
-  accuracy exceeds the target accuracy ("advance") or has stopped improving ("advance-stalled"): the best of
-  the last PLATEAU_WINDOW evaluations is not above the best before them by more than twice the validation
-  set's binomial standard error (`noise_tolerance`). At the target level only that plateau decays the
-  learning rate, so a run still learning is never slowed, whatever its accuracy; it stops when the rate falls
-  below its minimum. Training accuracy plays no part (it is measured on changing batches).
+- "plateau" (the study's, the same for every model and strategy; docs/preregistration.md): learning is
+  judged by the least-squares slope of validation accuracy over a window of recent evaluations. Below the
+  target level a level is left when its accuracy exceeds the target accuracy ("advance") or its slope over
+  the last ADVANCE_WINDOW_STEPS is at most ADVANCE_MIN_SLOPE per 1,000 steps ("advance-stalled"). At the
+  target level only a plateau (slope over TARGET_WINDOW_STEPS at most TARGET_MIN_SLOPE) decays the learning
+  rate, so a run still learning is never slowed; the run stops at its STOP_PLATEAUS-th plateau there (or
+  when the rate falls below its minimum). Each event restarts the window. Training accuracy plays no part.
 - "amended" (the default): the same, plus "learning has stopped" is also
   detected when the level's validation accuracy is not above its value 5
   evaluations ago. Without it a model that memorises a level's training split
@@ -37,18 +38,31 @@ SCHEDULES = ("amended", "original", "plateau")
 PLATEAU_WINDOW = 5  # evaluations
 
 
-def noise_tolerance(accuracy: float, examples: int) -> float:
-    """Twice the binomial standard error of an accuracy measured on `examples` examples (characters within an
-    example are counted as one draw, which errs wide), at least that of 1% (a level near 0 or 1 is not exact)."""
-    variance = max(accuracy * (1.0 - accuracy), 0.01 * 0.99)
-    return 2.0 * math.sqrt(variance / max(examples, 1))
+ADVANCE_WINDOW_STEPS, ADVANCE_MIN_SLOPE = 1500, 0.02  # below the target level: leave a level that stalls
+TARGET_WINDOW_STEPS, TARGET_MIN_SLOPE = 2000, 0.01  # at the target level: decay on a plateau
+STOP_PLATEAUS = 2  # plateaus at the target level that end the run
+MIN_WINDOW_EVALUATIONS = 5
 
 
-def plateaued(history: list[float], window: int = PLATEAU_WINDOW, tolerance: float = 0.0) -> bool:
-    """The best of the last `window` values is not above the best before them by more than `tolerance`."""
-    if len(history) <= window:
-        return False
-    return max(history[-window:]) <= max(history[:-window]) + tolerance
+def window_evaluations(window_steps: int, eval_every: int) -> int:
+    """The evaluations a window of `window_steps` spans (at least MIN_WINDOW_EVALUATIONS)."""
+    return max(MIN_WINDOW_EVALUATIONS, math.ceil(window_steps / max(eval_every, 1)))
+
+
+def slope_per_1000_steps(values: list[float], eval_every: int) -> float:
+    """The least-squares slope of `values`, evaluations `eval_every` steps apart, per 1,000 steps."""
+    n = len(values)
+    x_mean, y_mean = (n - 1) / 2, sum(values) / n
+    sxx = sum((i - x_mean) ** 2 for i in range(n))
+    sxy = sum((i - x_mean) * (v - y_mean) for i, v in enumerate(values))
+    return (sxy / sxx) * 1000.0 / eval_every if sxx else 0.0
+
+
+def plateaued(history: list[float], window_steps: int, min_slope: float, eval_every: int) -> bool:
+    """The last `window_steps` of `history` (validation accuracies `eval_every` steps apart, since the last
+    event) rise by at most `min_slope` per 1,000 steps; False while the window is not full."""
+    n = window_evaluations(window_steps, eval_every)
+    return len(history) >= n and slope_per_1000_steps(history[-n:], eval_every) <= min_slope
 
 
 @dataclass
@@ -58,28 +72,30 @@ class ScheduleState:
     train_accuracies: list[float] = field(default_factory=list)
     stopped: bool = False
     val_accuracies: list[float] = field(default_factory=list)
+    plateaus: int = 0  # the plateau schedule's plateaus at the target level
 
     def to_json(self) -> dict:
-        return {"level": [self.level.length, self.level.nesting], "learning_rate": self.learning_rate,
+        data = {"level": [self.level.length, self.level.nesting], "learning_rate": self.learning_rate,
                 "train_accuracies": list(self.train_accuracies), "stopped": self.stopped,
                 "val_accuracies": list(self.val_accuracies)}
+        return {**data, "plateaus": self.plateaus} if self.plateaus else data
 
     @classmethod
     def from_json(cls, data: dict) -> ScheduleState:
         return cls(Level(*data["level"]), data["learning_rate"], list(data["train_accuracies"]), data["stopped"],
-                   list(data.get("val_accuracies", [])))
+                   list(data.get("val_accuracies", [])), data.get("plateaus", 0))
 
 
 def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
                     train_accuracy: float, target_accuracy: float = 0.95, decay: float = 0.8,
                     min_learning_rate: float = 1e-3, schedule: str = "amended",
-                    val_examples: int = 0) -> tuple[ScheduleState, str | None]:
+                    eval_every: int = 100) -> tuple[ScheduleState, str | None]:
     """The state after one evaluation towards `target`, and what happened ('advance', 'advance-stalled' (the
-    plateau schedule's), 'decay', 'stop' or None). `val_examples`: the validation set's size (the plateau
-    schedule's noise). Pure: `state` is not changed."""
+    plateau schedule's), 'decay', 'stop' or None). `eval_every`: steps between evaluations (the plateau
+    schedule's windows are in steps). Pure: `state` is not changed."""
     if schedule == "plateau":
         return _update_plateau(state, target, val_accuracy, train_accuracy, target_accuracy, decay,
-                               min_learning_rate, val_examples)
+                               min_learning_rate, eval_every)
     history, val_history = state.train_accuracies, state.val_accuracies
     stalled = len(history) >= HISTORY and history[-HISTORY] > train_accuracy
     if schedule == "amended":
@@ -99,17 +115,19 @@ def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
 
 def _update_plateau(state: ScheduleState, target: Level, val_accuracy: float, train_accuracy: float,
                     target_accuracy: float, decay: float, min_learning_rate: float,
-                    val_examples: int) -> tuple[ScheduleState, str | None]:
+                    eval_every: int) -> tuple[ScheduleState, str | None]:
     val_history = state.val_accuracies + [val_accuracy]
-    stalled = plateaued(val_history, PLATEAU_WINDOW, noise_tolerance(val_accuracy, val_examples))
-    level, lr, event = state.level, state.learning_rate, None
+    level, lr, plateaus, event = state.level, state.learning_rate, state.plateaus, None
     harder = next_level(level, target)
-    if harder is not None and (val_accuracy > target_accuracy or stalled):
-        level, event = harder, "advance" if val_accuracy > target_accuracy else "advance-stalled"
-    elif harder is None and stalled:
-        lr, event = lr * decay, "decay"
+    if harder is not None:
+        if val_accuracy > target_accuracy:
+            level, event = harder, "advance"
+        elif plateaued(val_history, ADVANCE_WINDOW_STEPS, ADVANCE_MIN_SLOPE, eval_every):
+            level, event = harder, "advance-stalled"
+    elif plateaued(val_history, TARGET_WINDOW_STEPS, TARGET_MIN_SLOPE, eval_every):
+        lr, plateaus, event = lr * decay, plateaus + 1, "decay"
     if event is not None:
         val_history = []
-    stopped = lr < min_learning_rate
-    return (ScheduleState(level, lr, state.train_accuracies[-HISTORY:] + [train_accuracy], stopped, val_history),
-            "stop" if stopped else event)
+    stopped = lr < min_learning_rate or plateaus >= STOP_PLATEAUS
+    return (ScheduleState(level, lr, state.train_accuracies[-HISTORY:] + [train_accuracy], stopped, val_history,
+                          plateaus), "stop" if stopped else event)
