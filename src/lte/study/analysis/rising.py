@@ -1,0 +1,40 @@
+"""Budgets that finish (docs/preregistration.md, section 2): each run's final slope, and the cells still rising.
+
+A run's final slope is the least-squares slope of its test character accuracy over the last
+FINAL_FRACTION of its steps, per 1,000 steps; a cell (its runs over seeds) is rising when the mean of its
+runs' final slopes exceeds RISING_SLOPE. A comparison that involves a rising cell is not decided.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+FINAL_FRACTION = 0.2
+RISING_SLOPE = 0.01  # test accuracy per 1,000 steps
+METRIC = "test_char_accuracy"
+
+
+def final_slope(steps: np.ndarray, values: np.ndarray, fraction: float = FINAL_FRACTION) -> float:
+    """Slope per 1,000 steps of `values` over the evaluations in the last `fraction` of the run's steps
+    (NaN with fewer than two there)."""
+    steps, values = np.asarray(steps, float), np.asarray(values, float)
+    keep = (steps >= steps.max() * (1.0 - fraction)) & np.isfinite(values)
+    if keep.sum() < 2 or np.ptp(steps[keep]) == 0:
+        return float("nan")
+    return float(np.polyfit(steps[keep] / 1000.0, values[keep], 1)[0])
+
+
+def run_slopes(curves: pd.DataFrame, metric: str = METRIC) -> pd.Series:
+    """Each run's (`cell`'s) final slope, from one row per evaluation."""
+    return curves.groupby("cell").apply(lambda run: final_slope(run["step"], run[metric]), include_groups=False)
+
+
+def cell_slopes(curves: pd.DataFrame, by: list[str], metric: str = METRIC) -> pd.DataFrame:
+    """Per cell (the columns `by`, seeds pooled): its runs' mean final slope, their count and `rising`."""
+    slopes = run_slopes(curves, metric).rename("final_slope")
+    labels = curves.drop_duplicates("cell").set_index("cell")[by]
+    table = labels.join(slopes).groupby(by, dropna=False)["final_slope"].agg(["mean", "count"]).reset_index()
+    table = table.rename(columns={"mean": "final_slope", "count": "runs"})
+    table["rising"] = table["final_slope"] > RISING_SLOPE
+    return table
