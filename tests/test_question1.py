@@ -69,3 +69,4 @@ def test_the_false_coverage_level_widens_with_the_family():
     assert fcr_level([0.001, 0.5, 0.9, 0.9]) == 1 - 0.05 * 1 / 4
     assert fcr_level([0.001, 0.002, 0.003, 0.004]) == 1 - 0.05
     assert fcr_level([0.5]) == 0.95
+

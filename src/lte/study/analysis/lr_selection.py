@@ -48,8 +48,47 @@ def selection_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     return table
 
 
-def write_selection(profile: str, results: Path = RESULTS) -> dict:
+AXES = ("learning_rate", "clip", "input_scale")
+WIDEN_FACTOR = 3.0  # one step past an edge (docs/preregistration.md, section 4)
+
+
+def widened_axis(values: list[float], winner: float, factor: float = WIDEN_FACTOR) -> list[float] | None:
+    """The axis with one more value past the edge `winner` sits on (x `factor` above the largest, / `factor`
+    below the smallest), or None when the winner is inside (or the axis has a single value: nothing to
+    compare with)."""
+    values = sorted(set(values))
+    if len(values) < 2 or values[0] < winner < values[-1]:
+        return None
+    extra = values[-1] * factor if winner == values[-1] else values[0] / factor
+    return sorted(values + [float(f"{extra:.3g}")])
+
+
+def edge_winners(table: pd.DataFrame) -> list[dict]:
+    """For each (model, task) whose selected setting sits on an edge of an axis it was chosen on: the axis,
+    the winning value and the widened axis to select on again."""
+    found = []
+    for row in table[table["selected"]].itertuples():
+        tried = table[(table.model == row.model) & (table.task == row.task)]
+        for axis in AXES:
+            values = [v for v in tried[axis] if v is not None and not pd.isna(v)]
+            winner = getattr(row, axis)
+            widened = None if winner is None or pd.isna(winner) else widened_axis(values, float(winner))
+            if widened is not None:
+                found.append({"model": row.model, "task": row.task, "axis": axis, "winner": float(winner),
+                              "widened": widened})
+    return found
+
+
+def write_selection(profile: str, results: Path = RESULTS, log=None) -> dict:
+    """Write selected_<profile>.json; say which winners sit on an edge of their grid (widen it and select
+    again)."""
+    import sys
+
+    log = log or (lambda line: print(line, file=sys.stderr))
     table = selection_table(profile, results)
+    for edge in edge_winners(table):
+        log(f"warning: {edge['model']}/{edge['task']}: the selected {edge['axis']} {edge['winner']:g} is on the "
+            f"edge of its grid; widen it to {edge['widened']} in the selection experiment and sweep it again")
     selected = {f"{r.model}/{r.task}": {"learning_rate": float(r.learning_rate), "clip": float(r.clip),
                                         "input_scale": None if r.input_scale is None else float(r.input_scale),
                                         "val_char_accuracy": float(r.val_char_accuracy), "seeds": int(r.seeds)}

@@ -1,0 +1,16 @@
+"""The selection's grid rule (lte.study.analysis.lr_selection): a winner on an edge widens its axis."""
+
+import pandas as pd
+
+
+def test_the_selection_widens_a_grid_whose_winner_is_on_an_edge():
+    from lte.study.analysis.lr_selection import edge_winners, widened_axis
+
+    assert widened_axis([0.5, 1.5, 5.0], 5.0) == [0.5, 1.5, 5.0, 15.0]
+    assert widened_axis([0.5, 1.5, 5.0], 0.5) == [0.167, 0.5, 1.5, 5.0]
+    assert widened_axis([0.5, 1.5, 5.0], 1.5) is None and widened_axis([1.0], 1.0) is None
+    table = pd.DataFrame([
+        {"model": "lstm", "task": "copy", "learning_rate": lr, "clip": clip, "input_scale": 0.08,
+         "selected": (lr, clip) == (1.5, 1.0)} for lr in (0.5, 1.5, 5.0) for clip in (1.0, 5.0)])
+    edges = edge_winners(table)
+    assert [(e["axis"], e["widened"]) for e in edges] == [("clip", [0.333, 1.0, 5.0])]
