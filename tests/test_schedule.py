@@ -187,18 +187,25 @@ def test_noise_around_a_flat_curve_reads_as_a_plateau():
         assert state.level == Level(2, 1), seed
 
 
-def test_at_the_target_only_a_plateau_decays_and_the_run_stops_at_its_second():
+def test_at_the_target_only_a_plateau_decays_and_the_run_stops_once_flat_after_it():
     rising = _noisy(0.05, 40, start=0.5)
     _, events = _plateau_events(rising, start=Level(3, 1))
     assert events == [None] * 40  # still learning at the target: the rate is never touched
     _, events = _plateau_events([0.97] * 15, start=Level(3, 1))
     assert events == [None] * 15  # above the target accuracy but not yet flat for 2,000 steps: no decay
     state, events = _plateau_events([0.7] * 60, start=Level(3, 1), lr=0.5)
-    assert [i for i, e in enumerate(events) if e] == [19, 39] and len(events) == 40  # a window each
-    assert events[19] == "decay" and events[39] == "stop" and state.stopped and state.plateaus == 2
-    assert state.learning_rate == 0.5 * 0.8 * 0.8
-    restored = ScheduleState.from_json(state.to_json())
-    assert restored == state
+    assert [i for i, e in enumerate(events) if e] == [19, 39] and len(events) == 40
+    assert events[19] == "decay" and events[39] == "stop" and state.stopped and state.plateaus == 1
+    assert state.learning_rate == 0.5 * 0.8
+    assert ScheduleState.from_json(state.to_json()) == state
+
+
+def test_a_run_that_creeps_after_its_decay_is_not_stopped():
+    # flat for 2,000 steps (decay), then rising by 0.015 per 1,000 steps: above the stop's 0.005
+    curve = [0.7] * 20 + [0.7 + 0.0015 * i for i in range(1, 61)]
+    state, events = _plateau_events(curve, start=Level(3, 1))
+    assert events[19] == "decay" and "stop" not in events and not state.stopped
+    assert len(state.val_accuracies) == 40  # the history kept is the stop's window
 
 
 def test_the_amended_schedule_state_reads_and_writes_as_before():

@@ -13,9 +13,10 @@ Three schedules (`TrainConfig.schedule`):
   judged by the least-squares slope of validation accuracy over a window of recent evaluations. Below the
   target level a level is left when its accuracy exceeds the target accuracy ("advance") or its slope over
   the last ADVANCE_WINDOW_STEPS is at most ADVANCE_MIN_SLOPE per 1,000 steps ("advance-stalled"). At the
-  target level only a plateau (slope over TARGET_WINDOW_STEPS at most TARGET_MIN_SLOPE) decays the learning
-  rate, so a run still learning is never slowed; the run stops at its STOP_PLATEAUS-th plateau there (or
-  when the rate falls below its minimum). Each event restarts the window. Training accuracy plays no part.
+  target level only a plateau (slope over TARGET_WINDOW_STEPS since the last decay at most TARGET_MIN_SLOPE)
+  decays the learning rate, so a run still learning is never slowed. After its first decay the run stops
+  once the slope over the last STOP_WINDOW_STEPS (decays included) is at most STOP_MIN_SLOPE (or when the
+  rate falls below its minimum). An advance restarts the window. Training accuracy plays no part.
 - "amended" (the default): the same, plus "learning has stopped" is also
   detected when the level's validation accuracy is not above its value 5
   evaluations ago. Without it a model that memorises a level's training split
@@ -40,7 +41,7 @@ PLATEAU_WINDOW = 5  # evaluations
 
 ADVANCE_WINDOW_STEPS, ADVANCE_MIN_SLOPE = 1500, 0.02  # below the target level: leave a level that stalls
 TARGET_WINDOW_STEPS, TARGET_MIN_SLOPE = 2000, 0.01  # at the target level: decay on a plateau
-STOP_PLATEAUS = 2  # plateaus at the target level that end the run
+STOP_WINDOW_STEPS, STOP_MIN_SLOPE = 4000, 0.005  # after a decay: stop when this flat
 MIN_WINDOW_EVALUATIONS = 5
 
 
@@ -72,18 +73,20 @@ class ScheduleState:
     train_accuracies: list[float] = field(default_factory=list)
     stopped: bool = False
     val_accuracies: list[float] = field(default_factory=list)
-    plateaus: int = 0  # the plateau schedule's plateaus at the target level
+    plateaus: int = 0  # the plateau schedule's decays at the target level
+    since_decay: int = 0  # the plateau schedule's evaluations at the target level since its last decay
 
     def to_json(self) -> dict:
         data = {"level": [self.level.length, self.level.nesting], "learning_rate": self.learning_rate,
                 "train_accuracies": list(self.train_accuracies), "stopped": self.stopped,
                 "val_accuracies": list(self.val_accuracies)}
-        return {**data, "plateaus": self.plateaus} if self.plateaus else data
+        extra = {"plateaus": self.plateaus, "since_decay": self.since_decay}  # the amended schedule's form stays
+        return {**data, **extra} if any(extra.values()) else data
 
     @classmethod
     def from_json(cls, data: dict) -> ScheduleState:
         return cls(Level(*data["level"]), data["learning_rate"], list(data["train_accuracies"]), data["stopped"],
-                   list(data.get("val_accuracies", [])), data.get("plateaus", 0))
+                   list(data.get("val_accuracies", [])), data.get("plateaus", 0), data.get("since_decay", 0))
 
 
 def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
@@ -116,18 +119,22 @@ def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
 def _update_plateau(state: ScheduleState, target: Level, val_accuracy: float, train_accuracy: float,
                     target_accuracy: float, decay: float, min_learning_rate: float,
                     eval_every: int) -> tuple[ScheduleState, str | None]:
-    val_history = state.val_accuracies + [val_accuracy]
-    level, lr, plateaus, event = state.level, state.learning_rate, state.plateaus, None
+    history = state.val_accuracies + [val_accuracy]
+    level, lr, plateaus, since_decay, event, stopped = (state.level, state.learning_rate, state.plateaus,
+                                                        state.since_decay + 1, None, False)
     harder = next_level(level, target)
     if harder is not None:
         if val_accuracy > target_accuracy:
             level, event = harder, "advance"
-        elif plateaued(val_history, ADVANCE_WINDOW_STEPS, ADVANCE_MIN_SLOPE, eval_every):
+        elif plateaued(history, ADVANCE_WINDOW_STEPS, ADVANCE_MIN_SLOPE, eval_every):
             level, event = harder, "advance-stalled"
-    elif plateaued(val_history, TARGET_WINDOW_STEPS, TARGET_MIN_SLOPE, eval_every):
-        lr, plateaus, event = lr * decay, plateaus + 1, "decay"
-    if event is not None:
-        val_history = []
-    stopped = lr < min_learning_rate or plateaus >= STOP_PLATEAUS
-    return (ScheduleState(level, lr, state.train_accuracies[-HISTORY:] + [train_accuracy], stopped, val_history,
-                          plateaus), "stop" if stopped else event)
+        if event is not None:
+            history, since_decay = [], 0
+    elif plateaus and plateaued(history, STOP_WINDOW_STEPS, STOP_MIN_SLOPE, eval_every):
+        stopped = True
+    elif plateaued(history[-since_decay:], TARGET_WINDOW_STEPS, TARGET_MIN_SLOPE, eval_every):
+        lr, plateaus, since_decay, event = lr * decay, plateaus + 1, 0, "decay"
+    history = history[-window_evaluations(STOP_WINDOW_STEPS, eval_every):]  # all the rule ever reads
+    stopped = stopped or lr < min_learning_rate
+    return (ScheduleState(level, lr, state.train_accuracies[-HISTORY:] + [train_accuracy], stopped, history,
+                          plateaus, since_decay), "stop" if stopped else event)

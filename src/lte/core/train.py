@@ -31,7 +31,7 @@ from lte.core.metrics import compute_metrics, greedy_decode, masked_loss_and_cou
 from lte.core.model import ModelConfig, count_params, init_params
 from lte.core.provenance import provenance
 from lte.core.run_folder import FolderLock, append_metrics, open_run, read_metrics, read_record, truncate_metrics, write_json_atomic
-from lte.core.schedule import STOP_PLATEAUS, ScheduleState, update_schedule
+from lte.core.schedule import ScheduleState, update_schedule
 from lte.core.console import Progress, format_duration, log_to_stderr
 
 TIMING_FIELDS = ("wall_time", "tokens_per_second", "steps_per_second")
@@ -293,8 +293,9 @@ class RunLoop:
         if self.stop_reason:
             return
         if self.schedule.stopped:
-            self.stop_reason = ("plateau at the target level" if self.schedule.plateaus >= STOP_PLATEAUS
-                                else "learning rate below its minimum")
+            self.stop_reason = ("learning rate below its minimum"
+                                if self.schedule.learning_rate < config.min_learning_rate
+                                else "plateau at the target level")
         elif config.max_steps is not None and self.step >= config.max_steps:
             self.stop_reason = "max_steps"
         elif (config.max_seconds is not None
