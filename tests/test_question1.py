@@ -42,6 +42,11 @@ def test_nothing_acting_on_the_lstm_is_untestable():
     assert out["verdict"] == "untestable"
 
 
+def test_nothing_acting_on_a_still_rising_lstm_is_not_called_untestable():
+    flat = _task({("lstm", "mix"): (0.40, 0.40), ("irnn", "mix"): (0.90, 0.70)})
+    assert judge_task(flat, rising={("lstm", "mix")})["verdict"] == "unclear"
+
+
 def test_a_rising_cell_leaves_its_factor_undecided():
     out = judge_task(_task({("lstm", "mix"): (0.99, 0.40), ("irnn", "mix"): (0.99, 0.70)}),
                      rising={("irnn", "mix")})

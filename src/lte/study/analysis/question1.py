@@ -106,7 +106,8 @@ def judge_task(arms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
     acting = [f for f in factors if "helps" in (acts.get(("lstm", f)), acts.get(("irnn", f)))
               or "hurts" in (acts.get(("lstm", f)), acts.get(("irnn", f)))]
     if not any(acts.get(("lstm", f)) in ("helps", "hurts") for f in factors):
-        verdict = "untestable"
+        # nothing acts on the LSTM; unknown rather than untestable while one of its cells still rises
+        verdict = "unclear" if any(model == "lstm" for model, _ in rising) else "untestable"
     elif any(agreements[f] == "differs" for f in factors):
         verdict = "no"
     elif all(agreements[f] == "same" for f in acting):

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 from lte.study.analysis.figures import STRATEGIES, TRICKS, task_name
+from lte.study.analysis.question1 import judge_task
 from lte.study.analysis.records import load_curves, load_runs
+from lte.study.analysis.rising import cell_slopes
 from lte.study.analysis.stats import (Estimate, benjamini_hochberg, decide, difference_of_differences, equivalence_p,
                                 format_estimate, paired_difference, welch_difference)
 from lte.study.experiment import RESULTS
@@ -51,11 +53,19 @@ Fixed before the records were made (`lte.study.analysis.verdicts`):
   δ = {DELTA} (5 points of character accuracy), the smallest difference that matters here.
 - **Diverged runs** (non-finite loss or parameters) have no accuracy: they are left out of every
   comparison (a paired comparison loses that seed), counted in the tables, and listed in the report.
-- **Question 1** is judged on the model x factor *interaction*: for each strategy (against baseline,
-  without tricks) and each trick (against none, within each strategy), the IRNN's paired effect minus the
-  LSTM's paired effect. **Yes** when every factor that helps the LSTM (its effect *higher*) helps the IRNN
-  at least as much (interaction *equivalent* or *higher*); **no** when any of them helps the IRNN less
-  (interaction *lower*); otherwise **unclear**, with the count of factors decided.
+- **Still rising.** A run's final slope is the least-squares slope of its test accuracy over the last 20% of
+  its steps, per 1,000 steps; a cell (its runs over seeds) whose mean final slope exceeds 0.01 is *rising*,
+  and a question-1 comparison that involves it is not decided (docs/preregistration.md, section 2).
+- **Question 1** is judged per task (docs/preregistration.md, section 5) on each factor's *normalised gain*
+  (for each strategy against baseline without tricks, and each trick against none within each strategy):
+  per seed, treated minus control over the control's headroom (1 minus its mean, at least 0.01), so that a
+  factor taking both models to the ceiling gains 1 for both. For each model the gain *helps*, *hurts* or acts
+  *none* when its false-coverage-rate interval (Benjamini-Yekutieli, level 1 - 0.05 R/m within the task,
+  printed) lies above 0, below 0, or inside ±0.2; otherwise unclear. A factor acts *the same* on both
+  models when their acts are equal, *differs* when one helps and the other hurts or one acts and the other
+  is decided none. Per task: **untestable** when nothing helps or hurts the LSTM (and none of its cells is
+  rising); **yes** when every factor acting on either model acts the same; **no** when any differs; else
+  **unclear**. The overall answer is *no* if any task says no, *yes* if every testable task says yes.
 - **Question 2** is judged on learning curves (task: addition, combined strategy): the area under each
   run's test-accuracy curve (its mean over the window), over the steps all runs share and over the
   seconds all runs share, where a run's seconds are its steps times its model's time per step, measured
@@ -159,47 +169,70 @@ def _factor_arms(runs: pd.DataFrame, experiment: str) -> list[tuple[str, str, pd
     return arms
 
 
+def _rising_arms(experiment: str, profile: str, results: Path) -> set[str]:
+    """The cells (runs of one arm over seeds, by their non-seed labels) whose runs are still rising."""
+    curves = load_curves(experiment, profile, results)
+    if curves.empty:
+        return set()
+    by = sorted(c for c in curves.columns if c.startswith("label_") and c != "label_seed")
+    table = cell_slopes(curves, by)
+    rising = table[table.rising]
+    runs_of = curves.drop_duplicates("cell").set_index(by)["cell"] if by else None
+    return {cell for key in rising[by].itertuples(index=False) for cell in
+            np.atleast_1d(runs_of.loc[tuple(key)] if len(by) > 1 else runs_of.loc[key[0]])}
+
+
 def question_1(profile: str, results: Path = RESULTS) -> dict:
-    effects, interactions = [], []
+    """Per task: each factor's normalised gain per model, the two models' acts compared, the task's verdict
+    (lte.study.analysis.question1, docs/preregistration.md section 5)."""
+    rows, task_verdicts = [], {}
     for experiment in ("program", "addition", "memorisation"):
         runs = _runs(experiment, profile, results)
+        rising_cells = _rising_arms(experiment, profile, results)
+        by_task: dict[str, tuple[dict, set]] = {}
         for task, factor, treated, control in _factor_arms(runs, experiment):
-            pairs = {}
+            arms, rising = by_task.setdefault(task, ({}, set()))
             for model in MODELS:
                 is_model = runs.cfg_model == model
-                pairs[model] = _paired(runs[treated & is_model], runs[control & is_model])
-                effects.append(Comparison({"task": task, "factor": factor, "model": model.upper()},
-                                          paired_difference(*pairs[model])))
-            interactions.append(Comparison({"task": task, "factor": factor},
-                                           difference_of_differences(*pairs["irnn"], *pairs["lstm"])))
-    decide_family(effects)
-    decide_family(interactions)
-    effect_frame, interaction_frame = comparisons_frame(effects), comparisons_frame(interactions)
-    lstm = effect_frame[effect_frame.model == "LSTM"].set_index(["task", "factor"])
-    irnn = effect_frame[effect_frame.model == "IRNN"].set_index(["task", "factor"])
-    table = interaction_frame.set_index(["task", "factor"])
-    table["LSTM effect"], table["LSTM decision"] = lstm.estimate, lstm.decision
-    table["IRNN effect"], table["IRNN decision"] = irnn.estimate, irnn.decision
-    helping = table[table["LSTM decision"] == "higher"]
-    carried = helping.decision.isin(["equivalent", "higher"])
-    less = helping.decision == "lower"
-    if helping.empty:
-        verdict = "not testable: no strategy or trick helps the LSTM at this budget"
-    elif less.any():
+                arms[(model, factor)] = _paired(runs[treated & is_model], runs[control & is_model])
+                if set(runs[(treated | control) & is_model].cell) & rising_cells:
+                    rising.add((model, factor))
+        for task, (arms, rising) in by_task.items():
+            judged = judge_task(arms, rising)
+            task_verdicts[task] = judged["verdict"]
+            results_by = {(r.model, r.factor): r for r in judged["results"]}
+            for factor, agreement_ in judged["agreements"].items():
+                row = {"task": task, "factor": factor}
+                for model in MODELS:
+                    r = results_by[(model, factor)]
+                    row[f"{model.upper()} gain"] = (f"{r.estimate.mean:.2f} [{r.low:.2f}, {r.high:.2f}]"
+                                                   + (" (rising)" if r.rising else ""))
+                    row[f"{model.upper()} act"] = r.act
+                row["agreement"] = agreement_
+                row["interval level"] = f"{judged['level']:.3f}"
+                rows.append(row)
+    testable = {t: v for t, v in task_verdicts.items() if v != "untestable"}
+    untestable = sorted(t for t, v in task_verdicts.items() if v == "untestable")
+    if not testable:
+        verdict = "untestable: no strategy or trick helps or hurts the LSTM on any task"
+    elif "no" in testable.values():
         verdict = "no"
-    elif carried.all():
+    elif all(v == "yes" for v in testable.values()):
         verdict = "yes"
     else:
-        verdict = f"unclear ({int(carried.sum() + less.sum())} of {len(helping)} decided)"
-    names = lambda frame: ", ".join(f"{f} on {t}" for t, f in frame.index) or "none"
-    detail = (f"{len(helping)} of {len(table)} strategy and trick effects help the LSTM. The IRNN gains at least as "
-              f"much (within δ = {DELTA}) from {int(carried.sum())} of them ({names(helping[carried])}); less from "
-              f"{int(less.sum())} ({names(helping[less])}); undecided for "
-              f"{int((~carried & ~less).sum())} ({names(helping[~carried & ~less])}). Over all {len(table)} factors "
-              f"the interaction is equivalent to 0 for {int((table.decision == 'equivalent').sum())}, higher for the "
-              f"IRNN for {int((table.decision == 'higher').sum())}, lower for "
-              f"{int((table.decision == 'lower').sum())} and unclear for {int((table.decision == 'unclear').sum())}.")
-    return {"verdict": verdict, "detail": detail, "table": table.reset_index(), "effects": effect_frame}
+        verdict = "unclear"
+    verdict += " (" + "; ".join(f"{t}: {v}" for t, v in task_verdicts.items()) + ")"
+    table = pd.DataFrame(rows)
+    acting = table[table["LSTM act"].isin(["helps", "hurts"]) | table["IRNN act"].isin(["helps", "hurts"])]
+    detail = (f"Judged per task on each factor's normalised gain (treated minus control over the control's "
+              f"headroom, paired by seed). {len(acting)} of {len(table)} factors act on at least one model; of "
+              f"those, {int((acting.agreement == 'same').sum())} act alike, "
+              f"{int((acting.agreement == 'differs').sum())} differ and "
+              f"{int((acting.agreement == 'unclear').sum())} are undecided. "
+              + (f"Untestable (nothing acts on the LSTM): {', '.join(untestable)}. " if untestable else "")
+              + f"{int(table['LSTM gain'].str.contains('rising').sum() + table['IRNN gain'].str.contains('rising').sum())} "
+              f"gains rest on a cell still rising at the end of its budget and are left undecided.")
+    return {"verdict": verdict, "detail": detail, "table": table, "tasks": task_verdicts}
 
 
 # ---------------------------------------------------------------- question 2
