@@ -291,7 +291,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
     if "table" in q2:
         lines += [f"![convergence]({fig}/convergence_test_char_accuracy.png)", ""]
         lines += _markdown_table(q2["table"], ["variant", "measure", "estimate", "method", "p (BH)",
-                                               "p equivalence (BH)", "decision"])
+                                               "interval level", "decision"])
         lines += ["", f"Steps and seconds to the target: [convergence table]({profile}/tables/convergence.md).", ""]
     lines += [f"## 3. {QUESTIONS[3]}", "", q3["detail"], ""]
     if "parts" in q3:
@@ -300,7 +300,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
                 part = q3["parts"][model][task]
                 lines += [f"{model.upper()}, {task}: {part['winner']} (chosen on validation) against each other "
                           "setting on test, paired by seed:", ""]
-                lines += _markdown_table(part["table"], ["other", "estimate", "p (BH)", "p equivalence (BH)",
+                lines += _markdown_table(part["table"], ["other", "estimate", "p (BH)", "interval level",
                                                          "decision"]) + [""]
     diverged = diverged_runs(profile, results)
     lines += ["## Diverged runs", "", (f"{len(diverged)} run(s) diverged and are left out of the comparisons: "
@@ -428,13 +428,13 @@ def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULT
     if "table" in answers[2]:
         out["q2"] = _frame_tex(answers[2]["table"], {
             "variant": "variant", "measure": "area over", "estimate": "IRNN minus LSTM", "method": "method",
-            "p (BH)": "p (BH)", "p equivalence (BH)": "p equivalence (BH)", "decision": "decision"})
+            "p (BH)": "p (BH)", "interval level": "interval level", "decision": "decision"})
     for model in ("irnn", "lstm"):
         for task in ("computation", "memorisation"):
             if "parts" in answers[3]:
                 out[f"q3-{model}-{task}"] = _frame_tex(answers[3]["parts"][model][task]["table"], {
                     "other": "other setting", "estimate": "winner minus other", "p (BH)": "p (BH)",
-                    "p equivalence (BH)": "p equivalence (BH)", "decision": "decision"})
+                    "interval level": "interval level", "decision": "decision"})
     if adding_outcome(profile, results):
         out["adding"] = latex_tabular(adding_table(profile, results))
     estimate = time_estimate(prov)

@@ -7,11 +7,10 @@ record of the profiles they judge existed:
   forced, at the target level) with a t interval over seeds: paired by seed
   where the design pairs (one model, two strategies or tricks: seed s gives
   both the same initial weights), Welch where it does not (two models);
-- a difference is decided at family-wise false discovery rate 5%
-  (Benjamini-Hochberg over each question's family of tests): "higher" or
-  "lower" when the test of no difference rejects, "equivalent" (no difference
-  larger than DELTA) when the two one-sided tests (TOST) against +-DELTA
-  reject, otherwise "unclear";
+- a difference is decided from the interval printed beside it: the
+  false-coverage-rate interval of its family (level 1 - 0.05 R/m, R the
+  tests Benjamini-Hochberg rejects at 5%): "equivalent" inside +-DELTA,
+  else "higher" / "lower" above / below 0, otherwise "unclear";
 - DELTA, the smallest difference that matters, is 0.05 (5 points of character
   accuracy), for every question.
 """
@@ -25,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from lte.study.analysis.figures import STRATEGIES, TRICKS, task_name
-from lte.study.analysis.question1 import judge_task
+from lte.study.analysis.question1 import decide_by_interval, fcr_interval, fcr_level, judge_task
 from lte.study.analysis.records import load_curves, load_runs
 from lte.study.analysis.rising import cell_slopes
-from lte.study.analysis.stats import (Estimate, benjamini_hochberg, decide, difference_of_differences, equivalence_p,
-                                format_estimate, paired_difference, welch_difference)
+from lte.study.analysis.stats import (Estimate, benjamini_hochberg, format_interval,
+                                      paired_difference, welch_difference)
 from lte.study.experiment import RESULTS
 
 METRIC = "test_char_accuracy"
@@ -42,15 +41,16 @@ RULES = f"""\
 Fixed before the records were made (`lte.study.analysis.verdicts`):
 
 - **Measure.** Test character accuracy (teacher-forced, at the target level) at the end of each run.
-- **Comparisons.** A difference of means with a 95% t interval over seeds: *paired by seed* where the
+- **Comparisons.** A difference of means with a t interval over seeds: *paired by seed* where the
   design pairs (within one model, seed s gives every strategy and trick the same initial weights),
   *Welch* between models (their seeds are independent).
-- **Decisions.** p-values are adjusted by Benjamini-Hochberg (false discovery rate {ALPHA:.0%}) within each
-  family: question 1's per-model effects, question 1's interactions, question 2's four comparisons, and in
-  question 3 each (model, task)'s comparisons of its winner. A difference is **equivalent** (no difference
-  larger than δ) when the two one-sided tests against ±δ reject (TOST), even if it is distinguishable
-  from 0; otherwise **higher** / **lower** when the test of no difference rejects; else **unclear**.
-  δ = {DELTA} (5 points of character accuracy), the smallest difference that matters here.
+- **Decisions** read off the interval printed (docs/preregistration.md, section 8). Within each family
+  (question 1 per task, question 2's comparisons, question 3 per model and task) the interval is the
+  false-coverage-rate interval (Benjamini-Yekutieli) at level 1 - {ALPHA} R/m, R the tests that
+  Benjamini-Hochberg rejects at {ALPHA:.0%} (R = 1 when none). A difference is **equivalent** (no difference
+  larger than δ) when the interval lies inside ±δ, even if it excludes 0; otherwise **higher** / **lower**
+  when it lies above / below 0; else **unclear**. δ = {DELTA} (5 points of character accuracy), the
+  smallest difference that matters here (0.2 for question 1's normalised gains).
 - **Diverged runs** (non-finite loss or parameters) have no accuracy: they are left out of every
   comparison (a paired comparison loses that seed), counted in the tables, and listed in the report.
 - **Still rising.** A run's final slope is the least-squares slope of its test accuracy over the last 20% of
@@ -84,32 +84,37 @@ Fixed before the records were made (`lte.study.analysis.verdicts`):
 
 @dataclass
 class Comparison:
-    """One test of a family: an estimate, its adjusted p-values and the decision."""
+    """One test of a family: an estimate, its adjusted p-value, the interval the decision reads, the decision."""
 
     label: dict
     estimate: Estimate
     p_difference: float = float("nan")
-    p_equivalence: float = float("nan")
+    level: float = float("nan")
+    low: float = float("nan")
+    high: float = float("nan")
     decision: str = "unclear"
 
 
-def decide_family(comparisons: list[Comparison]) -> list[Comparison]:
-    """Benjamini-Hochberg over the family, separately for the difference and the equivalence tests."""
+def decide_family(comparisons: list[Comparison], delta: float = DELTA) -> list[Comparison]:
+    """Decide each comparison from its false-coverage-rate interval (docs/preregistration.md, section 8): the
+    level 1 - ALPHA * R / m, R the family's tests that Benjamini-Hochberg rejects; the interval printed is the
+    one read."""
     if not comparisons:
         return comparisons
-    p_diff = benjamini_hochberg([c.estimate.p_value for c in comparisons])
-    p_equiv = benjamini_hochberg([equivalence_p(c.estimate, DELTA) for c in comparisons])
-    for c, pd_, pe in zip(comparisons, p_diff, p_equiv):
-        c.p_difference, c.p_equivalence = float(pd_), float(pe)
-        c.decision = decide(c.p_difference, c.p_equivalence, c.estimate.mean, ALPHA)
+    p_values = [c.estimate.p_value for c in comparisons]
+    level = fcr_level(p_values, ALPHA)
+    for c, p_adjusted in zip(comparisons, benjamini_hochberg(p_values)):
+        c.p_difference, c.level = float(p_adjusted), level
+        c.low, c.high = fcr_interval(c.estimate, level)
+        c.decision = decide_by_interval(c.low, c.high, delta)
     return comparisons
 
 
 def comparisons_frame(comparisons: list[Comparison]) -> pd.DataFrame:
-    return pd.DataFrame([{**c.label, "estimate": format_estimate(c.estimate), "mean": c.estimate.mean,
-                          "low": c.estimate.low, "high": c.estimate.high, "method": c.estimate.method,
-                          "p (BH)": c.p_difference, "p equivalence (BH)": c.p_equivalence,
-                          "decision": c.decision} for c in comparisons])
+    return pd.DataFrame([{**c.label, "estimate": format_interval(c.estimate.mean, c.low, c.high),
+                          "mean": c.estimate.mean, "low": c.low, "high": c.high, "method": c.estimate.method,
+                          "p (BH)": c.p_difference, "interval level": c.level, "decision": c.decision}
+                         for c in comparisons])
 
 
 class Pending(Exception):
@@ -323,7 +328,8 @@ def question_2(profile: str, results: Path = RESULTS) -> dict:
     lines = []
     for c in comparisons:
         lines.append(f"{c.label['variant']} minus LSTM, area under the curve over the shared {c.label['measure']}: "
-                     f"{format_estimate(c.estimate)} ({c.estimate.method}; {c.decision})")
+                     f"{format_interval(c.estimate.mean, c.low, c.high)} ({c.estimate.method}; level {c.level:.3f}; "
+                     f"{c.decision})")
     per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
     detail = ("; ".join(lines) + f". Windows: the first {evidence['step_window']:.0f} steps, and the first "
               f"{evidence['second_window']:.1f} s of training at the measured step times "
