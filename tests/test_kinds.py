@@ -103,3 +103,20 @@ def test_each_kind_runs_through_the_common_runner_and_finishes_after_an_interrup
     result = {"char": "test_char_accuracy", "adding": "final_test_mse", "seq2seq": "final_test_char_accuracy",
               "esn": "final_test_char_accuracy"}[kind]
     assert 0 <= row[result] <= (float("inf") if kind == "adding" else 1)  # an MSE, or an accuracy
+
+
+def test_a_user_kind_registered_first_sits_beside_the_built_in_ones():
+    import lte.kinds as kinds
+    from lte.core.config import TrainConfig
+
+    saved, flag = dict(kinds.KINDS), kinds._builtin_registered
+    try:
+        kinds.KINDS.clear()
+        kinds._builtin_registered = False  # a fresh process: nothing registered yet
+        mine = kinds.register(kinds.RunKind("mine", TrainConfig, lambda *a, **k: {}, lambda c, l: "x"))
+        assert kinds.get_kind("char").name == "char" and kinds.get_kind("mine") is mine
+        assert {"char", "adding", "seq2seq", "esn", "mine"} <= set(kinds.KINDS)
+    finally:
+        kinds.KINDS.clear()
+        kinds.KINDS.update(saved)
+        kinds._builtin_registered = flag

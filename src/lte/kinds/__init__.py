@@ -47,9 +47,18 @@ def register(kind: RunKind) -> RunKind:
     return kind
 
 
+_builtin_registered = False
+
+
 def get_kind(name: str) -> RunKind:
-    if not KINDS:
+    """The kind registered as `name` (the built-in kinds are registered on first use, beside any registered
+    before; a user's kind of a built-in name replaces it)."""
+    global _builtin_registered
+    if not _builtin_registered:
+        _builtin_registered = True
+        user_kinds = dict(KINDS)
         _register_builtin()
+        KINDS.update(user_kinds)
     if name not in KINDS:
         raise LteError(f"unknown run kind {name!r}; allowed: {', '.join(KINDS)}")
     return KINDS[name]
