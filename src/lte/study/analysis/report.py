@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from lte.study.analysis.design import design_section
+from lte.study.analysis.pilot import pilot_section
 from lte.study.analysis.records import load_runs
 from lte.study.analysis.tables import EXPERIMENTS
 from lte.study.analysis.verdicts import question_1, question_2, question_3
@@ -307,6 +308,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
                                        + ", ".join(f"`{d}`" for d in diverged) + ".") if diverged
               else "No run of the judged experiments diverged.", ""]
     lines += design_section(profile, _memorisation_length(profile, results), results)
+    lines += pilot_section(profile, results)
     lines += ["## Hyperparameters", "",
               "Learning rate, clip and input scale, chosen per model and task on validation data at the target level "
               f"(never on test data): [table]({profile}/tables/lr_selection.md).", "",
