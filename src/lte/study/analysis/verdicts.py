@@ -25,6 +25,7 @@ import pandas as pd
 
 from lte.study.analysis.figures import STRATEGIES, TRICKS, task_name
 from lte.study.analysis.question1 import decide_by_interval, fcr_interval, fcr_level, judge_task
+from lte.study.analysis.question2 import judge as judge_convergence
 from lte.study.analysis.records import load_curves, load_runs
 from lte.study.analysis.rising import cell_slopes
 from lte.study.analysis.stats import (Estimate, benjamini_hochberg, format_interval,
@@ -66,14 +67,15 @@ Fixed before the records were made (`lte.study.analysis.verdicts`):
   is decided none. Per task: **untestable** when nothing helps or hurts the LSTM (and none of its cells is
   rising); **yes** when every factor acting on either model acts the same; **no** when any differs; else
   **unclear**. The overall answer is *no* if any task says no, *yes* if every testable task says yes.
-- **Question 2** is judged on learning curves (task: addition, combined strategy): the area under each
-  run's test-accuracy curve (its mean over the window), over the steps all runs share and over the
-  seconds all runs share, where a run's seconds are its steps times its model's time per step, measured
-  side by side in one process, in rotation (`step_times.json`). IRNN (equal units, and equal parameters)
-  minus LSTM, Welch. **Yes** in a measure when the IRNN's area is *higher*, **no** when *lower* or
-  *equivalent* ("no difference larger than δ"), else **unclear**. Steps and seconds to a target accuracy
-  are reported beside it; the target is 90% of the lower of the two models' median final accuracies,
-  rounded down to 0.05, so that both models reach it in most runs.
+- **Question 2** is judged on learning curves (task: addition, combined strategy; docs/preregistration.md,
+  section 6): the area under each run's test-accuracy curve (its mean over the window), over the steps all
+  runs share and over the seconds all runs share, IRNN (equal units, and equal parameters) minus LSTM,
+  Welch, one family. Seconds are the runs' **own measured training time** (the loop's clock), which
+  decides; seconds from each model's step timed alone (`step_times.json`) are reported beside them. Per
+  variant and clock: **yes** when the IRNN's area is *higher*, **no** when *lower* or *equivalent*, else
+  **unclear** (also when a cell is still rising). Steps and seconds to a target accuracy are reported
+  beside it; the target is 90% of the lower of the two models' median final accuracies, rounded down to
+  0.05.
 - **Question 3**: for each task (computation: addition; memorisation: copy), the IRNN's best setting
   (strategy; for copy, strategy and trick) is the one with the highest mean *validation* accuracy; it is
   then compared on *test* accuracy with every other setting, paired by seed. It is **confirmed** when it
@@ -310,32 +312,32 @@ def convergence_evidence(profile: str, results: Path = RESULTS) -> dict:
 
 
 def question_2(profile: str, results: Path = RESULTS) -> dict:
+    """Per IRNN variant and clock, its area under the curve against the LSTM's (lte.study.analysis.question2,
+    docs/preregistration.md section 6): the runs' own training time decides the seconds verdict."""
     evidence = convergence_evidence(profile, results)
-    runs = evidence["runs"]
-    lstm = runs[runs.label_variant_id == "lstm"]
-    comparisons = []
-    for variant in ("irnn-units", "irnn-params"):
-        irnn = runs[runs.label_variant_id == variant]
-        for measure in ("steps", "seconds"):
-            comparisons.append(Comparison({"variant": irnn.label_variant.iloc[0], "measure": measure},
-                                          welch_difference(irnn[f"area_{measure}"], lstm[f"area_{measure}"])))
-    decide_family(comparisons)
-    word = {"higher": "yes", "lower": "no", "equivalent": f"no (no difference larger than δ = {DELTA})",
-            "unclear": "unclear"}
-    main = {c.label["measure"]: word[c.decision] for c in comparisons if c.label["variant"].endswith("units)")}
-    verdict = (f"{main['steps']} (in steps and in seconds)" if main["steps"] == main["seconds"]
-               else f"{main['steps']} in steps; {main['seconds']} in seconds")
-    lines = []
-    for c in comparisons:
-        lines.append(f"{c.label['variant']} minus LSTM, area under the curve over the shared {c.label['measure']}: "
-                     f"{format_interval(c.estimate.mean, c.low, c.high)} ({c.estimate.method}; level {c.level:.3f}; "
-                     f"{c.decision})")
-    per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
-    detail = ("; ".join(lines) + f". Windows: the first {evidence['step_window']:.0f} steps, and the first "
-              f"{evidence['second_window']:.1f} s of training at the measured step times "
-              + ", ".join(f"{k} {1000 * v:.2f} ms" for k, v in per_step.items())
-              + f". Target accuracy for time-to-target (rule above): {evidence['target']:.2f}.")
-    return {"verdict": verdict, "detail": detail, "table": comparisons_frame(comparisons), **evidence}
+    curves = load_curves("convergence", profile, results)
+    by_variant = {variant: group for variant, group in curves.groupby("label_variant_id", sort=False)}
+    per_step = {k: 1000 * v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
+    slopes = cell_slopes(curves, ["label_variant_id"])
+    judged = judge_convergence(by_variant, "lstm", ms_per_step=per_step,
+                               rising=frozenset(slopes[slopes.rising].label_variant_id))
+    names = dict(zip(curves.label_variant_id, curves.label_variant))
+    table = judged["comparisons"].assign(
+        variant=lambda t: t.variant.map(names), measure=lambda t: t.clock,
+        estimate=lambda t: [format_interval(m, lo, hi) for m, lo, hi in zip(t.difference, t["low"], t["high"])],
+        **{"interval level": lambda t: t.level})
+    verdicts_by = judged["verdicts"]
+    verdict = "; ".join(f"{names[v].split('(')[-1].rstrip(')')}: {by['steps']} in steps, "
+                        f"{by['run seconds']} in seconds"
+                        for v, by in sorted(verdicts_by.items(), key=lambda item: (item[0] != "irnn-units", item[0])))
+    lines = [f"{r.variant} minus LSTM over the shared {r.clock} (window {r.window:,.1f}): {r.estimate} "
+             f"({r.method}; level {r.level:.3f}; {r.decision})" for r in table.itertuples()]
+    detail = ("; ".join(lines) + f". Seconds are the runs' own measured training time (the loop's clock), which "
+              f"decides; the seconds from the step timed alone ("
+              + ", ".join(f"{k} {v:.2f} ms" for k, v in per_step.items())
+              + ") are reported beside them. Mean final accuracy: "
+              + ", ".join(f"{names[r.variant]} {r._3:.3f}" for r in judged["final"].itertuples()) + ".")
+    return {"verdict": verdict, "detail": detail, "table": table, "judged": judged, **evidence}
 
 
 # ---------------------------------------------------------------- question 3
