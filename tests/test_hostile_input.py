@@ -203,3 +203,49 @@ def test_a_pool_resaved_with_ids_outside_the_vocabulary_is_rebuilt(tmp_path):
     with pytest.warns(RuntimeWarning, match="outside the vocabulary"):
         again = load_pool(spec, Level(2, 1), "train", size=64, cache_dir=tmp_path, workers=1)
     np.testing.assert_array_equal(again.ids, pool.ids)
+
+
+def _group_alive(pgid: int) -> list[int]:
+    """Live processes of the process group `pgid` (Linux /proc; zombies are not alive)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.isdigit() and int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.5, 1.5, 3.0])  # seconds after the sweep said it starts its workers
+def test_a_sweep_terminated_while_its_workers_start_ends_promptly(tmp_path, delay):
+    import signal
+    import time
+
+    from test_sweep import TINY
+
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(TINY.replace("max_steps = 6", "max_steps = 200000").replace("seed = [0]", "seed = [0, 1]"))
+    err_path = tmp_path / "sweep.err"
+    with open(err_path, "w") as err:  # its own process group, signalled whole, as `timeout 5 lte sweep` does
+        sweep = subprocess.Popen([sys.executable, "-m", "lte", "sweep", str(experiment), "--profile", "quick",
+                                  "--workers", "2", "--results", str(tmp_path / "res")], stderr=err,
+                                 start_new_session=True, env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    try:
+        deadline = time.monotonic() + 120
+        while "to run as" not in err_path.read_text():
+            assert sweep.poll() is None and time.monotonic() < deadline, err_path.read_text()
+            time.sleep(0.05)
+        time.sleep(delay)
+        os.killpg(sweep.pid, signal.SIGTERM)
+        returncode = sweep.wait(timeout=30)
+        assert returncode == 128 + signal.SIGTERM or returncode == -signal.SIGTERM, err_path.read_text()
+        deadline = time.monotonic() + 10
+        while _group_alive(sweep.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _group_alive(sweep.pid), "workers still running after the sweep ended"
+    finally:
+        for pid in _group_alive(sweep.pid):
+            os.kill(pid, signal.SIGKILL)
+        sweep.wait(timeout=30)

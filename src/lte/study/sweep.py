@@ -244,15 +244,21 @@ def run_in_workers(function, payloads: list, names: list[str], workers: int, log
     env = single_threaded_cpu_env() if workers > 1 else {}  # one core each; set in the workers only
     start, done, failures = time.perf_counter(), 0, []
     context = get_context("spawn")
-    stop = context.Event()  # set: the workers exit (see _watchdog)
-    restore_sigterm = _sigterm_raises()
+    # 1: the workers exit (see _watchdog). A flag, not an Event: Event.set waits for each waiter to wake, and so
+    # forever for a worker killed while waiting (a SIGTERM to the process group, `timeout 5 lte sweep`)
+    stop = context.Value("b", 0, lock=False)
+    signals = _StopSignals()
     try:
         executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
                                        initargs=(os.getpid(), stop, env))
         try:
-            pending = {executor.submit(function, payload): name for payload, name in zip(payloads, names)}
+            pending = {}
+            for payload, name in zip(payloads, names):
+                signals.check()
+                pending[executor.submit(function, payload)] = name
             while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                signals.check()
+                finished, _ = wait(pending, timeout=WATCH_INTERVAL, return_when=FIRST_COMPLETED)
                 for future in finished:
                     name = pending.pop(future)
                     done += 1
@@ -262,14 +268,15 @@ def run_in_workers(function, payloads: list, names: list[str], workers: int, log
                         failures.append((name, error))
                         status = f"FAILED: {error}"
                     log(progress_line(done, len(payloads), name, status, time.perf_counter() - start))
-        except BaseException as error:  # Ctrl-C, SIGTERM (see _sigterm_raises), or a bug here
+        except BaseException as error:  # Ctrl-C, SIGTERM (see _StopSignals), or a bug here
             log(f"stopping ({type(error).__name__}): the queued tasks are cancelled and the workers stopped; "
                 f"run the same command again to resume")
             _stop_workers(executor, stop)
             raise
         executor.shutdown(wait=True)
+        signals.check()  # a signal after the last task: the sweep is complete, and still stopped as asked
     finally:
-        restore_sigterm()
+        signals.restore()
     raise_failures(failures)
 
 
@@ -285,10 +292,10 @@ def _worker_init(parent: int, stop, env: dict[str, str]) -> None:
 
 
 def _watchdog(parent: int, stop) -> None:
-    """Exit the worker when the parent says stop or is gone (its parent id changes when it dies)."""
-    while not stop.wait(WATCH_INTERVAL):
-        if os.getppid() != parent:
-            break
+    """Exit the worker when the parent says stop (`stop.value` set) or is gone (its parent id changes when it
+    dies)."""
+    while not stop.value and os.getppid() == parent:
+        time.sleep(WATCH_INTERVAL)
     for child in multiprocessing.active_children():  # e.g. data_gen.pool's builders
         child.kill()
     os._exit(1)
@@ -297,7 +304,7 @@ def _watchdog(parent: int, stop) -> None:
 def _stop_workers(executor: ProcessPoolExecutor, stop, grace: float = 5.0) -> None:
     """Cancel what is queued and end every worker: their watchdogs exit on `stop`; stragglers are killed."""
     processes = list((getattr(executor, "_processes", None) or {}).values())  # no public accessor
-    stop.set()
+    stop.value = 1
     executor.shutdown(wait=False, cancel_futures=True)
     deadline = time.monotonic() + grace
     for process in processes:
@@ -308,16 +315,29 @@ def _stop_workers(executor: ProcessPoolExecutor, stop, grace: float = 5.0) -> No
             process.join(1.0)
 
 
-def _sigterm_raises():
-    """Until the returned function is called, SIGTERM raises SystemExit(143) in the main thread, so that a
-    terminated sweep stops its workers like Ctrl-C does. Elsewhere than in the main thread: nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+class _StopSignals:
+    """Until `restore`, SIGTERM and SIGINT are noted, and `check` raises SystemExit(143) or KeyboardInterrupt
+    for them, so that a stopped sweep stops its workers. Raised only there, between the executor's calls: a
+    handler that raised inside `submit` (while it starts the workers) would leave the executor's lock taken, and
+    stopping the workers would wait on it forever. Elsewhere than in the main thread: nothing is installed."""
 
-    def handler(signum, frame):
-        raise SystemExit(128 + signum)
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.previous: dict[int, object] = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self.previous[signum] = signal.signal(signum, self._note)
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    return lambda: signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    def _note(self, signum, frame) -> None:
+        self.received = self.received or signum
 
+    def check(self) -> None:
+        if self.received == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self.received is not None:
+            raise SystemExit(128 + self.received)
 
+    def restore(self) -> None:
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+        self.previous = {}
