@@ -249,3 +249,22 @@ def test_a_sweep_terminated_while_its_workers_start_ends_promptly(tmp_path, dela
         for pid in _group_alive(sweep.pid):
             os.kill(pid, signal.SIGKILL)
         sweep.wait(timeout=30)
+
+
+def test_a_truncated_compilation_cache_entry_is_removed_with_one_warning(tmp_path):
+    program = ("import jax, jax.numpy as jnp\nfrom lte.core.runtime import enable_compilation_cache\n"
+               "enable_compilation_cache()\njax.config.update('jax_persistent_cache_min_compile_time_secs', 0)\n"
+               "print(jax.jit(lambda x: jnp.sin(x) * 2 + 1)(jnp.ones(3)))\n")
+    env = dict(os.environ, JAX_PLATFORMS="cpu", LTE_CACHE_DIR=str(tmp_path))
+
+    def run():
+        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert "Warning" not in run()
+    (entry,) = (tmp_path / "jax").glob("jit__lambda-*-cache")
+    entry.write_bytes(entry.read_bytes()[:100])  # cut short, as by a full disk
+    assert run().count("removed a damaged compilation-cache entry") == 1
+    assert entry.stat().st_size > 100
+    assert "Warning" not in run()
