@@ -92,3 +92,15 @@ def test_changed_run_code_is_reported_as_computing_the_records_only_after_a_clea
     record.write_text(json.dumps({**machine, "exact_against_records_code": 9}))
     assert "**different from**" in report.run_code_line(prov, "quick", tmp_path)
     assert "the same as" in report.run_code_line({"commits": ["new"]}, "quick", tmp_path)
+
+
+def test_the_run_code_the_report_checks_covers_every_module_a_run_imports():
+    from pathlib import Path
+
+    from lte.study.analysis.report import RUN_CODE
+
+    root = Path(__file__).resolve().parents[1]
+    covered = lambda path: any(str(path.relative_to(root)).startswith(prefix) for prefix in RUN_CODE)
+    for folder in ("src/lte/core", "src/lte/methods", "src/lte/kinds", "data_gen"):
+        for module in (root / folder).rglob("*.py"):
+            assert covered(module), module

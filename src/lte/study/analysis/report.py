@@ -80,11 +80,9 @@ def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
             "platform": first["provenance"]["platform"], "cpu_count": first["provenance"]["cpu_count"]}
 
 
-# The code that decides what a run computes, given its config (not the sweep or the analysis).
-RUN_CODE = ["data_gen", "src/lte/core/cells", "src/lte/core/model.py", "src/lte/core/recurrence.py",
-            "src/lte/core/metrics.py", "src/lte/core/train.py", "src/lte/core/schedule.py", "src/lte/core/data.py",
-            "src/lte/core/config.py", "src/lte/core/fields.py", "src/lte/core/checkpoint.py",
-            "src/lte/methods/ensemble.py", "src/lte/kinds/adding.py"]
+# The code that decides what a run computes, given its config (not the sweep or the analysis): whole folders,
+# so that no module that computes a run (a gradient method, the XLA runtime flags, a run kind) is left out.
+RUN_CODE = ["data_gen", "src/lte/core", "src/lte/methods", "src/lte/kinds"]
 
 
 def run_code_unchanged_since(commit: str) -> bool | None:
