@@ -131,3 +131,14 @@ def test_esn_refuses_a_washout_as_long_as_a_row(capsys):
                  "--fit-batches", "1"]) == 2
     err = capsys.readouterr().err
     assert "washout 10000" in err and len(err.strip().splitlines()) == 1
+
+
+def test_lte_version_names_the_package_version_and_the_commit():
+    import subprocess
+    import sys
+
+    from lte.core.provenance import git_commit
+
+    done = subprocess.run([sys.executable, "-m", "lte", "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.startswith("lte 0.") and git_commit()[:12] in done.stdout

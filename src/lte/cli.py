@@ -352,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     from lte.study.sweep import DEFAULT_ENSEMBLE
 
     parser = argparse.ArgumentParser(prog="lte", description="learning to execute: IRNN vs LSTM")
+    parser.add_argument("--version", action="version", version=f"lte {_version()}")
     parser.add_argument("--allow-user-cells", action="store_true", help="let records and configs name a cell of "
                         "your own (module.path:ClassName) and import it; without it only a cell named with "
                         "--model is imported (a downloaded results folder never runs code)")
@@ -432,6 +433,22 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", help="where the tables go (default: results/bench for a complete run, a temporary "
                    "folder for a tiny or filtered one)")
     return parser
+
+
+def _version() -> str:
+    """The installed package's version, with the commit of the checkout it runs from when there is one."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from lte.core.provenance import git_commit
+
+    try:
+        installed = version("lte")
+    except PackageNotFoundError:
+        installed = "(not installed)"
+    commit = git_commit()
+    if not commit:
+        return installed
+    return f"{installed} ({commit[:12]}{'-dirty' if commit.endswith('-dirty') else ''})"
 
 
 def main(argv: list[str] | None = None) -> int:

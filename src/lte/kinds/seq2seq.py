@@ -1,7 +1,7 @@
 """An encoder-decoder with a bidirectional encoder: the program read both ways, the answer emitted one way.
 
 A bidirectional net sees the future, so it cannot predict a sequence step by
-step (STUDY.md section 6). Here it only *reads*: the encoder runs one layer
+step. Here it only *reads*: the encoder runs one layer
 forward over the program and one over the program reversed; its outputs are
 the forward pass joined with the backward pass re-reversed, and its summary
 is both directions' output after the whole program. A unidirectional decoder

@@ -1,7 +1,7 @@
 """The parameter-count table: every cell at the study's sizes, counted from the model and by formula.
 
 Per recurrent layer with m inputs and n units, each cell's formula lives in its module (`layer_parameters`;
-STUDY.md section 6): RNN, IRNN n(n+m+1); Jordan n(n+m+1) + n(n+1); GRU 3n(n+m+1), reset-after + n (its
+the study's cell equations): RNN, IRNN n(n+m+1); Jordan n(n+m+1) + n(n+1); GRU 3n(n+m+1), reset-after + n (its
 b_hn); LSTM 4n(n+m+1); LSTMP with projection p: 4n(p+m+1) + np. Plus the embedding (V x n, cells that read
 one) and the readout (out x V + V).
 """
