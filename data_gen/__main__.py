@@ -16,6 +16,10 @@ from data_gen.errors import DataGenError
 from data_gen.splits import SPLITS
 from data_gen.tasks import TASKS, TaskSpec, default_nesting, sample_examples
 
+MAX_COUNT = 1_000_000  # examples of one sample or stats call: all are generated and held in memory at once
+MAX_SECONDS = 600.0  # time per benchmark measurement (three are timed)
+MAX_WORKERS = 256  # processes building the benchmark's pool
+
 
 def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="program", help=f"one of {', '.join(TASKS)}")
@@ -62,25 +66,42 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     sample = commands.add_parser("sample", help="print examples as JSON Lines")
     _add_spec_arguments(sample)
-    sample.add_argument("--count", type=int, default=5)
+    sample.add_argument("--count", default="5", help=f"examples to print, 1 to {MAX_COUNT:,} (default 5)")
     sample.set_defaults(run=_sample)
     stats = commands.add_parser("stats", help="sizes, operation shares, packing efficiency")
     _add_spec_arguments(stats)
-    stats.add_argument("--count", type=int, default=10000)
+    stats.add_argument("--count", default="10000", help=f"examples, 1 to {MAX_COUNT:,} (default 10000)")
     stats.add_argument("--row-length", type=int, default=256)
     stats.set_defaults(run=_stats)
     bench = commands.add_parser("bench", help="encoded examples per second of each data path")
-    bench.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
-    bench.add_argument("--workers", type=int, default=None, help="processes building pools (default: all cores)")
+    bench.add_argument("--seconds", type=float, default=3.0,
+                       help=f"time per measurement, more than 0 and at most {MAX_SECONDS:g} (default 3)")
+    bench.add_argument("--workers", type=int, default=None,
+                       help=f"processes building pools, 1 to {MAX_WORKERS} (default: all cores)")
     bench.set_defaults(run=_bench)
     return parser
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """The sizes the flags ask for, within their stated caps (checked before any work), else a DataGenError."""
+    if hasattr(args, "count"):
+        try:
+            args.count = int(args.count)
+        except ValueError:
+            raise DataGenError(f"count must be a whole number from 1 to {MAX_COUNT:,}, got {args.count!r}") from None
+        if not 1 <= args.count <= MAX_COUNT:
+            raise DataGenError(f"count must be at least 1 and at most {MAX_COUNT:,} (the examples are held in "
+                               f"memory), got {args.count}")
+    if hasattr(args, "seconds") and not 0 < args.seconds <= MAX_SECONDS:  # NaN fails too
+        raise DataGenError(f"seconds must be more than 0 and at most {MAX_SECONDS:g}, got {args.seconds}")
+    if getattr(args, "workers", None) is not None and not 1 <= args.workers <= MAX_WORKERS:
+        raise DataGenError(f"workers must be an integer from 1 to {MAX_WORKERS}, got {args.workers}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if getattr(args, "count", 1) < 1:
-            raise DataGenError(f"count must be at least 1, got {args.count}")
+        check_arguments(args)
         args.run(args)
     except DataGenError as error:
         print(f"error: {error}", file=sys.stderr)
