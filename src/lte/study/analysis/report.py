@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lte.study.analysis.curriculum import curriculum_section
 from lte.study.analysis.design import design_section
 from lte.study.analysis.pilot import pilot_section
 from lte.study.analysis.records import load_runs
@@ -257,6 +258,15 @@ def _memorisation_length(profile: str, results: Path) -> int | None:
     return int(lengths[0]) if len(lengths) == 1 else None
 
 
+def _curves_or_empty(experiment: str, profile: str, results: Path) -> pd.DataFrame:
+    from lte.study.analysis.records import load_curves
+
+    try:
+        return load_curves(experiment, profile, results)
+    except FileNotFoundError:
+        return pd.DataFrame()
+
+
 def is_committed_records(results: Path) -> bool:
     """Whether `results` is this checkout's committed results folder (only then are README and paper updated)."""
     return Path(results).resolve() == Path(RESULTS).resolve()
@@ -301,6 +311,8 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
                           "setting on test, paired by seed:", ""]
                 lines += _markdown_table(part["table"], ["other", "estimate", "p (BH)", "interval level",
                                                          "decision"]) + [""]
+    lines += curriculum_section({experiment: _curves_or_empty(experiment, profile, results)
+                                 for experiment in ("program", "addition", "memorisation")})
     diverged = diverged_runs(profile, results)
     lines += ["## Diverged runs", "", (f"{len(diverged)} run(s) diverged and are left out of the comparisons: "
                                        + ", ".join(f"`{d}`" for d in diverged) + ".") if diverged
