@@ -413,3 +413,23 @@ def test_q1_leaves_a_factor_whose_cell_is_still_rising_undecided(results):
     assert table.loc[key, "agreement"] == "unclear" and table.loc[key, "LSTM act"] == "helps"
     assert answer["tasks"][TASK_NAMES["addition"]] == "unclear"
     assert answer["tasks"][TASK_NAMES["program"]] == "yes"
+
+
+def test_q3_chooses_on_the_selection_seeds_and_confirms_on_the_study_seeds(results, monkeypatch):
+    # The study's own validation favours naive (a winner picked and confirmed on the same runs would be
+    # naive); the selection runs favour combined, which also wins the study's test.
+    def test_mean(task, model, strategy, trick):
+        return 0.5 + (0.2 if (task, model, strategy) == ("addition", "irnn", "combined") else 0.0)
+
+    def study_val(task, model, strategy, trick):
+        return 0.5 + (0.3 if strategy == "naive" else 0.0)
+
+    write_study(results, test_mean, np.random.default_rng(12), experiments=("addition", "memorisation"), sd=0.002,
+                val_mean=study_val)
+    monkeypatch.setitem(EXPERIMENTS, verdicts.SELECTION_EXPERIMENT, EXPERIMENTS["addition"])
+    write_factorial(results, verdicts.SELECTION_EXPERIMENT, test_mean, np.random.default_rng(13), sd=0.002)
+    computation = verdicts.question_3(PROFILE, results)["parts"]["irnn"]["computation"]
+    assert computation["winner"] == "combined" and computation["fresh_seeds"] and computation["confirmed"]
+    assert "chosen on the selection seeds' validation" in computation["text"]
+    memorisation = verdicts.question_3(PROFILE, results)["parts"]["irnn"]["memorisation"]
+    assert not memorisation["fresh_seeds"]  # no copy runs in the selection: chosen on the study's own runs

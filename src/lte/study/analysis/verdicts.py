@@ -77,8 +77,10 @@ Fixed before the records were made (`lte.study.analysis.verdicts`):
   beside it; the target is 90% of the lower of the two models' median final accuracies, rounded down to
   0.05.
 - **Question 3**: for each task (computation: addition; memorisation: copy), the IRNN's best setting
-  (strategy; for copy, strategy and trick) is the one with the highest mean *validation* accuracy; it is
-  then compared on *test* accuracy with every other setting, paired by seed. It is **confirmed** when it
+  (strategy; for copy, strategy and trick) is the one with the highest mean *validation* accuracy on the
+  per-strategy selection's seeds (100-102, at each setting's best rate; without those records, on the study's
+  own runs, which the answer then says); it is then compared on *test* accuracy on the study's seeds with
+  every other setting, paired by seed. It is **confirmed** when it
   is *higher* than or *equivalent* to every other setting, and the answer lists those it is clearly
   better than and those it ties with; **not confirmed** when any other setting is *higher* on test.
 """
@@ -342,10 +344,20 @@ def question_2(profile: str, results: Path = RESULTS) -> dict:
 
 # ---------------------------------------------------------------- question 3
 
-def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
-    """Pick the best setting on validation accuracy; compare it on test with every other, paired by seed."""
+SELECTION_EXPERIMENT = "strategy_selection"  # the per-strategy selection runs (seeds apart from the study's)
+
+
+def best_setting(runs: pd.DataFrame, keys: list[str], label, chosen_on: pd.DataFrame | None = None) -> dict:
+    """Pick the best setting on validation accuracy, of `chosen_on` (the selection seeds' runs) when given, else
+    of `runs` themselves; compare it on test with every other, paired by seed."""
     groups = {k if isinstance(k, tuple) else (k,): g for k, g in runs.groupby(keys)}
-    winner = max(groups, key=lambda k: groups[k][SELECTION_METRIC].mean())
+    if chosen_on is None:
+        score = {k: g[SELECTION_METRIC].mean() for k, g in groups.items()}
+    else:  # a setting's score: its best learning rate's mean over the selection seeds
+        means = chosen_on.groupby([*keys, "cfg_learning_rate"], dropna=False)[SELECTION_METRIC].mean()
+        score = {k if isinstance(k, tuple) else (k,): v
+                 for k, v in means.groupby(level=list(range(len(keys))), dropna=False).max().items()}
+    winner = max((k for k in groups if k in score), key=score.get)
     comparisons = [Comparison({"other": label(k)}, paired_difference(*_paired(groups[winner], g)))
                    for k, g in groups.items() if k != winner]
     decide_family(comparisons)
@@ -355,7 +367,8 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
     ties = [o for o, d in decisions.items() if d == "equivalent"]
     better = [o for o, d in decisions.items() if d == "lower"]
     undecided = [o for o, d in decisions.items() if d == "unclear"]
-    text = f"{label(winner)} (chosen on validation: {groups[winner][SELECTION_METRIC].mean():.3f}; test " \
+    where = "the selection seeds' validation" if chosen_on is not None else "validation, same runs"
+    text = f"{label(winner)} (chosen on {where}: {score[winner]:.3f}; test " \
            f"{groups[winner][METRIC].mean():.3f})"
     if confirmed:
         answer = (f"{label(winner)}" + (f", clearly better than {_some(beaten, len(decisions))}" if beaten else "")
@@ -365,7 +378,7 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label) -> dict:
     else:
         answer = (f"{label(winner)} (best on validation; on test, undecided against {len(undecided)} of the "
                   f"{len(decisions)} other settings)")
-    return {"winner": label(winner), "confirmed": confirmed, "answer": answer, "text": text,
+    return {"winner": label(winner), "confirmed": confirmed, "fresh_seeds": chosen_on is not None, "answer": answer, "text": text,
             "beaten": beaten, "ties": ties, "better": better, "undecided": undecided,
             "table": comparisons_frame(comparisons)}
 
@@ -381,15 +394,30 @@ def _trick_name(invert: bool, double: bool) -> str:
     return next(n for i, d, n in TRICKS if i == invert and d == double)
 
 
+def _selection_runs(profile: str, results: Path) -> pd.DataFrame | None:
+    """The per-strategy selection's runs (None when there are none): question 3's winner is chosen on them, so
+    that the study's seeds only confirm it."""
+    try:
+        return _runs(SELECTION_EXPERIMENT, profile, results)
+    except Pending:
+        return None
+
+
 def question_3(profile: str, results: Path = RESULTS) -> dict:
     addition = _runs("addition", profile, results)
     memo = _runs("memorisation", profile, results)
+    selection = _selection_runs(profile, results)
+    def chosen_on(task: str, model: str) -> pd.DataFrame | None:
+        runs = None if selection is None else selection[(selection.cfg_task == task) & (selection.cfg_model == model)]
+        return runs if runs is not None and len(runs) else None
+
     parts = {}
     for model in MODELS:
         parts[model] = {
-            "computation": best_setting(addition[addition.cfg_model == model], ["cfg_strategy"], lambda k: k[0]),
+            "computation": best_setting(addition[addition.cfg_model == model], ["cfg_strategy"], lambda k: k[0],
+                                        chosen_on("addition", model)),
             "memorisation": best_setting(memo[memo.cfg_model == model], ["cfg_strategy", "cfg_invert", "cfg_double"],
-                                         lambda k: f"{k[0]} + {_trick_name(k[1], k[2])}"),
+                                         lambda k: f"{k[0]} + {_trick_name(k[1], k[2])}", chosen_on("copy", model)),
         }
     irnn = parts["irnn"]
     verdict = f"computation: {irnn['computation']['answer']}; memorisation: {irnn['memorisation']['answer']}"
