@@ -10,6 +10,7 @@ import pandas as pd
 
 from lte.study.analysis.curriculum import curriculum_section
 from lte.study.analysis.design import design_section
+from lte.study.analysis.threats import threats_section
 from lte.study.analysis.pilot import pilot_section
 from lte.study.analysis.records import load_runs
 from lte.study.analysis.tables import EXPERIMENTS
@@ -311,6 +312,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
                           "setting on test, paired by seed:", ""]
                 lines += _markdown_table(part["table"], ["other", "estimate", "p (BH)", "interval level",
                                                          "decision"]) + [""]
+    lines += threats_section(profile, results)
     lines += curriculum_section({experiment: _curves_or_empty(experiment, profile, results)
                                  for experiment in ("program", "addition", "memorisation")})
     diverged = diverged_runs(profile, results)

@@ -1,0 +1,27 @@
+"""Threats to validity (lte.study.analysis.threats), each computed from records it is given."""
+
+import pandas as pd
+
+from lte.study.analysis import threats
+
+
+def test_the_equal_parameters_model_is_judged_against_the_five_percent_rule(monkeypatch, tmp_path):
+    def runs(irnn_params: int):
+        return lambda *_: pd.DataFrame({"label_variant_id": ["lstm", "irnn-params"], "parameters": [38571, irnn_params]})
+
+    monkeypatch.setattr(threats, "load_runs", runs(27563))
+    assert "(0.71x), outside 5%" in threats.parameters_threat("default", tmp_path)
+    monkeypatch.setattr(threats, "load_runs", runs(38753))
+    assert "(1.00x), within 5%" in threats.parameters_threat("default", tmp_path)
+
+
+def test_unequal_adding_budgets_are_named(monkeypatch, tmp_path):
+    records = pd.DataFrame({"cfg_model": ["irnn", "lstm", "rnn"], "steps": [150000, 40000, 40000]})
+    monkeypatch.setattr(threats, "load_runs", lambda *_: records)
+    assert threats.adding_threat("default", tmp_path).startswith("The adding problem's step budgets are unequal")
+    monkeypatch.setattr(threats, "load_runs", lambda *_: records.assign(steps=150000))
+    assert "are equal" in threats.adding_threat("default", tmp_path)
+
+
+def test_no_records_no_threat_section(tmp_path):
+    assert threats.threats_section("default", tmp_path / "empty") == []
