@@ -30,7 +30,8 @@ def test_every_real_experiment_file_loads_for_every_profile_it_defines(tmp_path)
 
     files = sorted(Path("experiments").glob("*.toml"))
     assert {f.stem for f in files} == {"adding_problem", "addition", "convergence", "lr_selection",
-                                       "memorisation", "memorisation_length", "program"}
+                                       "memorisation", "memorisation_length", "program", "pilot",
+                                       "pilot_lstm_copy_rate"}
     loaded = 0
     for path in files:
         profiles = list(tomllib.loads(path.read_text()).get("profiles", {}))
@@ -40,7 +41,7 @@ def test_every_real_experiment_file_loads_for_every_profile_it_defines(tmp_path)
             _, cells = load_experiment(path, profile, results=results)
             assert cells and len({c.name for c in cells}) == len(cells), (path, profile)
             loaded += 1
-    assert loaded == 6 * 3 + 1  # the design pilot defines only the default profile
+    assert loaded == 6 * 3 + 3  # the design pilots define only the default profile
 
 
 def test_an_unknown_top_level_table_is_an_error(tmp_path):
@@ -78,7 +79,7 @@ def test_an_unknown_profile_or_task_table_is_an_error(tmp_path):
     ('hidden = "16"', r"hidden in \[fixed\] must be an integer, got '16'"),
     ('hidden = 16.0', r"hidden in \[fixed\] must be an integer, got 16.0"),
     ('hidden = true', r"hidden in \[fixed\] must be an integer, got True"),
-    ('clip = "5"', r"clip in \[fixed\] must be a number or \"selected\", got '5'"),
+    ('clip = "5"', r"clip in \[fixed\] must be a number or \"selected\" or \"selected-base\", got '5'"),
     ('dropout = "none"', r"dropout in \[fixed\] must be a number, got 'none'"),
     ('strategy = 3', r"strategy in \[fixed\] must be a string, got 3"),
     ('data = "selected"', r"unknown data source 'selected'"),  # "selected" is no data source
@@ -95,7 +96,7 @@ def test_selected_is_allowed_only_where_documented(tmp_path):
     _, cells = _load(tmp_path, text)
     assert len(cells) == 2
     _error(tmp_path, TINY.replace("learning_rate = 0.5", 'learning_rate = "best"'),
-           r"learning_rate in \[fixed\] must be a number or \"selected\", got 'best'")
+           r"learning_rate in \[fixed\] must be a number or \"selected\" or \"selected-base\", got 'best'")
     _error(tmp_path, TINY.replace("learning_rate = 0.5", 'hidden = "selected"'),
            r"hidden in \[fixed\] must be an integer")
 

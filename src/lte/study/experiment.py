@@ -13,8 +13,12 @@ A file has
     [profiles.<name>] settings per profile (and [profiles.<name>.tasks.<task>] overrides)
 
 `learning_rate = "selected"` (likewise `clip`, `input_scale`) takes the value
-that the selection experiment (experiments/lr_selection.toml) chose on
-validation data for the cell's model and task (char kind only). A profile may
+that the selection chose on validation data for the cell's model, task and
+strategy (the per-strategy stage's, results/lr_selection/selected_strategies_<profile>.json,
+where it made one; else experiments/lr_selection.toml's for the model and task;
+char kind only); "selected-base" always the latter. A variant's
+`learning_rate_scale` multiplies the cell's learning rate (the per-strategy
+stage tries the base rate / 3 and x 3). A profile may
 replace whole grid axes (`[profiles.<name>] grid = { seed = [...] }`).
 
 The file is checked against this schema before any cell is made (`validate_spec`),
@@ -179,10 +183,16 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
             for extra in itertools.product(*per_model):
                 cell_labels = {**labels, **dict(extra)}
                 cell_settings = {**settings, **dict(extra)}
-                wanted = [k for k in SELECTED if cell_settings.get(k) == "selected"]
-                if wanted:
-                    chosen = selected_settings(model, cell_settings.get("task", "program"), profile, results)
-                    cell_settings.update({k: chosen[k] for k in wanted})
+                for value in SELECTED_VALUES:
+                    wanted = [k for k in SELECTED if cell_settings.get(k) == value]
+                    if wanted:
+                        strategy = cell_settings.get("strategy", defaults.get("strategy"))
+                        chosen = selected_settings(model, cell_settings.get("task", "program"), profile, results,
+                                                   strategy=strategy if value == "selected" else None)
+                        cell_settings.update({k: chosen[k] for k in wanted})
+                if "learning_rate_scale" in variant:
+                    cell_settings["learning_rate"] = _scaled_rate(cell_settings.get("learning_rate"),
+                                                                  variant["learning_rate_scale"])
                 try:
                     config = config_class(**cell_settings)
                 except (TypeError, *USER_ERRORS) as error:  # a bad value: the file and the cell name it
@@ -206,7 +216,7 @@ def check_unique_cells(cells: list[Cell], path: Path) -> None:
 
 TOP_LEVEL = ("experiment", "tasks", "grid", "variant", "fixed", "profiles")
 HEADER_KEYS = ("name", "title", "description", "kind", "ensemble")  # what [experiment] may hold
-VARIANT_EXTRAS = ("label", "id", "hidden_scale")  # a variant's keys besides settings
+VARIANT_EXTRAS = ("label", "id", "hidden_scale", "learning_rate_scale")  # a variant's keys besides settings
 PROFILE_EXTRAS = ("tasks", "grid")  # a profile's sub-tables besides settings
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -248,7 +258,7 @@ def schema_of(kind) -> Schema:
 
 def check_value(schema: Schema, key: str, value, where: str) -> None:
     """`value` has the type of the config field `key` ("selected" too where the schema allows it)."""
-    if key in schema.selectable and value == "selected":
+    if key in schema.selectable and value in SELECTED_VALUES:
         return
     kinds = schema.field_kinds[key]
     if bool in kinds:
@@ -262,7 +272,7 @@ def check_value(schema: Schema, key: str, value, where: str) -> None:
     else:  # a field type this schema does not know: the config checks it
         return
     if not ok:
-        wanted += ' or "selected"' if key in schema.selectable else ""
+        wanted += ' or "selected" or "selected-base"' if key in schema.selectable else ""
         raise LteError(f"{key} in {where} must be {wanted}, got {value!r}")
 
 
@@ -338,9 +348,10 @@ def check_variant(schema: Schema, variant, where: str) -> None:
                          f" (its label, as it has no id; give {where} an id)")
     if "hidden_scale" in variant and "hidden" not in schema.field_kinds:
         raise LteError(f"hidden_scale in {where}: the {schema.kind} kind's config has no hidden size to scale")
-    scale = variant.get("hidden_scale", 1)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0 or scale == float("inf"):
-        raise LteError(f"hidden_scale in {where} must be a positive number, got {scale!r}")
+    for key in ("hidden_scale", "learning_rate_scale"):
+        scale = variant.get(key, 1)
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0 or scale == float("inf"):
+            raise LteError(f"{key} in {where} must be a positive number, got {scale!r}")
 
 
 def validate_spec(spec: dict) -> None:
@@ -396,10 +407,27 @@ def validate_spec(spec: dict) -> None:
 
 
 SELECTED = ("learning_rate", "clip", "input_scale")  # the settings "selected" can stand for
+# "selected": the most specific selection there is (per strategy, else per model and task); "selected-base":
+# the per-(model, task) selection only (what the per-strategy selection itself starts from)
+SELECTED_VALUES = ("selected", "selected-base")
 
 
-def selected_settings(model: str, task: str, profile: str, results: Path = RESULTS) -> dict:
-    """The learning rate, clip and input scale the selection experiment chose for (model, task)."""
+def _scaled_rate(rate, scale: float) -> float:
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool):
+        raise LteError(f"learning_rate_scale needs a learning rate to scale, got {rate!r}")
+    return float(f"{rate * scale:.6g}")  # 5 x (1/3) is 1.66667, not 1.6666666666666667, in names and records
+
+
+def selected_settings(model: str, task: str, profile: str, results: Path = RESULTS,
+                      strategy: str | None = None) -> dict:
+    """The learning rate, clip and input scale chosen for (model, task): the per-strategy selection's for
+    `strategy` when it made one (selected_strategies_<profile>.json), else the selection experiment's."""
+    if strategy is not None:
+        per_strategy = results / "lr_selection" / f"selected_strategies_{profile}.json"
+        entries = json.loads(per_strategy.read_text()) if per_strategy.exists() else {}
+        entry = entries.get(f"{model}/{task}/{strategy}")
+        if entry is not None:
+            return {k: (None if entry[k] is None else float(entry[k])) for k in SELECTED}
     path = results / "lr_selection" / f"selected_{profile}.json"
     if not path.exists():
         raise LteError(f"no selected hyperparameters for profile {profile!r} ({path}); run the selection "

@@ -176,6 +176,9 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
     if experiment == "lr_selection":
         from lte.study.analysis.lr_selection import write_selection
         write_selection(profile, results)
+    if experiment == "strategy_selection":
+        from lte.study.analysis.lr_selection import write_strategy_selection
+        write_strategy_selection(profile, results)
     return cells
 
 

@@ -19,31 +19,39 @@ from lte.core.errors import LteError
 from lte.study.experiment import RESULTS, SELECTED
 
 KEYS = ["cfg_model", "cfg_task", "cfg_learning_rate", "cfg_clip", "cfg_input_scale"]
+STRATEGY_SELECTION = "strategy_selection"  # the per-strategy stage (docs/preregistration.md, section 4)
 
 
-def selection_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
-    runs = load_runs("lr_selection", profile, results)
+def selection_table(profile: str, results: Path = RESULTS, experiment: str = "lr_selection") -> pd.DataFrame:
+    """Every setting of a selection experiment scored on validation over its seeds, and the best of each
+    (model, task), or of each (model, task, strategy) for the per-strategy stage, marked `selected`."""
+    runs = load_runs(experiment, profile, results)
     if "cfg_input_scale" not in runs:  # records from before the input scale existed
         runs["cfg_input_scale"] = None
     runs["cfg_input_scale"] = runs["cfg_input_scale"].astype(object).where(runs["cfg_input_scale"].notna(), None)
     rows = []
     if "diverged" not in runs:
         runs["diverged"] = False
-    for (model, task, lr, clip, scale), group in runs.groupby(KEYS, dropna=False):
+    per_strategy = experiment == STRATEGY_SELECTION
+    keys = KEYS + (["cfg_strategy"] if per_strategy else [])
+    for values, group in runs.groupby(keys, dropna=False):
+        model, task, lr, clip, scale = values[:5]
         diverged = int(group["diverged"].sum())
         estimate = t_interval(group["val_target_char_accuracy"]) if not diverged else None
         nan = float("nan")
-        rows.append({"model": model, "task": task, "learning_rate": lr, "clip": clip,
+        rows.append({"model": model, "task": task, **({"strategy": values[5]} if per_strategy else {}),
+                     "learning_rate": lr, "clip": clip,
                      "input_scale": None if pd.isna(scale) else scale, "seeds": len(group), "diverged": diverged,
                      "val_char_accuracy": estimate.mean if estimate else nan,
                      "low": estimate.low if estimate else nan, "high": estimate.high if estimate else nan,
                      "test_char_accuracy": group["test_char_accuracy"].mean() if not diverged else nan})
-    table = pd.DataFrame(rows).sort_values(["task", "model", "learning_rate", "clip"]).reset_index(drop=True)
-    no_candidate = table.groupby(["model", "task"])["val_char_accuracy"].count() == 0
+    arm = ["model", "task"] + (["strategy"] if per_strategy else [])
+    table = pd.DataFrame(rows).sort_values(["task", "model", *arm[2:], "learning_rate", "clip"]).reset_index(drop=True)
+    no_candidate = table.groupby(arm)["val_char_accuracy"].count() == 0
     if no_candidate.any():
-        model, task = no_candidate[no_candidate].index[0]
-        raise LteError(f"every {model} setting on {task} diverged on some selection seed: widen the grid downwards")
-    best = table.loc[table.groupby(["model", "task"])["val_char_accuracy"].idxmax()]
+        where = "/".join(map(str, no_candidate[no_candidate].index[0]))
+        raise LteError(f"every setting of {where} diverged on some selection seed: widen the grid downwards")
+    best = table.loc[table.groupby(arm)["val_char_accuracy"].idxmax()]
     table["selected"] = table.index.isin(best.index)
     return table
 
@@ -95,6 +103,30 @@ def write_selection(profile: str, results: Path = RESULTS, log=None) -> dict:
                 for r in table[table["selected"]].itertuples()}
     assert all(set(SELECTED) <= set(v) for v in selected.values())
     out = results / "lr_selection" / f"selected_{profile}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(selected, indent=2, sort_keys=True) + "\n")
+    return selected
+
+
+def write_strategy_selection(profile: str, results: Path = RESULTS, log=None) -> dict:
+    """Write selected_strategies_<profile>.json (the per-strategy stage's rate for each model, task and
+    strategy); say which winning rates sit on an edge of the rates tried."""
+    import sys
+
+    log = log or (lambda line: print(line, file=sys.stderr))
+    table = selection_table(profile, results, STRATEGY_SELECTION)
+    selected = {}
+    for r in table[table["selected"]].itertuples():
+        tried = table[(table.model == r.model) & (table.task == r.task) & (table.strategy == r.strategy)]
+        widened = widened_axis(list(tried.learning_rate), float(r.learning_rate))
+        if widened is not None:
+            log(f"warning: {r.model}/{r.task}/{r.strategy}: the selected learning_rate {r.learning_rate:g} is on "
+                f"the edge of the rates tried; widen them to {widened} and sweep again")
+        selected[f"{r.model}/{r.task}/{r.strategy}"] = {
+            "learning_rate": float(r.learning_rate), "clip": float(r.clip),
+            "input_scale": None if r.input_scale is None else float(r.input_scale),
+            "val_char_accuracy": float(r.val_char_accuracy), "seeds": int(r.seeds)}
+    out = results / "lr_selection" / f"selected_strategies_{profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(selected, indent=2, sort_keys=True) + "\n")
     return selected
