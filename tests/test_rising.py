@@ -28,3 +28,13 @@ def test_a_cell_is_rising_when_its_runs_mean_slope_exceeds_the_threshold():
     assert table.loc["irnn", "rising"] and not table.loc["lstm", "rising"]
     assert abs(table.loc["irnn", "final_slope"] - 0.015) < 1e-9 and table.loc["irnn", "runs"] == 2
     assert RISING_SLOPE == 0.01
+
+
+def test_the_report_lists_every_cell_with_its_slope_and_marks_the_rising_ones():
+    from lte.study.analysis.rising import slopes_section
+
+    curves = pd.concat([_curve("a0", "lstm", 0, 0.0), _curve("b0", "irnn", 0, 0.03)])
+    lines = slopes_section({"addition": curves, "program": pd.DataFrame()})
+    assert "**addition** (1 of 2 cells rising)" in lines
+    assert "| irnn | 1 | +0.0300 **rising** |" in lines and "| lstm | 1 | +0.0000 |" in lines
+    assert not any("program" in line for line in lines)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from lte.study.analysis.curriculum import curriculum_section
 from lte.study.analysis.design import design_section
+from lte.study.analysis.rising import slopes_section
 from lte.study.analysis.threats import threats_section
 from lte.study.analysis.pilot import pilot_section
 from lte.study.analysis.records import load_runs
@@ -313,6 +314,8 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
                 lines += _markdown_table(part["table"], ["other", "estimate", "p (BH)", "interval level",
                                                          "decision"]) + [""]
     lines += threats_section(profile, results)
+    lines += slopes_section({experiment: _curves_or_empty(experiment, profile, results)
+                             for experiment in ("program", "addition", "memorisation", "convergence")})
     lines += curriculum_section({experiment: _curves_or_empty(experiment, profile, results)
                                  for experiment in ("program", "addition", "memorisation")})
     diverged = diverged_runs(profile, results)
