@@ -126,3 +126,21 @@ def test_the_test_set_is_the_same_for_every_seed():
     np.testing.assert_array_equal(first_y, other_y)
     train_x, _ = adding_examples(seed=0, index=0, count=30, T=12)
     assert not np.array_equal(train_x, first_x)
+
+
+def test_a_validation_set_of_its_own_and_the_test_sets_own_baseline(tmp_path):
+    from lte.kinds.adding import adding_test_set, adding_val_set, predict_one_mse
+
+    config = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=4, eval_every=2,
+                          test_size=50, val_size=40)
+    val_x, val_y = adding_val_set(config)
+    test_x, test_y = adding_test_set(config)
+    assert val_x.shape == (40, 10, 2) and not np.array_equal(val_x[:40], test_x[:40])
+    assert predict_one_mse(np.array([0.5, 1.5, 1.0])) == pytest.approx((0.25 + 0.25) / 3)
+    summary = train_adding(config, tmp_path / "run", log=lambda _: None)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert all("val_mse" in row for row in rows) and summary["final_val_mse"] == rows[-1]["val_mse"]
+    assert summary["baseline_mse"] == pytest.approx(predict_one_mse(test_y))
+    assert "val_size" in config.to_json() and "val_size" not in AddingConfig().to_json()  # old records' form
+    with pytest.raises(LteError, match="val_size must be a whole number of sequences, 0 or more, got -1"):
+        AddingConfig(val_size=-1)

@@ -32,7 +32,7 @@ import optax
 from lte.core import checkpoint
 from lte.core.cells import CELLS, get_cell
 from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.core.data import TEST_SEED
+from lte.core.data import TEST_SEED, VAL_SEED
 from lte.study.experiment import config_digest, field_defaults
 from lte.core.model import matmul_rows, run_layer
 from lte.core.fields import from_json, setting
@@ -53,6 +53,8 @@ class AddingConfig:
     max_steps: int = setting(10_000, "training steps")
     eval_every: int = setting(500, "steps between test evaluations")
     test_size: int = setting(1000, "test sequences (one fixed set for every seed)")
+    val_size: int = setting(0, "validation sequences (one fixed set, apart from the test set; what a selection "
+                               "scores); 0: none")
     seed: int = setting(0, "initial weights and data")
     forget_bias: float = setting(0.0, "LSTM only: added to the forget gate's bias at initialisation")
 
@@ -61,6 +63,8 @@ class AddingConfig:
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
         check_positive_ints(self, ("hidden", "sequence_length", "batch_size", "max_steps", "eval_every", "test_size"))
+        if isinstance(self.val_size, bool) or not isinstance(self.val_size, int) or self.val_size < 0:
+            raise LteError(f"val_size must be a whole number of sequences, 0 or more, got {self.val_size!r}")
         if self.sequence_length < 2:
             raise LteError(f"sequence_length must be at least 2 (one marker per half), got {self.sequence_length}")
         if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
@@ -69,7 +73,10 @@ class AddingConfig:
         check_positive_numbers(self, ("learning_rate", "clip"))
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if not self.val_size:  # the form of the records made before validation sets existed
+            del data["val_size"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> AddingConfig:
@@ -90,6 +97,17 @@ def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarr
 
 
 TEST_INDEX = 2 ** 31 - 1  # the test set's index: never a training step
+
+
+def adding_val_set(config: AddingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The validation sequences: a fixed set of their own (lte.core.data.VAL_SEED), the same for every seed."""
+    return adding_examples(VAL_SEED, TEST_INDEX, config.val_size, config.sequence_length)
+
+
+def predict_one_mse(targets: np.ndarray) -> float:
+    """The mean squared error of always predicting 1 on `targets`: the baseline a model must beat on that set
+    (1/6 in expectation)."""
+    return float(np.mean((np.asarray(targets, np.float64) - 1.0) ** 2))
 
 
 def adding_test_set(config: AddingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -160,6 +178,8 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
     train_step = make_train_step(config)
     evaluate = jax.jit(lambda p, x, y: mse(p, config, x, y))
     test_x, test_y = adding_test_set(config)
+    val = adding_val_set(config) if config.val_size else None
+    baseline = predict_one_mse(test_y)
     start, losses, diverged = time.perf_counter(), [], False
     while step < config.max_steps and not diverged:
         x, y = adding_examples(config.seed, step, config.batch_size, config.sequence_length)
@@ -172,6 +192,8 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
             row = {"step": step, "train_mse": float(np.mean(jax.device_get(losses))),
                    "test_mse": float(evaluate(state.params, test_x, test_y)), "wall_time": elapsed,
                    "steps_per_second": len(losses) / seconds}
+            if val is not None:
+                row["val_mse"] = float(evaluate(state.params, *val))
             diverged = not (math.isfinite(row["train_mse"]) and math.isfinite(row["test_mse"]))
             append_metrics(out, {**row, "event": "diverged"} if diverged else row)
             if diverged:
@@ -182,14 +204,15 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
             eta = (config.max_steps - step) / max(row["steps_per_second"], 1e-9)
             log(f"{config.model} T={config.sequence_length} step {step}/{config.max_steps} | "
                 f"{row['steps_per_second']:.0f} steps/s | train mse {row['train_mse']:.4f} | "
-                f"test mse {row['test_mse']:.4f} (baseline {BASELINE_MSE:.3f}) | ETA {eta:.0f} s")
+                f"test mse {row['test_mse']:.4f} (baseline {baseline:.3f}) | ETA {eta:.0f} s")
             start, losses = time.perf_counter(), []
     rows = read_metrics(out)
     finite = [r["test_mse"] for r in rows if r.get("test_mse") is not None]
     summary = {"steps": step, "wall_time": elapsed, "diverged": diverged,
                "stop_reason": "diverged" if diverged else "max_steps",
                "final_test_mse": None if diverged or not rows else rows[-1]["test_mse"],
-               "best_test_mse": min(finite, default=None), "baseline_mse": BASELINE_MSE,
+               "best_test_mse": min(finite, default=None), "baseline_mse": baseline,
+               **({"final_val_mse": None if diverged or not rows else rows[-1].get("val_mse")} if val else {}),
                "provenance": provenance()}
     write_json_atomic(out / "summary.json", summary)
     return summary
