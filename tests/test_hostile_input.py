@@ -284,3 +284,53 @@ def test_data_gen_sizes_outside_their_caps_are_one_line(args, message):
     done = subprocess.run([sys.executable, "-m", "data_gen", *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stdout == "", done.stderr
     assert done.stderr.startswith("error:") and len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
+
+
+TINY_FLAGS = ["--task", "addition", "--length", "2", "--model", "lstm", "--hidden", "16", "--layers", "1",
+              "--batch-size", "8", "--eval-every", "20", "--val-size", "30", "--test-size", "30", "--max-steps", "60"]
+
+
+def _one_error_line(done, *words):
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), done.stderr
+    for word in words:
+        assert word in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("damage", ["torn summary", "list summary", "null summary", "lost metrics row",
+                                    "torn config"])
+def test_train_on_a_finished_folder_with_damaged_records_refuses_in_one_line(ref, tmp_path, damage):
+    run = tmp_path / "run"
+    shutil.copytree(ref, run)
+    if damage == "lost metrics row":
+        lines = (run / "metrics.jsonl").read_text().splitlines()
+        (run / "metrics.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    elif damage == "torn config":
+        (run / "config.json").write_text((run / "config.json").read_text()[:20])
+    else:
+        (run / "summary.json").write_text({"torn summary": '{"steps": 6', "list summary": "[1]",
+                                           "null summary": "null"}[damage])
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"}
+    done = _cli("train", "--out", run, *TINY_FLAGS)
+    if damage == "torn config":  # open_run refuses it before the records are read
+        _one_error_line(done, "config.json", "not a readable run config")
+    else:
+        _one_error_line(done, str(run), "records are damaged", "move the folder aside")
+    after = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"}
+    assert after == before  # nothing resumed, nothing moved
+
+
+def test_a_sweep_sets_aside_a_finished_cell_whose_config_is_torn(tmp_path):
+    from test_sweep import TINY
+
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(TINY)
+    results = tmp_path / "res"
+    assert _cli("sweep", experiment, "--profile", "quick", "--workers", "1", "--results", results).returncode == 0
+    root = results / "runs" / "quick" / "addition"
+    (cell,) = [p for p in root.iterdir() if p.name.startswith("lstm")]
+    (cell / "config.json").write_text((cell / "config.json").read_text()[:30])
+    done = _cli("sweep", experiment, "--profile", "quick", "--workers", "1", "--results", results)
+    assert done.returncode == 0 and "config.json is unreadable" in done.stderr, done.stderr
+    assert [p.name.split(".damaged-")[0] for p in root.glob("*.damaged-*")] == [cell.name]
+    assert (cell / "summary.json").exists()  # trained afresh

@@ -154,10 +154,20 @@ def train_in_folder(config, out: Path, train: Callable[[Path], dict]) -> dict:
     try:
         open_run(out, config)
         if (out / "summary.json").exists():
-            return json.loads((out / "summary.json").read_text())
+            return finished_summary(out)
         return train(out)
     finally:
         lock.release()
+
+
+def finished_summary(run: Path) -> dict:
+    """The summary of the finished run folder `run`, whose records `damage` finds complete; else an LteError
+    saying why it is not resumed (`lte sweep` sets such a folder aside itself and retrains the cell)."""
+    reason = damage(run)
+    if reason is not None:
+        raise LteError(f"{run} holds a summary.json, but its records are damaged ({reason}); it is neither "
+                       f"trusted as finished nor resumed: move the folder aside (or delete it) to train afresh")
+    return json.loads(read_record(Path(run) / "summary.json"))
 
 
 def indexed_runs(root: Path) -> list[Path]:
@@ -196,19 +206,24 @@ def truncate_metrics(run: Path, last_step: int) -> None:
 def damage(run: Path) -> str | None:
     """Why a run folder with a summary.json cannot be trusted as finished, or None when it can.
 
-    Finished records are complete and consistent: summary.json is a JSON
-    object, every line of metrics.jsonl parses, its steps strictly increase,
-    and its last step is the summary's step count.
+    Finished records are complete and consistent: config.json and summary.json
+    are JSON objects, every line of metrics.jsonl parses, its steps strictly
+    increase, and its last step is the summary's step count.
     """
     run = Path(run)
     try:
-        summary = json.loads((run / "summary.json").read_text())
+        if not isinstance(json.loads(read_record(run / "config.json")), dict):
+            return "config.json is not a JSON object of settings"
+    except (ValueError, UnicodeDecodeError, OSError) as error:
+        return f"config.json is unreadable ({error})"
+    try:  # read_record: a link to a device or a pipe is damage too, not a read without end
+        summary = json.loads(read_record(run / "summary.json"))
     except (ValueError, UnicodeDecodeError, OSError) as error:
         return f"summary.json is unreadable ({error})"
     if not isinstance(summary, dict) or not isinstance(summary.get("steps"), int):
         return "summary.json is not a run summary (no step count)"
     try:
-        lines = (run / "metrics.jsonl").read_text().splitlines()
+        lines = read_record(run / "metrics.jsonl").splitlines()
         steps = [json.loads(line)["step"] for line in lines if line.strip()]
     except (ValueError, UnicodeDecodeError, OSError, KeyError, TypeError) as error:
         return f"metrics.jsonl is unreadable ({type(error).__name__}: {error})"

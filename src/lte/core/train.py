@@ -30,7 +30,7 @@ from lte.core.errors import LteError
 from lte.core.metrics import compute_metrics, greedy_decode, masked_loss_and_counts
 from lte.core.model import ModelConfig, count_params, init_params
 from lte.core.provenance import provenance
-from lte.core.run_folder import FolderLock, append_metrics, open_run, read_metrics, read_record, truncate_metrics, write_json_atomic
+from lte.core.run_folder import FolderLock, append_metrics, finished_summary, open_run, read_metrics, read_record, truncate_metrics, write_json_atomic
 from lte.core.schedule import ScheduleState, update_schedule
 from lte.core.console import Progress, format_duration, log_to_stderr
 
@@ -240,7 +240,7 @@ class RunLoop:
     def _open(self, config: TrainConfig, log) -> None:
         open_run(self.out, config)
         summary_path = self.out / "summary.json"
-        self.summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+        self.summary = finished_summary(self.out) if summary_path.exists() else None
         if self.summary is not None:
             log(f"{self.out} is finished; nothing to train")
             self.close()
