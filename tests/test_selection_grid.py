@@ -14,3 +14,13 @@ def test_the_selection_widens_a_grid_whose_winner_is_on_an_edge():
          "selected": (lr, clip) == (1.5, 1.0)} for lr in (0.5, 1.5, 5.0) for clip in (1.0, 5.0)])
     edges = edge_winners(table)
     assert [(e["axis"], e["widened"]) for e in edges] == [("clip", [0.333, 1.0, 5.0])]
+
+
+def test_a_winner_at_chance_level_is_named():
+    from lte.study.analysis.lr_selection import chance_warnings
+
+    table = pd.DataFrame([{"model": "lstm", "task": "copy", "val_char_accuracy": v, "chance": 0.11,
+                           "selected": selected} for v, selected in ((0.12, True), (0.05, False))])
+    (warning,) = chance_warnings(table)
+    assert "lstm/copy" in warning and "0.120 on validation" in warning and "chance (0.110" in warning
+    assert chance_warnings(table.assign(val_char_accuracy=[0.5, 0.05])) == []

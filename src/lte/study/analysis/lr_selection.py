@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lte.study.analysis.chance import chance_of
 from lte.study.analysis.records import load_runs
 from lte.study.analysis.stats import t_interval
 from lte.core.errors import LteError
@@ -40,6 +41,8 @@ def selection_table(profile: str, results: Path = RESULTS, experiment: str = "lr
         estimate = t_interval(group["val_target_char_accuracy"]) if not diverged else None
         nan = float("nan")
         rows.append({"model": model, "task": task, **({"strategy": values[5]} if per_strategy else {}),
+                     "chance": chance_of(group.iloc[0]) if {"cfg_length", "cfg_nesting", "cfg_test_size"} <= set(
+                         group.columns) else float("nan"),
                      "learning_rate": lr, "clip": clip,
                      "input_scale": None if pd.isna(scale) else scale, "seeds": len(group), "diverged": diverged,
                      "val_char_accuracy": estimate.mean if estimate else nan,
@@ -87,6 +90,19 @@ def edge_winners(table: pd.DataFrame) -> list[dict]:
     return found
 
 
+CHANCE_MARGIN = 0.02  # a winner not above the constant guess by this much has learned nothing to speak of
+
+
+def chance_warnings(table: pd.DataFrame) -> list[str]:
+    """A warning for each selected setting whose validation accuracy is within CHANCE_MARGIN of always guessing
+    the most frequent character: the grid holds no setting that learns the task."""
+    arm = ["model", "task"] + (["strategy"] if "strategy" in table else [])
+    return [f"warning: {'/'.join(str(getattr(r, k)) for k in arm)}: the selected setting scores "
+            f"{r.val_char_accuracy:.3f} on validation, within {CHANCE_MARGIN} of chance ({r.chance:.3f}, always "
+            f"the most frequent character): no setting of the grid learns it; widen the grid or the budget"
+            for r in table[table["selected"]].itertuples() if r.val_char_accuracy <= r.chance + CHANCE_MARGIN]
+
+
 def write_selection(profile: str, results: Path = RESULTS, log=None) -> dict:
     """Write selected_<profile>.json; say which winners sit on an edge of their grid (widen it and select
     again)."""
@@ -94,6 +110,8 @@ def write_selection(profile: str, results: Path = RESULTS, log=None) -> dict:
 
     log = log or (lambda line: print(line, file=sys.stderr))
     table = selection_table(profile, results)
+    for warning in chance_warnings(table):
+        log(warning)
     for edge in edge_winners(table):
         log(f"warning: {edge['model']}/{edge['task']}: the selected {edge['axis']} {edge['winner']:g} is on the "
             f"edge of its grid; widen it to {edge['widened']} in the selection experiment and sweep it again")
@@ -115,6 +133,8 @@ def write_strategy_selection(profile: str, results: Path = RESULTS, log=None) ->
 
     log = log or (lambda line: print(line, file=sys.stderr))
     table = selection_table(profile, results, STRATEGY_SELECTION)
+    for warning in chance_warnings(table):
+        log(warning)
     selected = {}
     for r in table[table["selected"]].itertuples():
         tried = table[(table.model == r.model) & (table.task == r.task) & (table.strategy == r.strategy)]
