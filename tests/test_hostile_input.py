@@ -288,6 +288,19 @@ def test_data_gen_sizes_outside_their_caps_are_one_line(args, message):
 
 TINY_FLAGS = ["--task", "addition", "--length", "2", "--model", "lstm", "--hidden", "16", "--layers", "1",
               "--batch-size", "8", "--eval-every", "20", "--val-size", "30", "--test-size", "30", "--max-steps", "60"]
+UNWRITABLE = "/sys/lte-out"  # /sys refuses new files even to root (a chmod'ed folder does not)
+
+
+def _sys_refuses_files() -> bool:
+    import tempfile
+
+    try:
+        fd, path = tempfile.mkstemp(dir="/sys")
+    except OSError:
+        return os.path.isdir("/sys")
+    os.close(fd)
+    os.unlink(path)
+    return False
 
 
 def _one_error_line(done, *words):
@@ -295,6 +308,68 @@ def _one_error_line(done, *words):
     assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), done.stderr
     for word in words:
         assert word in lines[0], done.stderr
+
+
+@pytest.mark.skipif(not _sys_refuses_files(), reason="needs Linux's /sys")
+@pytest.mark.parametrize("command", [["train", "--out", UNWRITABLE, *TINY_FLAGS],
+                                     ["esn", "--out", UNWRITABLE, "--units", "8"],
+                                     ["sweep", "EXPERIMENT", "--profile", "quick", "--results", UNWRITABLE],
+                                     ["bench", "--tiny", "--out", UNWRITABLE]], ids=lambda c: c[0])
+def test_an_out_or_results_that_cannot_be_written_is_one_line(tmp_path, command):
+    experiment = tmp_path / "x.toml"
+    experiment.write_text('[experiment]\nname = "x"\n[fixed]\nmax_steps = 1\n')
+    done = _cli(*[experiment if part == "EXPERIMENT" else part for part in command])
+    _one_error_line(done, UNWRITABLE, "/sys cannot be written")
+    assert "wrote" not in done.stdout  # refused before the work
+
+
+def test_a_sweeps_results_on_a_file_is_one_line(tmp_path):
+    experiment = tmp_path / "x.toml"
+    experiment.write_text('[experiment]\nname = "x"\n[fixed]\nmax_steps = 1\n')
+    done = _cli("sweep", experiment, "--profile", "quick", "--results", experiment)
+    _one_error_line(done, "--results", "not a folder")
+
+
+def test_bench_refuses_an_unwritable_out_before_any_work(tmp_path, monkeypatch, capsys):
+    import errno
+    import tempfile
+
+    import lte.bench
+    from lte.cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the benchmark ran")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(lte.bench, "run_benchmark", no_work)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    assert main(["bench", "--tiny", "--out", str(tmp_path / "tables")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out") and "Read-only file system" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("code,status,words", [("ENOSPC", 1, "run the same command again to resume"),
+                                               ("EROFS", 2, "writable disk")])
+def test_a_full_or_read_only_disk_while_writing_records_is_one_line(tmp_path, monkeypatch, capsys, code, status,
+                                                                    words):
+    import errno
+
+    import lte.core.train
+    from lte.cli import main
+
+    def failing_write(run, row):
+        number = getattr(errno, code)
+        raise OSError(number, os.strerror(number), str(Path(run) / "metrics.jsonl"))
+
+    monkeypatch.setattr(lte.core.train, "append_metrics", failing_write)
+    assert main(["train", "--out", str(tmp_path / "run"), *TINY_FLAGS]) == status
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if line.startswith("error:")]
+    assert str(tmp_path / "run" / "metrics.jsonl") in line and os.strerror(getattr(errno, code)) in line
+    assert words in line and err.strip().splitlines()[-1] == line
 
 
 @pytest.mark.parametrize("damage", ["torn summary", "list summary", "null summary", "lost metrics row",
@@ -320,6 +395,15 @@ def test_train_on_a_finished_folder_with_damaged_records_refuses_in_one_line(ref
     assert after == before  # nothing resumed, nothing moved
 
 
+@pytest.mark.parametrize("text", ["[", "[1]", '{"cells": 5}', '{"cells": [{"name": 3}]}', "\xff"])
+def test_a_torn_or_foreign_cells_json_is_one_line(ref, tmp_path, text):
+    root = tmp_path / "res" / "runs" / "quick" / "addition"
+    shutil.copytree(ref, root / "x")
+    (root / "cells.json").write_bytes(text.encode("latin-1"))
+    done = _cli("migrate-names", "--results", tmp_path / "res")
+    _one_error_line(done, str(root / "cells.json"), "experiment index", "lte sweep")
+
+
 def test_a_sweep_sets_aside_a_finished_cell_whose_config_is_torn(tmp_path):
     from test_sweep import TINY
 
@@ -334,3 +418,7 @@ def test_a_sweep_sets_aside_a_finished_cell_whose_config_is_torn(tmp_path):
     assert done.returncode == 0 and "config.json is unreadable" in done.stderr, done.stderr
     assert [p.name.split(".damaged-")[0] for p in root.glob("*.damaged-*")] == [cell.name]
     assert (cell / "summary.json").exists()  # trained afresh
+
+
+def test_a_huge_reservoir_is_one_line():
+    _one_error_line(_cli("esn", "--units", "100000000"), "units 100000000", "at most 8192")

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -19,6 +20,13 @@ from data_gen.tasks import default_nesting
 from lte.core.console import log_to_stderr
 from lte.core.flax_cell import allow_user_cells
 
+# what a write can meet that is no bug of the package, and what to do about it (1: the run failed for now,
+# resumable; else 2: a place the user named cannot be written)
+WRITE_ERRORS = {errno.ENOSPC: "; free some space and run the same command again to resume",
+                errno.EDQUOT: "; free some space and run the same command again to resume",
+                errno.EFBIG: "; free some space and run the same command again to resume",
+                errno.EROFS: "; write to a folder on a writable disk", errno.EACCES: "; write to a folder of yours",
+                errno.EPERM: "; write to a folder of yours"}
 MAX_SEED = 2 ** 32 - 1  # what numpy and JAX take as a seed
 MAX_EVAL_COUNT = 1_000_000  # test examples of one `lte eval` (all are generated and held in memory at once)
 
@@ -31,13 +39,24 @@ def check_seed(seed: int, flag: str = "--seed") -> int:
 
 
 def check_out_folder(value: str, flag: str = "--out") -> Path:
-    """The folder `value` names: not empty, and neither it nor a folder above it an existing file."""
+    """The folder `value` names: not empty, neither it nor a folder above it an existing file, and writable
+    (checked before any work: a file is made and removed in it, or in the folder above that will hold it)."""
+    import tempfile
+
     if not value.strip():
         raise LteError(f"{flag} is empty: give the folder to write to")
     path = Path(value)
     for part in (path, *path.parents):
         if part.exists() and not part.is_dir():
             raise LteError(f"{flag} {value}: {part} is an existing file, not a folder")
+    existing = next(part for part in (path, *path.parents) if part.exists())
+    try:
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".lte-write-check-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise LteError(f"{flag} {value}: {existing} cannot be written ({error.strerror or error}); "
+                       f"choose a folder you can write to") from None
     return path
 
 
@@ -208,6 +227,7 @@ def _run_sweep(args) -> int:
     from lte.study.experiment import MAX_CELLS
     from lte.study.sweep import run_sweep
 
+    check_out_folder(args.results, "--results")
     try:
         run_sweep(args.experiment, args.profile, args.workers, Path(args.results), ensemble=args.ensemble,
                   backend=args.backend, ray_address=args.address, max_cells=None if args.yes else MAX_CELLS)
@@ -258,7 +278,7 @@ def _run_adding(args) -> int:
     from lte.study.experiment import load_experiment
     from lte.study.sweep import run_cells
 
-    results = Path(args.results)
+    results = check_out_folder(args.results, "--results")
     header, cells = load_experiment(args.experiment, args.profile, results)
     if header.get("kind") != "adding":
         raise LteError(f"{args.experiment} is not an adding-problem experiment (its [experiment] kind is "
@@ -467,6 +487,12 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a full disk, a read-only one, a place not ours to write: one line, not a traceback
+        if error.errno not in WRITE_ERRORS:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}{WRITE_ERRORS[error.errno]}", file=sys.stderr)
+        return 1 if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else 2
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130

@@ -170,13 +170,32 @@ def finished_summary(run: Path) -> dict:
     return json.loads(read_record(Path(run) / "summary.json"))
 
 
+def read_index(path: Path) -> dict:
+    """An experiment's index (cells.json, written by `lte sweep`): a JSON object whose "cells" (or, the adding
+    problem's, "runs") is a list of cells with a name; else an LteError naming the file."""
+    try:
+        data = json.loads(read_record(path))
+    except FileNotFoundError:
+        raise
+    except (ValueError, UnicodeDecodeError) as error:  # read_record's LteError is a ValueError
+        raise LteError(f"{path} is not a readable experiment index ({' '.join(str(error).split())}): run the "
+                       f"experiment's `lte sweep` again to rewrite it") from None
+    entries = data.get("cells", data.get("runs")) if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, str) or (isinstance(e, dict) and isinstance(
+            e.get("name"), str)) for e in entries):
+        raise LteError(f"{path} is not an experiment index (a JSON object listing its cells by name): run the "
+                       f"experiment's `lte sweep` again to rewrite it")
+    return data
+
+
 def indexed_runs(root: Path) -> list[Path]:
     """The run folders of an experiment's folder `root` that its index (cells.json, written by `lte sweep`)
     lists now, in its order; every folder holding a config.json when there is no index (runs made by hand)."""
     root = Path(root)
     index = root / "cells.json"
     if index.exists():
-        return [root / cell["name"] for cell in json.loads(index.read_text())["cells"]]
+        data = read_index(index)
+        return [root / (e if isinstance(e, str) else e["name"]) for e in data.get("cells", data.get("runs"))]
     return sorted(p.parent for p in root.glob("*/config.json"))
 
 

@@ -38,6 +38,10 @@ from lte.core.fields import from_json, setting
 from lte.core.run_folder import append_metrics, train_in_folder, truncate_metrics, write_json_atomic
 
 
+# a dense N x N reservoir (float64) and its eigenvalues: 512 MiB and minutes at 8192; the study's has 400
+MAX_UNITS = 8192
+
+
 @dataclass(frozen=True)
 class ESNConfig:
     # the task: its data as the study's training batches and test set (lte.core.data), at the target level
@@ -68,6 +72,9 @@ class ESNConfig:
                 allowed = f"in ({low}, {high}]" if high is not None else f"> {low}"
                 raise LteError(f"{name} must be a number {allowed}, got {value!r}")
         check_positive_ints(self, ("units", "fit_batches"))
+        if self.units > MAX_UNITS:
+            raise LteError(f"units {self.units}: at most {MAX_UNITS} reservoir units (the reservoir is a dense "
+                           f"units x units matrix whose eigenvalues are computed)")
         if not isinstance(self.washout, int) or self.washout < 0:
             raise LteError(f"washout must be a non-negative integer, got {self.washout!r}")
         rows = self.task_config().resolved_row_length  # also checks the task's fields

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from lte.core.errors import LteError
-from lte.core.run_folder import write_json_atomic
+from lte.core.run_folder import read_index, write_json_atomic
 
 
 def _new_cell_name(experiment: str, entry: dict) -> str:
@@ -58,9 +58,7 @@ def migrate_names(results: Path, log=print, experiments: list[str] | None = None
             continue
         if profiles is not None and index.parent.parent.name not in profiles:
             continue
-        root, data = index.parent, json.loads(index.read_text())
-        if not isinstance(data, dict):
-            raise LteError(f"{index} is not an experiment index (a JSON object)")
+        root, data = index.parent, read_index(index)
         old_names = [e.get("name") if isinstance(e, dict) else e for e in data.get("cells", data.get("runs", []))]
         new_names = [_new_cell_name(root.name, e) for e in data["cells"]] if "cells" in data else []
         for name in old_names + new_names:  # every name checked before anything moves

@@ -48,8 +48,10 @@ def _one_core_worker(env: dict[str, str]) -> None:
 
 
 def _cells(results: Path, profile: str, experiment: str, model: str, hidden: int, task: str) -> list[dict]:
-    index = json.loads((Path(results) / "runs" / profile / experiment / "cells.json").read_text())
-    return [c["config"] for c in index["cells"]
+    from lte.core.run_folder import read_index
+
+    index = read_index(Path(results) / "runs" / profile / experiment / "cells.json")
+    return [c["config"] for c in index.get("cells", [])
             if c.get("kind", "char") == "char" and c["config"]["model"] == model
             and c["config"]["hidden"] == hidden and c["config"]["task"] == task]
 

@@ -59,6 +59,7 @@ def measure_step_times(profile: str, results: Path = RESULTS, repeats: int = 7, 
     from multiprocessing import get_context
     from lte.core.errors import LteError
     from lte.core.provenance import provenance
+    from lte.core.run_folder import read_index
     from lte.core.runtime import set_environment, single_threaded_cpu_env
 
     if repeats < 1 or steps < 1:
@@ -69,7 +70,7 @@ def measure_step_times(profile: str, results: Path = RESULTS, repeats: int = 7, 
         raise LteError(f"{index_path} is missing: run `lte sweep experiments/convergence.toml --profile {profile}` "
                        "first (its cells' configs are what is timed)")
     configs = {}
-    for cell in json.loads(index_path.read_text())["cells"]:
+    for cell in read_index(index_path).get("cells", []):
         configs.setdefault(cell["labels"].get("variant_id", cell["config"]["model"]), cell["config"])
     log(f"timing {', '.join(configs)}: {repeats} rotations of {steps} steps each, one core")
     start = time.perf_counter()
