@@ -522,6 +522,33 @@ def train(config: TrainConfig, out: Path, *, log=None, cpu_devices: int = 1,
 
 def _train_chunks(run: RunLoop) -> TrainState:
     chunk_step = compiled_chunk_step(run.model_config, run.config.clip)
+
+    def take_steps(state: TrainState, sums: dict) -> tuple[TrainState, dict]:
+        count = run.chunk_length()
+        state, sums = chunk_step(state, run.next_chunk(count), sums)
+        run.count_step(count)
+        return state, sums
+
+    return _drive(run, take_steps)
+
+
+def _train_split(run: RunLoop, cpu_devices: int) -> TrainState:
+    from lte.core.data_parallel import data_parallel_counting_step
+
+    train_step = data_parallel_counting_step(run.model_config, run.config.clip, cpu_devices)
+    run.cpu_devices = cpu_devices
+    run.log(f"each batch's rows split over {cpu_devices} CPU devices")
+
+    def take_steps(state: TrainState, sums: dict) -> tuple[TrainState, dict]:
+        state, sums = train_step(state, run.next_batch(), sums)
+        run.count_step()
+        return state, sums
+
+    return _drive(run, take_steps)
+
+
+def _drive(run: RunLoop, take_steps) -> TrainState:
+    """Steps (`take_steps(state, sums)`, which counts them) until the run stops, evaluating when due."""
     state, sums, rate = run.state, zero_counts(), None
     while True:
         run.check_stop()
@@ -531,31 +558,7 @@ def _train_chunks(run: RunLoop) -> TrainState:
             if run.schedule.learning_rate != rate:  # a new rate only after a decay: no transfer per step
                 rate = run.schedule.learning_rate
                 state = with_learning_rate(state, rate)
-            count = run.chunk_length()
-            state, sums = chunk_step(state, run.next_chunk(count), sums)
-            run.count_step(count)
-        if run.eval_due:
-            run.train_counts, sums = sums, zero_counts()
-            run.evaluate(state)
-
-
-def _train_split(run: RunLoop, cpu_devices: int) -> TrainState:
-    from lte.core.data_parallel import data_parallel_counting_step
-
-    train_step = data_parallel_counting_step(run.model_config, run.config.clip, cpu_devices)
-    run.cpu_devices = cpu_devices
-    run.log(f"each batch's rows split over {cpu_devices} CPU devices")
-    state, sums, rate = run.state, zero_counts(), None
-    while True:
-        run.check_stop()
-        if run.ready_to_finish:
-            return state
-        if run.wants_step:
-            if run.schedule.learning_rate != rate:
-                rate = run.schedule.learning_rate
-                state = with_learning_rate(state, rate)
-            state, sums = train_step(state, run.next_batch(), sums)
-            run.count_step()
+            state, sums = take_steps(state, sums)
         if run.eval_due:
             run.train_counts, sums = sums, zero_counts()
             run.evaluate(state)
