@@ -144,11 +144,11 @@ def test_a_timed_block_warms_the_step_first_and_times_the_rest_per_call():
 
 
 def test_a_long_step_is_timed_without_the_untimed_call(monkeypatch):
-    import lte.bench
+    import lte.bench.timing as timing
     from lte.bench import per_step_seconds
 
-    monkeypatch.setattr(lte.bench, "WARM_CALL_BELOW_SECONDS", 0.01)
-    monkeypatch.setattr(lte.bench, "MIN_TIMED_SECONDS", 0.001)
+    monkeypatch.setattr(timing, "WARM_CALL_BELOW_SECONDS", 0.01)
+    monkeypatch.setattr(timing, "MIN_TIMED_SECONDS", 0.001)
     calls = {"short": 0, "long": 0}
 
     def short():
@@ -217,20 +217,20 @@ def test_filters_choose_the_cells_and_shapes():
 
 
 def test_the_device_name_carries_the_cpu_model_vector_instructions_and_cores(monkeypatch):
-    import lte.bench as bench
+    import lte.bench.device as device
 
-    monkeypatch.setattr(bench, "cpu_model", lambda: "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz")
-    monkeypatch.setattr(bench, "vector_extension", lambda: "avx512")
-    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
-    assert bench.device_name() == "cpu-intel_r_xeon_r_platinum_8375c_cpu_2.90ghz_avx512_2cores"
-    monkeypatch.setattr(bench, "vector_extension", lambda: "")
-    assert bench.device_name() == "cpu-intel_r_xeon_r_platinum_8375c_cpu_2.90ghz_2cores"
+    monkeypatch.setattr(device, "cpu_model", lambda: "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz")
+    monkeypatch.setattr(device, "vector_extension", lambda: "avx512")
+    monkeypatch.setattr(device.os, "cpu_count", lambda: 2)
+    assert device.device_name() == "cpu-intel_r_xeon_r_platinum_8375c_cpu_2.90ghz_avx512_2cores"
+    monkeypatch.setattr(device, "vector_extension", lambda: "")
+    assert device.device_name() == "cpu-intel_r_xeon_r_platinum_8375c_cpu_2.90ghz_2cores"
 
 
 def test_the_vector_extension_is_read_from_the_cpu_flags(monkeypatch, tmp_path):
     import builtins
 
-    import lte.bench as bench
+    import lte.bench.device as device
 
     real_open = builtins.open
     for flags, expected in (("fpu sse2 avx avx2 fma avx512f avx512bw", "avx512"), ("fpu sse2 avx avx2 fma", "avx2"),
@@ -239,17 +239,17 @@ def test_the_vector_extension_is_read_from_the_cpu_flags(monkeypatch, tmp_path):
         cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
         monkeypatch.setattr(builtins, "open", lambda path, *a, c=cpuinfo, **k:
                             real_open(c if path == "/proc/cpuinfo" else path, *a, **k))
-        assert bench.vector_extension() == expected
+        assert device.vector_extension() == expected
 
 
 def test_a_gpu_that_jax_does_not_use_is_reported(monkeypatch):
-    import lte.bench as bench
+    import lte.bench.device as device
 
-    monkeypatch.setattr(bench.shutil, "which", lambda name: "/usr/bin/nvidia-smi" if name == "nvidia-smi" else None)
-    assert "JAX runs on the CPU" in bench.gpu_unused_warning()
-    monkeypatch.setattr(bench.shutil, "which", lambda name: None)
-    monkeypatch.setattr(bench, "Path", lambda *_: type("P", (), {"exists": lambda self: False})())
-    assert bench.gpu_unused_warning() is None
+    monkeypatch.setattr(device.shutil, "which", lambda name: "/usr/bin/nvidia-smi" if name == "nvidia-smi" else None)
+    assert "JAX runs on the CPU" in device.gpu_unused_warning()
+    monkeypatch.setattr(device.shutil, "which", lambda name: None)
+    monkeypatch.setattr(device, "Path", lambda *_: type("P", (), {"exists": lambda self: False})())
+    assert device.gpu_unused_warning() is None
 
 
 def test_the_cudnn_lstm_step_trains_through_its_reference_on_a_cpu():

@@ -58,11 +58,10 @@ LAYOUTS = ("vectorised", "sequential")
 def default_layout() -> str:
     """The layout K models share a step in by default: "sequential" on a CPU, "vectorised" elsewhere.
 
-    Measured on the 2-core reference CPUs (`lte bench`'s ensemble table times both side by side): a small
-    model's step there is bound by its arithmetic and memory traffic, not by per-step overhead, so vectorising
-    gains little, and its K-fold working set leaves the cache (LSTM 1x64, batch 32, T 32: 5 MB a model; at
-    K = 16 the vectorised layout fell below the throughput of one model at a time, the sequential one stayed
-    above it: `results/bench/<device>-goals.md`, timed warm, with the paired per-repeat spread).
+    On a CPU a small model's step is bound by its arithmetic and memory traffic, not by per-step overhead, so
+    vectorising gains little, and its K-fold working set leaves the cache, where the sequential layout keeps
+    one model's. `lte bench`'s ensemble table times both layouts side by side
+    (`results/bench/<device>-goals.md`).
     """
     return "sequential" if jax.default_backend() == "cpu" else "vectorised"
 

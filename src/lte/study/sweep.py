@@ -43,16 +43,11 @@ from lte.core.console import log_to_stderr, progress_line
 from lte.core.errors import raise_failures
 
 
-# Models per compiled step by default: 1. On the 2-core reference CPU (2026-12-02) a 16-cell slice of the
-# default profile's addition sweep (LSTM and IRNN, 1 x 64, batch 32, 1,600 steps, 2 workers) took 60-69 s one
-# model per step and 62-79 s four per step in the sequential layout (lte.methods.ensemble, the CPU's default),
-# and `lte bench`'s ensemble table, timed warm, puts that K = 4 step alone at 0.97x (LSTM) and 1.04x (IRNN) one
-# model's throughput as in a sweep; besides, evaluation, data and checkpoints are per model, and four runs per
-# task balance less well over the workers. (The 16 runs' records were the same bits either way.) Again at
-# K = 16 (2026-12-03), where `lte bench` puts the IRNN's step as in a sweep at 1.31x: 32 IRNN cells of that
-# shape, 1,000 steps, 2 workers, took 52-54 s sixteen per step and 49-52 s one per step (two runs each,
-# alternated): at the study's budgets evaluation, data and setup, per model, outweigh the step's gain. On an
-# accelerator, where one small model fills a sliver of the chip, pass --ensemble K (or set [experiment] ensemble).
+# Models per compiled step by default: 1. On a CPU, sharing a step gains a small model little (`lte bench`'s
+# ensemble table, as in a sweep), while evaluation, data and setup stay per model and larger tasks balance less
+# well over the workers, so at the study's budgets a sweep is no faster with ensembles (the timed sweeps:
+# `git log -G 'Models per compiled step'`). On an accelerator, where one small model fills a sliver of the chip,
+# pass --ensemble K (or set [experiment] ensemble).
 DEFAULT_ENSEMBLE = 1
 
 
