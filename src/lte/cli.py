@@ -140,7 +140,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
             parser.add_argument(flag, dest=f.name, action="store_true", help=help_text)
         else:
             parse = _parse_bool if kind is bool else kind
-            parser.add_argument(flag, dest=f.name, type=parse, default=f.default, metavar=f.name.upper(),
+            parser.add_argument(flag, dest=f.name, type=parse, default=f.default,
+                                metavar="{true,false}" if kind is bool else f.name.upper(),
                                 help=f"{help_text} (default: {f.default})")
 
 
@@ -379,18 +380,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _train_parser(commands)
     e = commands.add_parser("eval", help="a run's metrics on fresh test data")
-    e.add_argument("run", type=Path)
-    e.add_argument("--count", type=int, default=1000)
-    e.add_argument("--seed", type=int, default=7, help="seed of the fresh test set")
+    e.add_argument("run", type=Path, help="a run folder (its newest intact checkpoint is evaluated)")
+    e.add_argument("--count", type=int, default=1000, help="fresh test examples (default: 1000)")
+    e.add_argument("--seed", type=int, default=7, help="seed of the fresh test set (default: 7)")
     pr = commands.add_parser("predict", help="a trained model's answer to a Python program")
-    pr.add_argument("run", type=Path)
+    pr.add_argument("run", type=Path, help="a trained run folder (its newest intact checkpoint answers)")
     pr.add_argument("program", nargs="?", help="the program ('\\n' between lines), or - / nothing for stdin")
     sw = commands.add_parser("sweep", help="run every cell of an experiment (skips finished ones)")
     sw.add_argument("experiment", type=Path, help="an experiments/<name>.toml file")
-    sw.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")
+    sw.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale); "
+                    "default: default")
     sw.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     sw.add_argument("--yes", action="store_true", help="run a grid of more than 10,000 cells (refused otherwise)")
-    sw.add_argument("--results", default="results", help="where run folders and outputs go")
+    sw.add_argument("--results", default="results", help="where run folders and outputs go (default: results)")
     sw.add_argument("--ensemble", type=int, default=None, metavar="K",
                     help="train up to K cells of one shape at once in one compiled step (vectorised on "
                          f"GPUs, in sequence on CPUs) (default {DEFAULT_ENSEMBLE}: on a CPU the fastest, measured); an experiment's own "
@@ -410,16 +412,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(q, Seq2SeqConfig)
     a = commands.add_parser("adding", help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN): lte sweep on "
                             "its file, then its figure")
-    a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"))
-    a.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale)")
+    a.add_argument("experiment", type=Path, nargs="?", default=Path("experiments/adding_problem.toml"),
+                   help="the experiment file (default: experiments/adding_problem.toml)")
+    a.add_argument("--profile", default="default", help="quick (a first try, <= 15 min on 2 cores), default (the study) or paper (accelerator scale); "
+                    "default: default")
     a.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
-    a.add_argument("--results", default="results", help="where run folders and outputs go")
+    a.add_argument("--results", default="results", help="where run folders and outputs go (default: results)")
     st = commands.add_parser("step-times", help="each convergence variant's time per step, timed side by side "
                                                 "in rotation (question 2's seconds)")
-    st.add_argument("--profile", default="default", help="quick, default or paper")
-    st.add_argument("--results", default="results", help="where the convergence runs are")
-    st.add_argument("--repeats", type=int, default=7, help="rotations (the median is reported)")
-    st.add_argument("--steps", type=int, default=100, help="steps timed per variant and rotation")
+    st.add_argument("--profile", default="default", help="quick, default or paper (default: default)")
+    st.add_argument("--results", default="results", help="where the convergence runs are (default: results)")
+    st.add_argument("--repeats", type=int, default=7, help="rotations (the median is reported; default: 7)")
+    st.add_argument("--steps", type=int, default=100, help="steps timed per variant and rotation (default: 100)")
     pf = commands.add_parser("profile-runs", help="where a study run's time goes (setup, steps, batches, "
                              "evaluation, checkpoints, records) against its step alone, per shape of the profile")
     pf.add_argument("--profile", default="default", help="whose committed cells are trained (default: default)")

@@ -60,7 +60,8 @@ class TrainConfig:
     row_length: int | None = setting(None, "characters per row (None: the smallest multiple of 16 >= the longest "
                                            "possible example)")
     eval_every: int = setting(100, "steps between evaluations")
-    schedule: str = setting("amended", "original: Zaremba's rule exactly; amended, or plateau (noise-aware): see "
+    schedule: str = setting("amended", "original: Zaremba's rule exactly; amended; or plateau (advance, decay and "
+                                       "stop on the slope of validation accuracy, docs/preregistration.md): see "
                                        "lte.core.schedule", SCHEDULES)
     target_accuracy: float = setting(0.95, "validation accuracy at which the curriculum moves on")
     lr_decay: float = setting(0.8, "learning-rate factor when training accuracy stalls")
