@@ -107,12 +107,19 @@ def test_cli_stats():
     (["sample", "--strategy", "greedy"], "unknown strategy 'greedy'"),
     (["sample", "--split", "dev"], "unknown split 'dev'"),
     (["sample", "--level", "x"], "level must be 'LENGTH,NESTING'"),
-    (["sample", "--count", "0"], "count must be at least 1"),
+    (["sample", "--count", "0"], "count must be at least 1 and at most 1,000,000"),
+    (["sample", "--count", "1e7"], "count must be a whole number from 1 to 1,000,000, got '1e7'"),
+    (["sample", "--count", "10000000"], "at most 1,000,000"),
+    (["sample", "--count", "-1"], "got -1"),
+    (["stats", "--count", "99999999999999999999"], "at most 1,000,000"),
+    (["bench", "--seconds", "0"], "seconds must be more than 0 and at most 600, got 0.0"),
+    (["bench", "--seconds", "-1"], "got -1.0"),
+    (["bench", "--workers", "0"], "workers must be an integer from 1 to 256, got 0"),
 ])
 def test_cli_bad_input_is_one_clear_line_and_status_2(args, message):
     result = run_cli(*args)
-    assert result.returncode == 2
-    assert message in result.stderr
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error:") and message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
