@@ -379,12 +379,18 @@ def test_train_on_a_finished_folder_with_damaged_records_refuses_in_one_line(ref
     assert after == before  # nothing resumed, nothing moved
 
 
+@pytest.mark.parametrize("command", ["migrate-names", "analysis table"])
 @pytest.mark.parametrize("text", ["[", "[1]", '{"cells": 5}', '{"cells": [{"name": 3}]}', "\xff"])
-def test_a_torn_or_foreign_cells_json_is_one_line(ref, tmp_path, text):
+def test_a_torn_or_foreign_cells_json_is_one_line(ref, tmp_path, text, command):
     root = tmp_path / "res" / "runs" / "quick" / "addition"
     shutil.copytree(ref, root / "x")
     (root / "cells.json").write_bytes(text.encode("latin-1"))
-    done = _cli("migrate-names", "--results", tmp_path / "res")
+    if command == "migrate-names":
+        done = _cli("migrate-names", "--results", tmp_path / "res")
+    else:  # what `make table-addition` runs
+        done = subprocess.run([sys.executable, "-m", "lte.study.analysis", "table", "addition", "--profile",
+                               "quick", "--results", str(tmp_path / "res")], capture_output=True, text=True,
+                              env=dict(os.environ, JAX_PLATFORMS="cpu"))
     _one_error_line(done, str(root / "cells.json"), "experiment index", "lte sweep")
 
 

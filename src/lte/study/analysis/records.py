@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lte.core import run_folder
 from lte.core.errors import LteError
 from lte.study.experiment import RESULTS, runs_dir
 
@@ -21,7 +22,7 @@ def read_index(experiment: str, profile: str, results: Path = RESULTS) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `lte sweep experiments/{experiment}.toml "
                                 f"--profile {profile}` first")
-    return _read_json(path)
+    return run_folder.read_index(path)
 
 
 def _read_json(path: Path):
