@@ -356,6 +356,24 @@ def test_a_full_or_read_only_disk_while_writing_records_is_one_line(tmp_path, mo
     assert words in line and err.strip().splitlines()[-1] == line
 
 
+def test_a_full_disk_under_orbaxs_writer_threads_is_one_line(tmp_path, monkeypatch, capsys):
+    import orbax.checkpoint as ocp
+
+    from lte.cli import main
+
+    def full_disk(self, *args, **kwargs):  # what tensorstore raises from Orbax's writer threads on a full disk
+        raise ValueError('RESOURCE_EXHAUSTED: Error writing "params.layers.0.W/0.0" in OCDBT database: Failed to '
+                         "write 357256 bytes to file 9: No space left on device [os_error_code='28']")
+
+    monkeypatch.setattr(ocp.CheckpointManager, "save", full_disk)
+    assert main(["train", "--out", str(tmp_path / "run"), *TINY_FLAGS]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "RESOURCE_EXHAUSTED" not in err
+    (line,) = [line for line in err.splitlines() if line.startswith("error:")]
+    assert str(tmp_path / "run" / "checkpoints") in line and "No space left on device" in line
+    assert "run the same command again to resume" in line
+
+
 @pytest.mark.parametrize("damage", ["torn summary", "list summary", "null summary", "lost metrics row",
                                     "torn config"])
 def test_train_on_a_finished_folder_with_damaged_records_refuses_in_one_line(ref, tmp_path, damage):

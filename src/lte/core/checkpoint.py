@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import re
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -66,10 +69,54 @@ class CheckpointMismatch(LteError):
     """The checkpoint is intact but holds arrays of other shapes than the config asks for."""
 
 
+OS_ERROR_CODE = re.compile(r"os_error_code='(\d+)'")  # how tensorstore's errors carry the system's errno
+
+
 def save(mgr: ocp.CheckpointManager, step: int, state, meta: dict) -> None:
+    """Save and wait; a write the system refused (a full disk) is an OSError naming the checkpoint folder.
+
+    Orbax's writer threads report such a failure as a ValueError with the errno in its text, logged by each
+    thread, and leave coroutines that complain again at exit: those repeats are silenced, the OSError says it.
+    """
     meta = {**meta, "checksum": state_checksum(state), "shapes": leaf_shapes(state)}
-    mgr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
-    mgr.wait_until_finished()
+    absl_logger = logging.getLogger("absl")
+    level = absl_logger.level
+    absl_logger.setLevel(logging.CRITICAL)
+    _hide_abandoned_writers()
+    try:
+        mgr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)))
+        mgr.wait_until_finished()
+    except Exception as error:  # noqa: BLE001 - only a system error is translated; anything else is re-raised
+        match = OS_ERROR_CODE.search(str(error))
+        if match is None:
+            raise
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)  # "exception never retrieved", once more
+        number = int(match.group(1))
+        raise OSError(number, os.strerror(number), str(mgr.directory)) from None
+    finally:
+        absl_logger.setLevel(level)
+
+
+def _hide_abandoned_writers() -> None:
+    """Hide what a failed write's abandoned threads and coroutines print later (the OSError says it once).
+
+    Installed once, before the first save: the threads print while the save still runs.
+    """
+    if getattr(sys.unraisablehook, "hides_abandoned_writers", False):
+        return
+    closed_loop = lambda error: isinstance(error, RuntimeError) and "Event loop is closed" in str(error)  # noqa: E731
+    except_hook, unraisable_hook = sys.excepthook, sys.unraisablehook
+
+    def excepthook(kind, error, traceback):
+        if not closed_loop(error):
+            except_hook(kind, error, traceback)
+
+    def unraisablehook(unraisable):
+        if not (closed_loop(unraisable.exc_value) or "serialize" in repr(unraisable.object)):
+            unraisable_hook(unraisable)
+
+    unraisablehook.hides_abandoned_writers = True
+    sys.excepthook, sys.unraisablehook = excepthook, unraisablehook
 
 
 def _mismatch(mgr: ocp.CheckpointManager, step: int, like_state) -> str | None:
