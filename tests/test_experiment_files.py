@@ -165,3 +165,38 @@ def test_an_adding_problem_file_is_checked_against_its_own_config(tmp_path):
     assert "allowed: model, hidden, sequence_length" in message and "invert" not in message
     _error(tmp_path, base.replace('"adding"', '"addng"'),
            r"unknown run kind 'addng' in \[experiment\]; allowed: char, adding")
+
+
+def test_a_task_may_replace_grid_axes_for_its_own_cells(tmp_path):
+    text = TINY.replace('task = "addition"\n', "").replace('model = ["lstm", "irnn"]',
+                                                             'model = ["lstm"]\ntask = ["add", "copy"]')
+    text = text.replace("learning_rate = 0.5\n", "") + """
+[grid.learning_rate]
+lstm = [0.5, 1.0, 2.0]
+
+[tasks.add]
+task = "addition"
+
+[tasks.copy]
+task = "copy"
+grid = { learning_rate = { lstm = [3.0] }, clip = [2.0] }
+"""
+    _, cells = _load(tmp_path, text)
+    settings = sorted((c.config.task, c.config.learning_rate, c.config.clip) for c in cells)
+    default_clip = next(c.config.clip for c in cells if c.config.task == "addition")
+    assert settings == [("addition", 0.5, default_clip), ("addition", 1.0, default_clip),
+                        ("addition", 2.0, default_clip), ("copy", 3.0, 2.0)]
+    _error(tmp_path, text.replace("clip = [2.0]", "clipp = [2.0]"), r"unknown setting 'clipp' in \[tasks.copy.grid\]")
+    _error(tmp_path, text.replace("clip = [2.0]", 'task = ["add"]'), r"\[tasks.copy.grid\] .* cannot have a task axis")
+
+
+def test_an_equal_parameters_variant_takes_the_width_nearest_the_reference_models_count(tmp_path):
+    from lte.study.analysis.question2 import equal_parameter_irnn_width
+
+    text = TINY.replace('model = ["lstm", "irnn"]', 'model = ["irnn"]') + (
+        '\n[[variant]]\nlabel = "equal parameters"\nid = "params"\nparameters_of = "lstm"\n')
+    _, cells = _load(tmp_path, text)
+    (cell,) = cells
+    assert cell.config.hidden == equal_parameter_irnn_width(16, 1) != 16
+    _error(tmp_path, text.replace('parameters_of = "lstm"', 'parameters_of = "lstm9"'),
+           r"parameters_of in \[\[variant\]\] 1 must name a model")

@@ -4,11 +4,14 @@ A file has
     [experiment]  name, title, question; `kind`: the run kind its cells are (lte.kinds; default
                   "char", the study's character-level runs), whose config's fields are the settings;
                   `ensemble`: models per compiled step (lte.study.sweep; e.g. 1 where wall time is measured)
-    [tasks.<name>] the task settings a `task` axis value stands for (task, length, nesting, ...)
+    [tasks.<name>] the task settings a `task` axis value stands for (task, length, nesting, ...); its
+                  optional `grid` sub-table replaces grid axes for that task's cells (e.g. fewer
+                  settings where runs cost more)
     [grid]        axes whose every combination is a cell; an axis given as a table is
                   per model (e.g. [grid.learning_rate] lstm = [...], irnn = [...])
     [[variant]]   optional: labelled settings crossed with the grid (e.g. equal units vs
-                  equal parameters; `hidden_scale` multiplies the profile's hidden size)
+                  equal parameters; `hidden_scale` multiplies the profile's hidden size;
+                  `parameters_of = "lstm"` sets the width whose parameter count is nearest the LSTM's)
     [fixed]       settings shared by every cell
     [profiles.<name>] settings per profile (and [profiles.<name>.tasks.<task>] overrides)
 
@@ -48,6 +51,7 @@ from lte.core.cells import CELLS
 from lte.core.config import TrainConfig
 from lte.core.flax_cell import allow_user_cells
 from lte.core.errors import USER_ERRORS, LteError
+from lte.study.analysis.parameters import equal_parameter_hidden
 
 PROFILES = ("quick", "default", "paper")
 DEFAULT_PROFILE = "default"
@@ -146,29 +150,33 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
     profile_grid = profile_settings.pop("grid", {})
     grid = {**spec.get("grid", {}), **profile_grid}  # a profile may replace whole axes
     variants = spec.get("variant", [{}])
-    plain_axes = {k: v for k, v in grid.items() if not isinstance(v, dict)}
-    per_model_axes = {k: v for k, v in grid.items() if isinstance(v, dict)}
-    axis_tables = {k: f"[profiles.{profile}.grid.{k}]" if k in profile_grid else f"[grid.{k}]" for k in grid}
-    count = len(variants) * math.prod(len(v) for v in plain_axes.values()) * math.prod(
-        max((len(values) for values in axis.values()), default=1) for axis in per_model_axes.values())
+    grids = grid_per_task(grid, tasks)
+    count = len(variants) * sum(
+        math.prod(len(v) if not isinstance(v, dict) else max((len(x) for x in v.values()), default=1)
+                  for v in g.values()) for g in grids)
     if max_cells is not None and count > max_cells:
         raise LteError(f"{path} ({profile}) has {count:,} cells, more than {max_cells:,}: pass --yes to run "
                        f"them all, or shrink the grid")
 
     cells = []
-    for variant in variants:
+    for variant, grid in itertools.product(variants, grids):
+        plain_axes = {k: v for k, v in grid.items() if not isinstance(v, dict)}
+        per_model_axes = {k: v for k, v in grid.items() if isinstance(v, dict)}
+        axis_tables = {k: f"[profiles.{profile}.grid.{k}]" if k in profile_grid else f"[grid.{k}]" for k in grid}
         for values in itertools.product(*plain_axes.values()):
             labels = dict(zip(plain_axes, values))
             settings = {**spec.get("fixed", {}), **profile_settings}
             if "task" in labels:
                 if labels["task"] not in tasks:
                     raise LteError(f"{path}: task {labels['task']!r} has no [tasks.{labels['task']}] table")
-                settings.update(tasks[labels["task"]])
+                settings.update({k: v for k, v in tasks[labels["task"]].items() if k != "grid"})
             settings.update({k: v for k, v in labels.items() if k != "task"})
             settings.update({k: v for k, v in variant.items() if k not in VARIANT_EXTRAS})
             if "hidden_scale" in variant:
                 hidden = settings.get("hidden", defaults["hidden"])
                 settings["hidden"] = int(round(hidden * variant["hidden_scale"]))
+            if "parameters_of" in variant:  # the width with the reference model's parameter count
+                settings["hidden"] = _equal_parameter_hidden(variant, settings, defaults, path)
             if variant.get("label"):
                 labels["variant"] = variant["label"]
                 labels["variant_id"] = variant.get("id", variant["label"])
@@ -202,6 +210,25 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
     return header, cells
 
 
+def _equal_parameter_hidden(variant: dict, settings: dict, defaults: dict, path: Path) -> int:
+    """The hidden size at which the variant's model has the parameter count nearest that of the model
+    `parameters_of` at the profile's hidden size (within 5%, else an LteError naming the variant)."""
+    model = settings.get("model", defaults.get("model"))
+    try:
+        return equal_parameter_hidden(model, variant["parameters_of"], settings.get("hidden", defaults["hidden"]),
+                                      settings.get("layers", defaults["layers"]))
+    except ValueError as error:
+        raise LteError(f"{path}: variant {variant.get('label')!r}: {error}") from None
+
+
+def grid_per_task(grid: dict, tasks: dict) -> list[dict]:
+    """The grid once per value of its `task` axis, that task's own axes (`[tasks.<name>.grid]`) in place of the
+    shared ones; the grid alone when no task replaces an axis."""
+    if "task" not in grid or not any("grid" in tasks.get(t, {}) for t in grid["task"]):
+        return [grid]
+    return [{**grid, "task": [t], **tasks.get(t, {}).get("grid", {})} for t in grid["task"]]
+
+
 def check_unique_cells(cells: list[Cell], path: Path) -> None:
     """Two cells with the same settings would train into one run folder: an error naming the duplicate."""
     seen: dict[str, dict] = {}
@@ -216,7 +243,7 @@ def check_unique_cells(cells: list[Cell], path: Path) -> None:
 
 TOP_LEVEL = ("experiment", "tasks", "grid", "variant", "fixed", "profiles")
 HEADER_KEYS = ("name", "title", "description", "kind", "ensemble")  # what [experiment] may hold
-VARIANT_EXTRAS = ("label", "id", "hidden_scale", "learning_rate_scale")  # a variant's keys besides settings
+VARIANT_EXTRAS = ("label", "id", "hidden_scale", "learning_rate_scale", "parameters_of")  # a variant's keys besides settings
 PROFILE_EXTRAS = ("tasks", "grid")  # a profile's sub-tables besides settings
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -348,6 +375,12 @@ def check_variant(schema: Schema, variant, where: str) -> None:
                          f" (its label, as it has no id; give {where} an id)")
     if "hidden_scale" in variant and "hidden" not in schema.field_kinds:
         raise LteError(f"hidden_scale in {where}: the {schema.kind} kind's config has no hidden size to scale")
+    if "parameters_of" in variant:
+        if "hidden" not in schema.field_kinds or "model" not in schema.field_kinds:
+            raise LteError(f"parameters_of in {where}: the {schema.kind} kind's config has no model and hidden size")
+        if variant["parameters_of"] not in CELLS or "hidden_scale" in variant:
+            raise LteError(f"parameters_of in {where} must name a model ({', '.join(CELLS)}), without hidden_scale; "
+                           f"got {variant['parameters_of']!r}")
     for key in ("hidden_scale", "learning_rate_scale"):
         scale = variant.get(key, 1)
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0 or scale == float("inf"):
@@ -382,7 +415,10 @@ def validate_spec(spec: dict) -> None:
     schema = schema_of(header.get("kind", DEFAULT_KIND))
     tasks = spec.get("tasks", {})
     for task, settings in tasks.items():
-        check_settings(schema, settings, f"[tasks.{task}]")
+        check_settings(schema, settings, f"[tasks.{task}]", ("grid",))
+        if "task" in settings.get("grid", {}):
+            raise LteError(f"[tasks.{task}.grid] replaces axes for task {task!r}'s cells; it cannot have a task axis")
+        check_grid(schema, settings.get("grid", {}), f"[tasks.{task}.grid]", tasks)
     check_grid(schema, spec.get("grid", {}), "[grid]", tasks)
     check_settings(schema, spec.get("fixed", {}), "[fixed]")
     variants = spec.get("variant", [{}])
@@ -402,7 +438,8 @@ def validate_spec(spec: dict) -> None:
             if task not in tasks:
                 raise LteError(f"[profiles.{profile}.tasks.{task}]: no [tasks.{task}] table to override; the "
                                f"tables: {', '.join(tasks) or 'none'}")
-            check_settings(schema, override, f"[profiles.{profile}.tasks.{task}]")
+            check_settings(schema, override, f"[profiles.{profile}.tasks.{task}]", ("grid",))
+            check_grid(schema, override.get("grid", {}), f"[profiles.{profile}.tasks.{task}.grid]", tasks)
         check_grid(schema, settings.get("grid", {}), f"[profiles.{profile}.grid]", tasks)
 
 

@@ -8,14 +8,17 @@ one) and the readout (out x V + V).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
 import pandas as pd
 
+from data_gen.vocab import VOCAB_SIZE
 from lte.core.cells import CELLS
 from lte.core.model import ModelConfig, count_params, init_params
 
+WITHIN = 0.05  # equal parameters: a count within 5% of the reference model's
 SIZES = {"small profile (1 x 64)": (64, 1), "paper profile (2 x 400)": (400, 2)}
 
 
@@ -34,6 +37,31 @@ def closed_form_parameters(config: ModelConfig) -> dict:
     readout = out * v + v
     return {"layers": sum(layers), "embedding": embedding, "readout": readout,
             "total": sum(layers) + embedding + readout}
+
+
+def equal_parameter_width(count_reference: int, count_of_width: Callable[[int], int]) -> int:
+    """The width whose parameter count (growing with width) is nearest `count_reference`; a ValueError when
+    that nearest count is not within WITHIN of it."""
+    width = 1
+    while count_of_width(width) < count_reference and width < count_reference:
+        width += 1
+    best = min((w for w in (width - 1, width) if w >= 1), key=lambda w: abs(count_of_width(w) - count_reference))
+    off = count_of_width(best) / count_reference - 1
+    if abs(off) > WITHIN:
+        raise ValueError(f"no width has a parameter count within {WITHIN:.0%} of the reference's "
+                         f"{count_reference:,}: the nearest, width {best}, has {count_of_width(best):,} ({off:+.1%})")
+    return best
+
+
+def equal_parameter_hidden(cell: str, reference: str, reference_hidden: int, layers: int,
+                           vocab_size: int = VOCAB_SIZE) -> int:
+    """The hidden size at which `cell` has the parameter count nearest `reference`'s at `reference_hidden`
+    (embedding and readout included, by the closed formulas the parameter table checks against the model)."""
+    def count(name: str, hidden: int) -> int:
+        return closed_form_parameters(ModelConfig(cell=name, hidden=hidden, layers=layers,
+                                                  vocab_size=vocab_size))["total"]
+
+    return equal_parameter_width(count(reference, reference_hidden), lambda width: count(cell, width))
 
 
 def parameter_table() -> pd.DataFrame:

@@ -10,19 +10,19 @@ fraction of runs that reach it, and each variant's final accuracy are reported b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from data_gen.vocab import VOCAB_SIZE
+from lte.study.analysis.parameters import WITHIN, equal_parameter_hidden, equal_parameter_width  # noqa: F401
 from lte.study.analysis.question1 import decide_by_interval, fcr_interval, fcr_level
 from lte.study.analysis.stats import benjamini_hochberg, welch_difference
 
 METRIC = "test_char_accuracy"
 TARGETS = (0.5, 0.6, 0.7, 0.8)
 DELTA = 0.05  # the smallest difference in area (mean accuracy) that matters
-WITHIN = 0.05  # equal parameters: the IRNN's count within 5% of the LSTM's
 CLOCKS = ("steps", "run seconds", "step-alone seconds")
 DECIDING_CLOCK = "run seconds"  # the runs' own measured training time decides; steps is its own measure
 VERDICTS = {"higher": "yes", "lower": "no", "equivalent": "no", "unclear": "unclear", "rising": "unclear"}
@@ -84,32 +84,9 @@ def reach_summary(times: np.ndarray) -> dict:
             "fraction": reached.size / times.size if times.size else float("nan"), "runs": int(times.size)}
 
 
-def equal_parameter_width(count_lstm: int, count_irnn_of_width: Callable[[int], int]) -> int:
-    """The IRNN width whose parameter count is nearest the LSTM's (counts growing with width); a ValueError
-    when that nearest count is not within WITHIN of the LSTM's."""
-    width = 1
-    while count_irnn_of_width(width) < count_lstm and width < count_lstm:
-        width += 1
-    best = min((w for w in (width - 1, width) if w >= 1), key=lambda w: abs(count_irnn_of_width(w) - count_lstm))
-    off = count_irnn_of_width(best) / count_lstm - 1
-    if abs(off) > WITHIN:
-        raise ValueError(f"no IRNN width has a parameter count within {WITHIN:.0%} of the LSTM's {count_lstm:,}: "
-                         f"the nearest, width {best}, has {count_irnn_of_width(best):,} ({off:+.1%})")
-    return best
-
-
 def equal_parameter_irnn_width(lstm_hidden: int = 64, layers: int = 1, vocab_size: int = VOCAB_SIZE) -> int:
-    """`equal_parameter_width` for the package's models, counted by the closed formulas that
-    `lte.study.analysis.parameters` checks against `count_params` (embedding and readout included). The
-    vocabulary is the same for every task."""
-    from lte.core.model import ModelConfig
-    from lte.study.analysis.parameters import closed_form_parameters
-
-    def count(cell: str, hidden: int) -> int:
-        return closed_form_parameters(ModelConfig(cell=cell, hidden=hidden, layers=layers,
-                                                  vocab_size=vocab_size))["total"]
-
-    return equal_parameter_width(count("lstm", lstm_hidden), lambda width: count("irnn", width))
+    """The IRNN width with the parameter count nearest the LSTM's of `lstm_hidden` units (within WITHIN)."""
+    return equal_parameter_hidden("irnn", "lstm", lstm_hidden, layers, vocab_size)
 
 
 def _clocked(curves: pd.DataFrame, ms_per_step: float | None) -> pd.DataFrame:
