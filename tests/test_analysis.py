@@ -39,7 +39,8 @@ def test_everything_rebuilds_from_the_records(results, capsys):
     csv = results / "quick" / "runs.csv"
     import pandas as pd
     frame = pd.read_csv(csv)
-    assert len(frame) == sum(len(load_runs(e, "quick", results)) for e in tables.EXPERIMENTS)
+    assert len(frame) == sum(len(load_runs(e, "quick", results)) for e in tables.EXPERIMENTS
+                             if (results / "runs" / "quick" / e).exists())
     md = (results / "quick" / "tables" / "memorisation.md").read_text()
     assert md.count("\n| ") == 4 * 4 + 1  # header + strategies x tricks
 

@@ -105,14 +105,19 @@ def test_experiment_files_expand_into_their_grids(tmp_path):
     assert len({c.name for c in cells}) == len(cells)
     _, cells = load_experiment("experiments/convergence.toml", "quick", results=_selected(tmp_path))
     hidden = {c.labels["variant"]: c.config.hidden for c in cells}
-    assert hidden["IRNN (equal parameters)"] == 2 * hidden["IRNN (equal units)"] == 2 * hidden["LSTM"]
+    from lte.study.analysis.question2 import equal_parameter_irnn_width
+    assert hidden["IRNN (equal units)"] == hidden["LSTM"] == 32
+    assert hidden["IRNN (equal parameters)"] == equal_parameter_irnn_width(32, 1) == 70
     _, paper = load_experiment("experiments/addition.toml", "paper", results=_selected(tmp_path, "paper"))
     assert {(c.config.hidden, c.config.layers, c.config.batch_size) for c in paper} == {(400, 2, 100)}
     _, selection = load_experiment("experiments/lr_selection.toml", "default", results=tmp_path)
     grids = {m: {(c.config.task, c.config.learning_rate, c.config.clip, c.config.input_scale) for c in selection
                  if c.config.model == m} for m in ("lstm", "irnn")}
-    assert len(grids["lstm"]) == 3 * 16 and len(grids["irnn"]) == 3 * 24  # rates x 2 clips x 2 input scales
+    # grids of one size for both models: 5 rates x 2 clips x 2 input scales on copy and addition, the rates
+    # alone on programs
+    assert len(grids["lstm"]) == len(grids["irnn"]) == 2 * 20 + 5
     assert {c for _, _, c, _ in grids["lstm"]} == {c for _, _, c, _ in grids["irnn"]} == {1.0, 5.0}
+    assert {r for t, r, _, _ in grids["lstm"] if t == "program"} == {r for t, r, _, _ in grids["lstm"]}
     assert {s for _, _, _, s in grids["irnn"]} == {0.1, 0.3}  # the IRNN's input scale is searched
     assert {c.config.seed for c in selection}.isdisjoint(range(10))  # never the seeds the experiments report
 

@@ -46,6 +46,11 @@ def _table(name: str, profile: str, results: Path) -> list[Path]:
     if name == "lr_selection":
         return tables.write_table(tables.lr_table(profile, results), out / name,
                                   f"Hyperparameter selection: validation character accuracy, {tables.INTERVAL}")
+    if name == "strategy_selection":
+        if not (results / "runs" / profile / name).exists():
+            return []  # records made before the per-strategy stage existed
+        return tables.write_table(tables.lr_table(profile, results, name), out / name,
+                                  f"Selection per strategy: validation character accuracy, {tables.INTERVAL}")
     if name == "convergence":
         return tables.write_table(tables.convergence_table(profile, results), out / name, "Convergence")
     return tables.write_table(tables.strategy_table(name, profile, results), out / name,

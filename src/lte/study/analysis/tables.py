@@ -11,9 +11,9 @@ from lte.study.analysis.chance import chance_of
 from lte.study.analysis.figures import STRATEGIES, TRICKS, task_name
 from lte.study.analysis.records import load_runs
 from lte.study.analysis.stats import format_estimate, t_interval
-from lte.study.experiment import RESULTS, outputs_dir
+from lte.study.experiment import RESULTS, outputs_dir, runs_dir
 
-EXPERIMENTS = ("lr_selection", "program", "addition", "memorisation", "convergence")
+EXPERIMENTS = ("lr_selection", "strategy_selection", "program", "addition", "memorisation", "convergence")
 INTERVAL = "mean [95% t interval] over seeds"
 
 
@@ -74,12 +74,16 @@ def strategy_table(experiment: str, profile: str, results: Path = RESULTS) -> pd
     return pd.DataFrame(rows)
 
 
-def lr_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
+def lr_table(profile: str, results: Path = RESULTS, experiment: str = "lr_selection") -> pd.DataFrame:
+    """A selection experiment's settings and scores (stage 1's per model and task; stage 2's, experiment
+    "strategy_selection", per strategy too)."""
     from lte.study.analysis.lr_selection import selection_table
 
-    t = selection_table(profile, results)
+    t = selection_table(profile, results, experiment)
     g = lambda v: "-" if v is None or v != v else f"{v:g}"
-    return pd.DataFrame({"task": t.task, "model": t.model.str.upper(), "learning rate": t.learning_rate.map(g),
+    strategy = {"strategy": t.strategy} if "strategy" in t else {}
+    return pd.DataFrame({"task": t.task, "model": t.model.str.upper(), **strategy,
+                         "learning rate": t.learning_rate.map(g),
                          "clip": t["clip"].map(g), "input scale": t.input_scale.map(g),
                          "val char acc (target level)": [
                              f"diverged ({r.diverged} of {r.seeds} seeds)" if r.diverged else
@@ -128,7 +132,8 @@ def adding_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
 
 def aggregated_csv(profile: str, results: Path = RESULTS) -> Path:
     """Every run of every experiment, one row each: results/<profile>/runs.csv."""
-    frames = [load_runs(e, profile, results) for e in EXPERIMENTS]
+    frames = [load_runs(e, profile, results) for e in EXPERIMENTS
+              if e != "strategy_selection" or runs_dir(e, profile, results).exists()]  # absent in older records
     path = results / profile / "runs.csv"
     pd.concat(frames, ignore_index=True).to_csv(path, index=False)
     return path
