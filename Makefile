@@ -19,7 +19,7 @@ ANALYSIS := $(BIN)/python -m lte.study.analysis
 EXPERIMENTS := lr_selection strategy_selection addition memorisation convergence program
 
 .PHONY: help install lock test spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data profile-runs clean \
-        $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
+        $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_selection sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -76,7 +76,9 @@ sweep-program sweep-addition sweep-memorisation sweep-convergence: sweep-%: $(ST
 	@if [ "$*" = convergence ] && [ ! -f $(RESULTS)/runs/$(PROFILE)/convergence/step_times.json ]; then \
 	  $(LTE) step-times --profile $(PROFILE) --results $(RESULTS); fi
 
-sweep-adding_problem: $(STAMP)  ## the adding problem (IRNN vs LSTM vs tanh RNN); its figure: make fig-adding_problem
+sweep-adding_selection: $(STAMP)
+	$(LTE) sweep experiments/adding_selection.toml --profile $(PROFILE) --results $(RESULTS)
+sweep-adding_problem: $(STAMP) sweep-adding_selection  ## the adding problem (IRNN vs LSTM vs tanh RNN; rate and clip selected first); its figure: make fig-adding_problem
 	$(LTE) sweep experiments/adding_problem.toml --profile $(PROFILE) --results $(RESULTS)
 
 figures: $(STAMP)  ## rebuild every figure from the raw records in RESULTS (default results/; no training)

@@ -10,6 +10,7 @@ from lte.study.analysis.adding import adding_figure, adding_outcome
 from lte.core.errors import LteError
 from lte.study.experiment import load_experiment
 from lte.study.sweep import run_sweep
+from tests.test_sweep import _selected
 
 
 def test_sequences_have_one_marker_per_half_and_the_sum_of_the_marked_values():
@@ -51,14 +52,19 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
 
 
 def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
-    header, cells = load_experiment("experiments/adding_problem.toml", "default")
+    with pytest.raises(LteError, match="run the selection first: lte sweep experiments/adding_selection.toml"):
+        load_experiment("experiments/adding_problem.toml", "default", results=tmp_path)
+    header, cells = load_experiment("experiments/adding_problem.toml", "default", results=_selected(tmp_path, "default"))
     assert header["kind"] == "adding" and {c.kind for c in cells} == {"adding"}
     runs = [(c.name, c.config) for c in cells]
-    assert len(runs) == 6 and {c.model for _, c in runs} == {"irnn", "lstm", "rnn"}
+    assert len(runs) == 9 and {c.model for _, c in runs} == {"irnn", "lstm", "rnn"}
     assert {c.sequence_length for _, c in runs} == {150}
-    assert {c.model: c.max_steps for _, c in runs}["irnn"] >= 100_000  # the budget T = 150 needs (Le et al.)
-    assert {c.learning_rate for _, c in runs if c.model == "irnn"} == {0.01}
+    assert {c.max_steps for _, c in runs} == {150_000}  # every model the same budget
+    assert {(c.learning_rate, c.clip) for _, c in runs} == {(0.01, 10.0)}  # the selection's
     assert {c.model: c.forget_bias for _, c in runs} == {"irnn": 0.0, "lstm": 1.0, "rnn": 0.0}  # per-model table
+    _, selection = load_experiment("experiments/adding_selection.toml", "default")
+    grid = {(c.config.model, c.config.learning_rate, c.config.clip) for c in selection}
+    assert len(grid) == 3 * 5 * 3 and {c.config.seed for c in selection} == {100, 101, 102}  # the same grid for each model
     bad = tmp_path / "bad.toml"
     bad.write_text('[experiment]\nkind = "adding"\n[profiles.quick]\nhiden = 8\n')
     with pytest.raises(LteError, match=r"unknown setting 'hiden' in \[profiles.quick\] \(did you mean 'hidden'\?\); "
@@ -67,8 +73,8 @@ def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
     bad.write_text('[experiment]\nkind = "adding"\n[fixed]\nsequence_length = "long"\n')
     with pytest.raises(LteError, match=r"sequence_length in \[fixed\] must be an integer, got 'long'"):
         load_experiment(bad, "quick")
-    bad.write_text('[experiment]\nkind = "adding"\n[fixed]\nlearning_rate = "selected"\n')  # char kind only
-    with pytest.raises(LteError, match=r"learning_rate in \[fixed\] must be a number, got 'selected'"):
+    bad.write_text('[experiment]\nkind = "adding"\n[fixed]\ninput_scale = "selected"\n')  # not the adding kind's
+    with pytest.raises(LteError, match=r"unknown setting 'input_scale'"):
         load_experiment(bad, "quick")
     with pytest.raises(LteError, match="forget_bias must be a finite number, got nan"):
         AddingConfig(forget_bias=float("nan"))
@@ -144,3 +150,26 @@ def test_a_validation_set_of_its_own_and_the_test_sets_own_baseline(tmp_path):
     assert "val_size" in config.to_json() and "val_size" not in AddingConfig().to_json()  # old records' form
     with pytest.raises(LteError, match="val_size must be a whole number of sequences, 0 or more, got -1"):
         AddingConfig(val_size=-1)
+
+
+def test_the_adding_selection_picks_the_lowest_validation_mse_and_the_problem_takes_it(tmp_path):
+    from lte.study.analysis.adding_selection import adding_selection_table
+
+    selection = tmp_path / "adding_selection.toml"
+    selection.write_text('[experiment]\nname = "adding_selection"\nkind = "adding"\n[grid]\nmodel = ["irnn"]\n'
+                         "learning_rate = [0.001, 0.05, 1e12]\nseed = [100, 101]\n[profiles.quick]\nhidden = 8\n"
+                         "batch_size = 4\nsequence_length = 10\nmax_steps = 30\neval_every = 10\nval_size = 40\n"
+                         "test_size = 20\n")
+    lines = []
+    run_sweep(selection, "quick", workers=1, results=tmp_path, log=lines.append)
+    table = adding_selection_table("quick", tmp_path)
+    assert table.loc[table.learning_rate == 1e12, "diverged"].item() == 2  # never a candidate
+    finite = table[table.diverged == 0]
+    best = finite.loc[finite.val_mse.idxmin()]
+    chosen = json.loads((tmp_path / "lr_selection" / "selected_adding_quick.json").read_text())["irnn"]
+    assert (chosen["learning_rate"], chosen["clip"]) == (best["learning_rate"], best["clip"])
+    problem = tmp_path / "adding_problem.toml"
+    problem.write_text('[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn"]\n[fixed]\nlearning_rate = "selected"\n'
+                       'clip = "selected"\n[profiles.quick]\nhidden = 8\n')
+    _, (cell,) = load_experiment(problem, "quick", results=tmp_path)
+    assert (cell.config.learning_rate, cell.config.clip) == (best["learning_rate"], best["clip"])

@@ -128,6 +128,8 @@ def _selected(tmp_path, profile="quick"):
     rates = {f"{m}/{t}": {"learning_rate": 0.1, "clip": 5.0, "input_scale": 0.2, "val_char_accuracy": 0.5}
              for m in ("lstm", "irnn") for t in ("copy", "addition", "program")}
     path.write_text(json.dumps(rates))
+    adding = {m: {"learning_rate": 0.01, "clip": 10.0, "val_mse": 0.1} for m in ("irnn", "lstm", "rnn")}
+    (path.parent / f"selected_adding_{profile}.json").write_text(json.dumps(adding))
     return tmp_path
 
 

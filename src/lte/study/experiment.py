@@ -193,7 +193,10 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
                 cell_settings = {**settings, **dict(extra)}
                 for value in SELECTED_VALUES:
                     wanted = [k for k in SELECTED if cell_settings.get(k) == value]
-                    if wanted:
+                    if wanted and kind == ADDING_KIND:
+                        chosen = selected_adding_settings(model, profile, results)
+                        cell_settings.update({k: chosen[k] for k in wanted})
+                    elif wanted:
                         strategy = cell_settings.get("strategy", defaults.get("strategy"))
                         chosen = selected_settings(model, cell_settings.get("task", "program"), profile, results,
                                                    strategy=strategy if value == "selected" else None)
@@ -280,7 +283,8 @@ def schema_of(kind) -> Schema:
     for field in dataclasses.fields(config_class):
         hint = hints[field.name]
         kinds[field.name] = tuple(t for t in (typing.get_args(hint) or (hint,)) if t is not type(None))
-    return Schema(kind, config_class, kinds, SELECTED if kind == DEFAULT_KIND else ())
+    selectable = SELECTED if kind == DEFAULT_KIND else ADDING_SELECTED if kind == ADDING_KIND else ()
+    return Schema(kind, config_class, kinds, selectable)
 
 
 def check_value(schema: Schema, key: str, value, where: str) -> None:
@@ -447,6 +451,19 @@ SELECTED = ("learning_rate", "clip", "input_scale")  # the settings "selected" c
 # "selected": the most specific selection there is (per strategy, else per model and task); "selected-base":
 # the per-(model, task) selection only (what the per-strategy selection itself starts from)
 SELECTED_VALUES = ("selected", "selected-base")
+ADDING_KIND, ADDING_SELECTED = "adding", ("learning_rate", "clip")  # the adding problem's own selection
+
+
+def selected_adding_settings(model: str, profile: str, results: Path = RESULTS) -> dict:
+    """The adding problem's learning rate and clip chosen for `model` (selected_adding_<profile>.json)."""
+    path = results / "lr_selection" / f"selected_adding_{profile}.json"
+    if not path.exists():
+        raise LteError(f"no selected adding-problem settings for profile {profile!r} ({path}); run the selection "
+                       f"first: lte sweep experiments/adding_selection.toml --profile {profile}")
+    selected = json.loads(path.read_text())
+    if model not in selected or any(k not in selected[model] for k in ADDING_SELECTED):
+        raise LteError(f"{path} has no complete selection for {model}; rerun the adding selection")
+    return {k: float(selected[model][k]) for k in ADDING_SELECTED}
 
 
 def _scaled_rate(rate, scale: float) -> float:

@@ -26,6 +26,7 @@ instead of training on.
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -168,13 +169,17 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
                                [task_name(t) for t in tasks], workers, log)
         finally:
             record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
-    if experiment == "lr_selection":
-        from lte.study.analysis.lr_selection import write_selection
-        write_selection(profile, results)
-    if experiment == "strategy_selection":
-        from lte.study.analysis.lr_selection import write_strategy_selection
-        write_strategy_selection(profile, results)
+    if experiment in SELECTIONS:  # a selection experiment writes what the experiments after it take
+        module, writer = SELECTIONS[experiment].split(":")
+        getattr(importlib.import_module(module), writer)(profile, results)
     return cells
+
+
+# selection experiments -> what writes their choice (results/lr_selection/selected*_<profile>.json), imported
+# only when one has run (the analysis imports this module's callers)
+SELECTIONS = {"lr_selection": "lte.study.analysis.lr_selection:write_selection",
+              "strategy_selection": "lte.study.analysis.lr_selection:write_strategy_selection",
+              "adding_selection": "lte.study.analysis.adding_selection:write_adding_selection"}
 
 
 def record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> None:

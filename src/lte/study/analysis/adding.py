@@ -89,7 +89,9 @@ def adding_summary_row(path: Path) -> dict:
         return {"steps": summary["steps"], "wall_time": summary["wall_time"], "models_per_step": 1,
                 "stop_reason": "diverged" if diverged else summary.get("stop_reason", "max_steps"),
                 "diverged": diverged, "final_test_mse": None if diverged else summary["final_test_mse"],
-                "best_test_mse": summary.get("best_test_mse"), "commit": summary["provenance"]["commit"],
+                "best_test_mse": summary.get("best_test_mse"),
+                "final_val_mse": None if diverged else summary.get("final_val_mse"),
+                "commit": summary["provenance"]["commit"],
                 "device": summary["provenance"]["device"]}
     except (KeyError, TypeError) as error:
         raise LteError(f"{path} is not a complete adding-problem summary ({type(error).__name__}: {error})") from None
