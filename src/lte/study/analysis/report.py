@@ -40,7 +40,7 @@ def finished_runs(profile: str, results: Path = RESULTS) -> pd.DataFrame:
 def records_status(profile: str, results: Path = RESULTS) -> dict:
     """How many runs of each experiment have finished, and whether all have."""
     parts, complete = [], True
-    for experiment in (*EXPERIMENTS, "adding_problem"):
+    for experiment in (*EXPERIMENTS, *ADDING_EXPERIMENTS):
         index = runs_dir(experiment, profile, results) / "cells.json"
         if not index.exists():
             parts.append(f"{experiment} not started")
@@ -58,29 +58,37 @@ def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
     runs = finished_runs(profile, results)
     from lte.core.run_folder import indexed_runs
 
-    adding = runs_dir("adding_problem", profile, results)
-    adding_runs = [run for run in indexed_runs(adding) if (run / "summary.json").exists()] if adding.exists() else []
+    adding_runs = {}
+    for experiment in ADDING_EXPERIMENTS:
+        folder = runs_dir(experiment, profile, results)
+        adding_runs[experiment] = ([run for run in indexed_runs(folder) if (run / "summary.json").exists()]
+                                   if folder.exists() else [])
     # a run's own share of the training time: K runs of one ensemble step share each of its seconds
     training = (runs.wall_time / runs.models_per_step).groupby(runs.experiment).sum().to_dict()
-    if adding_runs:
-        training["adding_problem"] = sum(json.loads((r / "summary.json").read_text())["wall_time"] for r in adding_runs)
+    for experiment, finished in adding_runs.items():
+        if finished:
+            training[experiment] = sum(json.loads((r / "summary.json").read_text())["wall_time"] for r in finished)
     sweeps = {}
-    for experiment in (*EXPERIMENTS, "adding_problem"):
+    for experiment in (*EXPERIMENTS, *ADDING_EXPERIMENTS):
         path = runs_dir(experiment, profile, results) / "sweep.json"
         if path.exists() and experiment in training:
             record = json.loads(path.read_text())
-            cells = len(adding_runs) if experiment == "adding_problem" else int((runs.experiment == experiment).sum())
+            cells = (len(adding_runs[experiment]) if experiment in adding_runs
+                     else int((runs.experiment == experiment).sum()))
             sweeps[experiment] = {"seconds": record["wall_time"], "training_seconds": training[experiment],
                                   "cells": cells, "workers": max(i["workers"] for i in record["invocations"]),
                                   # timed whole: its sweep records cover each of its runs exactly once
                                   "whole": sum(i["cells_run"] for i in record["invocations"]) == cells}
     summaries = (p for e in EXPERIMENTS for p in runs_dir(e, profile, results).glob("*/summary.json"))
     first = json.loads(next(summaries).read_text())
-    return {"runs": len(runs), "adding_runs": len(adding_runs), "commits": sorted(set(runs.commit.dropna())),
+    return {"runs": len(runs), "adding_runs": len(adding_runs["adding_problem"]), "commits": sorted(set(runs.commit.dropna())),
             "commit_counts": runs.commit.value_counts().sort_index().to_dict(), "devices": sorted(set(runs.device)),
             "training_seconds": float(sum(training.values())), "sweeps": sweeps,
             "versions": first["provenance"]["versions"], "python": first["provenance"]["python"],
             "platform": first["provenance"]["platform"], "cpu_count": first["provenance"]["cpu_count"]}
+
+
+ADDING_EXPERIMENTS = ("adding_selection", "adding_problem")  # the adding kind's (not in runs.csv)
 
 
 # The code that decides what a run computes, given its config (not the sweep or the analysis): whole folders,
@@ -197,6 +205,13 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
         lines.append(f"| {key} | {row['mean']:.4f} | {len(row['steps'])} | {row['diverged']} | "
                      f"{'yes' if row['below_half_baseline'] else 'no'} |")
     lines += ["", f"The expected outcome at T = 150 **{adding_verdict(outcome)}**.", ""]
+    chosen_path = results / "lr_selection" / f"selected_adding_{profile}.json"
+    if chosen_path.exists():
+        chosen = json.loads(chosen_path.read_text())
+        lines += ["Each model's rate and clip were chosen on validation data (`experiments/adding_selection.toml`, "
+                  "seeds apart from these): " + "; ".join(
+                      f"{m} rate {c['learning_rate']:g}, clip {c['clip']:g} (validation MSE {c['val_mse']:.4f} at "
+                      f"T = {c['T']}, predict-1 {c['baseline_mse']:.4f})" for m, c in sorted(chosen.items())) + ".", ""]
     for T in sorted({int(k.split()[0][2:]) for k in outcome} - {150}):
         learned = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith(f"T={T} ")}
         lines.append(f"At T = {T}, learned: " + ", ".join(f"{m} {'yes' if ok else 'no'}" for m, ok in
