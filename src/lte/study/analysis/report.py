@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lte.core import schedule
 from lte.study.analysis.curriculum import curriculum_section
 from lte.study.analysis.design import design_section
 from lte.study.analysis.rising import slopes_section
@@ -226,25 +227,27 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
     return lines + ["", f"![adding problem]({fig}/adding_problem.png)", ""]
 
 
-DEVIATIONS = """\
-- **The curriculum's schedule** (`schedule = "amended"`, `lte.core.schedule`; `"original"` restores Zaremba's rule):
-  (a) a level whose validation split holds fewer than 50 distinct examples (copy and addition at length 1:
-  a handful of numbers per split) is judged on examples of its training split, since no model can
-  generalise from 3 training numbers to 4 others; (b) "learning has stopped" is also detected when the
-  level's validation accuracy is not above its value 5 evaluations ago (a model that memorises a level's
-  training split keeps its training accuracy at 1.00, so the original trigger never fires); (c) baseline
-  and mix, whose data ignore the level, start at the target level, so their learning rate decays by the
-  same rule as the others' once at the target. Without (a) and (b) the naive curriculum on copy and
-  addition stays at level (1, 1) for the whole run (`tests/test_schedule.py` shows both rules at work).
+DEVIATIONS = f"""\
+- **The curriculum's schedule** (`schedule = "plateau"`, `lte.core.schedule`, stated in
+  `docs/preregistration.md` before the records; `"original"` restores Zaremba's rule): a level is left when
+  validation accuracy passes 0.95 or its least-squares slope over the last {schedule.ADVANCE_WINDOW_STEPS:,} steps is at
+  most {schedule.ADVANCE_MIN_SLOPE} per 1,000 steps; at the target level a slope of at most {schedule.TARGET_MIN_SLOPE} over
+  {schedule.TARGET_WINDOW_STEPS:,} steps decays the rate by 0.8, and after a decay a slope of at most {schedule.STOP_MIN_SLOPE} over
+  {schedule.STOP_WINDOW_STEPS:,} steps stops the run, so a run still learning is neither slowed nor stopped. Zaremba's rule advances when training accuracy falls below its value 5 evaluations ago, which on
+  a 300-example validation set fired about every 500 steps whether the model was learning or not. Baseline
+  and mix, whose data ignore the level, start at the target level. A level whose validation split holds fewer
+  than 50 distinct examples (copy and addition at length 1) is judged on its training split.
+- **Budgets**: each run ends on its plateau or at a cap sized by a pilot (copy 40,000, addition and programs
+  30,000 steps; `experiments/pilot.toml`); the report flags every cell still rising over the last 20% of its
+  steps, and a comparison that involves one does not decide a verdict.
 - **The IRNN's input weights**: Le et al. draw them from N(0, 0.001^2); reading one-hot characters that
   leaves the IRNN almost no input signal, so the input scale is searched with the learning rate and the
   clip, on validation data, for both models alike (`experiments/lr_selection.toml`).
-- **Size and budget**: 1 layer of 64 units, batches of 32 rows, 4,000-10,000 SGD steps (Zaremba: 2 x 400,
-  batch 100, until the learning rate decays away); `PROFILE=paper` runs Zaremba's scale.
-- **The memorisation length** is sized to this budget: the shortest copy at which the LSTM's baseline is
-  below ceiling, by a rule stated before its pilot ran (`experiments/memorisation_length.toml`, applied in
-  the default profile's report), so that question 1 can be
-  tested; at 6 digits the LSTM ended every cell at about 1.00.
+- **Size**: 1 layer of 64 units, batches of 32 rows (Zaremba: 2 x 400, batch 100); `PROFILE=paper` runs
+  Zaremba's scale.
+- **The memorisation length** is sized to the tuned LSTM: the shortest copy at which its baseline is below
+  ceiling, by a rule stated before its pilot ran (`experiments/memorisation_length.toml`, applied in the
+  default profile's report), so that question 1 can be tested there.
 """
 
 
