@@ -16,7 +16,7 @@ RESULTS := results
 FRESH    = reproduce/$(PROFILE)
 LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.study.analysis
-EXPERIMENTS := lr_selection strategy_selection addition memorisation convergence program
+EXPERIMENTS := lr_selection strategy_selection question3_selection addition memorisation convergence program
 
 .PHONY: help install lock test spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data profile-runs clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_selection sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
@@ -71,7 +71,7 @@ sweep-lr_selection: $(STAMP)
 # then each strategy's rate (stage 2 of the selection), around stage 1's winners
 sweep-strategy_selection: $(STAMP) sweep-lr_selection
 	$(LTE) sweep experiments/strategy_selection.toml --profile $(PROFILE) --results $(RESULTS)
-sweep-program sweep-addition sweep-memorisation sweep-convergence: sweep-%: $(STAMP) sweep-strategy_selection
+sweep-question3_selection sweep-program sweep-addition sweep-memorisation sweep-convergence: sweep-%: $(STAMP) sweep-strategy_selection
 	$(LTE) sweep experiments/$*.toml --profile $(PROFILE) --results $(RESULTS)
 	@if [ "$*" = convergence ] && [ ! -f $(RESULTS)/runs/$(PROFILE)/convergence/step_times.json ]; then \
 	  $(LTE) step-times --profile $(PROFILE) --results $(RESULTS); fi
@@ -84,8 +84,8 @@ sweep-adding_problem: $(STAMP) sweep-adding_selection  ## the adding problem (IR
 figures: $(STAMP)  ## rebuild every figure from the raw records in RESULTS (default results/; no training)
 	$(ANALYSIS) figures --profile $(PROFILE) --results $(RESULTS)
 # static pattern rules: make skips the implicit-rule search for phony targets, so a plain fig-% would do nothing
-FIGURE_NAMES := $(filter-out strategy_selection,$(EXPERIMENTS)) adding_problem
-TABLE_NAMES  := $(EXPERIMENTS) csv parameters
+FIGURE_NAMES := $(filter-out strategy_selection question3_selection,$(EXPERIMENTS)) adding_problem
+TABLE_NAMES  := $(filter-out question3_selection,$(EXPERIMENTS)) csv parameters
 $(addprefix fig-,$(FIGURE_NAMES)): fig-%: $(STAMP)  ## one figure, e.g. make fig-addition
 	$(ANALYSIS) figure $* --profile $(PROFILE) --results $(RESULTS)
 

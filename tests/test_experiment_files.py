@@ -31,7 +31,7 @@ def test_every_real_experiment_file_loads_for_every_profile_it_defines(tmp_path)
     files = sorted(Path("experiments").glob("*.toml"))
     assert {f.stem for f in files} == {"adding_problem", "addition", "convergence", "lr_selection",
                                        "memorisation", "memorisation_length", "program", "pilot",
-                                       "pilot_lstm_copy_rate", "strategy_selection", "adding_selection"}
+                                       "pilot_lstm_copy_rate", "strategy_selection", "adding_selection", "question3_selection"}
     loaded = 0
     for path in files:
         profiles = list(tomllib.loads(path.read_text()).get("profiles", {}))
@@ -41,7 +41,7 @@ def test_every_real_experiment_file_loads_for_every_profile_it_defines(tmp_path)
             _, cells = load_experiment(path, profile, results=results)
             assert cells and len({c.name for c in cells}) == len(cells), (path, profile)
             loaded += 1
-    assert loaded == 8 * 3 + 3  # the design pilots define only the default profile
+    assert loaded == 9 * 3 + 3  # the design pilots define only the default profile
 
 
 def test_an_unknown_top_level_table_is_an_error(tmp_path):

@@ -13,7 +13,8 @@ from lte.study.analysis.records import load_runs
 from lte.study.analysis.stats import format_estimate, t_interval
 from lte.study.experiment import RESULTS, outputs_dir, runs_dir
 
-EXPERIMENTS = ("lr_selection", "strategy_selection", "program", "addition", "memorisation", "convergence")
+EXPERIMENTS = ("lr_selection", "strategy_selection", "question3_selection", "program", "addition", "memorisation", "convergence")
+OPTIONAL = ("strategy_selection", "question3_selection")  # absent from records made before they existed
 INTERVAL = "mean [95% t interval] over seeds"
 
 
@@ -133,7 +134,7 @@ def adding_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
 def aggregated_csv(profile: str, results: Path = RESULTS) -> Path:
     """Every run of every experiment, one row each: results/<profile>/runs.csv."""
     frames = [load_runs(e, profile, results) for e in EXPERIMENTS
-              if e != "strategy_selection" or runs_dir(e, profile, results).exists()]  # absent in older records
+              if e not in OPTIONAL or runs_dir(e, profile, results).exists()]
     path = results / profile / "runs.csv"
     pd.concat(frames, ignore_index=True).to_csv(path, index=False)
     return path

@@ -344,7 +344,7 @@ def question_2(profile: str, results: Path = RESULTS) -> dict:
 
 # ---------------------------------------------------------------- question 3
 
-SELECTION_EXPERIMENT = "strategy_selection"  # the per-strategy selection runs (seeds apart from the study's)
+SELECTION_EXPERIMENT = "question3_selection"  # every compared setting on seeds of its own (103-105)
 
 
 def best_setting(runs: pd.DataFrame, keys: list[str], label, chosen_on: pd.DataFrame | None = None) -> dict:
@@ -395,8 +395,8 @@ def _trick_name(invert: bool, double: bool) -> str:
 
 
 def _selection_runs(profile: str, results: Path) -> pd.DataFrame | None:
-    """The per-strategy selection's runs (None when there are none): question 3's winner is chosen on them, so
-    that the study's seeds only confirm it."""
+    """Question 3's selection runs (None when there are none): its winner is chosen on them, so that the
+    study's seeds only confirm it."""
     try:
         return _runs(SELECTION_EXPERIMENT, profile, results)
     except Pending:
