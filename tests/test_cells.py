@@ -99,8 +99,7 @@ def test_initialisations_follow_the_study():
 
 def test_irnn_carries_a_positive_state_unchanged():
     """Seed 000 section 2.3: with W = 0, b = 0 and U = I, a positive hidden state is kept as it is."""
-    from lte.core.cells import irnn
-
+    irnn = CELLS["irnn"]
     params = {"W": jnp.zeros((5, 6)), "U": jnp.eye(6), "b": jnp.zeros(6)}
     h0 = jnp.asarray(np.random.default_rng(0).uniform(0.1, 2.0, size=(3, 6)), jnp.float32)
     h = h0
@@ -115,8 +114,7 @@ def test_irnn_carries_a_positive_state_unchanged():
 
 def test_the_two_gru_variants_differ_only_where_the_reset_gate_acts():
     """Same weights, b_hn = 0: equal at the first step (h = 0) and when r = 1; different otherwise."""
-    from lte.core.cells import gru, gru_reset_after
-
+    gru, gru_reset_after = CELLS["gru"], CELLS["gru_reset_after"]
     rng = np.random.default_rng(4)
     n, m, B = 5, 3, 2
     p = {"W": jnp.asarray(rng.normal(0, 0.5, (m, 3 * n)), jnp.float32),
@@ -218,8 +216,9 @@ def test_a_new_cell_is_one_module(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     cells = register([str(package)], "extra_cells")
     assert list(cells) == ["elman"] and cells["elman"].layer_parameters(3, 2, {}) == 2 * (2 + 3 + 1)
-    (package / "broken.py").write_text("from lte.core.cells.rnn import init, step, output  # noqa: F401\n")
-    with pytest.raises(LteError, match=r"cell module extra_cells.broken lacks gates, uses_embedding, .*numpy_step"):
+    (package / "broken.py").write_text("from lte.core.cells.rnn import RNN, numpy_step  # noqa: F401\n")
+    with pytest.raises(LteError, match=r"cell module extra_cells.broken lacks CELL, layer_parameters, "
+                                         r"numpy_zero_carry \(see lte.core.cells\)"):
         register([str(package)], "extra_cells")
 
 

@@ -80,7 +80,7 @@ def test_an_unknown_gradient_is_refused_by_name():
         ModelConfig(gradient="exact")
 
 
-OWN_BACKWARD = sorted(name for name, cell in CELLS.items() if hasattr(cell, "update_backward"))
+OWN_BACKWARD = sorted(name for name, cell in CELLS.items() if is_additive(cell) and cell.additive.update_backward)
 
 
 def test_the_lstm_has_its_own_update_backward():
@@ -104,13 +104,36 @@ def test_a_cells_own_update_backward_is_autodiffs_bit_for_bit(name):
 
     @jax.jit
     def own(carry, z, d_new):
-        new, saved = cell.update_forward(extra, carry, z)
-        return new, cell.update_backward(extra, carry, saved, d_new)
+        new, saved = cell.additive.update_forward(extra, carry, z)
+        return new, cell.additive.update_backward(extra, carry, saved, d_new)
 
     @jax.jit
     def autodiff(carry, z, d_new):
-        new, vjp = jax.vjp(lambda c, z, e: cell.update(e, c, z), carry, z, extra)
+        new, vjp = jax.vjp(lambda c, z, e: cell.additive.update(e, c, z), carry, z, extra)
         return new, vjp(d_new)
 
     for a, b in zip(jax.tree_util.tree_leaves(own(carry, z, d_new)), jax.tree_util.tree_leaves(autodiff(carry, z, d_new))):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("name", ADDITIVE)
+def test_a_cells_additive_form_is_its_call_bit_for_bit(name):
+    """The fused kernel's `update` after `xw + recurrent_input(carry) @ U` is the cell's own `__call__`, and so
+    are their gradients: the same bits."""
+    cell = get_cell(name)
+    layer = _random_params(ModelConfig(cell=name, hidden=16, layers=1), seed=5)["layers"][0]
+    rng = np.random.default_rng(6)
+    carry = jax.tree_util.tree_map(lambda z: jnp.asarray(rng.normal(0, 1, z.shape), jnp.float32),
+                                   cell.zero_carry(layer, 5))
+    xw = jnp.asarray(rng.normal(0, 2, (5, layer["U"].shape[1])), jnp.float32)
+    form = cell.additive
+
+    def additive(layer, carry, xw):
+        extra = {k: v for k, v in layer.items() if k not in ("W", "b", "U")}
+        return form.update(extra, carry, xw + form.recurrent_input(carry) @ layer["U"])
+
+    for how in (lambda f: jax.jit(f)(layer, carry, xw),
+                lambda f: jax.jit(jax.grad(lambda *a: jnp.sum(cell.output(f(*a)) ** 2), argnums=(0, 1, 2)))(
+                    layer, carry, xw)):
+        for a, b in zip(jax.tree_util.tree_leaves(how(cell.step)), jax.tree_util.tree_leaves(how(additive))):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

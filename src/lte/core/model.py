@@ -98,7 +98,7 @@ class ModelConfig:
 
 
 def init_params(key: jax.Array, config: ModelConfig) -> dict:
-    cell = get_cell(config.cell)
+    cell = get_cell(config.cell)  # each layer's draw: lte.core.flax_cell.Cell.init
     k_embed, k_out, *k_layers = jax.random.split(key, 2 + config.layers)
     uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -EMBED_INIT_SCALE, EMBED_INIT_SCALE)
     first_input = config.hidden if config.uses_embedding else config.vocab_size

@@ -11,39 +11,37 @@ needs r first, a step is two dependent matmuls and the cell is not additive
 All weights U(-0.08, 0.08), as the LSTM.
 """
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-uses_embedding = True
-gates = 3
-default_learning_rate = 0.5
-INIT_SCALE = 0.08
-input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
+from lte.core.flax_cell import INIT_SCALE, RecurrentCell, uniform
 
 
-def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
-    kw, ku, kb = jax.random.split(key, 3)
-    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -INIT_SCALE, INIT_SCALE)
-    return {"W": uniform(kw, (input_size, 3 * hidden)), "U": uniform(ku, (hidden, 3 * hidden)),
-            "b": uniform(kb, (3 * hidden,))}
+class GRU(RecurrentCell):
+    """carry h; `xw` = W x + b for the blocks z, r, n."""
+
+    gates = 3
+    uses_embedding = True
+    default_learning_rate = 0.5
+
+    @nn.compact
+    def __call__(self, h_BxH, xw_Bx3H):
+        H = self.features
+        U = self.param("U", uniform(INIT_SCALE), (h_BxH.shape[-1], 3 * H))
+        zr = jax.nn.sigmoid(xw_Bx3H[:, :2 * H] + h_BxH @ U[:, :2 * H])
+        z, r = zr[:, :H], zr[:, H:]
+        n = jnp.tanh(xw_Bx3H[:, 2 * H:] + (r * h_BxH) @ U[:, 2 * H:])
+        h_BxH = (1.0 - z) * n + z * h_BxH
+        return h_BxH, h_BxH
+
+    @staticmethod
+    def output(h_BxH):
+        return h_BxH
 
 
-def zero_carry(params: dict, batch: int) -> jax.Array:
-    return jnp.zeros((batch, params["U"].shape[0]))
-
-
-def step(params: dict, h_BxH: jax.Array, xw_Bx3H: jax.Array) -> jax.Array:
-    n_units = h_BxH.shape[-1]
-    U = params["U"]
-    zr = jax.nn.sigmoid(xw_Bx3H[:, :2 * n_units] + h_BxH @ U[:, :2 * n_units])
-    z, r = zr[:, :n_units], zr[:, n_units:]
-    n = jnp.tanh(xw_Bx3H[:, 2 * n_units:] + (r * h_BxH) @ U[:, 2 * n_units:])
-    return (1.0 - z) * n + z * h_BxH
-
-
-def output(h_BxH: jax.Array) -> jax.Array:
-    return h_BxH
+CELL = GRU
 
 
 # --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---

@@ -6,30 +6,15 @@ deviation 0.001, as in Le et al.; a run's `input_scale` sets it: reading
 one-hot characters, 0.001 gives the IRNN almost no input signal on these tasks).
 """
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-uses_embedding = False  # the first layer reads the one-hot character
-default_learning_rate = 0.05  # see lte.core.config
-gates = 1
+from lte.core.flax_cell import RecurrentCell
+from lte.core.recurrence import Additive
+
 INPUT_STD = 0.001
-input_scale = INPUT_STD  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
-
-
-def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
-    scale = options.get("identity_scale", 1.0)
-    return {"W": INPUT_STD * jax.random.normal(key, (input_size, hidden), jnp.float32),
-            "U": scale * jnp.eye(hidden, dtype=jnp.float32),
-            "b": jnp.zeros((hidden,), jnp.float32)}
-
-
-def zero_carry(params: dict, batch: int) -> jax.Array:
-    return jnp.zeros((batch, params["U"].shape[0]))
-
-
-def recurrent_input(h_BxH: jax.Array) -> jax.Array:
-    return h_BxH
 
 
 def update(params: dict, h_BxH: jax.Array, z_BxH: jax.Array) -> jax.Array:
@@ -37,12 +22,34 @@ def update(params: dict, h_BxH: jax.Array, z_BxH: jax.Array) -> jax.Array:
     return jax.nn.relu(z_BxH)
 
 
-def step(params: dict, h_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
-    return update(params, h_BxH, xw_BxH + recurrent_input(h_BxH) @ params["U"])
+class IRNN(RecurrentCell):
+    """carry h; `xw` = W x + b."""
+
+    identity_scale: float = 1.0
+    uses_embedding = False  # the first layer reads the one-hot character
+    default_learning_rate = 0.05  # see lte.core.config
+    input_scale = INPUT_STD  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
+    additive = Additive(recurrent_input=lambda h: h, update=update)
+
+    @nn.compact
+    def __call__(self, h_BxH, xw_BxH):
+        U = self.param("U", lambda key, shape: self.identity_scale * jnp.eye(shape[0], dtype=jnp.float32),
+                       (h_BxH.shape[-1], self.features))
+        h_BxH = jax.nn.relu(xw_BxH + h_BxH @ U)
+        return h_BxH, h_BxH
+
+    def input_init(self, key: jax.Array, shape: tuple) -> jax.Array:
+        return self.input_scale * jax.random.normal(key, shape, jnp.float32)
+
+    def bias_init(self, key: jax.Array, shape: tuple) -> jax.Array:
+        return jnp.zeros(shape, jnp.float32)
+
+    @staticmethod
+    def output(h_BxH):
+        return h_BxH
 
 
-def output(h_BxH: jax.Array) -> jax.Array:
-    return h_BxH
+CELL = IRNN
 
 
 # --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---

@@ -7,42 +7,42 @@ layer: what the next layer or the readout reads and what the next step gets
 back. The Elman net (`rnn`) feeds back h instead. All weights U(-0.08, 0.08).
 """
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-uses_embedding = False  # reads the one-hot character, as the Elman net
-gates = 1
-default_learning_rate = 0.1
-INIT_SCALE = 0.08
-input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
-
-
-def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
-    kw, ku, kb, kv, kc = jax.random.split(key, 5)
-    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -INIT_SCALE, INIT_SCALE)
-    return {"W": uniform(kw, (input_size, hidden)), "U": uniform(ku, (hidden, hidden)), "b": uniform(kb, (hidden,)),
-            "V": uniform(kv, (hidden, hidden)), "c": uniform(kc, (hidden,))}
-
-
-def zero_carry(params: dict, batch: int) -> jax.Array:
-    return jnp.zeros((batch, params["V"].shape[1]))
-
-
-def recurrent_input(y_BxH: jax.Array) -> jax.Array:
-    return y_BxH
+from lte.core.flax_cell import INIT_SCALE, RecurrentCell, uniform
+from lte.core.recurrence import Additive
 
 
 def update(params: dict, y_BxH: jax.Array, z_BxH: jax.Array) -> jax.Array:
+    """The output after a step, given z = W x + U y + b."""
     return jnp.tanh(jnp.tanh(z_BxH) @ params["V"] + params["c"])
 
 
-def step(params: dict, y_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
-    return update(params, y_BxH, xw_BxH + recurrent_input(y_BxH) @ params["U"])
+class Jordan(RecurrentCell):
+    """carry y (the previous output); `xw` = W x + b."""
+
+    uses_embedding = False  # reads the one-hot character, as the Elman net
+    default_learning_rate = 0.1
+    additive = Additive(recurrent_input=lambda y: y, update=update)
+
+    @nn.compact
+    def __call__(self, y_BxH, xw_BxH):
+        H = self.features
+        U = self.param("U", uniform(INIT_SCALE), (y_BxH.shape[-1], H))
+        V, c = self.param("V", uniform(INIT_SCALE), (H, H)), self.param("c", uniform(INIT_SCALE), (H,))
+        h_BxH = jnp.tanh(xw_BxH + y_BxH @ U)
+        y_BxH = jnp.tanh(h_BxH @ V + c)
+        return y_BxH, y_BxH
+
+    @staticmethod
+    def output(y_BxH):
+        return y_BxH
 
 
-def output(y_BxH: jax.Array) -> jax.Array:
-    return y_BxH
+CELL = Jordan
 
 
 # --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---

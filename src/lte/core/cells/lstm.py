@@ -2,34 +2,47 @@
 
 Every weight and bias is initialised U(-0.08, 0.08); the forget-gate bias can
 be shifted (`forget_bias`, 0 in the original, 1 after Jozefowicz et al. 2015).
+The fused gradient's kernel (`update_forward`, `update_backward`) saves the gate
+activations, so that its backward evaluates no transcendental.
 """
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-uses_embedding = True  # Zaremba: a learned embedding feeds the first layer
-default_learning_rate = 0.5  # see lte.core.config
-gates = 4
-INIT_SCALE = 0.08
-input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
+from lte.core.flax_cell import INIT_SCALE, RecurrentCell, uniform
+from lte.core.recurrence import Additive
 
 
-def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
-    kw, ku, kb = jax.random.split(key, 3)
-    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -INIT_SCALE, INIT_SCALE)
-    b = uniform(kb, (4 * hidden,))
-    b = b.at[hidden:2 * hidden].add(options.get("forget_bias", 0.0))  # the f block
-    return {"W": uniform(kw, (input_size, 4 * hidden)), "U": uniform(ku, (hidden, 4 * hidden)), "b": b}
+class LSTM(RecurrentCell):
+    """carry (c, h); `xw` = W x + b for the four gate blocks i, f, g, o."""
 
+    forget_bias: float = 0.0
+    gates = 4
+    uses_embedding = True  # Zaremba: a learned embedding feeds the first layer
+    default_learning_rate = 0.5  # see lte.core.config
+    # additive: the fused gradient's kernel, set below the class (Additive of update_forward, update_backward)
 
-def zero_carry(params: dict, batch: int) -> tuple[jax.Array, jax.Array]:
-    hidden = params["U"].shape[0]
-    return jnp.zeros((batch, hidden)), jnp.zeros((batch, hidden))  # (c, h)
+    @nn.compact
+    def __call__(self, carry, xw_Bx4H):
+        c, h = carry
+        U = self.param("U", uniform(INIT_SCALE), (h.shape[-1], 4 * self.features))
+        i, f, g, o = gate_activations(xw_Bx4H + h @ U)
+        c = f * c + i * g
+        h = o * jnp.tanh(c)
+        return (c, h), h
 
+    def bias_init(self, key: jax.Array, shape: tuple) -> jax.Array:
+        return uniform(INIT_SCALE)(key, shape).at[self.features:2 * self.features].add(self.forget_bias)  # f
 
-def recurrent_input(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
-    return carry[1]  # h multiplies U
+    def initialize_carry(self, rng: jax.Array, input_shape: tuple):
+        zeros = jnp.zeros((*input_shape[:-1], self.features))
+        return zeros, zeros
+
+    @staticmethod
+    def output(carry):
+        return carry[1]
 
 
 @jax.custom_jvp
@@ -55,11 +68,6 @@ def _gate_activations_jvp(primals, tangents):
     return (i, f, g, o), (sigmoid_jvp(di, i), sigmoid_jvp(df, f), (dg + dg * g) * (1 - g), sigmoid_jvp(do, o))
 
 
-def update(params: dict, carry: tuple[jax.Array, jax.Array], z_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The state after a step, given z = W x + U h + b."""
-    return update_forward(params, carry, z_Bx4H)[0]
-
-
 def update_forward(params: dict, carry: tuple[jax.Array, jax.Array], z_Bx4H: jax.Array):
     """`update`, and what `update_backward` needs: the gate activations and tanh(c') (no recomputation)."""
     i, f, g, o = gate_activations(z_Bx4H)
@@ -83,12 +91,14 @@ def update_backward(params: dict, carry: tuple[jax.Array, jax.Array], saved, d_n
     return (f * d_c, jnp.zeros_like(carry[1])), d_z_Bx4H, {}
 
 
-def step(params: dict, carry: tuple[jax.Array, jax.Array], xw_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return update(params, carry, xw_Bx4H + recurrent_input(carry) @ params["U"])
+def update(params: dict, carry: tuple[jax.Array, jax.Array], z_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The state after a step, given z = W x + U h + b."""
+    return update_forward(params, carry, z_Bx4H)[0]
 
 
-def output(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
-    return carry[1]
+LSTM.additive = Additive(recurrent_input=LSTM.output, update=update, update_forward=update_forward,
+                         update_backward=update_backward)
+CELL = LSTM
 
 
 # --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---

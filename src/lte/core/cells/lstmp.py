@@ -8,57 +8,59 @@ The layer's output and its recurrent input are r, of `projection` units
 LSTM (`forget_bias` shifts the f block).
 """
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from lte.core.cells import lstm
-
-uses_embedding = True
-gates = 4
-input_scale = lstm.INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
-default_learning_rate = 0.5
-
-
-def output_size(hidden: int, options: dict) -> int:
-    return options.get("projection") or max(1, hidden // 2)
-
-
-def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
-    k_lstm, k_u, k_p = jax.random.split(key, 3)
-    p = output_size(hidden, options)
-    params = lstm.init(k_lstm, input_size, hidden, options)
-    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -lstm.INIT_SCALE, lstm.INIT_SCALE)
-    params["U"] = uniform(k_u, (p, 4 * hidden))
-    params["P"] = uniform(k_p, (hidden, p))
-    return params
-
-
-def zero_carry(params: dict, batch: int) -> tuple[jax.Array, jax.Array]:
-    return jnp.zeros((batch, params["P"].shape[0])), jnp.zeros((batch, params["P"].shape[1]))  # (c, r)
-
-
-def recurrent_input(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
-    return carry[1]  # r multiplies U
+from lte.core.flax_cell import INIT_SCALE, uniform
+from lte.core.recurrence import Additive
 
 
 def update(params: dict, carry: tuple[jax.Array, jax.Array], z_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The state after a step, given z = W x + U r + b."""
     c, m = lstm.update(params, carry, z_Bx4H)
     return c, m @ params["P"]
 
 
-def step(params: dict, carry: tuple[jax.Array, jax.Array], xw_Bx4H: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return update(params, carry, xw_Bx4H + recurrent_input(carry) @ params["U"])
+class LSTMP(lstm.LSTM):
+    """carry (c, r); `xw` = W x + b for the four gate blocks i, f, g, o."""
+
+    projection: int | None = None  # None: hidden // 2
+    additive = Additive(recurrent_input=lstm.LSTM.output, update=update)
+
+    @nn.compact
+    def __call__(self, carry, xw_Bx4H):
+        c, r = carry
+        U = self.param("U", uniform(INIT_SCALE), (r.shape[-1], 4 * self.features))
+        P = self.param("P", uniform(INIT_SCALE), (self.features, r.shape[-1]))
+        i, f, g, o = lstm.gate_activations(xw_Bx4H + r @ U)
+        c = f * c + i * g
+        r = (o * jnp.tanh(c)) @ P
+        return (c, r), r
+
+    @staticmethod
+    def output_size(hidden: int, options: dict) -> int:
+        return options.get("projection") or max(1, hidden // 2)
+
+    @classmethod
+    def from_params(cls, params: dict) -> "LSTMP":
+        return cls(features=params["P"].shape[0], projection=params["P"].shape[1])
+
+    def initialize_carry(self, rng: jax.Array, input_shape: tuple):
+        batch = input_shape[:-1]
+        projection = self.output_size(self.features, {"projection": self.projection})
+        return jnp.zeros((*batch, self.features)), jnp.zeros((*batch, projection))
 
 
-def output(carry: tuple[jax.Array, jax.Array]) -> jax.Array:
-    return carry[1]
+CELL = LSTMP
 
 
 # --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---
 def layer_parameters(m: int, n: int, options: dict) -> int:
     """W [m, 4n], U [p, 4n], b [4n] and the projection [n, p]."""
-    p = output_size(n, options)
+    p = LSTMP.output_size(n, options)
     return 4 * n * (p + m + 1) + n * p
 
 

@@ -1,29 +1,12 @@
 """The plain tanh recurrent net (Elman): h' = tanh(W x + U h + b), all U(-0.08, 0.08)."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-uses_embedding = False  # the first layer reads the one-hot character
-default_learning_rate = 0.1  # see lte.core.config
-gates = 1
-INIT_SCALE = 0.08
-input_scale = INIT_SCALE  # the scale of W at initialisation (ModelConfig.input_scale rescales it)
-
-
-def init(key: jax.Array, input_size: int, hidden: int, options: dict) -> dict:
-    kw, ku, kb = jax.random.split(key, 3)
-    uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -INIT_SCALE, INIT_SCALE)
-    return {"W": uniform(kw, (input_size, hidden)), "U": uniform(ku, (hidden, hidden)),
-            "b": uniform(kb, (hidden,))}
-
-
-def zero_carry(params: dict, batch: int) -> jax.Array:
-    return jnp.zeros((batch, params["U"].shape[0]))
-
-
-def recurrent_input(h_BxH: jax.Array) -> jax.Array:
-    return h_BxH
+from lte.core.flax_cell import INIT_SCALE, RecurrentCell, uniform
+from lte.core.recurrence import Additive
 
 
 def update(params: dict, h_BxH: jax.Array, z_BxH: jax.Array) -> jax.Array:
@@ -31,12 +14,25 @@ def update(params: dict, h_BxH: jax.Array, z_BxH: jax.Array) -> jax.Array:
     return jnp.tanh(z_BxH)
 
 
-def step(params: dict, h_BxH: jax.Array, xw_BxH: jax.Array) -> jax.Array:
-    return update(params, h_BxH, xw_BxH + recurrent_input(h_BxH) @ params["U"])
+class RNN(RecurrentCell):
+    """carry h; `xw` = W x + b."""
+
+    uses_embedding = False  # the first layer reads the one-hot character
+    default_learning_rate = 0.1  # see lte.core.config
+    additive = Additive(recurrent_input=lambda h: h, update=update)
+
+    @nn.compact
+    def __call__(self, h_BxH, xw_BxH):
+        U = self.param("U", uniform(INIT_SCALE), (h_BxH.shape[-1], self.features))
+        h_BxH = jnp.tanh(xw_BxH + h_BxH @ U)
+        return h_BxH, h_BxH
+
+    @staticmethod
+    def output(h_BxH):
+        return h_BxH
 
 
-def output(h_BxH: jax.Array) -> jax.Array:
-    return h_BxH
+CELL = RNN
 
 
 # --- the parameter formula and an independent NumPy reference (checked against the model in tests) ---
