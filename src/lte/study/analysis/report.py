@@ -353,6 +353,10 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
               f"- runs: {prov['runs']}, by commit as recorded: "
               + ", ".join(f"`{c}` ({n} runs)" for c, n in prov["commit_counts"].items()),
               run_code_line(prov, profile, results),
+              *(["- initial draws: the committed records were made with the cells' earlier initialisation (commit "
+                 "`b9ce99f`); since `afd9663` (cells as flax modules) a fresh run draws the LSTM's U and the IRNN's "
+                 "W differently, until the study's regeneration replaces these records"]
+                if is_committed_records(results) else []),
               f"- device(s): {', '.join(prov['devices'])}; {prov['cpu_count']} CPU cores; {prov['platform']}",
               f"- Python {prov['python']}; " + ", ".join(f"{k} {v}" for k, v in sorted(prov['versions'].items())),
               f"- training time, all runs added up: {_minutes(prov['training_seconds'])}",
