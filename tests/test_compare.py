@@ -173,8 +173,10 @@ def test_make_reproduce_trains_into_a_fresh_folder_never_into_results():
                          capture_output=True, text=True, check=True).stdout.splitlines()
     training = [line for line in out if " sweep experiments/" in line or " adding experiments/" in line]
     order = [line.split("experiments/")[1].split(".toml")[0] for line in training]
-    assert order[0] == "lr_selection" and order[-1] == "adding_problem"  # the selection first: the others use it
-    assert sorted(order) == sorted(["lr_selection", "program", "addition", "memorisation", "convergence", "adding_problem"])
+    # each selection before the experiments that read what it chose
+    assert order[:3] == ["lr_selection", "strategy_selection", "question3_selection"]
+    assert order[-2:] == ["adding_selection", "adding_problem"]
+    assert sorted(order[3:-2]) == ["addition", "convergence", "memorisation", "program"]
     analysis = [line for line in out if "-m lte.study.analysis" in line]
     assert [line.split("-m lte.study.analysis ")[1].split()[0] for line in analysis] == \
         ["figures", "tables", "report", "compare"]
