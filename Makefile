@@ -18,7 +18,7 @@ LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.study.analysis
 EXPERIMENTS := lr_selection strategy_selection question3_selection addition memorisation convergence program
 
-.PHONY: help install lock test spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data profile-runs clean \
+.PHONY: help install lock test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data profile-runs clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_selection sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
@@ -41,6 +41,14 @@ lock: $(STAMP)  ## refresh constraints.txt from what .venv holds now (after upgr
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n 2
+
+lint: $(STAMP)  ## ruff: the linter (pyflakes, pycodestyle, import order, bugbear) and the formatter's check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## ruff: sort imports and format the code in place
+	$(BIN)/ruff check --select I --fix .
+	$(BIN)/ruff format .
 
 # Retrains everything from scratch into reproduce/$(PROFILE)/ (never into the committed results/); an
 # interrupted run resumes where it stopped (finished cells are skipped, unfinished ones resume).

@@ -1,8 +1,8 @@
 """Command line of the data side.
 
-    python -m data_gen sample --task program --length 4 --nesting 3 --count 5 --seed 0
-    python -m data_gen stats --task program --length 6 --nesting 3
-    python -m data_gen bench
+python -m data_gen sample --task program --length 4 --nesting 3 --count 5 --seed 0
+python -m data_gen stats --task program --length 6 --nesting 3
+python -m data_gen bench
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ MAX_WORKERS = 256  # processes building the benchmark's pool
 def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="program", help=f"one of {', '.join(TASKS)}")
     parser.add_argument("--length", type=int, default=4, help="digits per literal (target)")
-    parser.add_argument("--nesting", type=int, default=None,
-                        help="chained operations (target; programs only, default 3, else 1)")
+    parser.add_argument(
+        "--nesting", type=int, default=None, help="chained operations (target; programs only, default 3, else 1)"
+    )
     parser.add_argument("--strategy", default="baseline", help=f"one of {', '.join(STRATEGIES)}")
     parser.add_argument("--level", default=None, help="current level 'L,N' for naive / combined")
     parser.add_argument("--mix-probability", type=float, default=0.2, help="combined's share of mix draws")
@@ -37,8 +38,15 @@ def _add_spec_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _spec(args: argparse.Namespace) -> TaskSpec:
     nesting = args.nesting if args.nesting is not None else default_nesting(args.task)
-    return TaskSpec(task=args.task, length=args.length, nesting=nesting, strategy=args.strategy,
-                    invert=args.invert, double=args.double, mix_probability=args.mix_probability)
+    return TaskSpec(
+        task=args.task,
+        length=args.length,
+        nesting=nesting,
+        strategy=args.strategy,
+        invert=args.invert,
+        double=args.double,
+        mix_probability=args.mix_probability,
+    )
 
 
 def _sample(args: argparse.Namespace) -> None:
@@ -51,8 +59,14 @@ def _stats(args: argparse.Namespace) -> None:
     from data_gen.stats import example_stats
 
     level = parse_level(args.level) if args.level else None
-    print(json.dumps(example_stats(_spec(args), args.count, seed=args.seed, split=args.split,
-                                   level=level, row_length=args.row_length), indent=2))
+    print(
+        json.dumps(
+            example_stats(
+                _spec(args), args.count, seed=args.seed, split=args.split, level=level, row_length=args.row_length
+            ),
+            indent=2,
+        )
+    )
 
 
 def _bench(args: argparse.Namespace) -> None:
@@ -74,10 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--row-length", type=int, default=256)
     stats.set_defaults(run=_stats)
     bench = commands.add_parser("bench", help="encoded examples per second of each data path")
-    bench.add_argument("--seconds", type=float, default=3.0,
-                       help=f"time per measurement, more than 0 and at most {MAX_SECONDS:g} (default 3)")
-    bench.add_argument("--workers", type=int, default=None,
-                       help=f"processes building pools, 1 to {MAX_WORKERS} (default: all cores)")
+    bench.add_argument(
+        "--seconds",
+        type=float,
+        default=3.0,
+        help=f"time per measurement, more than 0 and at most {MAX_SECONDS:g} (default 3)",
+    )
+    bench.add_argument(
+        "--workers", type=int, default=None, help=f"processes building pools, 1 to {MAX_WORKERS} (default: all cores)"
+    )
     bench.set_defaults(run=_bench)
     return parser
 
@@ -90,8 +109,10 @@ def check_arguments(args: argparse.Namespace) -> None:
         except ValueError:
             raise DataGenError(f"count must be a whole number from 1 to {MAX_COUNT:,}, got {args.count!r}") from None
         if not 1 <= args.count <= MAX_COUNT:
-            raise DataGenError(f"count must be at least 1 and at most {MAX_COUNT:,} (the examples are held in "
-                               f"memory), got {args.count}")
+            raise DataGenError(
+                f"count must be at least 1 and at most {MAX_COUNT:,} (the examples are held in "
+                f"memory), got {args.count}"
+            )
     if hasattr(args, "seconds") and not 0 < args.seconds <= MAX_SECONDS:  # NaN fails too
         raise DataGenError(f"seconds must be more than 0 and at most {MAX_SECONDS:g}, got {args.seconds}")
     if getattr(args, "workers", None) is not None and not 1 <= args.workers <= MAX_WORKERS:

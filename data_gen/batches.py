@@ -89,8 +89,10 @@ def pack(encoded: Encoded, rows: int, row_length: int, *, fill: bool = True) -> 
     check_int_range("row_length", row_length, 2, 1 << 20)
     lengths = encoded.lengths
     if len(lengths) and lengths.max() > row_length:
-        raise DataGenError(f"an example of {int(lengths.max())} characters does not fit in "
-                           f"row_length {row_length}; use a row_length of at least that")
+        raise DataGenError(
+            f"an example of {int(lengths.max())} characters does not fit in "
+            f"row_length {row_length}; use a row_length of at least that"
+        )
     row_of = np.empty(len(lengths), dtype=np.int64)
     col_of = np.empty(len(lengths), dtype=np.int64)
     row, col, count = 0, 0, 0
@@ -123,8 +125,9 @@ def pack(encoded: Encoded, rows: int, row_length: int, *, fill: bool = True) -> 
     targets[flat_pos] = next_ids
     mask[flat_pos] = scored
     resets[flat_pos[offset == 0]] = 1
-    return Batch(inputs.reshape(shape), targets.reshape(shape), mask.reshape(shape),
-                 resets.reshape(shape), count), count
+    return Batch(
+        inputs.reshape(shape), targets.reshape(shape), mask.reshape(shape), resets.reshape(shape), count
+    ), count
 
 
 def rows_needed(encoded: Encoded, row_length: int) -> int:
@@ -142,8 +145,7 @@ def batch_seed(seed: int, index: int, level: Level) -> str:
     return f"lte/{seed}/{index}/{level.length},{level.nesting}"
 
 
-def generate_encoded(spec: TaskSpec, level: Level, split: str, rng: random.Random,
-                     count: int) -> Encoded:
+def generate_encoded(spec: TaskSpec, level: Level, split: str, rng: random.Random, count: int) -> Encoded:
     """About `count` examples of `split` (drawn 3x over, routed by the vectorised split hash)."""
     hardness = spec.curriculum(level).sampler(rng)
     want = split_index(split)
@@ -161,12 +163,16 @@ def generate_encoded(spec: TaskSpec, level: Level, split: str, rng: random.Rando
 
 
 def concat(parts: list[Encoded]) -> Encoded:
-    return Encoded(np.concatenate([p.ids for p in parts]), np.concatenate([p.lengths for p in parts]),
-                   np.concatenate([p.input_lengths for p in parts]))
+    return Encoded(
+        np.concatenate([p.ids for p in parts]),
+        np.concatenate([p.lengths for p in parts]),
+        np.concatenate([p.input_lengths for p in parts]),
+    )
 
 
-def training_batch(spec: TaskSpec, level: Level, rows: int, row_length: int, *, seed: int,
-                   index: int, split: str = "train") -> Batch:
+def training_batch(
+    spec: TaskSpec, level: Level, rows: int, row_length: int, *, seed: int, index: int, split: str = "train"
+) -> Batch:
     """Batch `index` of a training stream: fresh examples, the same for the same arguments."""
     rng = random.Random(batch_seed(seed, index, level))
     chunk = max(8, rows // 2)  # small chunks: at most one chunk is generated and not used
@@ -175,8 +181,10 @@ def training_batch(spec: TaskSpec, level: Level, rows: int, row_length: int, *, 
     while True:
         part = generate_encoded(spec, level, split, rng, count=chunk)
         if not len(part) and len(parts) > 100 and not have:
-            raise DataGenError(f"no {split} example found at level {level}: the task has too few "
-                               f"distinct examples there; use a larger length")
+            raise DataGenError(
+                f"no {split} example found at level {level}: the task has too few "
+                f"distinct examples there; use a larger length"
+            )
         parts.append(part)
         have += int(part.lengths.sum())
         if have >= rows * row_length:  # enough characters to fill every row, whatever the packing

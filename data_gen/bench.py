@@ -57,8 +57,10 @@ def run_benchmark(seconds: float = 3.0, workers: int | None = None) -> dict[str,
         "pool batches (sampled from a cached pool, 1 thread)": _rate(pooled, seconds),
     }
     base = rates["plain generator (Example objects, 1 thread)"]
-    print(f"data path at (6, 3), {ROWS} x {ROW_LENGTH} batches; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"data path at (6, 3), {ROWS} x {ROW_LENGTH} batches; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores"
+    )
     print(f"{'path':62s} {'examples/s':>12s} {'x plain':>8s}")
     for name, rate in rates.items():
         print(f"{name:62s} {rate:12,.0f} {rate / base:8.1f}")

@@ -51,9 +51,9 @@ def parse_level(text: str) -> Level:
 
 def naive_levels(target: Level) -> list[Level]:
     """Every level of the naive curriculum, in the order it visits them."""
-    return [Level(length, nesting)
-            for nesting in range(1, target.nesting + 1)
-            for length in range(1, target.length + 1)]
+    return [
+        Level(length, nesting) for nesting in range(1, target.nesting + 1) for length in range(1, target.length + 1)
+    ]
 
 
 def next_level(level: Level, target: Level) -> Level | None:
@@ -72,8 +72,14 @@ class Curriculum:
     trainer can save and restore it.
     """
 
-    def __init__(self, strategy: str, target: Level, *, level: Level | None = None,
-                 mix_probability: float = DEFAULT_MIX_PROBABILITY) -> None:
+    def __init__(
+        self,
+        strategy: str,
+        target: Level,
+        *,
+        level: Level | None = None,
+        mix_probability: float = DEFAULT_MIX_PROBABILITY,
+    ) -> None:
         self.strategy = check_choice("strategy", strategy, STRATEGIES)
         check_int_range("length", target.length, 1, MAX_LENGTH)
         check_int_range("nesting", target.nesting, 1, MAX_NESTING)
@@ -85,7 +91,8 @@ class Curriculum:
         if self.level not in naive_levels(target):
             raise DataGenError(
                 f"level {self.level} is not on the way to target {target}: "
-                f"length must be in [1, {target.length}] and nesting in [1, {target.nesting}]")
+                f"length must be in [1, {target.length}] and nesting in [1, {target.nesting}]"
+            )
 
     @property
     def at_target(self) -> bool:
@@ -107,8 +114,9 @@ class Curriculum:
         return hardness_sampler(self.strategy, self.target, self.level, rng, self.mix_probability)
 
 
-def hardness_sampler(strategy: str, target: Level, level: Level, rng: random.Random,
-                     mix_probability: float = DEFAULT_MIX_PROBABILITY) -> Hardness:
+def hardness_sampler(
+    strategy: str, target: Level, level: Level, rng: random.Random, mix_probability: float = DEFAULT_MIX_PROBABILITY
+) -> Hardness:
     """The draw function of `strategy` at the given target and current level."""
     uniform = rng.random
     a, b = target.length, target.nesting

@@ -48,8 +48,14 @@ def default_cache_dir() -> Path:
 
 
 def pool_key(spec: TaskSpec, level: Level, split: str, size: int, pool_seed: int) -> str:
-    fields = {"format": POOL_FORMAT, "spec": asdict(spec), "level": [level.length, level.nesting],
-              "split": split, "size": size, "pool_seed": pool_seed}
+    fields = {
+        "format": POOL_FORMAT,
+        "spec": asdict(spec),
+        "level": [level.length, level.nesting],
+        "split": split,
+        "size": size,
+        "pool_seed": pool_seed,
+    }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -57,8 +63,9 @@ def _chunk(spec: TaskSpec, level: Level, split: str, key: str, index: int) -> En
     return generate_encoded(spec, level, split, random.Random(f"pool/{key}/{index}"), _CHUNK)
 
 
-def build_pool(spec: TaskSpec, level: Level, split: str, size: int, *, pool_seed: int = 0,
-               workers: int | None = None) -> Encoded:
+def build_pool(
+    spec: TaskSpec, level: Level, split: str, size: int, *, pool_seed: int = 0, workers: int | None = None
+) -> Encoded:
     """`size` encoded examples; the same for any number of workers (chunk i has its own seed)."""
     check_int_range("pool size", size, 1, 1 << 26)
     key = pool_key(spec, level, split, size, pool_seed)
@@ -89,8 +96,16 @@ def take(encoded: Encoded, indices: np.ndarray) -> Encoded:
     return Encoded(ids, lengths, encoded.input_lengths[indices])
 
 
-def load_pool(spec: TaskSpec, level: Level, split: str, size: int = DEFAULT_POOL_SIZE, *,
-              pool_seed: int = 0, cache_dir: Path | None = None, workers: int | None = None) -> Encoded:
+def load_pool(
+    spec: TaskSpec,
+    level: Level,
+    split: str,
+    size: int = DEFAULT_POOL_SIZE,
+    *,
+    pool_seed: int = 0,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+) -> Encoded:
     """The pool for these parameters, from the disk cache or built (and cached) now."""
     path = (cache_dir or default_cache_dir()) / f"{pool_key(spec, level, split, size, pool_seed)}.{FILE_FORMAT}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,13 +115,18 @@ def load_pool(spec: TaskSpec, level: Level, split: str, size: int = DEFAULT_POOL
             pool, problem = _read_pool(path, key, size)
             if pool is not None:
                 return pool
-            warnings.warn(f"the cached pool {path} is damaged ({problem}); rebuilding it", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(f"the cached pool {path} is damaged ({problem}); rebuilding it", RuntimeWarning, stacklevel=2)
         pool = build_pool(spec, level, split, size, pool_seed=pool_seed, workers=workers)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
         ids = pool.ids.astype(np.uint8)
-        np.savez(tmp, ids=ids, lengths=pool.lengths, input_lengths=pool.input_lengths, key=np.array(key),
-                 checksum=np.array(_checksum(ids, pool.lengths, pool.input_lengths)))
+        np.savez(
+            tmp,
+            ids=ids,
+            lengths=pool.lengths,
+            input_lengths=pool.input_lengths,
+            key=np.array(key),
+            checksum=np.array(_checksum(ids, pool.lengths, pool.input_lengths)),
+        )
         os.replace(tmp, path)  # atomic: a reader never sees half a pool
         return pool
 

@@ -64,7 +64,7 @@ def python_source(serialised: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-_EXACT_FLOAT_LIMIT = 2 ** 31  # below this, int(random() * n) is uniform to within n / 2**53
+_EXACT_FLOAT_LIMIT = 2**31  # below this, int(random() * n) is uniform to within n / 2**53
 
 
 def generate_program(rng: random.Random, hardness: Hardness) -> Program:
@@ -87,7 +87,7 @@ def generate_program(rng: random.Random, hardness: Hardness) -> Program:
         length = hardness()[0]
         if length > max_length:
             max_length = length
-        value = randbelow(10 ** length) + 1  # uniform in [1, 10**length]
+        value = randbelow(10**length) + 1  # uniform in [1, 10**length]
         return str(value), value
 
     def small_bound() -> int:

@@ -11,8 +11,9 @@ from data_gen.curriculum import Level
 from data_gen.tasks import TaskSpec, sample_examples
 
 
-def example_stats(spec: TaskSpec, count: int, *, seed: int, split: str = "train",
-                  level: Level | None = None, row_length: int = 256) -> dict:
+def example_stats(
+    spec: TaskSpec, count: int, *, seed: int, split: str = "train", level: Level | None = None, row_length: int = 256
+) -> dict:
     """Sizes (input and target characters together), operation shares and the real-token fraction."""
     examples = sample_examples(spec, count, seed=seed, split=split, level=level)
     sizes = np.array([len(e.input) + len(e.target) for e in examples])
@@ -22,8 +23,13 @@ def example_stats(spec: TaskSpec, count: int, *, seed: int, split: str = "train"
     rows = rows_needed(encoded, row_length)
     batch, _ = pack(encoded, rows, row_length, fill=False)
     return {
-        "task": spec.task, "length": spec.length, "nesting": spec.nesting, "strategy": spec.strategy,
-        "count": count, "size_mean": float(sizes.mean()), "size_max": int(sizes.max()),
+        "task": spec.task,
+        "length": spec.length,
+        "nesting": spec.nesting,
+        "strategy": spec.strategy,
+        "count": count,
+        "size_mean": float(sizes.mean()),
+        "size_max": int(sizes.max()),
         "size_percentiles": {str(q): float(np.percentile(sizes, q)) for q in (5, 50, 95)},
         "operation_share": {op: n / total_ops for op, n in sorted(ops.items())},
         "row_length": row_length,

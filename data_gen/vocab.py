@@ -26,10 +26,7 @@ def check_text(text: str) -> str:
     """Return `text` if every character is in the vocabulary, else raise a clear error."""
     bad = sorted({c for c in text if c not in CHARACTERS})
     if bad:
-        raise DataGenError(
-            f"characters outside the vocabulary: {''.join(bad)!r} in {text!r}; "
-            f"allowed: {CHARACTERS!r}"
-        )
+        raise DataGenError(f"characters outside the vocabulary: {''.join(bad)!r} in {text!r}; allowed: {CHARACTERS!r}")
     return text
 
 

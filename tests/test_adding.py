@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from lte.core.errors import LteError
 from lte.kinds.adding import BASELINE_MSE, AddingConfig, adding_examples, train_adding
 from lte.study.analysis.adding import adding_figure, adding_outcome
-from lte.core.errors import LteError
 from lte.study.experiment import load_experiment
 from lte.study.sweep import run_sweep
 from tests.test_sweep import _selected
@@ -27,8 +27,9 @@ def test_sequences_have_one_marker_per_half_and_the_sum_of_the_marked_values():
 
 
 def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
-    config = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=6, eval_every=3,
-                          test_size=20)
+    config = AddingConfig(
+        model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=6, eval_every=3, test_size=20
+    )
     out = tmp_path / "runs" / "quick" / "adding_problem" / "irnn_T10_seed0"
     summary = train_adding(config, out, log=lambda _: None)
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -36,6 +37,7 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
     # resuming from the step-3 checkpoint gives the same curve
     (out / "summary.json").unlink()
     import shutil
+
     shutil.rmtree(out / "checkpoints" / "6")
     again = train_adding(config, out, log=lambda _: None)
     assert again["final_test_mse"] == pytest.approx(summary["final_test_mse"], rel=1e-6)
@@ -54,7 +56,9 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
 def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
     with pytest.raises(LteError, match="run the selection first: lte sweep experiments/adding_selection.toml"):
         load_experiment("experiments/adding_problem.toml", "default", results=tmp_path)
-    header, cells = load_experiment("experiments/adding_problem.toml", "default", results=_selected(tmp_path, "default"))
+    header, cells = load_experiment(
+        "experiments/adding_problem.toml", "default", results=_selected(tmp_path, "default")
+    )
     assert header["kind"] == "adding" and {c.kind for c in cells} == {"adding"}
     runs = [(c.name, c.config) for c in cells]
     assert len(runs) == 9 and {c.model for _, c in runs} == {"irnn", "lstm", "rnn"}
@@ -64,11 +68,18 @@ def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
     assert {c.model: c.forget_bias for _, c in runs} == {"irnn": 0.0, "lstm": 1.0, "rnn": 0.0}  # per-model table
     _, selection = load_experiment("experiments/adding_selection.toml", "default")
     grid = {(c.config.model, c.config.learning_rate, c.config.clip) for c in selection}
-    assert len(grid) == 3 * 5 * 3 and {c.config.seed for c in selection} == {100, 101, 102}  # the same grid for each model
+    assert len(grid) == 3 * 5 * 3 and {c.config.seed for c in selection} == {
+        100,
+        101,
+        102,
+    }  # the same grid for each model
     bad = tmp_path / "bad.toml"
     bad.write_text('[experiment]\nkind = "adding"\n[profiles.quick]\nhiden = 8\n')
-    with pytest.raises(LteError, match=r"unknown setting 'hiden' in \[profiles.quick\] \(did you mean 'hidden'\?\); "
-                                       r"allowed: model, hidden, sequence_length"):
+    with pytest.raises(
+        LteError,
+        match=r"unknown setting 'hiden' in \[profiles.quick\] \(did you mean 'hidden'\?\); "
+        r"allowed: model, hidden, sequence_length",
+    ):
         load_experiment(bad, "quick")
     bad.write_text('[experiment]\nkind = "adding"\n[fixed]\nsequence_length = "long"\n')
     with pytest.raises(LteError, match=r"sequence_length in \[fixed\] must be an integer, got 'long'"):
@@ -89,23 +100,28 @@ def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
 def test_a_changed_setting_gets_a_new_run_and_the_analysis_reads_only_current_runs(tmp_path):
     from lte.kinds.adding import run_name
 
-    base = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=4, eval_every=2,
-                        test_size=20)
+    base = AddingConfig(
+        model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=4, eval_every=2, test_size=20
+    )
     assert run_name(base) != run_name(AddingConfig(**{**base.to_json(), "max_steps": 5}))
     experiment = tmp_path / "adding_problem.toml"
-    common = 'hidden = 8\nbatch_size = 4\neval_every = 2\ntest_size = 20\ngrid = { sequence_length = [10], seed = [0] }'
+    common = "hidden = 8\nbatch_size = 4\neval_every = 2\ntest_size = 20\ngrid = { sequence_length = [10], seed = [0] }"
     head = '[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn"]\n[profiles.quick]\n'
-    experiment.write_text(f'{head}max_steps = 4\n{common}\n')
+    experiment.write_text(f"{head}max_steps = 4\n{common}\n")
     run_sweep(experiment, "quick", workers=1, results=tmp_path, log=lambda _: None)
     first = adding_outcome("quick", tmp_path)["T=10 irnn"]["final_test_mse"]
-    experiment.write_text(f'{head}max_steps = 6\n{common}\n')
+    experiment.write_text(f"{head}max_steps = 6\n{common}\n")
     run_sweep(experiment, "quick", workers=1, results=tmp_path, log=lambda _: None)
     root = tmp_path / "runs" / "quick" / "adding_problem"
     assert len([p for p in root.iterdir() if p.is_dir()]) == 2  # the old run is kept, not reused
     again = adding_outcome("quick", tmp_path)["T=10 irnn"]["final_test_mse"]
     assert len(again) == 1 and again != first  # ... and not counted
-    steps = [json.loads(line)["step"] for line in (root / json.loads((root / "cells.json").read_text())["cells"][0]["name"]
-                                                    / "metrics.jsonl").read_text().splitlines()]
+    steps = [
+        json.loads(line)["step"]
+        for line in (root / json.loads((root / "cells.json").read_text())["cells"][0]["name"] / "metrics.jsonl")
+        .read_text()
+        .splitlines()
+    ]
     assert steps == [2, 4, 6]
     sweeps = json.loads((root / "sweep.json").read_text())  # the wall time of both invocations, for the README
     assert [i["cells_run"] for i in sweeps["invocations"]] == [1, 1] and sweeps["wall_time"] > 0
@@ -116,8 +132,9 @@ def test_the_lstm_forget_bias_reaches_the_forget_block():
 
     from lte.kinds.adding import init_params
 
-    with_bias, without = (init_params(jax.random.PRNGKey(0), AddingConfig(model="lstm", hidden=4, forget_bias=fb))
-                          for fb in (1.0, 0.0))
+    with_bias, without = (
+        init_params(jax.random.PRNGKey(0), AddingConfig(model="lstm", hidden=4, forget_bias=fb)) for fb in (1.0, 0.0)
+    )
     shift = np.asarray(with_bias["layer"]["b"] - without["layer"]["b"])
     np.testing.assert_allclose(shift, [0] * 4 + [1] * 4 + [0] * 8, atol=1e-6)  # blocks i, f, g, o: f is shifted
 
@@ -137,8 +154,9 @@ def test_the_test_set_is_the_same_for_every_seed():
 def test_a_validation_set_of_its_own_and_the_test_sets_own_baseline(tmp_path):
     from lte.kinds.adding import adding_test_set, adding_val_set, predict_one_mse
 
-    config = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=4, eval_every=2,
-                          test_size=50, val_size=40)
+    config = AddingConfig(
+        model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=4, eval_every=2, test_size=50, val_size=40
+    )
     val_x, val_y = adding_val_set(config)
     test_x, test_y = adding_test_set(config)
     assert val_x.shape == (40, 10, 2) and not np.array_equal(val_x[:40], test_x[:40])
@@ -156,10 +174,12 @@ def test_the_adding_selection_picks_the_lowest_validation_mse_and_the_problem_ta
     from lte.study.analysis.adding_selection import adding_selection_table
 
     selection = tmp_path / "adding_selection.toml"
-    selection.write_text('[experiment]\nname = "adding_selection"\nkind = "adding"\n[grid]\nmodel = ["irnn"]\n'
-                         "learning_rate = [0.001, 0.05, 1e12]\nseed = [100, 101]\n[profiles.quick]\nhidden = 8\n"
-                         "batch_size = 4\nsequence_length = 10\nmax_steps = 30\neval_every = 10\nval_size = 40\n"
-                         "test_size = 20\n")
+    selection.write_text(
+        '[experiment]\nname = "adding_selection"\nkind = "adding"\n[grid]\nmodel = ["irnn"]\n'
+        "learning_rate = [0.001, 0.05, 1e12]\nseed = [100, 101]\n[profiles.quick]\nhidden = 8\n"
+        "batch_size = 4\nsequence_length = 10\nmax_steps = 30\neval_every = 10\nval_size = 40\n"
+        "test_size = 20\n"
+    )
     lines = []
     run_sweep(selection, "quick", workers=1, results=tmp_path, log=lines.append)
     table = adding_selection_table("quick", tmp_path)
@@ -169,7 +189,9 @@ def test_the_adding_selection_picks_the_lowest_validation_mse_and_the_problem_ta
     chosen = json.loads((tmp_path / "lr_selection" / "selected_adding_quick.json").read_text())["irnn"]
     assert (chosen["learning_rate"], chosen["clip"]) == (best["learning_rate"], best["clip"])
     problem = tmp_path / "adding_problem.toml"
-    problem.write_text('[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn"]\n[fixed]\nlearning_rate = "selected"\n'
-                       'clip = "selected"\n[profiles.quick]\nhidden = 8\n')
+    problem.write_text(
+        '[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn"]\n[fixed]\nlearning_rate = "selected"\n'
+        'clip = "selected"\n[profiles.quick]\nhidden = 8\n'
+    )
     _, (cell,) = load_experiment(problem, "quick", results=tmp_path)
     assert (cell.config.learning_rate, cell.config.clip) == (best["learning_rate"], best["clip"])

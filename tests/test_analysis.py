@@ -38,9 +38,11 @@ def test_everything_rebuilds_from_the_records(results, capsys):
     assert len([p for p in written if p.endswith(".tex")]) == 6  # five experiment tables and the parameter table
     csv = results / "quick" / "runs.csv"
     import pandas as pd
+
     frame = pd.read_csv(csv)
-    assert len(frame) == sum(len(load_runs(e, "quick", results)) for e in tables.EXPERIMENTS
-                             if (results / "runs" / "quick" / e).exists())
+    assert len(frame) == sum(
+        len(load_runs(e, "quick", results)) for e in tables.EXPERIMENTS if (results / "runs" / "quick" / e).exists()
+    )
     md = (results / "quick" / "tables" / "memorisation.md").read_text()
     assert md.count("\n| ") == 4 * 4 + 1  # header + strategies x tricks
 
@@ -54,15 +56,16 @@ def test_importing_the_figure_code_changes_no_global_matplotlib_setting():
     import subprocess
     import sys
 
-    code = ("import matplotlib; before = dict(matplotlib.rcParams); "
-            "import lte.study.analysis.figures, lte.kinds.adding, lte.bench, lte.study.analysis.report; "
-            "print(sorted(k for k in before if matplotlib.rcParams[k] != before[k]))")
+    code = (
+        "import matplotlib; before = dict(matplotlib.rcParams); "
+        "import lte.study.analysis.figures, lte.kinds.adding, lte.bench, lte.study.analysis.report; "
+        "print(sorted(k for k in before if matplotlib.rcParams[k] != before[k]))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"
 
 
-def test_changed_run_code_is_reported_as_computing_the_records_only_after_a_clean_spot_check(tmp_path,
-                                                                                               monkeypatch):
+def test_changed_run_code_is_reported_as_computing_the_records_only_after_a_clean_spot_check(tmp_path, monkeypatch):
     """The provenance line: run code unchanged since the records' commit; changed and not checked (flagged);
     changed and retrained bit for bit by a committed spot-check at a commit with today's run code."""
     import json
@@ -83,8 +86,7 @@ def test_changed_run_code_is_reported_as_computing_the_records_only_after_a_clea
     for flawed in ({**spot, "exact": 9}, {**spot, "commit": "new-dirty"}, {**spot, "commit": "older"}):
         record.write_text(json.dumps(flawed))
         assert "**different from**" in report.run_code_line(prov, "quick", tmp_path)
-    machine = {**spot, "exact": 0, "exact_against_records_code": 10, "device": "cpu: B",
-               "records_devices": ["cpu: A"]}
+    machine = {**spot, "exact": 0, "exact_against_records_code": 10, "device": "cpu: B", "records_devices": ["cpu: A"]}
     record.write_text(json.dumps(machine))
     line = report.run_code_line(prov, "quick", tmp_path)
     assert "computes the same bits as their code" in line and "on cpu: B)" in line and "computed on cpu: A" in line

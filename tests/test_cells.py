@@ -31,8 +31,9 @@ def numpy_forward(name, params, inputs_BxT, resets_BxT):
 
 def random_params(name, seed=0, hidden=8, layers=2, embedding=None):
     """Initialised params with every array replaced by random values (so no structure hides a bug)."""
-    config = ModelConfig(cell=name, hidden=hidden, layers=layers, embedding=embedding,
-                         projection=3 if name == "lstmp" else None)
+    config = ModelConfig(
+        cell=name, hidden=hidden, layers=layers, embedding=embedding, projection=3 if name == "lstmp" else None
+    )
     params = init_params(jax.random.PRNGKey(seed), config)
     rng = np.random.default_rng(seed)
     return config, jax.tree_util.tree_map(lambda a: jnp.asarray(rng.normal(0, 0.5, a.shape), jnp.float32), params)
@@ -59,8 +60,12 @@ def test_gradients_equal_finite_differences(name):
 
     config, params = random_params(name, seed=2, hidden=4, layers=2)
     rng = np.random.default_rng(3)
-    batch = {"inputs": rng.integers(1, 43, size=(2, 6)), "targets": rng.integers(1, 43, size=(2, 6)),
-             "mask": rng.integers(0, 2, size=(2, 6)), "resets": np.array([[1, 0, 0, 1, 0, 0], [1, 0, 0, 0, 0, 0]])}
+    batch = {
+        "inputs": rng.integers(1, 43, size=(2, 6)),
+        "targets": rng.integers(1, 43, size=(2, 6)),
+        "mask": rng.integers(0, 2, size=(2, 6)),
+        "resets": np.array([[1, 0, 0, 1, 0, 0], [1, 0, 0, 0, 0, 0]]),
+    }
     with jax.enable_x64(True):
         params64 = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params)
         batch64 = {k: jnp.asarray(v, jnp.int32) for k, v in batch.items()}
@@ -72,12 +77,14 @@ def test_gradients_equal_finite_differences(name):
         for leaf_index, (leaf, grad) in enumerate(zip(leaves, grad_leaves)):
             flat = np.asarray(leaf).ravel()
             for j in np.random.default_rng(leaf_index).choice(flat.size, size=min(4, flat.size), replace=False):
+
                 def shifted(delta):
                     new = flat.copy()
                     new[j] += delta
                     changed = list(leaves)
                     changed[leaf_index] = jnp.asarray(new.reshape(leaf.shape))
                     return float(loss(jax.tree_util.tree_unflatten(treedef, changed)))
+
                 numeric = (shifted(eps) - shifted(-eps)) / (2 * eps)
                 assert abs(numeric - float(np.asarray(grad).ravel()[j])) < 1e-6 + 1e-5 * abs(numeric)
 
@@ -108,6 +115,7 @@ def test_irnn_carries_a_positive_state_unchanged():
     np.testing.assert_array_equal(np.asarray(h), np.asarray(h0))
     # and through the model's scanned layer, 300 steps of zero input
     from lte.core.model import run_layer
+
     final, hs = run_layer(irnn, params, jnp.zeros((300, 3, 5)), jnp.zeros((300, 3)), carry=h0)
     np.testing.assert_array_equal(np.asarray(final), np.asarray(h0))
 
@@ -117,15 +125,18 @@ def test_the_two_gru_variants_differ_only_where_the_reset_gate_acts():
     gru, gru_reset_after = CELLS["gru"], CELLS["gru_reset_after"]
     rng = np.random.default_rng(4)
     n, m, B = 5, 3, 2
-    p = {"W": jnp.asarray(rng.normal(0, 0.5, (m, 3 * n)), jnp.float32),
-         "U": jnp.asarray(rng.normal(0, 0.5, (n, 3 * n)), jnp.float32),
-         "b": jnp.asarray(rng.normal(0, 0.5, 3 * n), jnp.float32), "b_hn": jnp.zeros(n)}
+    p = {
+        "W": jnp.asarray(rng.normal(0, 0.5, (m, 3 * n)), jnp.float32),
+        "U": jnp.asarray(rng.normal(0, 0.5, (n, 3 * n)), jnp.float32),
+        "b": jnp.asarray(rng.normal(0, 0.5, 3 * n), jnp.float32),
+        "b_hn": jnp.zeros(n),
+    }
     xw = jnp.asarray(rng.normal(0, 1, (B, m)), jnp.float32) @ p["W"] + p["b"]
     zero = jnp.zeros((B, n))
     np.testing.assert_allclose(gru.step(p, zero, xw), gru_reset_after.step(p, zero, xw), rtol=1e-6)
     h = jnp.asarray(rng.normal(0, 1, (B, n)), jnp.float32)
     assert not np.allclose(gru.step(p, h, xw), gru_reset_after.step(p, h, xw), atol=1e-3)
-    open_gate = xw.at[:, n:2 * n].set(50.0)  # r = sigmoid(50) = 1
+    open_gate = xw.at[:, n : 2 * n].set(50.0)  # r = sigmoid(50) = 1
     np.testing.assert_allclose(gru.step(p, h, open_gate), gru_reset_after.step(p, h, open_gate), rtol=1e-5, atol=1e-6)
 
 
@@ -149,14 +160,16 @@ def test_lstm_gates_over_the_whole_block_equal_gates_over_each_slice():
     jvp = lambda fn: jax.jit(lambda z, dz: jax.jvp(fn, (z,), (dz,)))(z, dz)  # noqa: E731
     vjp = lambda fn: jax.jit(lambda z, cts: jax.vjp(fn, z)[1](cts))(z, tuple(jnp.split(dz, 4, -1)))  # noqa: E731
     for how in (jvp, vjp):
-        for a, b in zip(jax.tree_util.tree_leaves(how(lstm.gate_activations)), jax.tree_util.tree_leaves(how(per_slice))):
+        for a, b in zip(
+            jax.tree_util.tree_leaves(how(lstm.gate_activations)), jax.tree_util.tree_leaves(how(per_slice))
+        ):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 @pytest.mark.parametrize("name", sorted(CELLS))
 def test_parameter_counts_match_the_closed_formulas(name):
-    from lte.study.analysis.parameters import closed_form_parameters, layer_formula
     from lte.core.model import count_params
+    from lte.study.analysis.parameters import closed_form_parameters, layer_formula
 
     for hidden, layers in ((64, 1), (400, 2)):
         config = ModelConfig(cell=name, hidden=hidden, layers=layers)
@@ -176,14 +189,26 @@ def test_every_cell_trains_by_name(name, tmp_path):
     from lte.core.config import TrainConfig
     from lte.core.train import train
 
-    config = TrainConfig(task="copy", length=2, nesting=1, model=name, hidden=8, layers=2, batch_size=4,
-                         max_steps=4, eval_every=2, val_size=8, test_size=8)
+    config = TrainConfig(
+        task="copy",
+        length=2,
+        nesting=1,
+        model=name,
+        hidden=8,
+        layers=2,
+        batch_size=4,
+        max_steps=4,
+        eval_every=2,
+        val_size=8,
+        test_size=8,
+    )
     summary = train(config, tmp_path / name, log=lambda _: None)
     assert summary["steps"] == 4 and np.isfinite(summary["final"]["train_loss"])
 
 
 def test_input_scale_reaches_the_initial_input_weights():
-    """`input_scale` (the IRNN's fairness fix) rescales every layer's W, through TrainConfig as the trainer builds it."""
+    """`input_scale` (the IRNN's fairness fix) rescales every layer's W, through TrainConfig as the trainer
+    builds it."""
     from lte.core.config import TrainConfig
     from lte.core.errors import LteError
     from lte.core.train import init_train_state
@@ -217,8 +242,11 @@ def test_a_new_cell_is_one_module(tmp_path, monkeypatch):
     cells = register([str(package)], "extra_cells")
     assert list(cells) == ["elman"] and cells["elman"].layer_parameters(3, 2, {}) == 2 * (2 + 3 + 1)
     (package / "broken.py").write_text("from lte.core.cells.rnn import RNN, numpy_step  # noqa: F401\n")
-    with pytest.raises(LteError, match=r"cell module extra_cells.broken lacks CELL, layer_parameters, "
-                                         r"numpy_zero_carry \(see lte.core.cells\)"):
+    with pytest.raises(
+        LteError,
+        match=r"cell module extra_cells.broken lacks CELL, layer_parameters, "
+        r"numpy_zero_carry \(see lte.core.cells\)",
+    ):
         register([str(package)], "extra_cells")
 
 

@@ -8,8 +8,29 @@ import pytest
 from lte.cli import main
 from lte.core.config import TrainConfig
 
-TINY_TRAIN = ["train", "--task", "addition", "--length", "1", "--model", "lstm", "--hidden", "4", "--layers", "1",
-              "--max-steps", "1", "--eval-every", "1", "--val-size", "2", "--test-size", "2", "--batch-size", "2"]
+TINY_TRAIN = [
+    "train",
+    "--task",
+    "addition",
+    "--length",
+    "1",
+    "--model",
+    "lstm",
+    "--hidden",
+    "4",
+    "--layers",
+    "1",
+    "--max-steps",
+    "1",
+    "--eval-every",
+    "1",
+    "--val-size",
+    "2",
+    "--test-size",
+    "2",
+    "--batch-size",
+    "2",
+]
 
 
 def refused(capsys, argv: list[str], *words: str) -> str:
@@ -29,8 +50,9 @@ def run_folder(tmp_path):
     """A folder with a valid config.json and no checkpoint (enough for every check made before loading)."""
     run = tmp_path / "run"
     run.mkdir()
-    (run / "config.json").write_text(json.dumps(TrainConfig(task="addition", length=2, nesting=1, hidden=8,
-                                                            layers=1).to_json()))
+    (run / "config.json").write_text(
+        json.dumps(TrainConfig(task="addition", length=2, nesting=1, hidden=8, layers=1).to_json())
+    )
     return run
 
 
@@ -58,7 +80,7 @@ def test_train_refuses_a_seed_outside_32_bits(tmp_path, capsys, seed):
 def test_the_largest_32_bit_seed_is_accepted_by_the_check():
     from lte.cli import check_seed
 
-    assert check_seed(0) == 0 and check_seed(2 ** 32 - 1) == 2 ** 32 - 1
+    assert check_seed(0) == 0 and check_seed(2**32 - 1) == 2**32 - 1
 
 
 @pytest.mark.parametrize("command", [["esn"], ["seq2seq"]])
@@ -127,8 +149,10 @@ def test_a_folder_that_is_not_a_run_keeps_its_message(tmp_path, capsys):
 
 
 def test_esn_refuses_a_washout_as_long_as_a_row(capsys):
-    assert main(["esn", "--task", "copy", "--length", "3", "--washout", "10000", "--units", "8",
-                 "--fit-batches", "1"]) == 2
+    assert (
+        main(["esn", "--task", "copy", "--length", "3", "--washout", "10000", "--units", "8", "--fit-batches", "1"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "washout 10000" in err and len(err.strip().splitlines()) == 1
 

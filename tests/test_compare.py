@@ -15,16 +15,36 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILE = "quick"
 EXPERIMENT = "program"
 CELLS = ("lstm-h8x1-program2x1-baseline-lr0.5-s0-aaaaaa", "irnn-h8x1-program2x1-baseline-lr0.1-s0-bbbbbb")
-PROVENANCE = {"commit": "0123456789abcdef", "cpu_count": 2, "device": "cpu: AMD EPYC", "device_count": 1,
-              "platform": "Linux-x86_64", "python": "3.11.7", "time": "2026-01-01T00:00:00+00:00",
-              "versions": {"jax": "0.10.2", "jaxlib": "0.10.2", "numpy": "2.4.6", "optax": "0.2.8"}}
+PROVENANCE = {
+    "commit": "0123456789abcdef",
+    "cpu_count": 2,
+    "device": "cpu: AMD EPYC",
+    "device_count": 1,
+    "platform": "Linux-x86_64",
+    "python": "3.11.7",
+    "time": "2026-01-01T00:00:00+00:00",
+    "versions": {"jax": "0.10.2", "jaxlib": "0.10.2", "numpy": "2.4.6", "optax": "0.2.8"},
+}
 
 
 def _row(step: int, accuracy: float) -> dict:
-    return {"step": step, "level": [1, 1], "learning_rate": 0.5, "train_loss": 1.5 - step / 1000,
-            "train_char_accuracy": accuracy, "val_loss": 1.6, "val_char_accuracy": accuracy - 0.01,
-            "val_exact_match": 0.01, "test_loss": 1.6, "test_char_accuracy": accuracy, "test_exact_match": 0.02,
-            "wall_time": step / 100, "steps_per_second": 100.0, "tokens_per_second": 2e5, "event": None}
+    return {
+        "step": step,
+        "level": [1, 1],
+        "learning_rate": 0.5,
+        "train_loss": 1.5 - step / 1000,
+        "train_char_accuracy": accuracy,
+        "val_loss": 1.6,
+        "val_char_accuracy": accuracy - 0.01,
+        "val_exact_match": 0.01,
+        "test_loss": 1.6,
+        "test_char_accuracy": accuracy,
+        "test_exact_match": 0.02,
+        "wall_time": step / 100,
+        "steps_per_second": 100.0,
+        "tokens_per_second": 2e5,
+        "event": None,
+    }
 
 
 def _write_run(folder: Path, index: int) -> None:
@@ -32,17 +52,25 @@ def _write_run(folder: Path, index: int) -> None:
     (folder / "config.json").write_text(json.dumps({"model": "lstm", "seed": 0, "max_steps": 300}))
     rows = [_row(step, 0.3 + 0.1 * index + step / 3000) for step in (100, 200, 300)]
     (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    summary = {"stop_reason": "max_steps", "steps": 300, "wall_time": 3.0, "parameters": 1234,
-               "final": rows[-1], "final_val_target": {"char_accuracy": 0.4, "exact_match": 0.01, "loss": 1.6},
-               "best_test_char_accuracy": rows[-1]["test_char_accuracy"], "provenance": PROVENANCE}
+    summary = {
+        "stop_reason": "max_steps",
+        "steps": 300,
+        "wall_time": 3.0,
+        "parameters": 1234,
+        "final": rows[-1],
+        "final_val_target": {"char_accuracy": 0.4, "exact_match": 0.01, "loss": 1.6},
+        "best_test_char_accuracy": rows[-1]["test_char_accuracy"],
+        "provenance": PROVENANCE,
+    }
     (folder / "summary.json").write_text(json.dumps(summary, indent=1))
 
 
 def _tree(root: Path) -> Path:
     experiment = root / "runs" / PROFILE / EXPERIMENT
     experiment.mkdir(parents=True)
-    (experiment / "cells.json").write_text(json.dumps({"cells": [{"name": n, "labels": {}, "config": {}}
-                                                                 for n in CELLS]}))
+    (experiment / "cells.json").write_text(
+        json.dumps({"cells": [{"name": n, "labels": {}, "config": {}} for n in CELLS]})
+    )
     for i, name in enumerate(CELLS):
         _write_run(experiment / name, i)
     return root
@@ -90,9 +118,16 @@ def test_timing_only_changes_stay_exact(trees):
             row.update(wall_time=row["wall_time"] * 3, steps_per_second=1.0, tokens_per_second=7.0)
 
     _edit(fresh, CELLS[0], "metrics.jsonl", retime)
-    _edit(fresh, CELLS[0], "summary.json",
-          lambda s: (s.update(wall_time=99.0), s["final"].update(wall_time=99.0, steps_per_second=1.0),
-                     s["provenance"].update(time="2027-01-01T00:00:00+00:00", commit="fedcba9876543210")))
+    _edit(
+        fresh,
+        CELLS[0],
+        "summary.json",
+        lambda s: (
+            s.update(wall_time=99.0),
+            s["final"].update(wall_time=99.0, steps_per_second=1.0),
+            s["provenance"].update(time="2027-01-01T00:00:00+00:00", commit="fedcba9876543210"),
+        ),
+    )
     result = compare.compare(PROFILE, committed, fresh)
     assert [r.status for r in result.runs] == ["exact", "exact"]
     assert result.env_match  # the commit and the time are shown, not compared
@@ -100,8 +135,12 @@ def test_timing_only_changes_stay_exact(trees):
 
 def test_small_accuracy_change_is_within_tolerance(trees):
     committed, fresh = trees
-    _edit(fresh, CELLS[1], "metrics.jsonl",
-          lambda rows: rows[1].update(test_char_accuracy=rows[1]["test_char_accuracy"] + 0.01))
+    _edit(
+        fresh,
+        CELLS[1],
+        "metrics.jsonl",
+        lambda rows: rows[1].update(test_char_accuracy=rows[1]["test_char_accuracy"] + 0.01),
+    )
     run = _by_name(compare.compare(PROFILE, committed, fresh))[CELLS[1]]
     assert run.status == "within tolerance"
     assert run.largest == pytest.approx(0.01) and "test_char_accuracy" in run.field and "200" in run.field
@@ -110,8 +149,12 @@ def test_small_accuracy_change_is_within_tolerance(trees):
 
 def test_large_accuracy_change_differs_and_is_listed(trees, capsys):
     committed, fresh = trees
-    _edit(fresh, CELLS[0], "summary.json",
-          lambda s: s["final"].update(test_char_accuracy=s["final"]["test_char_accuracy"] - 0.1))
+    _edit(
+        fresh,
+        CELLS[0],
+        "summary.json",
+        lambda s: s["final"].update(test_char_accuracy=s["final"]["test_char_accuracy"] - 0.1),
+    )
     result = compare.compare(PROFILE, committed, fresh)
     run = _by_name(result)[CELLS[0]]
     assert run.status == "differs" and run.largest == pytest.approx(0.1)
@@ -160,8 +203,12 @@ def test_a_different_environment_is_reported(trees, capsys):
 
 def test_missing_inputs_are_a_clear_error(trees, tmp_path, capsys):
     committed, _ = trees
-    assert analysis_main(["compare", "--profile", PROFILE, "--committed", str(committed),
-                          "--fresh", str(tmp_path / "nowhere")]) == 2
+    assert (
+        analysis_main(
+            ["compare", "--profile", PROFILE, "--committed", str(committed), "--fresh", str(tmp_path / "nowhere")]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "nowhere" in err and len(err.splitlines()) == 1
 
@@ -169,8 +216,14 @@ def test_missing_inputs_are_a_clear_error(trees, tmp_path, capsys):
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_reproduce_trains_into_a_fresh_folder_never_into_results():
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
-    out = subprocess.run(["make", "-n", "--no-print-directory", "reproduce", "PROFILE=quick"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    out = subprocess.run(
+        ["make", "-n", "--no-print-directory", "reproduce", "PROFILE=quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     training = [line for line in out if " sweep experiments/" in line or " adding experiments/" in line]
     order = [line.split("experiments/")[1].split(".toml")[0] for line in training]
     # each selection before the experiments that read what it chose
@@ -178,12 +231,23 @@ def test_make_reproduce_trains_into_a_fresh_folder_never_into_results():
     assert order[-2:] == ["adding_selection", "adding_problem"]
     assert sorted(order[3:-2]) == ["addition", "convergence", "memorisation", "program"]
     analysis = [line for line in out if "-m lte.study.analysis" in line]
-    assert [line.split("-m lte.study.analysis ")[1].split()[0] for line in analysis] == \
-        ["figures", "tables", "report", "compare"]
+    assert [line.split("-m lte.study.analysis ")[1].split()[0] for line in analysis] == [
+        "figures",
+        "tables",
+        "report",
+        "compare",
+    ]
     for line in training + analysis[:3]:
         assert line.split("--results ")[1].split()[0] == "reproduce/quick", line
-    assert analysis[-1].split("-m lte.study.analysis ")[1].split() == \
-        ["compare", "--profile", "quick", "--committed", "results", "--fresh", "reproduce/quick"]
+    assert analysis[-1].split("-m lte.study.analysis ")[1].split() == [
+        "compare",
+        "--profile",
+        "quick",
+        "--committed",
+        "results",
+        "--fresh",
+        "reproduce/quick",
+    ]
     for line in out:  # nothing run by `make reproduce` writes into the committed records
         words = line.split()
         assert not ("--results" in words and words[words.index("--results") + 1].rstrip("/") == "results"), line
@@ -205,8 +269,14 @@ def test_a_spot_check_retrains_one_run_per_recorded_commit_and_compares_it(tmp_p
     results = tmp_path / "results"
     shutil.copytree(Path(__file__).parent / "fixtures" / "results", results)
     sample = sample_by_commit("quick", results)
-    keys = {(json.loads((r / "summary.json").read_text())["provenance"]["commit"], r.parent.name,
-             json.loads((r / "config.json").read_text())["model"]) for r in sample}
+    keys = {
+        (
+            json.loads((r / "summary.json").read_text())["provenance"]["commit"],
+            r.parent.name,
+            json.loads((r / "config.json").read_text())["model"],
+        )
+        for r in sample
+    }
     assert len(sample) == len(keys) >= 2 and {model for *_, model in keys} == {"lstm", "irnn"}
     checked = spot_check("quick", results, scratch=tmp_path / "fresh", log=lambda _: None)
     assert [c.status in ("exact", "within tolerance") for c in checked] == [True] * len(sample)
@@ -227,8 +297,14 @@ def test_a_spot_check_retrains_one_run_per_recorded_commit_and_compares_it(tmp_p
 def test_make_builds_one_figure_or_table_by_name():
     """fig-NAME and table-NAME run their command (a phony pattern rule would silently do nothing)."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
-    out = subprocess.run(["make", "-n", "--no-print-directory", "fig-addition", "table-parameters", "table-csv"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["make", "-n", "--no-print-directory", "fig-addition", "table-parameters", "table-csv"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "-m lte.study.analysis figure addition --profile default --results results" in out
     assert "-m lte.study.analysis table parameters" in out and "-m lte.study.analysis table csv" in out
 

@@ -48,11 +48,29 @@ def test_a_new_field_gets_its_flag_without_touching_the_cli():
 
 
 def test_the_flags_build_the_same_config_as_the_fields(tmp_path):
-    args = build_parser().parse_args(["train", "--out", str(tmp_path), "--task", "copy", "--length", "3",
-                                      "--nesting", "1", "--lr", "0.3", "--embedding", "yes", "--unroll", "2"])
+    args = build_parser().parse_args(
+        [
+            "train",
+            "--out",
+            str(tmp_path),
+            "--task",
+            "copy",
+            "--length",
+            "3",
+            "--nesting",
+            "1",
+            "--lr",
+            "0.3",
+            "--embedding",
+            "yes",
+            "--unroll",
+            "2",
+        ]
+    )
     config = config_from_arguments(args, TrainConfig)
-    assert config == dataclasses.replace(TrainConfig(task="copy", length=3, nesting=1), learning_rate=0.3,
-                                         embedding=True, unroll=2)
+    assert config == dataclasses.replace(
+        TrainConfig(task="copy", length=3, nesting=1), learning_rate=0.3, embedding=True, unroll=2
+    )
 
 
 def test_a_bad_boolean_is_a_clear_error(capsys):

@@ -6,14 +6,27 @@ from lte.study.analysis.curriculum import curriculum_summary, run_curriculum
 
 
 def _run(cell: str, strategy: str, levels: list[list[int]], events: list[str | None]) -> pd.DataFrame:
-    return pd.DataFrame({"cell": cell, "label_model": "irnn", "label_strategy": strategy, "cfg_length": 3,
-                         "cfg_nesting": 1, "step": [100 * (i + 1) for i in range(len(levels))],
-                         "level": levels, "event": events})
+    return pd.DataFrame(
+        {
+            "cell": cell,
+            "label_model": "irnn",
+            "label_strategy": strategy,
+            "cfg_length": 3,
+            "cfg_nesting": 1,
+            "step": [100 * (i + 1) for i in range(len(levels))],
+            "level": levels,
+            "event": events,
+        }
+    )
 
 
 def test_levels_left_on_target_or_stalled_and_the_steps_at_the_target():
-    curriculum = _run("a", "naive", [[1, 1], [2, 1], [2, 1], [3, 1], [3, 1], [3, 1]],
-                      ["advance", None, "advance-stalled", None, None, None])
+    curriculum = _run(
+        "a",
+        "naive",
+        [[1, 1], [2, 1], [2, 1], [3, 1], [3, 1], [3, 1]],
+        ["advance", None, "advance-stalled", None, None, None],
+    )
     baseline = _run("b", "baseline", [[3, 1]] * 4, [None] * 4)
     never = _run("c", "naive", [[1, 1], [1, 1]], [None, None])
     runs = run_curriculum(pd.concat([curriculum, baseline, never])).set_index("cell")

@@ -28,16 +28,16 @@ def test_packing_masks_resets_and_next_characters():
     starts = np.argwhere(batch.resets_BxT == 1)
     assert len(starts) == 40
     for (row, col), text in zip(starts, texts):
-        assert decode(batch.inputs_BxT[row, col:col + len(text)]) == text
+        assert decode(batch.inputs_BxT[row, col : col + len(text)]) == text
         # next-character targets inside the example, nothing after its last character
-        assert decode(batch.targets_BxT[row, col:col + len(text) - 1]) == text[1:]
+        assert decode(batch.targets_BxT[row, col : col + len(text) - 1]) == text[1:]
         assert batch.targets_BxT[row, col + len(text) - 1] == PAD_ID
     # scored: exactly the positions whose next character is part of the answer ('.' included)
     for (row, col), example in zip(starts, examples):
         n_in, n_out = len(example.input), len(example.target)
-        scored = batch.mask_BxT[row, col:col + n_in + n_out]
+        scored = batch.mask_BxT[row, col : col + n_in + n_out]
         assert scored.tolist() == [0] * (n_in - 1) + [1] * n_out + [0]
-        picked = batch.targets_BxT[row, col:col + n_in + n_out][scored == 1]
+        picked = batch.targets_BxT[row, col : col + n_in + n_out][scored == 1]
         assert decode(picked) == example.target
     assert batch.mask_BxT.sum() == sum(len(e.target) for e in examples)
     assert batch.real_token_fraction == pytest.approx(sum(map(len, texts)) / (rows * 128))
@@ -79,16 +79,44 @@ def run_cli(*args):
 
 
 def test_cli_sample_prints_json_lines():
-    result = run_cli("sample", "--task", "program", "--length", "4", "--nesting", "3", "--count", "5",
-                     "--seed", "0", "--split", "test", "--invert")
+    result = run_cli(
+        "sample",
+        "--task",
+        "program",
+        "--length",
+        "4",
+        "--nesting",
+        "3",
+        "--count",
+        "5",
+        "--seed",
+        "0",
+        "--split",
+        "test",
+        "--invert",
+    )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 5
     for row in rows:
         assert {"source", "input", "target", "task", "length", "nesting", "split"} <= set(row)
         assert row["split"] == "test" and row["target"].endswith(".") and row["input"].endswith("@")
-    again = run_cli("sample", "--task", "program", "--length", "4", "--nesting", "3", "--count", "5",
-                    "--seed", "0", "--split", "test", "--invert")
+    again = run_cli(
+        "sample",
+        "--task",
+        "program",
+        "--length",
+        "4",
+        "--nesting",
+        "3",
+        "--count",
+        "5",
+        "--seed",
+        "0",
+        "--split",
+        "test",
+        "--invert",
+    )
     assert again.stdout == result.stdout
 
 
@@ -100,22 +128,25 @@ def test_cli_stats():
     assert 0.5 < stats["real_token_fraction"] <= 1 and stats["size_max"] >= stats["size_mean"]
 
 
-@pytest.mark.parametrize("args,message", [
-    (["sample", "--length", "0"], "length must be an integer in [1, 20], got 0"),
-    (["sample", "--nesting", "0"], "nesting must be an integer in [1, 10], got 0"),
-    (["sample", "--task", "sort"], "unknown task 'sort'"),
-    (["sample", "--strategy", "greedy"], "unknown strategy 'greedy'"),
-    (["sample", "--split", "dev"], "unknown split 'dev'"),
-    (["sample", "--level", "x"], "level must be 'LENGTH,NESTING'"),
-    (["sample", "--count", "0"], "count must be at least 1 and at most 1,000,000"),
-    (["sample", "--count", "1e7"], "count must be a whole number from 1 to 1,000,000, got '1e7'"),
-    (["sample", "--count", "10000000"], "at most 1,000,000"),
-    (["sample", "--count", "-1"], "got -1"),
-    (["stats", "--count", "99999999999999999999"], "at most 1,000,000"),
-    (["bench", "--seconds", "0"], "seconds must be more than 0 and at most 600, got 0.0"),
-    (["bench", "--seconds", "-1"], "got -1.0"),
-    (["bench", "--workers", "0"], "workers must be an integer from 1 to 256, got 0"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["sample", "--length", "0"], "length must be an integer in [1, 20], got 0"),
+        (["sample", "--nesting", "0"], "nesting must be an integer in [1, 10], got 0"),
+        (["sample", "--task", "sort"], "unknown task 'sort'"),
+        (["sample", "--strategy", "greedy"], "unknown strategy 'greedy'"),
+        (["sample", "--split", "dev"], "unknown split 'dev'"),
+        (["sample", "--level", "x"], "level must be 'LENGTH,NESTING'"),
+        (["sample", "--count", "0"], "count must be at least 1 and at most 1,000,000"),
+        (["sample", "--count", "1e7"], "count must be a whole number from 1 to 1,000,000, got '1e7'"),
+        (["sample", "--count", "10000000"], "at most 1,000,000"),
+        (["sample", "--count", "-1"], "got -1"),
+        (["stats", "--count", "99999999999999999999"], "at most 1,000,000"),
+        (["bench", "--seconds", "0"], "seconds must be more than 0 and at most 600, got 0.0"),
+        (["bench", "--seconds", "-1"], "got -1.0"),
+        (["bench", "--workers", "0"], "workers must be an integer from 1 to 256, got 0"),
+    ],
+)
 def test_cli_bad_input_is_one_clear_line_and_status_2(args, message):
     result = run_cli(*args)
     assert result.returncode == 2 and result.stdout == ""

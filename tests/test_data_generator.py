@@ -18,6 +18,7 @@ from data_gen.vocab import CHARACTERS, VOCAB_SIZE, decode, encode
 def lua_str_hash(text: str) -> int:
     """The original `str_hash` as Lua runs it: doubles and math.fmod, 1-based indices."""
     import math
+
     h = 1.0
     b = text.encode()
     for i in range(1, len(b) + 1, 2):
@@ -102,7 +103,7 @@ def test_operations_literals_and_bounds_follow_the_original():
         assert len(names) == len(set(names)) and set(names) <= set("abcdefghij")
         for line in p.code:
             if line.startswith("for"):
-                assert 1 <= int(line[len("for x in range("):line.index(")")]) <= 8
+                assert 1 <= int(line[len("for x in range(") : line.index(")")]) <= 8
         literals += [int(t) for t in re.findall(r"\d+", p.serialised)]  # literals and small bounds
     assert set(ops) == set(OPERATIONS)
     assert all(abs(n / 9000 - 1 / 6) < 0.02 for n in ops.values())
@@ -156,13 +157,15 @@ def test_baseline_naive_mix_draws():
 
 def test_mean_sizes_agree_with_the_original_generator():
     for (length, nesting), mean in {(4, 3): 57, (6, 3): 67}.items():
-        sizes = [len(e.input) + len(e.target)
-                 for e in sample_examples(TaskSpec("program", length, nesting), 4000, seed=0)]
+        sizes = [
+            len(e.input) + len(e.target) for e in sample_examples(TaskSpec("program", length, nesting), 4000, seed=0)
+        ]
         assert abs(np.mean(sizes) / mean - 1) < 0.10
 
 
-@pytest.mark.parametrize("task,length,nesting", [("program", 4, 3), ("program", 9, 4), ("program", 1, 1),
-                                                 ("addition", 9, 1), ("copy", 9, 1)])
+@pytest.mark.parametrize(
+    "task,length,nesting", [("program", 4, 3), ("program", 9, 4), ("program", 1, 1), ("addition", 9, 1), ("copy", 9, 1)]
+)
 def test_max_example_length_is_an_upper_bound(task, length, nesting):
     spec = TaskSpec(task, length, nesting, strategy="mix", double=True)
     examples = sample_examples(spec, 2000, seed=9)
@@ -172,14 +175,17 @@ def test_max_example_length_is_an_upper_bound(task, length, nesting):
     assert max(len(e.target) for e in examples) <= target_bound
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"length": 0}, r"length must be an integer in \[1, 20\], got 0"),
-    ({"nesting": 11}, r"nesting must be an integer in \[1, 10\], got 11"),
-    ({"task": "sort"}, "unknown task 'sort'; allowed: program, addition, copy"),
-    ({"strategy": "greedy"}, "unknown strategy 'greedy'; allowed: baseline, naive, mix, combined"),
-    ({"task": "copy", "nesting": 2}, "nesting 1 only"),
-    ({"mix_probability": 1.5}, r"mix probability must be in \[0, 1\]"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"length": 0}, r"length must be an integer in \[1, 20\], got 0"),
+        ({"nesting": 11}, r"nesting must be an integer in \[1, 10\], got 11"),
+        ({"task": "sort"}, "unknown task 'sort'; allowed: program, addition, copy"),
+        ({"strategy": "greedy"}, "unknown strategy 'greedy'; allowed: baseline, naive, mix, combined"),
+        ({"task": "copy", "nesting": 2}, "nesting 1 only"),
+        ({"mix_probability": 1.5}, r"mix probability must be in \[0, 1\]"),
+    ],
+)
 def test_bad_specs_give_clear_errors(kwargs, message):
     with pytest.raises(DataGenError, match=message):
         TaskSpec(**kwargs)
@@ -198,7 +204,8 @@ def test_a_new_task_is_one_module(tmp_path, monkeypatch):
         "from data_gen.tasks.copy import *  # noqa: F401,F403\n"
         "def draw(rng, hardness):\n"
         "    n = rng.randrange(1, 10 ** hardness()[0])\n"
-        "    return f'print(-{n})', -n, hardness()[0], 1, ('negate',)\n")
+        "    return f'print(-{n})', -n, hardness()[0], 1, ('negate',)\n"
+    )
     (package / "helpers.py").write_text("REGISTERED = False\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     tasks = register([str(package)], "extra_tasks")

@@ -47,8 +47,9 @@ def test_programs_checked_by_a_separate_interpreter(tmp_path):
         (tmp_path / f"p{i}.py").write_text(example.source)
     runner = "import runpy,sys\nfor p in sys.argv[1:]: runpy.run_path(p)\n"
     paths = [str(tmp_path / f"p{i}.py") for i in range(len(examples))]
-    printed = subprocess.run([sys.executable, "-c", runner, *paths], capture_output=True, text=True,
-                             check=True).stdout.splitlines()
+    printed = subprocess.run(
+        [sys.executable, "-c", runner, *paths], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert printed == [e.target[:-1] for e in examples]
 
 
@@ -60,5 +61,5 @@ def test_addition_and_copy_targets_match_python(task, strategy):
         for example in sample_examples(spec, 30, seed=length, level=Level(max(1, length - 1), 1)):
             assert python_prints(example.source) == example.target[:-1] + "\n"
             if strategy == "baseline":
-                numbers = example.source[len("print("):-2].split("+")
+                numbers = example.source[len("print(") : -2].split("+")
                 assert all(len(n) == length for n in numbers)

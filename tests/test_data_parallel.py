@@ -69,19 +69,48 @@ def test_the_split_step_moves_the_weights_as_one_device_does():
 
 
 def test_lte_train_on_two_cpu_devices_follows_the_one_device_run(tmp_path):
-    args = ["train", "--task", "copy", "--length", "3", "--model", "lstm", "--hidden", "32", "--layers", "1",
-            "--batch-size", "8", "--eval-every", "10", "--val-size", "16", "--test-size", "16", "--lr", "1.0",
-            "--max-steps", "30"]
+    args = [
+        "train",
+        "--task",
+        "copy",
+        "--length",
+        "3",
+        "--model",
+        "lstm",
+        "--hidden",
+        "32",
+        "--layers",
+        "1",
+        "--batch-size",
+        "8",
+        "--eval-every",
+        "10",
+        "--val-size",
+        "16",
+        "--test-size",
+        "16",
+        "--lr",
+        "1.0",
+        "--max-steps",
+        "30",
+    ]
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     for name, extra in (("one", []), ("two", ["--cpu-devices", "2"])):
-        result = subprocess.run([sys.executable, "-m", "lte", *args, "--out", str(tmp_path / name), *extra],
-                                capture_output=True, text=True, env=env, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "lte", *args, "--out", str(tmp_path / name), *extra],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
     assert "split over 2 CPU devices" in result.stderr
     summaries = {name: json.loads((tmp_path / name / "summary.json").read_text()) for name in ("one", "two")}
     assert summaries["two"]["cpu_devices"] == 2 and "cpu_devices" not in summaries["one"]
-    rows = {name: [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
-            for name in ("one", "two")}
+    rows = {
+        name: [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+        for name in ("one", "two")
+    }
     assert [r["step"] for r in rows["one"]] == [r["step"] for r in rows["two"]] == [10, 20, 30]
     for one, two in zip(rows["one"], rows["two"]):  # the same batches and gradients: the same curve
         assert two["train_loss"] == pytest.approx(one["train_loss"], rel=1e-3)
@@ -90,8 +119,12 @@ def test_lte_train_on_two_cpu_devices_follows_the_one_device_run(tmp_path):
 def test_settings_that_do_not_split_are_refused_before_any_work(tmp_path, capsys):
     out = str(tmp_path / "run")
     refused(capsys, [*TINY_TRAIN, "--out", out, "--cpu-devices", "0"], "--cpu-devices", "0", "at least 1")
-    refused(capsys, [*TINY_TRAIN[:-2], "--batch-size", "3", "--out", out, "--cpu-devices", "2"],
-            "batch_size is 3", "divisible by 2")
+    refused(
+        capsys,
+        [*TINY_TRAIN[:-2], "--batch-size", "3", "--out", out, "--cpu-devices", "2"],
+        "batch_size is 3",
+        "divisible by 2",
+    )
     refused(capsys, [*TINY_TRAIN, "--gradient", "rtrl", "--out", out, "--cpu-devices", "2"], "'rtrl'")
     assert not (tmp_path / "run").exists()
     with pytest.raises(LteError, match="gradient_norm_penalty 0.5"):

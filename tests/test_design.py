@@ -7,8 +7,13 @@ from lte.study.analysis.design import CEILING, choose_memorisation_length
 
 
 def pilot(means: dict[int, tuple[float, float]]) -> pd.DataFrame:
-    return pd.DataFrame([{"cfg_length": length, "val_target_char_accuracy": value}
-                         for length, values in means.items() for value in values])
+    return pd.DataFrame(
+        [
+            {"cfg_length": length, "val_target_char_accuracy": value}
+            for length, values in means.items()
+            for value in values
+        ]
+    )
 
 
 def test_the_smallest_length_below_the_ceiling_is_chosen():

@@ -1,26 +1,37 @@
 """Training K models at once gives each model exactly what training it alone gives."""
 
-import jax
-import numpy as np
-
-from lte.core.config import TrainConfig
-from lte.core.data import TrainingBatches
 import json
 
+import jax
+import numpy as np
 import pytest
 
-from lte.methods.ensemble import compiled_ensemble_step, stack, train_together, unstack
-from lte.core.errors import LteError
 from lte.core.cells import CELLS
-from lte.core.train import (compiled_counting_step, init_train_state, make_optimizer, make_train_step, read_metrics,
-                            train, with_learning_rate, zero_counts)
+from lte.core.config import TrainConfig
+from lte.core.data import TrainingBatches
+from lte.core.errors import LteError
+from lte.core.train import (
+    compiled_counting_step,
+    init_train_state,
+    make_optimizer,
+    make_train_step,
+    read_metrics,
+    train,
+    with_learning_rate,
+    zero_counts,
+)
+from lte.methods.ensemble import compiled_ensemble_step, stack, train_together, unstack
 
 
 @pytest.mark.parametrize("layout", ["vectorised", "sequential"])
 def test_an_ensemble_step_equals_separate_steps(layout):
     """Vectorised: to float32 rounding; sequential: bit for bit (each model computes what it computes alone)."""
-    configs = [TrainConfig(task="copy", length=3, nesting=1, model="irnn", hidden=16, layers=2, batch_size=4, seed=s,
-                           learning_rate=lr) for s, lr in [(0, 0.1), (1, 0.05), (2, 0.2)]]
+    configs = [
+        TrainConfig(
+            task="copy", length=3, nesting=1, model="irnn", hidden=16, layers=2, batch_size=4, seed=s, learning_rate=lr
+        )
+        for s, lr in [(0, 0.1), (1, 0.05), (2, 0.2)]
+    ]
     states = [with_learning_rate(init_train_state(c), c.resolved_learning_rate) for c in configs]
     feeds = [TrainingBatches(c) for c in configs]
     single = make_train_step(configs[0].model_config(), make_optimizer(configs[0].clip))
@@ -59,13 +70,26 @@ def _comparable(rows: list[dict]) -> list[dict]:
 def test_training_runs_together_writes_what_training_each_alone_writes(tmp_path, layout):
     """Three runs of one shape in lock-step; one stops early (a smaller max_steps), the others go on. In the
     sequential layout every record is the same bits as alone."""
-    base = dict(task="copy", length=2, nesting=1, model="lstm", hidden=16, layers=1, batch_size=4, eval_every=2,
-                val_size=20, test_size=20, data="fresh")
-    configs = [TrainConfig(**base, seed=0, max_steps=6), TrainConfig(**base, seed=1, max_steps=3),
-               TrainConfig(**base, seed=2, max_steps=6, learning_rate=0.2)]
+    base = dict(
+        task="copy",
+        length=2,
+        nesting=1,
+        model="lstm",
+        hidden=16,
+        layers=1,
+        batch_size=4,
+        eval_every=2,
+        val_size=20,
+        test_size=20,
+        data="fresh",
+    )
+    configs = [
+        TrainConfig(**base, seed=0, max_steps=6),
+        TrainConfig(**base, seed=1, max_steps=3),
+        TrainConfig(**base, seed=2, max_steps=6, learning_rate=0.2),
+    ]
     logs = []
-    together = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append,
-                              layout=layout)
+    together = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append, layout=layout)
     alone = [train(c, tmp_path / f"alone{i}", log=lambda _: None) for i, c in enumerate(configs)]
     assert [s["steps"] for s in together] == [6, 3, 6]
     for i, (a, b) in enumerate(zip(together, alone)):
@@ -83,14 +107,15 @@ def test_training_runs_together_writes_what_training_each_alone_writes(tmp_path,
         assert a["stop_reason"] == b["stop_reason"] == "max_steps"
         assert json.loads((tmp_path / f"together{i}" / "config.json").read_text()) == configs[i].to_json()
     # finished folders are skipped the second time
-    again = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append,
-                           layout=layout)
+    again = train_together(configs, [tmp_path / f"together{i}" for i in range(3)], log=logs.append, layout=layout)
     assert [s["steps"] for s in again] == [6, 3, 6]
 
 
 def test_runs_of_different_shapes_are_refused(tmp_path):
-    configs = [TrainConfig(task="copy", length=2, nesting=1, hidden=16), TrainConfig(task="copy", length=2, nesting=1,
-                                                                                     hidden=32)]
+    configs = [
+        TrainConfig(task="copy", length=2, nesting=1, hidden=16),
+        TrainConfig(task="copy", length=2, nesting=1, hidden=32),
+    ]
     with pytest.raises(LteError, match="must share model"):
         train_together(configs, [tmp_path / "a", tmp_path / "b"])
 
@@ -147,11 +172,25 @@ def test_one_device_places_nothing():
 def test_a_runs_records_depend_on_its_slots_not_on_its_partners(tmp_path):
     """A sweep pads a last, smaller group with idle slots, so that a resumed or partial sweep computes the
     same bits: model 0 trained beside two others in 4 slots equals model 0 trained alone in 4 slots."""
-    base = dict(task="copy", length=3, nesting=1, model="lstm", hidden=16, layers=1, batch_size=4, eval_every=3,
-                val_size=20, test_size=20, data="fresh", max_steps=6, strategy="combined")
+    base = dict(
+        task="copy",
+        length=3,
+        nesting=1,
+        model="lstm",
+        hidden=16,
+        layers=1,
+        batch_size=4,
+        eval_every=3,
+        val_size=20,
+        test_size=20,
+        data="fresh",
+        max_steps=6,
+        strategy="combined",
+    )
     configs = [TrainConfig(**base, seed=s) for s in range(3)]
-    full = train_together(configs, [tmp_path / f"full{i}" for i in range(3)], log=lambda _: None, slots=4,
-                          layout="vectorised")
+    full = train_together(
+        configs, [tmp_path / f"full{i}" for i in range(3)], log=lambda _: None, slots=4, layout="vectorised"
+    )
     padded = train_together(configs[:1], [tmp_path / "padded0"], log=lambda _: None, slots=4, layout="vectorised")
     assert _comparable(read_metrics(tmp_path / "full0")) == _comparable(read_metrics(tmp_path / "padded0"))
     assert full[0]["models_per_step"] == padded[0]["models_per_step"] == 4
@@ -161,8 +200,21 @@ def test_a_runs_records_depend_on_its_slots_not_on_its_partners(tmp_path):
 
 
 def test_in_the_sequential_layout_a_runs_records_are_its_records_alone_whatever_its_slots(tmp_path):
-    base = dict(task="copy", length=3, nesting=1, model="irnn", hidden=16, layers=2, batch_size=4, eval_every=3,
-                val_size=20, test_size=20, data="fresh", max_steps=6, strategy="combined")
+    base = dict(
+        task="copy",
+        length=3,
+        nesting=1,
+        model="irnn",
+        hidden=16,
+        layers=2,
+        batch_size=4,
+        eval_every=3,
+        val_size=20,
+        test_size=20,
+        data="fresh",
+        max_steps=6,
+        strategy="combined",
+    )
     configs = [TrainConfig(**base, seed=s) for s in range(2)]
     train_together(configs, [tmp_path / f"k{i}" for i in range(2)], log=lambda _: None, slots=5, layout="sequential")
     train(configs[1], tmp_path / "alone", log=lambda _: None)
@@ -178,8 +230,10 @@ def test_an_unknown_layout_is_refused(tmp_path):
 def test_the_sequential_layout_computes_each_cells_bits_alone(cell):
     """Every cell, with dropout on: two models stepped in sequence inside one compiled step end on the bits each
     ends on when stepped alone (`lte train`'s own step)."""
-    configs = [TrainConfig(task="copy", length=3, nesting=1, model=cell, hidden=8, layers=2, batch_size=4, seed=s,
-                           dropout=0.1) for s in range(2)]
+    configs = [
+        TrainConfig(task="copy", length=3, nesting=1, model=cell, hidden=8, layers=2, batch_size=4, seed=s, dropout=0.1)
+        for s in range(2)
+    ]
     states = [with_learning_rate(init_train_state(c), 0.3) for c in configs]
     feeds = [TrainingBatches(c) for c in configs]
     ensemble = compiled_ensemble_step(configs[0].model_config(), configs[0].clip, "sequential")
@@ -187,8 +241,10 @@ def test_the_sequential_layout_computes_each_cells_bits_alone(cell):
     separate, separate_sums = list(states), [zero_counts(), zero_counts()]
     together, sums = stack(states), zero_counts(2)
     for step in range(2):
-        batches = [{**f.get(step, c.spec().target), "dropout_seed": np.array([c.seed, step], np.uint32)}
-                   for f, c in zip(feeds, configs)]
+        batches = [
+            {**f.get(step, c.spec().target), "dropout_seed": np.array([c.seed, step], np.uint32)}
+            for f, c in zip(feeds, configs)
+        ]
         together, sums = ensemble(together, stack(batches), np.ones(2, bool), sums)
         for i in range(2):
             separate[i], separate_sums[i] = alone(separate[i], batches[i], separate_sums[i])

@@ -28,8 +28,9 @@ def test_the_ridge_readout_equals_a_direct_least_squares_solve():
 
 
 def test_an_esn_learns_to_copy_short_numbers_with_only_its_readout_fitted():
-    config = ESNConfig(task="copy", length=2, nesting=1, batch_size=16, test_size=100, units=150, fit_batches=20,
-                       spectral_radius=0.8)
+    config = ESNConfig(
+        task="copy", length=2, nesting=1, batch_size=16, test_size=100, units=150, fit_batches=20, spectral_radius=0.8
+    )
     metrics = fit_esn(config)
     assert metrics["test_char_accuracy"] > 0.5  # chance over ten digits is about 0.1
 

@@ -19,8 +19,9 @@ def test_a_diverged_run_is_left_out_of_its_bar_and_counted():
     heights = [patch.get_height() for patch in ax.patches]
     assert heights == pytest.approx([0.6, 0.3])  # the NaN would have made the second bar vanish
     assert (counts, lost) == ([2, 2], 1)
-    assert figures._legend_title(counts, lost) == ("bars: mean over 2 seeds, 95% t interval; dots: seeds "
-                                                   "(1 diverged run left out)")
+    assert figures._legend_title(counts, lost) == (
+        "bars: mean over 2 seeds, 95% t interval; dots: seeds (1 diverged run left out)"
+    )
 
 
 def test_the_seed_note_gives_the_range_of_seeds():

@@ -9,7 +9,7 @@ import pytest
 
 from lte.core.cells import CELLS
 
-B, I, H, T = 3, 5, 4, 7
+B, D, H, T = 3, 5, 4, 7
 
 
 def _random(shape, rng):
@@ -31,18 +31,25 @@ def lstm_to_flax(p):
 def gru_reset_after_to_flax(p):
     """Blocks z, r, n; flax puts the input biases on the input kernels and b_hn on the candidate's U."""
     W, U, b = _blocks(p["W"], 3), _blocks(p["U"], 3), _blocks(p["b"], 3)
-    return {"iz": {"kernel": W[0], "bias": b[0]}, "ir": {"kernel": W[1], "bias": b[1]},
-            "in": {"kernel": W[2], "bias": b[2]}, "hz": {"kernel": U[0]}, "hr": {"kernel": U[1]},
-            "hn": {"kernel": U[2], "bias": p["b_hn"]}}
+    return {
+        "iz": {"kernel": W[0], "bias": b[0]},
+        "ir": {"kernel": W[1], "bias": b[1]},
+        "in": {"kernel": W[2], "bias": b[2]},
+        "hz": {"kernel": U[0]},
+        "hr": {"kernel": U[1]},
+        "hn": {"kernel": U[2], "bias": p["b_hn"]},
+    }
 
 
 def irnn_to_flax(p):
     return {"i": {"kernel": p["W"], "bias": p["b"]}, "h": {"kernel": p["U"]}}
 
 
-CASES = {"lstm": (nn.LSTMCell(features=H), lstm_to_flax, lambda carry: carry[1]),
-         "gru_reset_after": (nn.GRUCell(features=H), gru_reset_after_to_flax, lambda carry: carry),
-         "irnn": (nn.SimpleCell(features=H, activation_fn=nn.relu), irnn_to_flax, lambda carry: carry)}
+CASES = {
+    "lstm": (nn.LSTMCell(features=H), lstm_to_flax, lambda carry: carry[1]),
+    "gru_reset_after": (nn.GRUCell(features=H), gru_reset_after_to_flax, lambda carry: carry),
+    "irnn": (nn.SimpleCell(features=H, activation_fn=nn.relu), irnn_to_flax, lambda carry: carry),
+}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -50,16 +57,16 @@ def test_a_cell_equals_flax_with_mapped_weights(name):
     cell = CELLS[name]
     flax_cell, to_flax, flax_output = CASES[name]
     rng = np.random.default_rng(0)
-    params = jax.tree_util.tree_map(lambda a: _random(a.shape, rng), cell.init(jax.random.PRNGKey(0), I, H, {}))
-    xs = _random((T, B, I), rng)
+    params = jax.tree_util.tree_map(lambda a: _random(a.shape, rng), cell.init(jax.random.PRNGKey(0), D, H, {}))
+    xs = _random((T, B, D), rng)
     ours = cell.zero_carry(params, B)
-    theirs = flax_cell.initialize_carry(jax.random.PRNGKey(1), (B, I))
+    theirs = flax_cell.initialize_carry(jax.random.PRNGKey(1), (B, D))
     variables = {"params": to_flax(params)}
     assert jax.tree_util.tree_structure(variables) == jax.tree_util.tree_structure(
-        flax_cell.init(jax.random.PRNGKey(2), theirs, xs[0])), "the mapping covers every flax parameter"
+        flax_cell.init(jax.random.PRNGKey(2), theirs, xs[0])
+    ), "the mapping covers every flax parameter"
     for x in xs:
         ours = cell.step(params, ours, x @ params["W"] + params["b"])
         theirs, y = flax_cell.apply(variables, theirs, x)
         np.testing.assert_allclose(np.asarray(cell.output(ours)), np.asarray(y), rtol=2e-5, atol=2e-6)
-        np.testing.assert_allclose(np.asarray(cell.output(ours)), np.asarray(flax_output(theirs)), rtol=2e-5,
-                                   atol=2e-6)
+        np.testing.assert_allclose(np.asarray(cell.output(ours)), np.asarray(flax_output(theirs)), rtol=2e-5, atol=2e-6)

@@ -80,9 +80,38 @@ def test_a_user_flax_cell_trains_by_name(user_cells, tmp_path):
     from lte.cli import main
 
     out = tmp_path / "run"
-    assert main(["train", "--out", str(out), "--model", "user_cells:LeakyCell", "--task", "copy", "--length", "2",
-                 "--hidden", "16", "--layers", "1", "--batch-size", "8", "--max-steps", "60", "--eval-every", "30",
-                 "--val-size", "20", "--test-size", "20", "--lr", "0.5"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--out",
+                str(out),
+                "--model",
+                "user_cells:LeakyCell",
+                "--task",
+                "copy",
+                "--length",
+                "2",
+                "--hidden",
+                "16",
+                "--layers",
+                "1",
+                "--batch-size",
+                "8",
+                "--max-steps",
+                "60",
+                "--eval-every",
+                "30",
+                "--val-size",
+                "20",
+                "--test-size",
+                "20",
+                "--lr",
+                "0.5",
+            ]
+        )
+        == 0
+    )
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]
     assert json.loads((out / "config.json").read_text())["model"] == "user_cells:LeakyCell"
@@ -100,21 +129,27 @@ def test_the_user_cell_is_plain_autodiff_of_the_same_model(user_cells):
 
     config = ModelConfig(cell="user_cells:LeakyCell", hidden=3, layers=2)
     rng = np.random.default_rng(0)
-    batch = {"inputs": jnp.asarray(rng.integers(1, 40, (2, 5)), jnp.int32),
-             "targets": jnp.asarray(rng.integers(1, 40, (2, 5)), jnp.int32),
-             "mask": jnp.ones((2, 5), jnp.int32), "resets": jnp.asarray([[1, 0, 0, 1, 0], [1, 0, 0, 0, 0]])}
+    batch = {
+        "inputs": jnp.asarray(rng.integers(1, 40, (2, 5)), jnp.int32),
+        "targets": jnp.asarray(rng.integers(1, 40, (2, 5)), jnp.int32),
+        "mask": jnp.ones((2, 5), jnp.int32),
+        "resets": jnp.asarray([[1, 0, 0, 1, 0], [1, 0, 0, 0, 0]]),
+    }
     with jax.enable_x64(True):
-        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64),
-                                        init_params(jax.random.PRNGKey(0), config))
+        params = jax.tree_util.tree_map(
+            lambda a: jnp.asarray(a, jnp.float64), init_params(jax.random.PRNGKey(0), config)
+        )
         loss = jax.jit(lambda p: masked_loss_and_counts(p, config, batch)[0])
         grads = jax.grad(loss)(params)
         kernel = params["layers"][1]["Dense_1"]["kernel"]
         eps = 1e-6
         for i, j in ((0, 0), (1, 2)):
+
             def shifted(delta):
                 layers = list(params["layers"])
                 layers[1] = {**layers[1], "Dense_1": {"kernel": kernel.at[i, j].add(delta)}}
                 return float(loss({**params, "layers": layers}))
+
             numeric = (shifted(eps) - shifted(-eps)) / (2 * eps)
             assert abs(numeric - float(grads["layers"][1]["Dense_1"]["kernel"][i, j])) < 1e-7
 
@@ -131,9 +166,12 @@ def test_a_user_cell_that_declares_its_additive_form_gets_the_fused_gradient(use
 
     assert is_additive(get_cell("user_cells:ElmanCell")) and not is_additive(get_cell("user_cells:LeakyCell"))
     rng = np.random.default_rng(1)
-    batch = {"inputs": jnp.asarray(rng.integers(1, 40, (3, 6)), jnp.int32),
-             "targets": jnp.asarray(rng.integers(1, 40, (3, 6)), jnp.int32),
-             "mask": jnp.ones((3, 6), jnp.int32), "resets": jnp.asarray([[1, 0, 0, 1, 0, 0]] * 3)}
+    batch = {
+        "inputs": jnp.asarray(rng.integers(1, 40, (3, 6)), jnp.int32),
+        "targets": jnp.asarray(rng.integers(1, 40, (3, 6)), jnp.int32),
+        "mask": jnp.ones((3, 6), jnp.int32),
+        "resets": jnp.asarray([[1, 0, 0, 1, 0, 0]] * 3),
+    }
     grads = {}
     for gradient in ("fused", "autodiff"):
         config = ModelConfig(cell="user_cells:ElmanCell", hidden=5, layers=2, gradient=gradient)
@@ -144,13 +182,16 @@ def test_a_user_cell_that_declares_its_additive_form_gets_the_fused_gradient(use
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("model, message", [
-    ("user_cells:ClashingCell", "its parameters may not be named W or b"),
-    ("user_cells:NotACell", "is not a flax.linen.RNNCellBase subclass"),
-    ("user_cells:Missing", "is not a flax.linen.RNNCellBase subclass"),
-    ("no_such_module_xyz:Cell", "cannot import no_such_module_xyz"),
-    (":Cell", "a flax cell is named module.path:ClassName"),
-])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ("user_cells:ClashingCell", "its parameters may not be named W or b"),
+        ("user_cells:NotACell", "is not a flax.linen.RNNCellBase subclass"),
+        ("user_cells:Missing", "is not a flax.linen.RNNCellBase subclass"),
+        ("no_such_module_xyz:Cell", "cannot import no_such_module_xyz"),
+        (":Cell", "a flax cell is named module.path:ClassName"),
+    ],
+)
 def test_a_bad_flax_cell_name_is_one_clear_line(user_cells, tmp_path, capsys, model, message):
     from lte.cli import main
 

@@ -14,8 +14,19 @@ from lte.core.config import TrainConfig
 from lte.core.errors import LteError
 from lte.core.train import DIVERGENCE_LOSS, DIVERGENCE_PATIENCE, read_metrics, train
 
-TINY = dict(task="addition", length=2, nesting=1, model="lstm", hidden=16, layers=1, batch_size=8, eval_every=20,
-            val_size=30, test_size=30, max_steps=60)
+TINY = dict(
+    task="addition",
+    length=2,
+    nesting=1,
+    model="lstm",
+    hidden=16,
+    layers=1,
+    batch_size=8,
+    eval_every=20,
+    val_size=30,
+    test_size=30,
+    max_steps=60,
+)
 
 
 def quiet(_line):
@@ -25,8 +36,9 @@ def quiet(_line):
 def _cli(*args, cwd=None):
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env.pop("LTE_ALLOW_USER_CELLS", None)
-    return subprocess.run([sys.executable, "-m", "lte", *map(str, args)], capture_output=True, text=True, env=env,
-                          cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "lte", *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +69,7 @@ def test_eval_never_removes_a_damaged_checkpoint_and_training_sets_it_aside(ref,
     for path in (run / "checkpoints" / "60").rglob("*"):
         if path.is_file() and path.stat().st_size > 64 and "meta" not in str(path):
             data = bytearray(path.read_bytes())
-            data[len(data) // 2:len(data) // 2 + 16] = bytes(16)
+            data[len(data) // 2 : len(data) // 2 + 16] = bytes(16)
             path.write_bytes(bytes(data))
     done = _cli("eval", run, "--count", "20")
     assert done.returncode == 0, done.stderr
@@ -83,8 +95,13 @@ def test_a_record_naming_code_is_refused_and_never_run(ref, tmp_path):
         assert "Traceback" not in done.stderr
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env.pop("LTE_ALLOW_USER_CELLS", None)
-    subprocess.run([sys.executable, "-m", "lte.study.analysis", "spot-check", "--profile", "quick", "--results",
-                    "res"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "lte.study.analysis", "spot-check", "--profile", "quick", "--results", "res"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert not marker.exists()
 
 
@@ -118,9 +135,33 @@ def test_a_symlinked_lock_or_log_is_refused_and_its_target_untouched(tmp_path):
 
 @pytest.mark.parametrize("max_steps", [60, 1000])  # exploded at its end; exploded for DIVERGENCE_PATIENCE evals
 def test_a_finite_explosion_stops_the_run_as_diverged(tmp_path, max_steps):
-    done = _cli("train", "--out", tmp_path / "run", "--task", "addition", "--length", "2", "--model", "lstm",
-                "--hidden", "16", "--layers", "1", "--batch-size", "8", "--eval-every", "20", "--val-size", "30",
-                "--test-size", "30", "--lr", "1e30", "--max-steps", str(max_steps))
+    done = _cli(
+        "train",
+        "--out",
+        tmp_path / "run",
+        "--task",
+        "addition",
+        "--length",
+        "2",
+        "--model",
+        "lstm",
+        "--hidden",
+        "16",
+        "--layers",
+        "1",
+        "--batch-size",
+        "8",
+        "--eval-every",
+        "20",
+        "--val-size",
+        "30",
+        "--test-size",
+        "30",
+        "--lr",
+        "1e30",
+        "--max-steps",
+        str(max_steps),
+    )
     assert done.returncode == 1, done.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["diverged"] and summary["stop_reason"] == "diverged"
@@ -129,8 +170,13 @@ def test_a_finite_explosion_stops_the_run_as_diverged(tmp_path, max_steps):
     assert rows[-1]["step"] == min(max_steps, 20 * DIVERGENCE_PATIENCE)
 
 
-@pytest.mark.parametrize("flag,value,message", [("--lr-decay", "7", "lr_decay must lie in (0, 1], got 7.0"),
-                                                ("--target-accuracy", "1.5", "target_accuracy must lie in (0, 1]")])
+@pytest.mark.parametrize(
+    "flag,value,message",
+    [
+        ("--lr-decay", "7", "lr_decay must lie in (0, 1], got 7.0"),
+        ("--target-accuracy", "1.5", "target_accuracy must lie in (0, 1]"),
+    ],
+)
 def test_settings_outside_their_range_are_one_line(tmp_path, flag, value, message):
     done = _cli("train", "--out", tmp_path / "run", flag, value, "--max-steps", "1")
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
@@ -147,14 +193,23 @@ def test_a_lost_metrics_row_is_written_again(ref, tmp_path):
     assert summary["final"]["step"] == 60
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "the experiment file is empty"),
-    ('[experiment]\nname = "x"\nensembel = 4\n', "unknown key 'ensembel' in [experiment]"),
-    ('[experiment]\nname = "x"\n[grid]\nseed = [0, 4294967296]\n', "a seed must be an integer in 0..4294967295"),
-    ('[experiment]\nname = "x"\n[[variant]]\nlabel = "big"\nhidden_scale = 1e9\n', "at most 16384 units"),
-    ('[experiment]\nname = "x"\n[grid]\nseed = ' + str(list(range(200))) + '\nhidden = ' + str(list(range(1, 101)))
-     + '\n', "has 20,000 cells, more than 10,000: pass --yes"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "the experiment file is empty"),
+        ('[experiment]\nname = "x"\nensembel = 4\n', "unknown key 'ensembel' in [experiment]"),
+        ('[experiment]\nname = "x"\n[grid]\nseed = [0, 4294967296]\n', "a seed must be an integer in 0..4294967295"),
+        ('[experiment]\nname = "x"\n[[variant]]\nlabel = "big"\nhidden_scale = 1e9\n', "at most 16384 units"),
+        (
+            '[experiment]\nname = "x"\n[grid]\nseed = '
+            + str(list(range(200)))
+            + "\nhidden = "
+            + str(list(range(1, 101)))
+            + "\n",
+            "has 20,000 cells, more than 10,000: pass --yes",
+        ),
+    ],
+)
 def test_experiment_file_mistakes_are_refused_before_any_work(tmp_path, text, message):
     experiment = tmp_path / "x.toml"
     experiment.write_text(text)
@@ -180,8 +235,13 @@ def test_a_config_json_that_is_no_file_is_one_line(ref, tmp_path, target):
         os.mkfifo(run / "config.json")
     else:
         (run / "config.json").symlink_to(target)
-    done = subprocess.run([sys.executable, "-m", "lte", "eval", str(run)], capture_output=True, text=True,
-                          timeout=60, env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    done = subprocess.run(
+        [sys.executable, "-m", "lte", "eval", str(run)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, JAX_PLATFORMS="cpu"),
+    )
     assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
 
 
@@ -229,9 +289,24 @@ def test_a_sweep_terminated_while_its_workers_start_ends_promptly(tmp_path, dela
     experiment.write_text(TINY.replace("max_steps = 6", "max_steps = 200000").replace("seed = [0]", "seed = [0, 1]"))
     err_path = tmp_path / "sweep.err"
     with open(err_path, "w") as err:  # its own process group, signalled whole, as `timeout 5 lte sweep` does
-        sweep = subprocess.Popen([sys.executable, "-m", "lte", "sweep", str(experiment), "--profile", "quick",
-                                  "--workers", "2", "--results", str(tmp_path / "res")], stderr=err,
-                                 start_new_session=True, env=dict(os.environ, JAX_PLATFORMS="cpu"))
+        sweep = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lte",
+                "sweep",
+                str(experiment),
+                "--profile",
+                "quick",
+                "--workers",
+                "2",
+                "--results",
+                str(tmp_path / "res"),
+            ],
+            stderr=err,
+            start_new_session=True,
+            env=dict(os.environ, JAX_PLATFORMS="cpu"),
+        )
     try:
         deadline = time.monotonic() + 120
         while "to run as" not in err_path.read_text():
@@ -252,9 +327,11 @@ def test_a_sweep_terminated_while_its_workers_start_ends_promptly(tmp_path, dela
 
 
 def test_a_truncated_compilation_cache_entry_is_removed_with_one_warning(tmp_path):
-    program = ("import jax, jax.numpy as jnp\nfrom lte.core.runtime import enable_compilation_cache\n"
-               "enable_compilation_cache()\njax.config.update('jax_persistent_cache_min_compile_time_secs', 0)\n"
-               "print(jax.jit(lambda x: jnp.sin(x) * 2 + 1)(jnp.ones(3)))\n")
+    program = (
+        "import jax, jax.numpy as jnp\nfrom lte.core.runtime import enable_compilation_cache\n"
+        "enable_compilation_cache()\njax.config.update('jax_persistent_cache_min_compile_time_secs', 0)\n"
+        "print(jax.jit(lambda x: jnp.sin(x) * 2 + 1)(jnp.ones(3)))\n"
+    )
     env = dict(os.environ, JAX_PLATFORMS="cpu", LTE_CACHE_DIR=str(tmp_path))
 
     def run():
@@ -270,8 +347,28 @@ def test_a_truncated_compilation_cache_entry_is_removed_with_one_warning(tmp_pat
     assert "Warning" not in run()
 
 
-TINY_FLAGS = ["--task", "addition", "--length", "2", "--model", "lstm", "--hidden", "16", "--layers", "1",
-              "--batch-size", "8", "--eval-every", "20", "--val-size", "30", "--test-size", "30", "--max-steps", "60"]
+TINY_FLAGS = [
+    "--task",
+    "addition",
+    "--length",
+    "2",
+    "--model",
+    "lstm",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--batch-size",
+    "8",
+    "--eval-every",
+    "20",
+    "--val-size",
+    "30",
+    "--test-size",
+    "30",
+    "--max-steps",
+    "60",
+]
 UNWRITABLE = "/sys/lte-out"  # /sys refuses new files even to root (a chmod'ed folder does not)
 
 
@@ -295,10 +392,16 @@ def _one_error_line(done, *words):
 
 
 @pytest.mark.skipif(not _sys_refuses_files(), reason="needs Linux's /sys")
-@pytest.mark.parametrize("command", [["train", "--out", UNWRITABLE, *TINY_FLAGS],
-                                     ["esn", "--out", UNWRITABLE, "--units", "8"],
-                                     ["sweep", "EXPERIMENT", "--profile", "quick", "--results", UNWRITABLE],
-                                     ["bench", "--tiny", "--out", UNWRITABLE]], ids=lambda c: c[0])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--out", UNWRITABLE, *TINY_FLAGS],
+        ["esn", "--out", UNWRITABLE, "--units", "8"],
+        ["sweep", "EXPERIMENT", "--profile", "quick", "--results", UNWRITABLE],
+        ["bench", "--tiny", "--out", UNWRITABLE],
+    ],
+    ids=lambda c: c[0],
+)
 def test_an_out_or_results_that_cannot_be_written_is_one_line(tmp_path, command):
     experiment = tmp_path / "x.toml"
     experiment.write_text('[experiment]\nname = "x"\n[fixed]\nmax_steps = 1\n')
@@ -334,10 +437,10 @@ def test_bench_refuses_an_unwritable_out_before_any_work(tmp_path, monkeypatch, 
     assert err.startswith("error: --out") and "Read-only file system" in err and err.count("\n") == 1, err
 
 
-@pytest.mark.parametrize("code,status,words", [("ENOSPC", 1, "run the same command again to resume"),
-                                               ("EROFS", 2, "writable disk")])
-def test_a_full_or_read_only_disk_while_writing_records_is_one_line(tmp_path, monkeypatch, capsys, code, status,
-                                                                    words):
+@pytest.mark.parametrize(
+    "code,status,words", [("ENOSPC", 1, "run the same command again to resume"), ("EROFS", 2, "writable disk")]
+)
+def test_a_full_or_read_only_disk_while_writing_records_is_one_line(tmp_path, monkeypatch, capsys, code, status, words):
     import errno
 
     import lte.core.train
@@ -362,8 +465,10 @@ def test_a_full_disk_under_orbaxs_writer_threads_is_one_line(tmp_path, monkeypat
     from lte.cli import main
 
     def full_disk(self, *args, **kwargs):  # what tensorstore raises from Orbax's writer threads on a full disk
-        raise ValueError('RESOURCE_EXHAUSTED: Error writing "params.layers.0.W/0.0" in OCDBT database: Failed to '
-                         "write 357256 bytes to file 9: No space left on device [os_error_code='28']")
+        raise ValueError(
+            'RESOURCE_EXHAUSTED: Error writing "params.layers.0.W/0.0" in OCDBT database: Failed to '
+            "write 357256 bytes to file 9: No space left on device [os_error_code='28']"
+        )
 
     monkeypatch.setattr(ocp.CheckpointManager, "save", full_disk)
     assert main(["train", "--out", str(tmp_path / "run"), *TINY_FLAGS]) == 1
@@ -374,8 +479,7 @@ def test_a_full_disk_under_orbaxs_writer_threads_is_one_line(tmp_path, monkeypat
     assert "run the same command again to resume" in line
 
 
-@pytest.mark.parametrize("damage", ["torn summary", "list summary", "null summary", "lost metrics row",
-                                    "torn config"])
+@pytest.mark.parametrize("damage", ["torn summary", "list summary", "null summary", "lost metrics row", "torn config"])
 def test_train_on_a_finished_folder_with_damaged_records_refuses_in_one_line(ref, tmp_path, damage):
     run = tmp_path / "run"
     shutil.copytree(ref, run)
@@ -385,8 +489,9 @@ def test_train_on_a_finished_folder_with_damaged_records_refuses_in_one_line(ref
     elif damage == "torn config":
         (run / "config.json").write_text((run / "config.json").read_text()[:20])
     else:
-        (run / "summary.json").write_text({"torn summary": '{"steps": 6', "list summary": "[1]",
-                                           "null summary": "null"}[damage])
+        (run / "summary.json").write_text(
+            {"torn summary": '{"steps": 6', "list summary": "[1]", "null summary": "null"}[damage]
+        )
     before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file() and p.name != ".lock"}
     done = _cli("train", "--out", run, *TINY_FLAGS)
     if damage == "torn config":  # open_run refuses it before the records are read
@@ -406,9 +511,22 @@ def test_a_torn_or_foreign_cells_json_is_one_line(ref, tmp_path, text, command):
     if command == "migrate-names":
         done = _cli("migrate-names", "--results", tmp_path / "res")
     else:  # what `make table-addition` runs
-        done = subprocess.run([sys.executable, "-m", "lte.study.analysis", "table", "addition", "--profile",
-                               "quick", "--results", str(tmp_path / "res")], capture_output=True, text=True,
-                              env=dict(os.environ, JAX_PLATFORMS="cpu"))
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "lte.study.analysis",
+                "table",
+                "addition",
+                "--profile",
+                "quick",
+                "--results",
+                str(tmp_path / "res"),
+            ],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, JAX_PLATFORMS="cpu"),
+        )
     _one_error_line(done, str(root / "cells.json"), "experiment index", "lte sweep")
 
 

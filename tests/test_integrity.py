@@ -16,15 +16,28 @@ import pytest
 from data_gen.curriculum import Level
 from data_gen.pool import load_pool
 from data_gen.tasks import TaskSpec
-from lte.kinds.adding import AddingConfig
 from lte.core.config import TrainConfig
 from lte.core.errors import LteError
 from lte.core.model import ModelConfig
 from lte.core.run_folder import FolderLock, damage
 from lte.core.train import load_params, read_metrics, train
+from lte.kinds.adding import AddingConfig
 
-TINY = dict(task="copy", length=2, nesting=1, strategy="baseline", model="irnn", hidden=8, layers=1,
-            batch_size=4, eval_every=3, val_size=8, test_size=8, max_steps=6, learning_rate=0.1)
+TINY = dict(
+    task="copy",
+    length=2,
+    nesting=1,
+    strategy="baseline",
+    model="irnn",
+    hidden=8,
+    layers=1,
+    batch_size=4,
+    eval_every=3,
+    val_size=8,
+    test_size=8,
+    max_steps=6,
+    learning_rate=0.1,
+)
 
 
 def quiet(_line):
@@ -33,8 +46,10 @@ def quiet(_line):
 
 def strict_json(text: str):
     """json.loads that refuses NaN and Infinity (which are not JSON)."""
+
     def refuse(name):
         raise ValueError(f"non-JSON number {name}")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -53,8 +68,23 @@ def test_a_second_writer_of_a_run_folder_is_refused_at_once(tmp_path):
             train(TrainConfig(**TINY), out, log=quiet)
         assert not (out / "config.json").exists()  # refused before touching anything
         # from another process too, as a one-line error with exit 2
-        done = lte("train", "--task", "copy", "--length", "2", "--model", "irnn", "--hidden", "8", "--layers", "1",
-                   "--max-steps", "6", "--out", str(out))
+        done = lte(
+            "train",
+            "--task",
+            "copy",
+            "--length",
+            "2",
+            "--model",
+            "irnn",
+            "--hidden",
+            "8",
+            "--layers",
+            "1",
+            "--max-steps",
+            "6",
+            "--out",
+            str(out),
+        )
         assert done.returncode == 2 and "being written by another process" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
     finally:
@@ -133,13 +163,40 @@ def test_a_diverging_run_stops_at_once_and_is_recorded_as_diverged_in_valid_json
     assert rows[-1]["event"] == "diverged" and rows[-1]["train_loss"] is None
     assert damage(out) is None  # complete records of a finished (diverged) run
     from lte.study.analysis.records import is_diverged
+
     assert is_diverged(json.loads((out / "summary.json").read_text()))
 
 
 def test_lte_train_exits_non_zero_when_the_run_diverges(tmp_path):
-    done = lte("train", "--task", "copy", "--length", "2", "--model", "irnn", "--hidden", "8", "--layers", "1",
-               "--batch-size", "4", "--eval-every", "3", "--val-size", "8", "--test-size", "8", "--lr", "1e30",
-               "--clip", "1e30", "--max-steps", "60", "--out", str(tmp_path / "run"))
+    done = lte(
+        "train",
+        "--task",
+        "copy",
+        "--length",
+        "2",
+        "--model",
+        "irnn",
+        "--hidden",
+        "8",
+        "--layers",
+        "1",
+        "--batch-size",
+        "4",
+        "--eval-every",
+        "3",
+        "--val-size",
+        "8",
+        "--test-size",
+        "8",
+        "--lr",
+        "1e30",
+        "--clip",
+        "1e30",
+        "--max-steps",
+        "60",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert done.returncode == 1 and "diverged" in done.stderr
     assert json.loads(done.stdout)["stop_reason"] == "diverged"
 
@@ -147,8 +204,17 @@ def test_lte_train_exits_non_zero_when_the_run_diverges(tmp_path):
 def test_a_diverging_adding_run_is_recorded_as_diverged(tmp_path):
     from lte.kinds.adding import train_adding
 
-    config = AddingConfig(model="irnn", hidden=8, sequence_length=10, batch_size=4, max_steps=30, eval_every=3,
-                          test_size=20, learning_rate=1e30, clip=1e30)
+    config = AddingConfig(
+        model="irnn",
+        hidden=8,
+        sequence_length=10,
+        batch_size=4,
+        max_steps=30,
+        eval_every=3,
+        test_size=20,
+        learning_rate=1e30,
+        clip=1e30,
+    )
     summary = train_adding(config, tmp_path / "run", log=quiet)
     assert summary["diverged"] and summary["final_test_mse"] is None and summary["steps"] < 30
     strict_json((tmp_path / "run" / "summary.json").read_text())
@@ -163,31 +229,54 @@ def test_selection_never_picks_a_setting_that_diverged_on_any_seed(tmp_path):
     winner = before[before.selected].iloc[0]
     root = results / "runs" / "quick" / "lr_selection"
     cells = json.loads((root / "cells.json").read_text())["cells"]
-    hit = next(c for c in cells if c["config"]["model"] == winner.model and c["config"]["task"] == winner.task
-               and c["config"]["learning_rate"] == winner.learning_rate and c["config"]["clip"] == winner["clip"])
+    hit = next(
+        c
+        for c in cells
+        if c["config"]["model"] == winner.model
+        and c["config"]["task"] == winner.task
+        and c["config"]["learning_rate"] == winner.learning_rate
+        and c["config"]["clip"] == winner["clip"]
+    )
     summary = root / hit["name"] / "summary.json"
     data = json.loads(summary.read_text())
     data.update(stop_reason="diverged", diverged=True, final_val_target=None)
     summary.write_text(json.dumps(data))
     after = selection_table("quick", results)
-    row = after[(after.model == winner.model) & (after.task == winner.task)
-                & (after.learning_rate == winner.learning_rate) & (after["clip"] == winner["clip"])].iloc[0]
+    row = after[
+        (after.model == winner.model)
+        & (after.task == winner.task)
+        & (after.learning_rate == winner.learning_rate)
+        & (after["clip"] == winner["clip"])
+    ].iloc[0]
     assert row.diverged == 1 and math.isnan(row.val_char_accuracy) and not row.selected
     assert after[(after.model == winner.model) & (after.task == winner.task)].selected.sum() == 1
 
 
-@pytest.mark.parametrize("make", [
-    lambda v: TrainConfig(**{**TINY, "forget_bias": v}),
-    lambda v: TrainConfig(**{**TINY, "identity_scale": v}),
-    lambda v: TrainConfig(**{**TINY, "input_scale": v}),
-    lambda v: TrainConfig(**{**TINY, "dropout": v}),
-    lambda v: TrainConfig(**{**TINY, "mix_probability": v}),
-    lambda v: TrainConfig(**{**TINY, "max_seconds": v}),
-    lambda v: ModelConfig(cell="lstm", hidden=8, layers=1, forget_bias=v),
-    lambda v: AddingConfig(forget_bias=v),
-    lambda v: AddingConfig(learning_rate=v),
-], ids=["forget_bias", "identity_scale", "input_scale", "dropout", "mix_probability", "max_seconds",
-        "model forget_bias", "adding forget_bias", "adding learning_rate"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda v: TrainConfig(**{**TINY, "forget_bias": v}),
+        lambda v: TrainConfig(**{**TINY, "identity_scale": v}),
+        lambda v: TrainConfig(**{**TINY, "input_scale": v}),
+        lambda v: TrainConfig(**{**TINY, "dropout": v}),
+        lambda v: TrainConfig(**{**TINY, "mix_probability": v}),
+        lambda v: TrainConfig(**{**TINY, "max_seconds": v}),
+        lambda v: ModelConfig(cell="lstm", hidden=8, layers=1, forget_bias=v),
+        lambda v: AddingConfig(forget_bias=v),
+        lambda v: AddingConfig(learning_rate=v),
+    ],
+    ids=[
+        "forget_bias",
+        "identity_scale",
+        "input_scale",
+        "dropout",
+        "mix_probability",
+        "max_seconds",
+        "model forget_bias",
+        "adding forget_bias",
+        "adding learning_rate",
+    ],
+)
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")], ids=["nan", "inf", "-inf"])
 def test_non_finite_options_are_refused(make, value):
     with pytest.raises(LteError, match="must be a finite number|must be a positive number"):
@@ -196,8 +285,9 @@ def test_non_finite_options_are_refused(make, value):
 
 @pytest.mark.parametrize("flag", ["--forget-bias", "--identity-scale", "--input-scale", "--lr", "--clip"])
 def test_non_finite_options_are_refused_on_the_command_line(tmp_path, flag):
-    done = lte("train", "--task", "copy", "--length", "2", "--max-steps", "1", flag, "nan",
-               "--out", str(tmp_path / "run"))
+    done = lte(
+        "train", "--task", "copy", "--length", "2", "--max-steps", "1", flag, "nan", "--out", str(tmp_path / "run")
+    )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "nan" in done.stderr
     assert not (tmp_path / "run").exists()
 
@@ -215,13 +305,16 @@ def _trained(tmp_path) -> tuple[TrainConfig, Path]:
 
 def _flip_bytes(folder: Path) -> None:
     """Corrupt every data file of a checkpoint's arrays (flip the bytes in their middle)."""
-    data = [p for p in (folder / "state").rglob("*") if p.is_file() and p.stat().st_size > 64
-            and "metadata" not in p.name.lower()]
+    data = [
+        p
+        for p in (folder / "state").rglob("*")
+        if p.is_file() and p.stat().st_size > 64 and "metadata" not in p.name.lower()
+    ]
     assert data
     for path in data:
         raw = bytearray(path.read_bytes())
         middle = len(raw) // 2
-        raw[middle:middle + 32] = bytes(b ^ 0xFF for b in raw[middle:middle + 32])
+        raw[middle : middle + 32] = bytes(b ^ 0xFF for b in raw[middle : middle + 32])
         path.write_bytes(bytes(raw))
 
 
@@ -263,8 +356,9 @@ def test_a_resumed_run_falls_back_past_a_damaged_checkpoint_and_finishes(tmp_pat
     lines = []
     train(config, out, log=lines.append)
     assert any("resuming" in line and "at step 3" in line for line in lines)
-    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("wall_time", "steps_per_second",
-                                                                    "tokens_per_second")} for r in rows]
+    strip = lambda rows: [
+        {k: v for k, v in r.items() if k not in ("wall_time", "steps_per_second", "tokens_per_second")} for r in rows
+    ]
     assert strip(read_metrics(out)) == strip(straight)
 
 
@@ -331,7 +425,8 @@ def test_a_killed_adding_runner_leaves_no_worker_training(tmp_path):
     from process_tools import alive, descendants
 
     experiment = tmp_path / "adding.toml"
-    experiment.write_text(textwrap.dedent("""
+    experiment.write_text(
+        textwrap.dedent("""
         [experiment]
         name = "adding_problem"
         kind = "adding"
@@ -343,11 +438,26 @@ def test_a_killed_adding_runner_leaves_no_worker_training(tmp_path):
         sequence_length = 10
         max_steps = 10000000
         eval_every = 100000
-    """))
+    """)
+    )
     results = tmp_path / "results"
     root = results / "runs" / "quick" / "adding_problem"
-    runner = subprocess.Popen([sys.executable, "-m", "lte", "adding", str(experiment), "--profile", "quick",
-                               "--workers", "2", "--results", str(results)], stderr=subprocess.DEVNULL)
+    runner = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lte",
+            "adding",
+            str(experiment),
+            "--profile",
+            "quick",
+            "--workers",
+            "2",
+            "--results",
+            str(results),
+        ],
+        stderr=subprocess.DEVNULL,
+    )
     workers: set[int] = set()
     try:
         deadline = time.monotonic() + 180
@@ -410,11 +520,25 @@ def test_two_sweeps_of_one_experiment_at_once_leave_every_record_intact(tmp_path
     experiment = tmp_path / "tiny.toml"
     from test_sweep import TINY as TINY_SWEEP  # 2 models x 1 seed; here 2 seeds and 60 steps
 
-    experiment.write_text(TINY_SWEEP.replace("seed = [0]", "seed = [0, 1]").replace("max_steps = 6", "max_steps = 60")
-                          .replace("eval_every = 3", "eval_every = 20"))
+    experiment.write_text(
+        TINY_SWEEP.replace("seed = [0]", "seed = [0, 1]")
+        .replace("max_steps = 6", "max_steps = 60")
+        .replace("eval_every = 3", "eval_every = 20")
+    )
     results = tmp_path / "results"
-    command = [sys.executable, "-m", "lte", "sweep", str(experiment), "--profile", "quick", "--workers", "1",
-               "--results", str(results)]
+    command = [
+        sys.executable,
+        "-m",
+        "lte",
+        "sweep",
+        str(experiment),
+        "--profile",
+        "quick",
+        "--workers",
+        "1",
+        "--results",
+        str(results),
+    ]
     sweeps = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     errors = [p.communicate(timeout=600)[1] for p in sweeps]
     for sweep, err in zip(sweeps, errors):  # a cell the other sweep holds is a failure to retry, nothing worse

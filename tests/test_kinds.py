@@ -6,9 +6,9 @@ import json
 import pytest
 
 from lte.core.errors import LteError
-from lte.study.experiment import load_experiment, runs_dir
-from lte.kinds import get_kind
 from lte.core.run_folder import damage, read_metrics
+from lte.kinds import get_kind
+from lte.study.experiment import load_experiment, runs_dir
 from lte.study.sweep import run_sweep
 
 KINDS = ("char", "adding", "seq2seq", "esn")
@@ -28,9 +28,11 @@ def test_the_adding_problem_runs_through_the_common_runner_and_resumes_after_a_k
     from lte.study.sweep import run_sweep
 
     experiment = tmp_path / "adding_problem.toml"
-    experiment.write_text('[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn", "rnn"]\n[profiles.quick]\nmax_steps = 4\nhidden = 8\n'
-                          'batch_size = 4\neval_every = 2\ntest_size = 20\n'
-                          'grid = { sequence_length = [10], seed = [0] }\n')
+    experiment.write_text(
+        '[experiment]\nkind = "adding"\n[grid]\nmodel = ["irnn", "rnn"]\n[profiles.quick]\nmax_steps = 4\nhidden = 8\n'
+        "batch_size = 4\neval_every = 2\ntest_size = 20\n"
+        "grid = { sequence_length = [10], seed = [0] }\n"
+    )
     run_sweep(experiment, "quick", workers=1, results=tmp_path, log=lambda _: None)
     root = tmp_path / "runs" / "quick" / "adding_problem"
     index = json.loads((root / "cells.json").read_text())
@@ -47,12 +49,20 @@ def test_the_adding_problem_runs_through_the_common_runner_and_resumes_after_a_k
 
 # A tiny config of each kind (a few seconds of training) and the metric rows it writes.
 TINY_SETTINGS = {
-    "char": ('task = "copy"\nlength = 2\nnesting = 1\nstrategy = "baseline"\nmodel = "irnn"\nhidden = 8\n'
-             'layers = 1\nbatch_size = 4\nmax_steps = 4\neval_every = 2\nval_size = 10\ntest_size = 10\n', [2, 4]),
-    "adding": ('model = "irnn"\nhidden = 8\nsequence_length = 10\nbatch_size = 4\nmax_steps = 4\neval_every = 2\n'
-               'test_size = 20\n', [2, 4]),
-    "seq2seq": ('task = "copy"\nlength = 1\nmodel = "irnn"\nhidden = 8\nsteps = 4\neval_every = 2\n'
-                'test_size = 10\n', [2, 4]),
+    "char": (
+        'task = "copy"\nlength = 2\nnesting = 1\nstrategy = "baseline"\nmodel = "irnn"\nhidden = 8\n'
+        "layers = 1\nbatch_size = 4\nmax_steps = 4\neval_every = 2\nval_size = 10\ntest_size = 10\n",
+        [2, 4],
+    ),
+    "adding": (
+        'model = "irnn"\nhidden = 8\nsequence_length = 10\nbatch_size = 4\nmax_steps = 4\neval_every = 2\n'
+        "test_size = 20\n",
+        [2, 4],
+    ),
+    "seq2seq": (
+        'task = "copy"\nlength = 1\nmodel = "irnn"\nhidden = 8\nsteps = 4\neval_every = 2\ntest_size = 10\n',
+        [2, 4],
+    ),
     "esn": ('task = "copy"\nlength = 2\nunits = 16\nfit_batches = 3\nbatch_size = 4\ntest_size = 20\n', [3]),
 }
 TIMING = ("wall_time", "steps_per_second", "tokens_per_second")
@@ -100,8 +110,12 @@ def test_each_kind_runs_through_the_common_runner_and_finishes_after_an_interrup
 
     row = load_runs("tiny", "quick", tmp_path).iloc[0]
     assert row["steps"] == steps[-1] and row["cell"] == cell.name and row["commit"]
-    result = {"char": "test_char_accuracy", "adding": "final_test_mse", "seq2seq": "final_test_char_accuracy",
-              "esn": "final_test_char_accuracy"}[kind]
+    result = {
+        "char": "test_char_accuracy",
+        "adding": "final_test_mse",
+        "seq2seq": "final_test_char_accuracy",
+        "esn": "final_test_char_accuracy",
+    }[kind]
     assert 0 <= row[result] <= (float("inf") if kind == "adding" else 1)  # an MSE, or an accuracy
 
 
@@ -113,7 +127,7 @@ def test_a_user_kind_registered_first_sits_beside_the_built_in_ones():
     try:
         kinds.KINDS.clear()
         kinds._builtin_registered = False  # a fresh process: nothing registered yet
-        mine = kinds.register(kinds.RunKind("mine", TrainConfig, lambda *a, **k: {}, lambda c, l: "x"))
+        mine = kinds.register(kinds.RunKind("mine", TrainConfig, lambda *a, **k: {}, lambda config, labels: "x"))
         assert kinds.get_kind("char").name == "char" and kinds.get_kind("mine") is mine
         assert {"char", "adding", "seq2seq", "esn", "mine"} <= set(kinds.KINDS)
     finally:

@@ -8,7 +8,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_subpackage_is_listed_for_the_wheel():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(init.parent.relative_to(base).parts)
-             for base in (ROOT / "src", ROOT) for top in ("lte", "data_gen")
-             for init in (base / top).rglob("__init__.py") if (base / top).is_dir()}
+    found = {
+        ".".join(init.parent.relative_to(base).parts)
+        for base in (ROOT / "src", ROOT)
+        for top in ("lte", "data_gen")
+        for init in (base / top).rglob("__init__.py")
+        if (base / top).is_dir()
+    }
     assert found == listed

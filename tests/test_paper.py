@@ -23,13 +23,19 @@ def _body(tex: str) -> str:
 def named_files(profile: str) -> list[Path]:
     """Every file main.tex reads for `profile`: its inputs, its generated and results tables, its figures."""
     body = _body(MAIN)
-    expand = {r"\fig": ROOT / "results" / profile / "figures" / "{}.pdf",
-              r"\tab": ROOT / "results" / profile / "tables" / "{}.tex",
-              r"\gen": PAPER / "generated" / profile / "{}.tex"}
-    files = [Path(str(pattern).format(name)) for macro, pattern in expand.items()
-             for name in re.findall(re.escape(macro) + r"\{([^}\\]+)\}", body)]
-    inputs = [i.replace(r"\LteProfile", profile) for i in re.findall(r"\\input\{([^}]+)\}", body)
-              if "#1" not in i]  # the macros' own \input{...#1...} are expanded above
+    expand = {
+        r"\fig": ROOT / "results" / profile / "figures" / "{}.pdf",
+        r"\tab": ROOT / "results" / profile / "tables" / "{}.tex",
+        r"\gen": PAPER / "generated" / profile / "{}.tex",
+    }
+    files = [
+        Path(str(pattern).format(name))
+        for macro, pattern in expand.items()
+        for name in re.findall(re.escape(macro) + r"\{([^}\\]+)\}", body)
+    ]
+    inputs = [
+        i.replace(r"\LteProfile", profile) for i in re.findall(r"\\input\{([^}]+)\}", body) if "#1" not in i
+    ]  # the macros' own \input{...#1...} are expanded above
     return files + [(PAPER / i).with_suffix(".tex") if not i.endswith(".tex") else PAPER / i for i in inputs]
 
 
@@ -50,8 +56,13 @@ def test_every_file_the_paper_names_exists(profile):
 
 
 def test_every_citation_is_in_the_bibliography_and_every_entry_is_cited():
-    cited = {key.strip() for keys in re.findall(r"\\cite[pt]?\*?(?:\[[^]]*\])*\{([^}]+)\}|\\citealp\{([^}]+)\}",
-                                                  _body(MAIN)) for group in keys for key in group.split(",") if key}
+    cited = {
+        key.strip()
+        for keys in re.findall(r"\\cite[pt]?\*?(?:\[[^]]*\])*\{([^}]+)\}|\\citealp\{([^}]+)\}", _body(MAIN))
+        for group in keys
+        for key in group.split(",")
+        if key
+    }
     entries = set(re.findall(r"@\w+\{([^,\s]+),", (PAPER / "references.bib").read_text()))
     assert cited, "no citation found"
     assert cited - entries == set(), "cited but not in references.bib"
@@ -59,8 +70,11 @@ def test_every_citation_is_in_the_bibliography_and_every_entry_is_cited():
 
 
 def test_the_makefile_checks_for_every_package_the_paper_uses():
-    used = {p.strip() for group in re.findall(r"\\usepackage(?:\[[^]]*\])?\{([^}]+)\}", _body(MAIN))
-            for p in group.split(",")}
+    used = {
+        p.strip()
+        for group in re.findall(r"\\usepackage(?:\[[^]]*\])?\{([^}]+)\}", _body(MAIN))
+        for p in group.split(",")
+    }
     makefile = (ROOT / "Makefile").read_text()
     checked = set(re.findall(r"([\w-]+)\.sty:", makefile))
     assert used and used - checked == set(), "add these to PAPER_TEX in the Makefile"
@@ -72,32 +86,49 @@ def _verdict(profile: str) -> str:
     return re.search(r"\\newcommand\{\\VerdictTwo\}\{([^}]*)\}", macros).group(1)
 
 
-@pytest.mark.skipif(not (shutil.which("latexmk") and shutil.which("pdftotext")),
-                    reason="LaTeX or poppler is not installed (Debian: apt-get install latexmk "
-                           "texlive-latex-recommended poppler-utils)")
+@pytest.mark.skipif(
+    not (shutil.which("latexmk") and shutil.which("pdftotext")),
+    reason="LaTeX or poppler is not installed (Debian: apt-get install latexmk "
+    "texlive-latex-recommended poppler-utils)",
+)
 def test_the_paper_builds_with_the_verdicts_and_without_type3_fonts(tmp_path):
     profile = "quick" if "quick" in PROFILES else PROFILES[0]
     # a clean copy: by-products of an earlier build in paper/ (a stale .bbl) would be read in place of new ones
     paper = tmp_path / "paper"
-    shutil.copytree(PAPER, paper, ignore=shutil.ignore_patterns("*.aux", "*.bbl", "*.blg", "*.log", "*.fls",
-                                                                 "*.fdb_latexmk", "*.out", "*.pdf"))
+    shutil.copytree(
+        PAPER,
+        paper,
+        ignore=shutil.ignore_patterns("*.aux", "*.bbl", "*.blg", "*.log", "*.fls", "*.fdb_latexmk", "*.out", "*.pdf"),
+    )
     (tmp_path / "results").symlink_to(ROOT / "results")
-    done = subprocess.run(["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
-                           f"-usepretex=\\def\\LteProfile{{{profile}}}", "main.tex"],
-                          cwd=paper, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            "latexmk",
+            "-pdf",
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            f"-usepretex=\\def\\LteProfile{{{profile}}}",
+            "main.tex",
+        ],
+        cwd=paper,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     log = paper / "main.log"
     assert done.returncode == 0, (log.read_text() if log.exists() else done.stdout)[-3000:]
-    undefined = re.findall(r"(?:Citation|Reference) `[^']*' on page \d+ undefined|There were undefined \w+",
-                           log.read_text())  # the log of the last pass: what is still undefined stays so
+    undefined = re.findall(
+        r"(?:Citation|Reference) `[^']*' on page \d+ undefined|There were undefined \w+", log.read_text()
+    )  # the log of the last pass: what is still undefined stays so
     assert not undefined, undefined
-    text = subprocess.run(["pdftotext", str(paper / "main.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(paper / "main.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert f"Profile {profile}" in text  # the profile asked for, not a fixed one
     assert "The verdicts" in text and " ".join(_verdict(profile).split()) in " ".join(text.split())
     assert "References" in text
     if shutil.which("pdffonts"):
-        fonts = subprocess.run(["pdffonts", str(paper / "main.pdf")], capture_output=True, text=True,
-                               check=True).stdout
+        fonts = subprocess.run(["pdffonts", str(paper / "main.pdf")], capture_output=True, text=True, check=True).stdout
         assert "Type 3" not in fonts, fonts
 
 

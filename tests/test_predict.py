@@ -17,16 +17,33 @@ from lte.core.train import load_params, train
 def addition_run(tmp_path_factory):
     """A 1 x 128 LSTM trained on 2-digit addition (about a minute on two CPU cores)."""
     out = tmp_path_factory.mktemp("addition") / "run"
-    config = TrainConfig(task="addition", length=2, nesting=1, strategy="baseline", model="lstm", hidden=128,
-                         layers=1, batch_size=32, learning_rate=5.0, eval_every=1000, max_steps=3000,
-                         val_size=100, test_size=300)
+    config = TrainConfig(
+        task="addition",
+        length=2,
+        nesting=1,
+        strategy="baseline",
+        model="lstm",
+        hidden=128,
+        layers=1,
+        batch_size=32,
+        learning_rate=5.0,
+        eval_every=1000,
+        max_steps=3000,
+        val_size=100,
+        test_size=300,
+    )
     summary = train(config, out, log=lambda line: None)
     return out, config, summary
 
 
 def cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "lte", *args], capture_output=True, text=True, input=stdin,
-                          env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    return subprocess.run(
+        [sys.executable, "-m", "lte", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=dict(os.environ, JAX_PLATFORMS="cpu"),
+    )
 
 
 def test_predict_answers_held_out_sums(addition_run):

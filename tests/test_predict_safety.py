@@ -32,17 +32,30 @@ def real_python(sources: list[str]) -> list[str]:
         "        out.append(buffer.getvalue().strip())\n"
         "    except Exception as error:\n"
         "        out.append(f'(error: {type(error).__name__}: {error})')\n"
-        "print(json.dumps(out))\n")
-    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(sources), capture_output=True,
-                          text=True, check=True, timeout=300)
+        "print(json.dumps(out))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(sources),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     return json.loads(done.stdout)
 
 
 def generated_sources() -> list[str]:
-    specs = [TaskSpec("program", 4, 3, strategy="mix"), TaskSpec("program", 6, 6, strategy="combined"),
-             TaskSpec("program", 20, 10, strategy="baseline"), TaskSpec("program", 2, 10, strategy="naive"),
-             TaskSpec("addition", 5, 1, strategy="mix"), TaskSpec("addition", 20, 1, strategy="baseline"),
-             TaskSpec("copy", 8, 1, strategy="mix"), TaskSpec("copy", 20, 1, strategy="baseline")]
+    specs = [
+        TaskSpec("program", 4, 3, strategy="mix"),
+        TaskSpec("program", 6, 6, strategy="combined"),
+        TaskSpec("program", 20, 10, strategy="baseline"),
+        TaskSpec("program", 2, 10, strategy="naive"),
+        TaskSpec("addition", 5, 1, strategy="mix"),
+        TaskSpec("addition", 20, 1, strategy="baseline"),
+        TaskSpec("copy", 8, 1, strategy="mix"),
+        TaskSpec("copy", 20, 1, strategy="baseline"),
+    ]
     sources = []
     for i, spec in enumerate(specs):
         for split in ("train", "test"):
@@ -58,12 +71,16 @@ def test_generated_programs_print_what_python_prints():
 
 
 HAND_WRITTEN = [
-    "print(1)", "print(12+34)", "a=5\nprint(a-9)", "a=5;\nprint(a*3-a)",
+    "print(1)",
+    "print(12+34)",
+    "a=5\nprint(a-9)",
+    "a=5;\nprint(a*3-a)",
     "b=7\nfor x in range(4):b-=(x*2)\nprint(b)",
     "c=1\nfor x in range(3):\n    c+=x\nprint((c+x))",
     "d=2\nfor x in range(0):d+=1\nprint(d)",
     "print((1 if 2<3 else j))",  # the branch not taken is not evaluated
-    "print((5 if 2>3 else 6*7))", "e=3\nprint(((e+1) if (e*2)>5 else (e-1)))",
+    "print((5 if 2>3 else 6*7))",
+    "e=3\nprint(((e+1) if (e*2)>5 else (e-1)))",
     "print(a)",  # a NameError, as Python reports it
     "for x in range(0):a+=1\nprint(x)",
     "for x in range(2):f+=1\nprint(f)",
@@ -79,38 +96,41 @@ def test_the_model_form_with_literal_backslash_n_is_accepted():
     assert python_answer("a=3\\nprint(a+4)") == "7"
 
 
-@pytest.mark.parametrize("source, names", [
-    (EXEC_PROGRAM, "call to exec"),
-    ("print(chr(112))", "call to chr"),
-    ("assert 1\nprint(1)", "an assert statement"),
-    ("del a\nprint(1)", "a del statement"),
-    ("print(2**10)", "operator **"),
-    ("print(-3)", "unary -"),
-    ("print(0x10)", "0x10"),
-    ("print(a==b)", "comparison"),
-    ("print((1 if a==b else 2))", "=="),
-    ("print((1 if a<b<c else 2))", "chained comparison"),
-    ("print(l)", "variable l"),
-    ("print(print)", "variable print"),
-    ("a=1\na+=2\nprint(a)", "+= outside a for loop"),
-    ("a=1\nfor x in range(3):a*=2\nprint(a)", "*="),
-    ("a=1\nfor i in range(3):a+=2\nprint(a)", "loop variable i"),
-    ("a=1\nfor x in range(a):a+=2\nprint(a)", "range(a)"),
-    ("a=1\nfor x in range(3):\n  a+=1\n  a+=2\nprint(a)", "one statement"),
-    ("a=b=1\nprint(a)", "one target"),
-    ("print(1)\nprint(2)", "print"),
-    ("a=1", "print"),
-    ("print(*a)", "one argument"),
-    ("print()", "one argument"),
-    ("print(a.real)", "attribute"),
-    ("print(1+", "syntax"),
-    ("print(" + "(1+" * 150 + "1" + ")" * 150 + ")", "nested"),
-    ("print(" + "+".join(["1"] * 300) + ")", "nested"),
-    ("a=0\n" + "for x in range(9999):a+=1\n" * 120 + "print(a)", "steps"),
-    ("print(" + "9" * 1001 + ")", "digits"),
-    ("a=1\nfor x in range(99999999):a+=1\nprint(a)", "range"),
-    ("a=9\nfor x in range(20):a+=(a*a)\nprint(a)", "digits"),
-])
+@pytest.mark.parametrize(
+    "source, names",
+    [
+        (EXEC_PROGRAM, "call to exec"),
+        ("print(chr(112))", "call to chr"),
+        ("assert 1\nprint(1)", "an assert statement"),
+        ("del a\nprint(1)", "a del statement"),
+        ("print(2**10)", "operator **"),
+        ("print(-3)", "unary -"),
+        ("print(0x10)", "0x10"),
+        ("print(a==b)", "comparison"),
+        ("print((1 if a==b else 2))", "=="),
+        ("print((1 if a<b<c else 2))", "chained comparison"),
+        ("print(l)", "variable l"),
+        ("print(print)", "variable print"),
+        ("a=1\na+=2\nprint(a)", "+= outside a for loop"),
+        ("a=1\nfor x in range(3):a*=2\nprint(a)", "*="),
+        ("a=1\nfor i in range(3):a+=2\nprint(a)", "loop variable i"),
+        ("a=1\nfor x in range(a):a+=2\nprint(a)", "range(a)"),
+        ("a=1\nfor x in range(3):\n  a+=1\n  a+=2\nprint(a)", "one statement"),
+        ("a=b=1\nprint(a)", "one target"),
+        ("print(1)\nprint(2)", "print"),
+        ("a=1", "print"),
+        ("print(*a)", "one argument"),
+        ("print()", "one argument"),
+        ("print(a.real)", "attribute"),
+        ("print(1+", "syntax"),
+        ("print(" + "(1+" * 150 + "1" + ")" * 150 + ")", "nested"),
+        ("print(" + "+".join(["1"] * 300) + ")", "nested"),
+        ("a=0\n" + "for x in range(9999):a+=1\n" * 120 + "print(a)", "steps"),
+        ("print(" + "9" * 1001 + ")", "digits"),
+        ("a=1\nfor x in range(99999999):a+=1\nprint(a)", "range"),
+        ("a=9\nfor x in range(20):a+=(a*a)\nprint(a)", "digits"),
+    ],
+)
 def test_anything_outside_the_grammar_is_refused_naming_it(source, names):
     with pytest.raises(LteError) as caught:
         check_program(source)
@@ -143,4 +163,5 @@ def test_the_command_line_refuses_exec_with_exit_2_and_creates_nothing(tmp_path,
     err = capsys.readouterr().err
     assert err.startswith("error:") and err.count("\n") == 1 and "call to exec" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"] and sorted(p.name for p in run.iterdir()) == [
-        "config.json"]
+        "config.json"
+    ]

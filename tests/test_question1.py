@@ -2,8 +2,14 @@
 
 import numpy as np
 
-from lte.study.analysis.question1 import (DELTA_GAIN, agreement, decide_by_interval, fcr_level, judge_task,
-                                          normalised_gain)
+from lte.study.analysis.question1 import (
+    DELTA_GAIN,
+    agreement,
+    decide_by_interval,
+    fcr_level,
+    judge_task,
+    normalised_gain,
+)
 
 SEEDS = 8
 
@@ -13,8 +19,10 @@ def _arm(mean: float, seed: int, spread: float = 0.01) -> np.ndarray:
 
 
 def _task(effects: dict[tuple[str, str], tuple[float, float]], seed: int = 0) -> dict:
-    return {key: (_arm(treated, seed + 2 * i), _arm(control, seed + 2 * i + 1))
-            for i, (key, (treated, control)) in enumerate(sorted(effects.items()))}
+    return {
+        key: (_arm(treated, seed + 2 * i), _arm(control, seed + 2 * i + 1))
+        for i, (key, (treated, control)) in enumerate(sorted(effects.items()))
+    }
 
 
 def test_a_factor_that_takes_both_models_to_the_ceiling_acts_alike():
@@ -25,20 +33,44 @@ def test_a_factor_that_takes_both_models_to_the_ceiling_acts_alike():
 
 
 def test_a_factor_that_helps_only_the_lstm_answers_no():
-    out = judge_task(_task({("lstm", "mix"): (0.90, 0.40), ("irnn", "mix"): (0.70, 0.70),
-                            ("lstm", "naive"): (0.80, 0.40), ("irnn", "naive"): (0.95, 0.70)}))
+    out = judge_task(
+        _task(
+            {
+                ("lstm", "mix"): (0.90, 0.40),
+                ("irnn", "mix"): (0.70, 0.70),
+                ("lstm", "naive"): (0.80, 0.40),
+                ("irnn", "naive"): (0.95, 0.70),
+            }
+        )
+    )
     assert out["agreements"] == {"mix": "differs", "naive": "same"} and out["verdict"] == "no"
 
 
 def test_a_factor_that_hurts_one_model_only_counts():
-    out = judge_task(_task({("lstm", "invert"): (0.40, 0.40), ("irnn", "invert"): (0.30, 0.70),
-                            ("lstm", "mix"): (0.90, 0.40), ("irnn", "mix"): (0.95, 0.70)}))
+    out = judge_task(
+        _task(
+            {
+                ("lstm", "invert"): (0.40, 0.40),
+                ("irnn", "invert"): (0.30, 0.70),
+                ("lstm", "mix"): (0.90, 0.40),
+                ("irnn", "mix"): (0.95, 0.70),
+            }
+        )
+    )
     assert out["agreements"]["invert"] == "differs" and out["verdict"] == "no"
 
 
 def test_nothing_acting_on_the_lstm_is_untestable():
-    out = judge_task(_task({("lstm", "mix"): (0.40, 0.40), ("irnn", "mix"): (0.90, 0.70),
-                            ("lstm", "naive"): (0.41, 0.40), ("irnn", "naive"): (0.70, 0.70)}))
+    out = judge_task(
+        _task(
+            {
+                ("lstm", "mix"): (0.40, 0.40),
+                ("irnn", "mix"): (0.90, 0.70),
+                ("lstm", "naive"): (0.41, 0.40),
+                ("irnn", "naive"): (0.70, 0.70),
+            }
+        )
+    )
     assert out["verdict"] == "untestable"
 
 
@@ -48,8 +80,7 @@ def test_nothing_acting_on_a_still_rising_lstm_is_not_called_untestable():
 
 
 def test_a_rising_cell_leaves_its_factor_undecided():
-    out = judge_task(_task({("lstm", "mix"): (0.99, 0.40), ("irnn", "mix"): (0.99, 0.70)}),
-                     rising={("irnn", "mix")})
+    out = judge_task(_task({("lstm", "mix"): (0.99, 0.40), ("irnn", "mix"): (0.99, 0.70)}), rising={("irnn", "mix")})
     assert out["agreements"] == {"mix": "unclear"} and out["verdict"] == "unclear"
 
 
@@ -74,4 +105,3 @@ def test_the_false_coverage_level_widens_with_the_family():
     assert fcr_level([0.001, 0.5, 0.9, 0.9]) == 1 - 0.05 * 1 / 4
     assert fcr_level([0.001, 0.002, 0.003, 0.004]) == 1 - 0.05
     assert fcr_level([0.5]) == 0.95
-

@@ -4,9 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lte.study.analysis.question2 import (TARGETS, WITHIN, area_under_curve, equal_parameter_irnn_width,
-                                          equal_parameter_width, judge, reach_summary, run_seconds,
-                                          step_clock_seconds, time_to_target)
+from lte.study.analysis.question2 import (
+    TARGETS,
+    WITHIN,
+    area_under_curve,
+    equal_parameter_irnn_width,
+    equal_parameter_width,
+    judge,
+    reach_summary,
+    run_seconds,
+    step_clock_seconds,
+    time_to_target,
+)
 
 SEEDS, STEPS, EVERY = 8, 10_000, 200
 
@@ -20,23 +29,30 @@ def _runs(name: str, tau: float, ms_per_step: float, seed: int) -> pd.DataFrame:
         rise = 1 - np.exp(-step / (tau * rng.uniform(0.9, 1.1)))
         accuracy = np.clip(0.3 + 0.6 * rise + rng.normal(0, 0.01, step.size), 0, 1)
         wall = np.cumsum(np.full(step.size, EVERY * ms_per_step / 1000) * rng.uniform(0.95, 1.05, step.size))
-        frames.append(pd.DataFrame({"cell": f"{name}-s{s}", "step": step, "wall_time": wall,
-                                    "test_char_accuracy": accuracy, "event": None}))
+        frames.append(
+            pd.DataFrame(
+                {"cell": f"{name}-s{s}", "step": step, "wall_time": wall, "test_char_accuracy": accuracy, "event": None}
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 def _study(irnn_ms: float) -> dict:
     """The LSTM (time constant 3,000 steps) and two IRNNs rising twice as fast per step, 5 ms per step for
     the LSTM and `irnn_ms` on the IRNNs' own clock; the step-alone clock says 5 ms for all."""
-    curves = {"lstm": _runs("lstm", 3000, 5, 0), "irnn-units": _runs("irnn-units", 1500, irnn_ms, 1),
-              "irnn-params": _runs("irnn-params", 1500, irnn_ms, 2)}
+    curves = {
+        "lstm": _runs("lstm", 3000, 5, 0),
+        "irnn-units": _runs("irnn-units", 1500, irnn_ms, 1),
+        "irnn-params": _runs("irnn-params", 1500, irnn_ms, 2),
+    }
     return judge(curves, "lstm", ms_per_step={v: 5.0 for v in curves})
 
 
 def test_an_irnn_rising_faster_per_step_and_per_second_converges_faster_on_every_clock():
     out = _study(irnn_ms=5)
-    assert out["verdicts"] == {v: {"steps": "yes", "run seconds": "yes", "step-alone seconds": "yes"}
-                               for v in ("irnn-units", "irnn-params")}
+    assert out["verdicts"] == {
+        v: {"steps": "yes", "run seconds": "yes", "step-alone seconds": "yes"} for v in ("irnn-units", "irnn-params")
+    }
     assert out["verdict"] == {"irnn-units": "yes", "irnn-params": "yes"} and out["deciding_clock"] == "run seconds"
     assert len(out["comparisons"]) == 6 and out["level"] == 1 - 0.05  # one family: all six rejected
 

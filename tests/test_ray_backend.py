@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from lte.core.train import read_metrics
 from lte.study.experiment import runs_dir
 from lte.study.sweep import run_sweep
-from lte.core.train import read_metrics
 
 ray = pytest.importorskip("ray")
 
@@ -71,8 +71,7 @@ def test_a_worker_killed_mid_task_is_retried_and_every_record_is_there_once(tmp_
 
     killer = threading.Thread(target=kill_once_records_exist, daemon=True)
     killer.start()
-    cells = run_sweep(experiment, "quick", workers=1, results=tmp_path / "results", log=lambda _: None,
-                      backend="ray")
+    cells = run_sweep(experiment, "quick", workers=1, results=tmp_path / "results", log=lambda _: None, backend="ray")
     killer.join(timeout=5)
     assert killed, "the task finished before it could be killed"
     rows = read_metrics(root / cells[0].name)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lte.study.analysis.records import load_curves, load_runs
 from lte.core.errors import LteError
+from lte.study.analysis.records import load_curves, load_runs
 
 FIXTURE = Path(__file__).parent / "fixtures" / "results"
 
@@ -29,7 +29,7 @@ def cell_dirs(results: Path, experiment: str) -> list[Path]:
 def test_a_torn_last_metrics_line_is_skipped(results):
     whole = load_curves("convergence", "quick", results)
     metrics = cell_dirs(results, "convergence")[0] / "metrics.jsonl"
-    line = json.dumps({**json.loads(metrics.read_text().splitlines()[-1]), "step": 10 ** 6})
+    line = json.dumps({**json.loads(metrics.read_text().splitlines()[-1]), "step": 10**6})
     with open(metrics, "a") as f:
         f.write(line[: len(line) // 2])  # killed mid-write: half a line, no newline
     torn = load_curves("convergence", "quick", results)

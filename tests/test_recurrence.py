@@ -19,9 +19,12 @@ def _batch(seed: int, B: int = 3, T: int = 13) -> dict:
     rng = np.random.default_rng(seed)
     resets = (rng.random((B, T)) < 0.15).astype(np.int32)
     resets[:, 0] = 1
-    return {"inputs": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
-            "targets": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
-            "mask": jnp.asarray(rng.integers(0, 2, (B, T)), jnp.int32), "resets": jnp.asarray(resets)}
+    return {
+        "inputs": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
+        "targets": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
+        "mask": jnp.asarray(rng.integers(0, 2, (B, T)), jnp.int32),
+        "resets": jnp.asarray(resets),
+    }
 
 
 def _random_params(config: ModelConfig, seed: int):
@@ -59,8 +62,9 @@ def test_fused_layer_gradients_include_the_initial_state_and_the_final_state(nam
     T, B = 9, 4
     xw = jnp.asarray(rng.normal(0, 1, (T, B, layer["W"].shape[1])), jnp.float32)
     keep = jnp.asarray(rng.random((T, B)) > 0.2, jnp.float32)
-    carry0 = jax.tree_util.tree_map(lambda z: jnp.asarray(rng.normal(0, 0.5, z.shape), jnp.float32),
-                                    cell.zero_carry(layer, B))
+    carry0 = jax.tree_util.tree_map(
+        lambda z: jnp.asarray(rng.normal(0, 0.5, z.shape), jnp.float32), cell.zero_carry(layer, B)
+    )
     weights_out = jnp.asarray(rng.normal(0, 1, (T, B, config.output_size)), jnp.float32)
 
     def score(layer, xw, carry0, gradient):
@@ -112,7 +116,9 @@ def test_a_cells_own_update_backward_is_autodiffs_bit_for_bit(name):
         new, vjp = jax.vjp(lambda c, z, e: cell.additive.update(e, c, z), carry, z, extra)
         return new, vjp(d_new)
 
-    for a, b in zip(jax.tree_util.tree_leaves(own(carry, z, d_new)), jax.tree_util.tree_leaves(autodiff(carry, z, d_new))):
+    for a, b in zip(
+        jax.tree_util.tree_leaves(own(carry, z, d_new)), jax.tree_util.tree_leaves(autodiff(carry, z, d_new))
+    ):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
@@ -123,8 +129,9 @@ def test_a_cells_additive_form_is_its_call_bit_for_bit(name):
     cell = get_cell(name)
     layer = _random_params(ModelConfig(cell=name, hidden=16, layers=1), seed=5)["layers"][0]
     rng = np.random.default_rng(6)
-    carry = jax.tree_util.tree_map(lambda z: jnp.asarray(rng.normal(0, 1, z.shape), jnp.float32),
-                                   cell.zero_carry(layer, 5))
+    carry = jax.tree_util.tree_map(
+        lambda z: jnp.asarray(rng.normal(0, 1, z.shape), jnp.float32), cell.zero_carry(layer, 5)
+    )
     xw = jnp.asarray(rng.normal(0, 2, (5, layer["U"].shape[1])), jnp.float32)
     form = cell.additive
 
@@ -132,8 +139,9 @@ def test_a_cells_additive_form_is_its_call_bit_for_bit(name):
         extra = {k: v for k, v in layer.items() if k not in ("W", "b", "U")}
         return form.update(extra, carry, xw + form.recurrent_input(carry) @ layer["U"])
 
-    for how in (lambda f: jax.jit(f)(layer, carry, xw),
-                lambda f: jax.jit(jax.grad(lambda *a: jnp.sum(cell.output(f(*a)) ** 2), argnums=(0, 1, 2)))(
-                    layer, carry, xw)):
+    for how in (
+        lambda f: jax.jit(f)(layer, carry, xw),
+        lambda f: jax.jit(jax.grad(lambda *a: jnp.sum(cell.output(f(*a)) ** 2), argnums=(0, 1, 2)))(layer, carry, xw),
+    ):
         for a, b in zip(jax.tree_util.tree_leaves(how(cell.step)), jax.tree_util.tree_leaves(how(additive))):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

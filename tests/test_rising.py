@@ -17,13 +17,26 @@ def test_the_final_slope_reads_only_the_last_fifth_per_1000_steps():
 
 def _curve(cell: str, model: str, seed: int, slope: float, steps: int = 5000) -> pd.DataFrame:
     step = np.arange(100, steps + 1, 100)
-    return pd.DataFrame({"cell": cell, "label_model": model, "label_seed": seed, "step": step,
-                         "test_char_accuracy": 0.5 + slope * step / 1000})
+    return pd.DataFrame(
+        {
+            "cell": cell,
+            "label_model": model,
+            "label_seed": seed,
+            "step": step,
+            "test_char_accuracy": 0.5 + slope * step / 1000,
+        }
+    )
 
 
 def test_a_cell_is_rising_when_its_runs_mean_slope_exceeds_the_threshold():
-    curves = pd.concat([_curve("a0", "lstm", 0, 0.0), _curve("a1", "lstm", 1, 0.005),
-                        _curve("b0", "irnn", 0, 0.03), _curve("b1", "irnn", 1, 0.0)])
+    curves = pd.concat(
+        [
+            _curve("a0", "lstm", 0, 0.0),
+            _curve("a1", "lstm", 1, 0.005),
+            _curve("b0", "irnn", 0, 0.03),
+            _curve("b1", "irnn", 1, 0.0),
+        ]
+    )
     table = cell_slopes(curves, ["label_model"]).set_index("label_model")
     assert table.loc["irnn", "rising"] and not table.loc["lstm", "rising"]
     assert abs(table.loc["irnn", "final_slope"] - 0.015) < 1e-9 and table.loc["irnn", "runs"] == 2

@@ -17,8 +17,9 @@ from tests.test_sweep import TINY
 
 def test_a_new_field_with_a_default_renames_no_run_folder():
     config = TrainConfig(task="copy", length=3, nesting=1, hidden=8, layers=1, seed=4)
-    grown = dataclasses.make_dataclass("TrainConfig", [("a_new_option", int, dataclasses.field(default=7))],
-                                       bases=(TrainConfig,), frozen=True)
+    grown = dataclasses.make_dataclass(
+        "TrainConfig", [("a_new_option", int, dataclasses.field(default=7))], bases=(TrainConfig,), frozen=True
+    )
     same = grown(task="copy", length=3, nesting=1, hidden=8, layers=1, seed=4)
     assert "a_new_option" in same.to_json()
     assert Cell("copy", {}, same).name == Cell("copy", {}, config).name
@@ -28,8 +29,15 @@ def test_a_new_field_with_a_default_renames_no_run_folder():
 
 def test_different_configs_get_different_names():
     base = TrainConfig(task="copy", length=3, nesting=1, hidden=8, layers=1)
-    assert len({Cell("x", {}, dataclasses.replace(base, **change)).name for change in
-                ({}, {"clip": 1.0}, {"unroll": 2}, {"input_scale": 0.3}, {"dropout": 0.1})}) == 5
+    assert (
+        len(
+            {
+                Cell("x", {}, dataclasses.replace(base, **change)).name
+                for change in ({}, {"clip": 1.0}, {"unroll": 2}, {"input_scale": 0.3}, {"dropout": 0.1})
+            }
+        )
+        == 5
+    )
 
 
 def _tiny_sweep(tmp_path):

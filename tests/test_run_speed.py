@@ -12,11 +12,35 @@ from data_gen.vocab import PAD_ID, decode
 from lte.core.config import TrainConfig
 from lte.core.data import TrainingBatches, make_test_set
 from lte.core.metrics import compute_metrics
-from lte.core.train import (RunLoop, compiled_chunk_step, compiled_counting_step, evaluate, init_train_state,
-                            load_params, make_eval_fns, read_metrics, train, with_learning_rate, zero_counts)
+from lte.core.train import (
+    RunLoop,
+    compiled_chunk_step,
+    compiled_counting_step,
+    evaluate,
+    init_train_state,
+    load_params,
+    make_eval_fns,
+    read_metrics,
+    train,
+    with_learning_rate,
+    zero_counts,
+)
 
-SMALL = dict(task="copy", length=3, nesting=1, strategy="naive", model="lstm", hidden=16, layers=1,
-             batch_size=8, eval_every=20, val_size=40, test_size=40, learning_rate=1.0, max_steps=100)
+SMALL = dict(
+    task="copy",
+    length=3,
+    nesting=1,
+    strategy="naive",
+    model="lstm",
+    hidden=16,
+    layers=1,
+    batch_size=8,
+    eval_every=20,
+    val_size=40,
+    test_size=40,
+    learning_rate=1.0,
+    max_steps=100,
+)
 
 
 def quiet(_line):
@@ -47,8 +71,9 @@ def test_a_chunk_holds_the_batches_get_gives_in_order(extra):
         np.testing.assert_array_equal(first["dropout_seed"], [[0, 7], [0, 8], [0, 9]])
 
 
-@pytest.mark.parametrize("model,extra", [("lstm", {}), ("irnn", {}), ("lstm", {"dropout": 0.2}),
-                                         ("gru", {"layers": 2})])
+@pytest.mark.parametrize(
+    "model,extra", [("lstm", {}), ("irnn", {}), ("lstm", {"dropout": 0.2}), ("gru", {"layers": 2})]
+)
 def test_steps_in_one_compiled_call_end_on_the_bits_of_one_call_per_step(model, extra):
     config = TrainConfig(**{**SMALL, "model": model, **extra})
     level = config.spec().curriculum().level
@@ -73,11 +98,15 @@ def _evaluate_one_batch_at_a_time(params, eval_set, counts_fn, decode_fn, rows=2
         counts = counts_fn(params, batch)
         total = {k: total[k] + float(counts[k]) for k in total}
     metrics = compute_metrics(total)
-    predicted = np.concatenate([np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows],
-                                                     eval_set.resets_NxP[i:i + rows]))
-                                for i in range(0, len(eval_set.prompts_NxP), rows)])
-    metrics["exact_match"] = sum(decode(predicted[i, :len(t)]) == t
-                                 for i, t in enumerate(eval_set.targets)) / len(eval_set.targets)
+    predicted = np.concatenate(
+        [
+            np.asarray(decode_fn(params, eval_set.prompts_NxP[i : i + rows], eval_set.resets_NxP[i : i + rows]))
+            for i in range(0, len(eval_set.prompts_NxP), rows)
+        ]
+    )
+    metrics["exact_match"] = sum(decode(predicted[i, : len(t)]) == t for i, t in enumerate(eval_set.targets)) / len(
+        eval_set.targets
+    )
     return metrics
 
 
@@ -88,8 +117,9 @@ def test_the_evaluation_fetched_once_gives_the_numbers_of_one_fetch_per_batch(tm
     test = make_test_set(config)
     counts_fn, decode_fn = make_eval_fns(config.model_config(), test.decode_steps)
     assert len(test.teacher) > 3
-    assert evaluate(params, test, counts_fn, decode_fn) == _evaluate_one_batch_at_a_time(params, test, counts_fn,
-                                                                                         decode_fn)
+    assert evaluate(params, test, counts_fn, decode_fn) == _evaluate_one_batch_at_a_time(
+        params, test, counts_fn, decode_fn
+    )
 
 
 def _checkpoints(run):
@@ -125,12 +155,14 @@ def test_a_run_killed_between_checkpoints_resumes_to_the_uninterrupted_bits(tmp_
     monkeypatch.undo()
 
     train(config, tmp_path / "killed", log=quiet)
-    for a, b in zip(_leaves(load_params(tmp_path / "straight", config)),
-                    _leaves(load_params(tmp_path / "killed", config))):
+    for a, b in zip(
+        _leaves(load_params(tmp_path / "straight", config)), _leaves(load_params(tmp_path / "killed", config))
+    ):
         np.testing.assert_array_equal(a, b)
     timing = ("wall_time", "steps_per_second", "tokens_per_second")
-    assert ([{k: v for k, v in r.items() if k not in timing} for r in read_metrics(tmp_path / "straight")]
-            == [{k: v for k, v in r.items() if k not in timing} for r in read_metrics(tmp_path / "killed")])
+    assert [{k: v for k, v in r.items() if k not in timing} for r in read_metrics(tmp_path / "straight")] == [
+        {k: v for k, v in r.items() if k not in timing} for r in read_metrics(tmp_path / "killed")
+    ]
 
 
 def test_an_interrupted_run_saves_its_last_evaluation_and_resumes_from_it(tmp_path):
@@ -147,8 +179,9 @@ def test_an_interrupted_run_saves_its_last_evaluation_and_resumes_from_it(tmp_pa
     resumed = []
     train(config, tmp_path / "stopped", log=resumed.append)
     assert any("resuming" in line and "at step 60" in line for line in resumed)
-    for a, b in zip(_leaves(load_params(tmp_path / "straight", config)),
-                    _leaves(load_params(tmp_path / "stopped", config))):
+    for a, b in zip(
+        _leaves(load_params(tmp_path / "straight", config)), _leaves(load_params(tmp_path / "stopped", config))
+    ):
         np.testing.assert_array_equal(a, b)
 
 
@@ -158,13 +191,26 @@ def test_a_second_run_of_one_shape_in_a_process_compiles_nothing(tmp_path):
 
     compiles = []
     monitoring.register_event_duration_secs_listener(
-        lambda event, seconds, **kw: compiles.append(event) if event == BACKEND_COMPILE_EVENT else None)
+        lambda event, seconds, **kw: compiles.append(event) if event == BACKEND_COMPILE_EVENT else None
+    )
     config = TrainConfig(**{**SMALL, "model": "irnn", "strategy": "combined", "data": "pool", "max_steps": 60})
     train(config, tmp_path / "first", log=quiet)
     first = len(compiles)
-    train(TrainConfig(**{**SMALL, "model": "irnn", "strategy": "combined", "data": "pool", "max_steps": 60,
-                         "seed": 1, "learning_rate": 0.5}),
-          tmp_path / "second", log=quiet)
+    train(
+        TrainConfig(
+            **{
+                **SMALL,
+                "model": "irnn",
+                "strategy": "combined",
+                "data": "pool",
+                "max_steps": 60,
+                "seed": 1,
+                "learning_rate": 0.5,
+            }
+        ),
+        tmp_path / "second",
+        log=quiet,
+    )
     assert first > 0 and len(compiles) == first, f"{len(compiles) - first} compilations in the second run"
 
 

@@ -22,7 +22,7 @@ def test_high_validation_accuracy_advances_then_decays_at_the_target():
     state, events = run_rule("naive", Level(2, 2), [(0.96, 0.5)] * 4 + [(0.96, 0.5)] * 2)
     assert [e[0] for e in events] == ["advance", "advance", "advance", "decay", "decay", "decay"]
     assert [e[1] for e in events[:3]] == [Level(2, 1), Level(1, 2), Level(2, 2)]
-    assert events[-1][2] == round(0.5 * 0.8 ** 3, 6)
+    assert events[-1][2] == round(0.5 * 0.8**3, 6)
 
 
 def test_validation_at_exactly_the_target_accuracy_does_not_advance():
@@ -65,14 +65,26 @@ def test_stops_when_the_learning_rate_falls_below_its_minimum():
     # at the target from the start (length 1, nesting 1): every trigger decays 0.5 -> 0.4 -> ... < 1e-3
     state, events = run_rule("baseline", Level(1, 1), [(0.99, 0.9)] * 40)
     stop_at = [e[0] for e in events].index("stop")
-    assert 0.5 * 0.8 ** stop_at >= 1e-3 > 0.5 * 0.8 ** (stop_at + 1)
+    assert 0.5 * 0.8**stop_at >= 1e-3 > 0.5 * 0.8 ** (stop_at + 1)
     assert state.stopped
 
 
 def test_the_wall_clock_budget_ends_a_run(tmp_path):
-    config = TrainConfig(task="copy", length=3, nesting=1, strategy="baseline", model="irnn", hidden=16, layers=1,
-                         batch_size=4, eval_every=1_000_000, max_steps=None, max_seconds=3.0, val_size=20,
-                         test_size=20)
+    config = TrainConfig(
+        task="copy",
+        length=3,
+        nesting=1,
+        strategy="baseline",
+        model="irnn",
+        hidden=16,
+        layers=1,
+        batch_size=4,
+        eval_every=1_000_000,
+        max_steps=None,
+        max_seconds=3.0,
+        val_size=20,
+        test_size=20,
+    )
     summary = train(config, tmp_path / "run", log=lambda line: None)
     assert summary["stop_reason"] == "max_seconds"
     assert 3.0 <= summary["wall_time"] < 30 and summary["steps"] > 0
@@ -89,19 +101,25 @@ def test_train_config_carries_every_task_field():
 
     task_fields = {f.name for f in dataclasses.fields(TaskSpec)}
     assert task_fields <= {f.name for f in dataclasses.fields(TrainConfig)}
-    config = TrainConfig(task="copy", length=5, nesting=1, strategy="mix", invert=True, double=True,
-                         mix_probability=0.3)
+    config = TrainConfig(
+        task="copy", length=5, nesting=1, strategy="mix", invert=True, double=True, mix_probability=0.3
+    )
     assert dataclasses.asdict(config.spec()) == {k: getattr(config, k) for k in task_fields}
 
 
 def test_amended_baseline_and_mix_start_at_the_target_naive_and_combined_at_one_one():
     from lte.core.train import starting_level
 
-    for strategy, level in [("baseline", Level(6, 1)), ("mix", Level(6, 1)), ("naive", Level(1, 1)),
-                            ("combined", Level(1, 1))]:
+    for strategy, level in [
+        ("baseline", Level(6, 1)),
+        ("mix", Level(6, 1)),
+        ("naive", Level(1, 1)),
+        ("combined", Level(1, 1)),
+    ]:
         assert starting_level(TrainConfig(task="copy", length=6, nesting=1, strategy=strategy)) == level
-    assert starting_level(TrainConfig(task="copy", length=6, nesting=1, strategy="baseline",
-                                      schedule="original")) == Level(1, 1)
+    assert starting_level(
+        TrainConfig(task="copy", length=6, nesting=1, strategy="baseline", schedule="original")
+    ) == Level(1, 1)
 
 
 def test_tiny_levels_are_judged_on_their_training_split_with_the_amended_schedule():
@@ -111,8 +129,9 @@ def test_tiny_levels_are_judged_on_their_training_split_with_the_amended_schedul
     tiny = make_validation_set(config, Level(1, 1))
     assert tiny.name == "val-from-train" and {e.split for e in tiny.examples} == {"train"}
     assert len({e.input for e in tiny.examples}) < MIN_DISTINCT_VALIDATION
-    original = make_validation_set(TrainConfig(task="copy", length=3, nesting=1, strategy="naive", val_size=200,
-                                               schedule="original"), Level(1, 1))
+    original = make_validation_set(
+        TrainConfig(task="copy", length=3, nesting=1, strategy="naive", val_size=200, schedule="original"), Level(1, 1)
+    )
     assert original.name == "val" and {e.split for e in original.examples} == {"val"}
     at_target = make_validation_set(config, Level(3, 1))
     assert at_target.name == "val" and {e.split for e in at_target.examples} == {"val"}
@@ -126,9 +145,23 @@ def _first_step_at(rows, level):
 def test_the_naive_curriculum_reaches_the_target_on_copy_and_addition(tmp_path):
     """End to end, with the amended schedule (the trap of the original rule is shown on the rule above)."""
     for task, length in (("copy", 3), ("addition", 2)):
-        config = TrainConfig(task=task, length=length, nesting=1, strategy="naive", model="irnn", hidden=32,
-                             layers=1, input_scale=0.3, learning_rate=0.05, batch_size=16, eval_every=50,
-                             val_size=100, test_size=100, max_steps=1000, data="fresh")
+        config = TrainConfig(
+            task=task,
+            length=length,
+            nesting=1,
+            strategy="naive",
+            model="irnn",
+            hidden=32,
+            layers=1,
+            input_scale=0.3,
+            learning_rate=0.05,
+            batch_size=16,
+            eval_every=50,
+            val_size=100,
+            test_size=100,
+            max_steps=1000,
+            data="fresh",
+        )
         summary = train(config, tmp_path / task, log=lambda line: None)
         rows = read_metrics(tmp_path / task)
         assert _first_step_at(rows, (length, 1)) is not None, f"naive {task} never reached ({length}, 1)"
@@ -142,16 +175,18 @@ def test_the_naive_curriculum_reaches_the_target_on_copy_and_addition(tmp_path):
 def _plateau_events(curve, target=Level(3, 1), start=Level(1, 1), lr=1.0, eval_every=100):
     state, events = ScheduleState(start, lr), []
     for val in curve:
-        state, event = update_schedule(state, target, val_accuracy=val, train_accuracy=0.5, schedule="plateau",
-                                       eval_every=eval_every)
+        state, event = update_schedule(
+            state, target, val_accuracy=val, train_accuracy=0.5, schedule="plateau", eval_every=eval_every
+        )
         events.append(event)
         if state.stopped:  # the training loop ends the run here
             break
     return state, events
 
 
-def _noisy(slope_per_1000: float, n: int, noise: float = 0.01, start: float = 0.3, seed: int = 0,
-           eval_every: int = 100) -> list[float]:
+def _noisy(
+    slope_per_1000: float, n: int, noise: float = 0.01, start: float = 0.3, seed: int = 0, eval_every: int = 100
+) -> list[float]:
     rng = __import__("random").Random(seed)
     return [start + slope_per_1000 * i * eval_every / 1000 + rng.gauss(0, noise) for i in range(n)]
 

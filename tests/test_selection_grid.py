@@ -9,9 +9,20 @@ def test_the_selection_widens_a_grid_whose_winner_is_on_an_edge():
     assert widened_axis([0.5, 1.5, 5.0], 5.0) == [0.5, 1.5, 5.0, 15.0]
     assert widened_axis([0.5, 1.5, 5.0], 0.5) == [0.167, 0.5, 1.5, 5.0]
     assert widened_axis([0.5, 1.5, 5.0], 1.5) is None and widened_axis([1.0], 1.0) is None
-    table = pd.DataFrame([
-        {"model": "lstm", "task": "copy", "learning_rate": lr, "clip": clip, "input_scale": 0.08,
-         "selected": (lr, clip) == (1.5, 1.0)} for lr in (0.5, 1.5, 5.0) for clip in (1.0, 5.0)])
+    table = pd.DataFrame(
+        [
+            {
+                "model": "lstm",
+                "task": "copy",
+                "learning_rate": lr,
+                "clip": clip,
+                "input_scale": 0.08,
+                "selected": (lr, clip) == (1.5, 1.0),
+            }
+            for lr in (0.5, 1.5, 5.0)
+            for clip in (1.0, 5.0)
+        ]
+    )
     edges = edge_winners(table)
     assert [(e["axis"], e["widened"]) for e in edges] == [("clip", [0.333, 1.0, 5.0])]
 
@@ -19,8 +30,12 @@ def test_the_selection_widens_a_grid_whose_winner_is_on_an_edge():
 def test_a_winner_at_chance_level_is_named():
     from lte.study.analysis.lr_selection import chance_warnings
 
-    table = pd.DataFrame([{"model": "lstm", "task": "copy", "val_char_accuracy": v, "chance": 0.11,
-                           "selected": selected} for v, selected in ((0.12, True), (0.05, False))])
+    table = pd.DataFrame(
+        [
+            {"model": "lstm", "task": "copy", "val_char_accuracy": v, "chance": 0.11, "selected": selected}
+            for v, selected in ((0.12, True), (0.05, False))
+        ]
+    )
     (warning,) = chance_warnings(table)
     assert "lstm/copy" in warning and "0.120 on validation" in warning and "chance (0.110" in warning
     assert chance_warnings(table.assign(val_char_accuracy=[0.5, 0.05])) == []

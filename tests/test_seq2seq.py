@@ -8,7 +8,14 @@ import pytest
 from lte.core.cells import get_cell
 from lte.core.errors import LteError
 from lte.core.model import run_layer
-from lte.kinds.seq2seq import Seq2SeqConfig, encode_pairs, encode_source, init_params, reverse_within_length, train_seq2seq
+from lte.kinds.seq2seq import (
+    Seq2SeqConfig,
+    encode_pairs,
+    encode_source,
+    init_params,
+    reverse_within_length,
+    train_seq2seq,
+)
 
 
 @pytest.mark.parametrize("model", ["lstm", "irnn"])
@@ -23,13 +30,14 @@ def test_encoder_outputs_are_the_forward_pass_joined_with_the_reversed_pass_of_t
     outputs, summary = encode_source(params, config, jnp.asarray(sources), jnp.asarray(lengths))
     cell = get_cell(model)
     for i, n in enumerate(lengths):  # each row alone, unpadded, with plain numpy flips
-        x = sources[i:i + 1, :n]
+        x = sources[i : i + 1, :n]
         _, fwd = run_layer(cell, params["forward"], params["embed"][x.T], jnp.zeros((n, 1)))
         _, bwd = run_layer(cell, params["backward"], params["embed"][np.flip(x, 1).T], jnp.zeros((n, 1)))
         expected = np.concatenate([np.asarray(fwd)[:, 0], np.flip(np.asarray(bwd)[:, 0], 0)], axis=-1)
         np.testing.assert_allclose(np.asarray(outputs[i, :n]), expected, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(np.asarray(summary[i]), np.concatenate([expected[-1, :6], expected[0, 6:]]),
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            np.asarray(summary[i]), np.concatenate([expected[-1, :6], expected[0, 6:]]), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_reversing_within_length_leaves_padding_and_is_its_own_inverse():
@@ -73,8 +81,9 @@ def test_a_training_run_writes_a_run_folder_with_the_study_metrics(tmp_path):
 
     from lte.core.run_folder import damage, read_metrics
 
-    config = Seq2SeqConfig(task="copy", length=2, model="irnn", hidden=16, steps=4, eval_every=2, test_size=20,
-                           learning_rate=0.05)
+    config = Seq2SeqConfig(
+        task="copy", length=2, model="irnn", hidden=16, steps=4, eval_every=2, test_size=20, learning_rate=0.05
+    )
     summary = train_seq2seq(config, tmp_path, log=lambda _: None)
     metrics = summary["final"]
     assert metrics["step"] == 4 and 0 <= metrics["test_char_accuracy"] <= 1 and 0 <= metrics["test_exact_match"] <= 1

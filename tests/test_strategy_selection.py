@@ -49,8 +49,9 @@ def results(tmp_path):
     folder.mkdir(parents=True)
     base = {"learning_rate": 1.5, "clip": 1.0, "input_scale": 0.3, "val_char_accuracy": 0.6, "seeds": 3}
     (folder / "selected_quick.json").write_text(json.dumps({"lstm/addition": base}))
-    (folder / "selected_strategies_quick.json").write_text(json.dumps(
-        {"lstm/addition/combined": {**base, "learning_rate": 4.5}}))
+    (folder / "selected_strategies_quick.json").write_text(
+        json.dumps({"lstm/addition/combined": {**base, "learning_rate": 4.5}})
+    )
     return tmp_path / "results"
 
 
@@ -60,16 +61,23 @@ def test_the_stage_scales_the_base_selection_and_ignores_its_own_output(tmp_path
     _, cells = load_experiment(path, "quick", results)
     rates = sorted({(c.labels["strategy"], c.labels["variant_id"], c.config.learning_rate) for c in cells})
     # "selected-base": the per-(model, task) rate 1.5, never the per-strategy 4.5 it will itself write
-    assert rates == [("combined", "third", 0.5), ("combined", "triple", 4.5), ("naive", "third", 0.5),
-                     ("naive", "triple", 4.5)]
+    assert rates == [
+        ("combined", "third", 0.5),
+        ("combined", "triple", 4.5),
+        ("naive", "third", 0.5),
+        ("naive", "triple", 4.5),
+    ]
     assert {c.config.clip for c in cells} == {1.0}
 
 
 def test_selected_takes_the_per_strategy_rate_where_there_is_one(tmp_path, results):
     path = tmp_path / "addition.toml"
     without_variants = STAGE_2.split("[[variant]]")[0] + "[fixed]" + STAGE_2.split("[fixed]")[1]
-    path.write_text(without_variants.replace('"selected-base"', '"selected"')
-                    .replace('name = "strategy_selection"', 'name = "addition"'))
+    path.write_text(
+        without_variants.replace('"selected-base"', '"selected"').replace(
+            'name = "strategy_selection"', 'name = "addition"'
+        )
+    )
     _, cells = load_experiment(path, "quick", results)
     assert {c.labels["strategy"]: c.config.learning_rate for c in cells} == {"naive": 1.5, "combined": 4.5}
 
@@ -93,11 +101,26 @@ def test_the_stage_writes_each_strategys_best_rate_and_names_an_edge(tmp_path, m
         for rate in (0.5, 1.5, 4.5):
             for seed in (100, 101, 102):
                 val = 0.8 - 0.1 * abs(np.log(rate / best)) + rng.normal(0, 0.001)
-                config = records.config(task="addition", length=2, nesting=1, hidden=8, model="lstm",
-                                        strategy=strategy, learning_rate=rate, clip=1.0, input_scale=0.3, seed=seed)
-                cells.append({"name": f"{strategy}-{rate}-{seed}", "config": config,
-                              "labels": {"strategy": strategy, "rate": rate, "seed": seed},
-                              "summary": records._summary(val, val, 10)})
+                config = records.config(
+                    task="addition",
+                    length=2,
+                    nesting=1,
+                    hidden=8,
+                    model="lstm",
+                    strategy=strategy,
+                    learning_rate=rate,
+                    clip=1.0,
+                    input_scale=0.3,
+                    seed=seed,
+                )
+                cells.append(
+                    {
+                        "name": f"{strategy}-{rate}-{seed}",
+                        "config": config,
+                        "labels": {"strategy": strategy, "rate": rate, "seed": seed},
+                        "summary": records._summary(val, val, 10),
+                    }
+                )
     monkeypatch.setattr(records, "PROFILE", "quick")
     records.write_records(results, "strategy_selection", cells, rng)
     lines = []

@@ -9,13 +9,13 @@ import textwrap
 import time
 
 import pytest
+from process_tools import alive, descendants
 
+from lte.core.errors import LteError
 from lte.study.analysis import figures, tables
 from lte.study.analysis.records import load_runs
-from lte.core.errors import LteError
 from lte.study.experiment import load_experiment, runs_dir
 from lte.study.sweep import run_sweep
-from process_tools import alive, descendants
 
 TINY = textwrap.dedent("""
     # lte sweep tiny.toml  (a test: seconds)
@@ -79,12 +79,12 @@ def test_an_ensemble_sweep_trains_cells_of_one_shape_together_with_the_same_reco
     from lte.core.train import read_metrics
 
     experiment = tmp_path / "tiny.toml"
-    experiment.write_text(TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm"]').replace("seed = [0]",
-                                                                                             "seed = [0, 1, 2]"))
+    experiment.write_text(
+        TINY.replace('model = ["lstm", "irnn"]', 'model = ["lstm"]').replace("seed = [0]", "seed = [0, 1, 2]")
+    )
     lines = []
     alone = run_sweep(experiment, "quick", workers=1, results=tmp_path / "alone", log=lines.append)
-    together = run_sweep(experiment, "quick", workers=1, results=tmp_path / "together", log=lines.append,
-                         ensemble=2)
+    together = run_sweep(experiment, "quick", workers=1, results=tmp_path / "together", log=lines.append, ensemble=2)
     assert "3 to run as 2 tasks" in lines[-3] and any("(+1 together)" in line for line in lines)
     for cell in together:
         a = read_metrics(runs_dir("addition", "quick", tmp_path / "alone") / cell.name)
@@ -100,19 +100,30 @@ def test_experiment_files_expand_into_their_grids(tmp_path):
     assert len(cells) == 2 * 4 * 4 * 2  # models x strategies x tricks x the quick profile's 2 seeds
     _, default = load_experiment("experiments/memorisation.toml", "default", results=_selected(tmp_path, "default"))
     assert len({c.config.seed for c in default}) >= 8  # the default profile: at least 8 seeds per cell
-    assert {(c.config.invert, c.config.double) for c in cells} == {(False, False), (True, False), (False, True),
-                                                                  (True, True)}
+    assert {(c.config.invert, c.config.double) for c in cells} == {
+        (False, False),
+        (True, False),
+        (False, True),
+        (True, True),
+    }
     assert len({c.name for c in cells}) == len(cells)
     _, cells = load_experiment("experiments/convergence.toml", "quick", results=_selected(tmp_path))
     hidden = {c.labels["variant"]: c.config.hidden for c in cells}
     from lte.study.analysis.question2 import equal_parameter_irnn_width
+
     assert hidden["IRNN (equal units)"] == hidden["LSTM"] == 32
     assert hidden["IRNN (equal parameters)"] == equal_parameter_irnn_width(32, 1) == 70
     _, paper = load_experiment("experiments/addition.toml", "paper", results=_selected(tmp_path, "paper"))
     assert {(c.config.hidden, c.config.layers, c.config.batch_size) for c in paper} == {(400, 2, 100)}
     _, selection = load_experiment("experiments/lr_selection.toml", "default", results=tmp_path)
-    grids = {m: {(c.config.task, c.config.learning_rate, c.config.clip, c.config.input_scale) for c in selection
-                 if c.config.model == m} for m in ("lstm", "irnn")}
+    grids = {
+        m: {
+            (c.config.task, c.config.learning_rate, c.config.clip, c.config.input_scale)
+            for c in selection
+            if c.config.model == m
+        }
+        for m in ("lstm", "irnn")
+    }
     # grids of one size for both models: 5 rates x 2 clips x 2 input scales on copy and addition, the rates
     # alone on programs
     assert len(grids["lstm"]) == len(grids["irnn"]) == 2 * 20 + 5
@@ -125,8 +136,11 @@ def test_experiment_files_expand_into_their_grids(tmp_path):
 def _selected(tmp_path, profile="quick"):
     path = tmp_path / "lr_selection" / f"selected_{profile}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    rates = {f"{m}/{t}": {"learning_rate": 0.1, "clip": 5.0, "input_scale": 0.2, "val_char_accuracy": 0.5}
-             for m in ("lstm", "irnn") for t in ("copy", "addition", "program")}
+    rates = {
+        f"{m}/{t}": {"learning_rate": 0.1, "clip": 5.0, "input_scale": 0.2, "val_char_accuracy": 0.5}
+        for m in ("lstm", "irnn")
+        for t in ("copy", "addition", "program")
+    }
     path.write_text(json.dumps(rates))
     adding = {m: {"learning_rate": 0.01, "clip": 10.0, "val_mse": 0.1} for m in ("irnn", "lstm", "rnn")}
     (path.parent / f"selected_adding_{profile}.json").write_text(json.dumps(adding))
@@ -159,10 +173,26 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
     results = tmp_path / "results"
     root = runs_dir("addition", "quick", results)
     with open(tmp_path / "sweep.err", "w") as err:
-        sweep = subprocess.Popen([sys.executable, "-m", "lte", "sweep", str(experiment), "--profile", "quick",
-                                  "--workers", "2", "--ensemble", "1", "--results", str(results)], stderr=err,
-                                 # as from a terminal: a shell's background job would inherit SIGINT ignored
-                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        sweep = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lte",
+                "sweep",
+                str(experiment),
+                "--profile",
+                "quick",
+                "--workers",
+                "2",
+                "--ensemble",
+                "1",
+                "--results",
+                str(results),
+            ],
+            stderr=err,
+            # as from a terminal: a shell's background job would inherit SIGINT ignored
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
     workers: set[int] = set()
     try:
         deadline = time.monotonic() + 180
@@ -200,6 +230,6 @@ def test_models_per_step_comes_from_the_experiment_then_the_caller_then_the_defa
     header, _ = load_experiment("experiments/convergence.toml", "quick", results=_selected(tmp_path))
     assert models_per_step(header, None) == 1
     bad = tmp_path / "bad.toml"
-    bad.write_text(TINY.replace('[experiment]', '[experiment]\nensemble = 0'))
+    bad.write_text(TINY.replace("[experiment]", "[experiment]\nensemble = 0"))
     with pytest.raises(LteError, match=r"\[experiment\] ensemble must be a positive integer .* got 0"):
         load_experiment(bad, "quick")

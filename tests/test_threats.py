@@ -7,7 +7,9 @@ from lte.study.analysis import threats
 
 def test_the_equal_parameters_model_is_judged_against_the_five_percent_rule(monkeypatch, tmp_path):
     def runs(irnn_params: int):
-        return lambda *_: pd.DataFrame({"label_variant_id": ["lstm", "irnn-params"], "parameters": [38571, irnn_params]})
+        return lambda *_: pd.DataFrame(
+            {"label_variant_id": ["lstm", "irnn-params"], "parameters": [38571, irnn_params]}
+        )
 
     monkeypatch.setattr(threats, "load_runs", runs(27563))
     assert "(0.71x), outside 5%" in threats.parameters_threat("default", tmp_path)

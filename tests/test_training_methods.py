@@ -16,10 +16,12 @@ def _batch(seed: int = 0, B: int = 3, T: int = 12) -> dict:
     resets = np.zeros((B, T), np.int32)
     resets[:, 0] = 1
     resets[1, T // 2] = 1
-    return {"inputs": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
-            "targets": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
-            "mask": jnp.asarray(rng.integers(0, 2, (B, T)) | (np.arange(T) > T - 3), jnp.int32),
-            "resets": jnp.asarray(resets)}
+    return {
+        "inputs": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
+        "targets": jnp.asarray(rng.integers(1, 43, (B, T)), jnp.int32),
+        "mask": jnp.asarray(rng.integers(0, 2, (B, T)) | (np.arange(T) > T - 3), jnp.int32),
+        "resets": jnp.asarray(resets),
+    }
 
 
 def _grad(config, params, batch):
@@ -38,8 +40,9 @@ def test_truncated_bptt_with_a_window_as_long_as_the_row_is_full_bptt(cell):
     batch = _batch()
     full = _grad(config, params, batch)
     for window in (12, 50):
-        _assert_trees_close(_grad(dataclasses.replace(config, bptt_window=window), params, batch), full,
-                            rtol=1e-6, atol=1e-8)
+        _assert_trees_close(
+            _grad(dataclasses.replace(config, bptt_window=window), params, batch), full, rtol=1e-6, atol=1e-8
+        )
 
 
 def test_truncated_bptt_is_the_sum_of_window_gradients_with_the_state_held_constant():
@@ -116,14 +119,27 @@ def test_dropout_masks_inputs_and_outputs_as_a_numpy_reference_does():
     np.testing.assert_allclose(np.asarray(logits), expected.transpose(1, 0, 2), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("options", [{"dropout": 0.3}, {"bptt_window": 4}, {"gradient": "rtrl"},
-                                     {"gradient_norm_penalty": 0.5}])
+@pytest.mark.parametrize(
+    "options", [{"dropout": 0.3}, {"bptt_window": 4}, {"gradient": "rtrl"}, {"gradient_norm_penalty": 0.5}]
+)
 def test_each_training_method_trains_a_run(options, tmp_path):
     from lte.core.config import TrainConfig
     from lte.core.train import train
 
-    config = TrainConfig(task="copy", length=2, nesting=1, model="lstm", hidden=4 if options.get("gradient") else 8,
-                         layers=1, batch_size=2, max_steps=2, eval_every=2, val_size=4, test_size=4, **options)
+    config = TrainConfig(
+        task="copy",
+        length=2,
+        nesting=1,
+        model="lstm",
+        hidden=4 if options.get("gradient") else 8,
+        layers=1,
+        batch_size=2,
+        max_steps=2,
+        eval_every=2,
+        val_size=4,
+        test_size=4,
+        **options,
+    )
     summary = train(config, tmp_path / "run", log=lambda _: None)
     assert summary["steps"] == 2 and np.isfinite(summary["final"]["train_loss"])
 
@@ -180,19 +196,28 @@ def test_pascanu_gradient_is_the_loss_gradient_plus_the_weighted_penalty_gradien
     _, _, g_layers, trace = state_gradients(params, config, batch)
     d_omega = jax.grad(pascanu_penalty)(params, config, g_layers, trace)
     weighted, _ = pascanu_gradient(params, config, batch, 2.0)
-    _assert_trees_close(weighted, jax.tree_util.tree_map(lambda a, b: a + 2.0 * b, plain, d_omega),
-                        rtol=1e-4, atol=1e-7)
+    _assert_trees_close(
+        weighted, jax.tree_util.tree_map(lambda a, b: a + 2.0 * b, plain, d_omega), rtol=1e-4, atol=1e-7
+    )
     assert np.abs(np.asarray(d_omega["layers"][0]["U"])).max() > 0  # the penalty reaches the recurrent weights
     assert np.abs(np.asarray(d_omega["readout"]["W"])).max() == 0  # and nothing it should not
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"gradient": "rtrl", "gradient_norm_penalty": 0.1}, "gradient rtrl cannot be combined with gradient_norm_penalty"),
-    ({"gradient": "rtrl", "bptt_window": 4}, "gradient rtrl cannot be combined with bptt_window"),
-    ({"gradient": "rtrl", "dropout": 0.2}, "gradient rtrl cannot be combined with dropout"),
-    ({"gradient_norm_penalty": 0.1, "bptt_window": 4, "dropout": 0.2},
-     "gradient_norm_penalty cannot be combined with bptt_window, dropout"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (
+            {"gradient": "rtrl", "gradient_norm_penalty": 0.1},
+            "gradient rtrl cannot be combined with gradient_norm_penalty",
+        ),
+        ({"gradient": "rtrl", "bptt_window": 4}, "gradient rtrl cannot be combined with bptt_window"),
+        ({"gradient": "rtrl", "dropout": 0.2}, "gradient rtrl cannot be combined with dropout"),
+        (
+            {"gradient_norm_penalty": 0.1, "bptt_window": 4, "dropout": 0.2},
+            "gradient_norm_penalty cannot be combined with bptt_window, dropout",
+        ),
+    ],
+)
 def test_a_method_that_would_ignore_another_is_refused(options, message):
     from lte.core.errors import LteError
     from lte.core.model import ModelConfig

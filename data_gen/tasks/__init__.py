@@ -44,6 +44,8 @@ def task_module(task: str) -> ModuleType:
 def default_nesting(task: str) -> int:
     """The nesting a task takes when none is given (valid for it: 1 for tasks without nesting)."""
     return task_module(task).DEFAULT_NESTING
+
+
 TERMINATOR = "@"
 END = "."
 
@@ -91,9 +93,16 @@ class Example:
         return int(self.target[:-1])
 
     def to_json(self) -> dict:
-        return {"task": self.task, "input": self.input, "target": self.target, "source": self.source,
-                "length": self.length, "nesting": self.nesting,
-                "operations": list(self.operations), "split": self.split}
+        return {
+            "task": self.task,
+            "input": self.input,
+            "target": self.target,
+            "source": self.source,
+            "length": self.length,
+            "nesting": self.nesting,
+            "operations": list(self.operations),
+            "split": self.split,
+        }
 
 
 def apply_tricks(body: str, invert: bool, double: bool) -> str:
@@ -115,17 +124,33 @@ def source_of(task: str, body: str) -> str:
     return task_module(task).source(body)
 
 
-def make_example(spec: TaskSpec, body: str, answer: int, length: int, nesting: int,
-                 operations: tuple[str, ...], split: str | None = None) -> Example:
+def make_example(
+    spec: TaskSpec,
+    body: str,
+    answer: int,
+    length: int,
+    nesting: int,
+    operations: tuple[str, ...],
+    split: str | None = None,
+) -> Example:
     target = f"{answer}{END}"
     canonical = body + TERMINATOR
-    return Example(task=spec.task, input=apply_tricks(body, spec.invert, spec.double), target=target,
-                   source=source_of(spec.task, body), length=length, nesting=nesting, operations=operations,
-                   split=split or split_of(canonical + target), canonical=canonical)
+    return Example(
+        task=spec.task,
+        input=apply_tricks(body, spec.invert, spec.double),
+        target=target,
+        source=source_of(spec.task, body),
+        length=length,
+        nesting=nesting,
+        operations=operations,
+        split=split or split_of(canonical + target),
+        canonical=canonical,
+    )
 
 
-def sample_examples(spec: TaskSpec, count: int, *, seed: int, split: str = "train",
-                    level: Level | None = None) -> list[Example]:
+def sample_examples(
+    spec: TaskSpec, count: int, *, seed: int, split: str = "train", level: Level | None = None
+) -> list[Example]:
     """`count` examples of `split` at the curriculum `level` (default (1, 1)), reproducible by seed.
 
     Examples of other splits are drawn and discarded (the split is a property of the text).
@@ -138,8 +163,10 @@ def sample_examples(spec: TaskSpec, count: int, *, seed: int, split: str = "trai
     while len(out) < count:
         draws += 1
         if draws > 1000 * (count + 10) and not out:
-            raise DataGenError(f"no {split} example found in {draws - 1} draws at level {level}: "
-                               f"the task has too few distinct examples there; use a larger length")
+            raise DataGenError(
+                f"no {split} example found in {draws - 1} draws at level {level}: "
+                f"the task has too few distinct examples there; use a larger length"
+            )
         body, answer, length, nesting, ops = draw_raw(spec.task, rng, hardness)
         if split_of(f"{body}{TERMINATOR}{answer}{END}") == split:
             out.append(make_example(spec, body, answer, length, nesting, ops, split))

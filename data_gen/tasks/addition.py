@@ -28,4 +28,4 @@ def body_from_source(serialised: str) -> str:
 
 def bounds(length: int, nesting: int) -> tuple[int, int]:
     digits = length + 1
-    return len("print(+)") + 2 * digits, 2 * 10 ** length
+    return len("print(+)") + 2 * digits, 2 * 10**length

@@ -27,4 +27,4 @@ def body_from_source(serialised: str) -> str:
 
 
 def bounds(length: int, nesting: int) -> tuple[int, int]:
-    return length + 1, 10 ** length
+    return length + 1, 10**length

@@ -33,13 +33,13 @@ def bounds(length: int, nesting: int) -> tuple[int, int]:
     every operation for the expression, the code lines and the value separately (a bound, not the maximum)."""
     digits = length + 1  # the largest literal is 10**length
     small = len(str(4 * length))
-    expr, code, value = digits, 0, 10 ** length
+    expr, code, value = digits, 0, 10**length
     for _ in range(nesting):
         wide = max(expr, digits)
-        big = max(value, 10 ** length)
+        big = max(value, 10**length)
         expr, code, value = (
             max(expr + digits + 3, expr + small + 3, wide + 4, 1, expr + 3 * digits + 13),
             code + max(wide + 4, wide + len("=#for x in range():+=#") + 2 + small),
-            max(big + 10 ** length, big * 4 * length, big * (1 + 4 * length)),
+            max(big + 10**length, big * 4 * length, big * (1 + 4 * length)),
         )
     return code + len("print()") + expr, value

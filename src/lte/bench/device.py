@@ -17,8 +17,11 @@ def device_name() -> str:
     """File-name-safe name of JAX's device: the GPU's kind, or the CPU's model, vector instructions and core
     count, so that another machine's tables sit beside this one's instead of replacing them."""
     device = jax.devices()[0]
-    name = (device.device_kind if device.platform != "cpu"
-            else " ".join(filter(None, (cpu_model(), vector_extension(), f"{os.cpu_count()}cores"))))
+    name = (
+        device.device_kind
+        if device.platform != "cpu"
+        else " ".join(filter(None, (cpu_model(), vector_extension(), f"{os.cpu_count()}cores")))
+    )
     return f"{device.platform}-" + re.sub(r"[^a-z0-9.]+", "_", name.lower()).strip("_")
 
 
@@ -26,8 +29,10 @@ def gpu_unused_warning() -> str | None:
     """A warning when this machine has an NVIDIA GPU but JAX runs on the CPU (a CPU-only jaxlib)."""
     has_gpu = shutil.which("nvidia-smi") is not None or Path("/proc/driver/nvidia/version").exists()
     if has_gpu and jax.default_backend() == "cpu":
-        return ("warning: this machine has an NVIDIA GPU but JAX runs on the CPU; install a CUDA build of JAX "
-                "(pip install -e '.[cuda]', which `make bench` does when nvidia-smi is found) to benchmark the GPU")
+        return (
+            "warning: this machine has an NVIDIA GPU but JAX runs on the CPU; install a CUDA build of JAX "
+            "(pip install -e '.[cuda]', which `make bench` does when nvidia-smi is found) to benchmark the GPU"
+        )
     return None
 
 

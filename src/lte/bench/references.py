@@ -17,8 +17,13 @@ from lte.bench.timing import MATMUL_PRECISION
 from lte.core.model import ModelConfig
 from lte.core.train import make_optimizer
 
-TORCH_CELLS = {"lstm": ("LSTM", None), "irnn": ("RNN", "relu"), "rnn": ("RNN", "tanh"),
-               "gru_reset_after": ("GRU", None), "lstmp": ("LSTM", None)}
+TORCH_CELLS = {
+    "lstm": ("LSTM", None),
+    "irnn": ("RNN", "relu"),
+    "rnn": ("RNN", "tanh"),
+    "gru_reset_after": ("GRU", None),
+    "lstmp": ("LSTM", None),
+}
 
 
 def torch_version() -> str | None:
@@ -87,8 +92,9 @@ def reference_lstm(x, h_0, c_0, weights, seq_lengths, input_size, hidden_size, n
     from jax.experimental import rnn
 
     W_ih, W_hh, b_ih, b_hh = rnn.unpack_lstm_weights(weights, input_size, hidden_size, num_layers, bidirectional)
-    return rnn.lstm_ref(x, h_0, c_0, W_ih, W_hh, b_ih, b_hh, seq_lengths, input_size, hidden_size, num_layers,
-                        dropout, bidirectional)
+    return rnn.lstm_ref(
+        x, h_0, c_0, W_ih, W_hh, b_ih, b_hh, seq_lengths, input_size, hidden_size, num_layers, dropout, bidirectional
+    )
 
 
 def cudnn_lstm_step(shape: Shape, lstm_fn=None) -> Callable[[], float]:
@@ -100,9 +106,12 @@ def cudnn_lstm_step(shape: Shape, lstm_fn=None) -> Callable[[], float]:
     lstm_fn = lstm_fn or rnn.lstm
     h, n = shape.hidden, shape.layers
     keys = jax.random.split(jax.random.PRNGKey(0), 3)
-    params = {"embed": 0.08 * jax.random.normal(keys[0], (VOCAB_SIZE, h)),
-              "lstm": rnn.init_lstm_weight(keys[1], h, h, n, False),
-              "readout": 0.08 * jax.random.normal(keys[2], (h, VOCAB_SIZE)), "bias": jnp.zeros(VOCAB_SIZE)}
+    params = {
+        "embed": 0.08 * jax.random.normal(keys[0], (VOCAB_SIZE, h)),
+        "lstm": rnn.init_lstm_weight(keys[1], h, h, n, False),
+        "readout": 0.08 * jax.random.normal(keys[2], (h, VOCAB_SIZE)),
+        "bias": jnp.zeros(VOCAB_SIZE),
+    }
     batch = _synthetic_batch(shape)
     tokens, targets = jnp.asarray(batch["inputs"]), jnp.asarray(batch["targets"])
     optimizer = make_optimizer(5.0, 0.01)
@@ -110,8 +119,18 @@ def cudnn_lstm_step(shape: Shape, lstm_fn=None) -> Callable[[], float]:
     lengths = jnp.full((shape.batch,), shape.steps, jnp.int32)
 
     def loss(p):
-        y, _, _ = lstm_fn(p["embed"][tokens], zeros, zeros, p["lstm"], lengths, input_size=h, hidden_size=h,
-                          num_layers=n, dropout=0.0, bidirectional=False)
+        y, _, _ = lstm_fn(
+            p["embed"][tokens],
+            zeros,
+            zeros,
+            p["lstm"],
+            lengths,
+            input_size=h,
+            hidden_size=h,
+            num_layers=n,
+            dropout=0.0,
+            bidirectional=False,
+        )
         logits = y @ p["readout"] + p["bias"]
         return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), targets[..., None], -1))
 

@@ -24,8 +24,12 @@ class Shape:
 
 # The study's shapes on a CPU (1 or 2 layers of 64-256 units, batch 32 and 100) at its row lengths: 32 (copy of
 # 10 digits, 3-digit addition) and 144 (programs of length 2, nesting 2). `make bench` times these.
-STUDY_SHAPES = [Shape(hidden, batch, steps, layers) for layers, hidden in ((1, 64), (1, 128), (1, 256), (2, 128))
-                for batch in (32, 100) for steps in (32, 144)]
+STUDY_SHAPES = [
+    Shape(hidden, batch, steps, layers)
+    for layers, hidden in ((1, 64), (1, 128), (1, 256), (2, 128))
+    for batch in (32, 100)
+    for steps in (32, 144)
+]
 STUDY_CELLS = ["lstm", "irnn"]
 
 # Zaremba's scale (2 x 400), where the first speed goals were set: `lte bench --full` adds these and every cell.
@@ -55,6 +59,7 @@ def parse_cells(text: str) -> list[str]:
     cells = [c.strip() for c in text.split(",") if c.strip()]
     unknown = [c for c in cells if c not in CELLS]
     if not cells or unknown:
-        raise LteError(f"--cells {text!r}: unknown cell(s) {', '.join(unknown) or '(none given)'}; "
-                       f"allowed: {', '.join(CELLS)}")
+        raise LteError(
+            f"--cells {text!r}: unknown cell(s) {', '.join(unknown) or '(none given)'}; allowed: {', '.join(CELLS)}"
+        )
     return cells

@@ -13,13 +13,23 @@ import numpy as np
 from data_gen.vocab import VOCAB_SIZE
 from lte.bench.shapes import Shape
 from lte.core.model import ModelConfig, init_params
-from lte.core.train import (TrainState, compiled_counting_step, compiled_train_step, make_optimizer, with_learning_rate,
-                            zero_counts)
+from lte.core.train import (
+    TrainState,
+    compiled_counting_step,
+    compiled_train_step,
+    make_optimizer,
+    with_learning_rate,
+    zero_counts,
+)
 
-COUNTING_RULE = ("FLOP/step = 6 x (weight matrices of the recurrent layers, except the first layer's W when it reads "
-                 "the one-hot character) x B x T; nominal: the embedding-folded lookup still counts its W")
-SEEDS = ("parameters (timing_params): numpy default_rng(0) uniform in +-0.08, model i of an ensemble default_rng(i); "
-         "synthetic batch: numpy default_rng(0), model i default_rng(i); PyTorch: manual_seed(0)")
+COUNTING_RULE = (
+    "FLOP/step = 6 x (weight matrices of the recurrent layers, except the first layer's W when it reads "
+    "the one-hot character) x B x T; nominal: the embedding-folded lookup still counts its W"
+)
+SEEDS = (
+    "parameters (timing_params): numpy default_rng(0) uniform in +-0.08, model i of an ensemble default_rng(i); "
+    "synthetic batch: numpy default_rng(0), model i default_rng(i); PyTorch: manual_seed(0)"
+)
 
 
 def counted_weights(params: dict) -> int:
@@ -42,9 +52,10 @@ def compiled_memory_mb(compiled) -> float | None:
     if stats is None:
         return None
     peak = getattr(stats, "peak_memory_in_bytes", 0)
-    total = peak or (stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
-                     - stats.alias_size_in_bytes)
-    return total / 2 ** 20
+    total = peak or (
+        stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes - stats.alias_size_in_bytes
+    )
+    return total / 2**20
 
 
 def timing_params(config: ModelConfig, seed: int) -> dict:
@@ -87,8 +98,11 @@ def jax_step(cell: str, shape: Shape, gradient: str = "fused", unroll: int = 1) 
         jax.block_until_ready(counts)
 
     one()
-    return one, {"compile_s": compile_seconds, "flop_per_step": 6 * counted_weights(params) * shape.batch * shape.steps,
-                 "memory_mb": compiled_memory_mb(compiled)}
+    return one, {
+        "compile_s": compile_seconds,
+        "flop_per_step": 6 * counted_weights(params) * shape.batch * shape.steps,
+        "memory_mb": compiled_memory_mb(compiled),
+    }
 
 
 def single_model_step(cell: str, shape: Shape) -> Callable[[], None]:

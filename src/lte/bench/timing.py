@@ -33,7 +33,7 @@ def matmul_peak(n: int = 2048, min_seconds: float = 0.2, repeats: int = 5) -> fl
             out = f(a)
         out.block_until_ready()
 
-    return 2 * n ** 3 * inner / _median_seconds(many, repeats)
+    return 2 * n**3 * inner / _median_seconds(many, repeats)
 
 
 def _median_seconds(fn, repeats: int) -> float:
@@ -61,6 +61,7 @@ def warm_block(fn: Callable[[], None], inner: int, warm: bool = True) -> Callabl
 
     The untimed call refills the caches that the step before it in the rotation evicted: timed cold, a small
     step right after a large one reads slower than it runs in a training loop, where it follows itself."""
+
     def run() -> float:
         if warm:
             fn()
@@ -68,6 +69,7 @@ def warm_block(fn: Callable[[], None], inner: int, warm: bool = True) -> Callabl
         for _ in range(inner):
             fn()
         return (time.perf_counter() - start) / inner
+
     return run
 
 
@@ -87,5 +89,10 @@ def per_step_seconds(steps: list[Callable[[], None]], repeats: int) -> list[list
     last-level cache) is a small share of so long a step, alike for every step of the rotation, and the call
     would double the time the table's longest steps take."""
     estimates = [_step_estimate(fn) for fn in steps]
-    return interleaved_seconds([warm_block(fn, max(1, math.ceil(MIN_TIMED_SECONDS / t)), t < WARM_CALL_BELOW_SECONDS)
-                                for fn, t in zip(steps, estimates)], repeats)
+    return interleaved_seconds(
+        [
+            warm_block(fn, max(1, math.ceil(MIN_TIMED_SECONDS / t)), t < WARM_CALL_BELOW_SECONDS)
+            for fn, t in zip(steps, estimates)
+        ],
+        repeats,
+    )

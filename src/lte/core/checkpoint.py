@@ -32,11 +32,14 @@ def manager(directory: Path, read_only: bool = False) -> ocp.CheckpointManager:
     the removal of old checkpoints, elsewhere."""
     directory = Path(directory)
     if not read_only and directory.is_symlink():
-        raise LteError(f"{directory} is a symbolic link; a run writes its checkpoints only into a real folder of "
-                       f"its own: replace the link with a folder")
+        raise LteError(
+            f"{directory} is a symbolic link; a run writes its checkpoints only into a real folder of "
+            f"its own: replace the link with a folder"
+        )
     if read_only:
-        options = ocp.CheckpointManagerOptions(max_to_keep=None, save_interval_steps=0,
-                                               enable_async_checkpointing=False, create=False, read_only=True)
+        options = ocp.CheckpointManagerOptions(
+            max_to_keep=None, save_interval_steps=0, enable_async_checkpointing=False, create=False, read_only=True
+        )
         # Orbax logs a warning that a read-only manager is read-only; a reading command says nothing of it.
         absl_logger = logging.getLogger("absl")
         level = absl_logger.level
@@ -61,8 +64,10 @@ def state_checksum(state) -> str:
 
 def leaf_shapes(state) -> dict[str, list[int]]:
     """Each array of `state` by its path in the tree, with its shape."""
-    return {jax.tree_util.keystr(path): list(np.shape(leaf))
-            for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]}
+    return {
+        jax.tree_util.keystr(path): list(np.shape(leaf))
+        for path, leaf in jax.tree_util.tree_flatten_with_path(state)[0]
+    }
 
 
 class CheckpointMismatch(LteError):
@@ -141,8 +146,9 @@ def _mismatch(mgr: ocp.CheckpointManager, step: int, like_state) -> str | None:
 
 def _restore(mgr: ocp.CheckpointManager, step: int, like_state):
     abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, like_state)
-    restored = mgr.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract),
-                                                         meta=ocp.args.JsonRestore()))
+    restored = mgr.restore(
+        step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore())
+    )
     state, meta = restored["state"], restored["meta"]
     if not isinstance(meta, dict):
         raise ValueError("its meta is not a JSON object")
@@ -174,24 +180,34 @@ def restore_latest(mgr: ocp.CheckpointManager, like_state, log=None, *, read_onl
     for step in steps:
         mismatch = _mismatch(mgr, step, like_state)
         if mismatch:
-            raise CheckpointMismatch(f"the checkpoint at step {step} in {mgr.directory} was saved by a model of "
-                                     f"another shape ({mismatch}): config.json no longer matches the run that "
-                                     f"saved it; restore its config.json, or train into another folder")
+            raise CheckpointMismatch(
+                f"the checkpoint at step {step} in {mgr.directory} was saved by a model of "
+                f"another shape ({mismatch}): config.json no longer matches the run that "
+                f"saved it; restore its config.json, or train into another folder"
+            )
         try:
             state, meta = _restore(mgr, step, like_state)
         except Exception as error:  # noqa: BLE001 - any failure to read it means the checkpoint is unusable
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             if read_only:
-                warn(f"warning: checkpoint at step {step} in {mgr.directory} is damaged or unreadable "
-                     f"({reason[:200]}); left as it is, trying the previous one")
+                warn(
+                    f"warning: checkpoint at step {step} in {mgr.directory} is damaged or unreadable "
+                    f"({reason[:200]}); left as it is, trying the previous one"
+                )
             else:
                 aside = set_aside(mgr, step) if (Path(mgr.directory) / str(step)).exists() else None
-                warn(f"warning: checkpoint at step {step} in {mgr.directory} is damaged ({reason[:200]}); "
-                     + (f"moved to {aside}, " if aside else "") + "falling back to the previous one")
+                warn(
+                    f"warning: checkpoint at step {step} in {mgr.directory} is damaged ({reason[:200]}); "
+                    + (f"moved to {aside}, " if aside else "")
+                    + "falling back to the previous one"
+                )
             continue
         return step, state, meta
     if steps:
-        raise LteError(f"no intact checkpoint in {mgr.directory} (the {len(steps)} there could not be read"
-                       + ("" if read_only else "; they were moved to checkpoints.damaged/") + ")"
-                       + ("" if read_only else "; the run starts over when trained again"))
+        raise LteError(
+            f"no intact checkpoint in {mgr.directory} (the {len(steps)} there could not be read"
+            + ("" if read_only else "; they were moved to checkpoints.damaged/")
+            + ")"
+            + ("" if read_only else "; the run starts over when trained again")
+        )
     return None

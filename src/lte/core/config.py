@@ -36,19 +36,24 @@ class TrainConfig:
     double: bool = setting(False, "feed the input twice")
     mix_probability: float = setting(0.2, "combined: the share of examples drawn as by mix")
     # the model
-    model: str = setting("lstm", "the recurrent cell (or a flax cell of your own: module.path:ClassName)",
-                         tuple(CELLS))
+    model: str = setting("lstm", "the recurrent cell (or a flax cell of your own: module.path:ClassName)", tuple(CELLS))
     hidden: int = setting(128, "units per layer")
     layers: int = setting(2, "recurrent layers")
     forget_bias: float = setting(0.0, "LSTM forget-gate bias (Jozefowicz et al.: 1)")
     identity_scale: float = setting(1.0, "IRNN: U = s * I at initialisation")
     input_scale: float | None = setting(
-        None, "scale of the input weights W at initialisation (None: the cell's own; IRNN: standard deviation "
-              "0.001 as Le et al., LSTM: U(-0.08, 0.08) half-width)")
+        None,
+        "scale of the input weights W at initialisation (None: the cell's own; IRNN: standard deviation "
+        "0.001 as Le et al., LSTM: U(-0.08, 0.08) half-width)",
+    )
     projection: int | None = setting(None, "LSTMP: the recurrent projection's size (None: hidden // 2)")
     unroll: int = setting(1, "lax.scan unroll factor")
-    gradient: str = setting("fused", "fused (dU as one matmul after the backward scan), autodiff, or rtrl "
-                                     "(real-time recurrent learning, small nets)", GRADIENTS)
+    gradient: str = setting(
+        "fused",
+        "fused (dU as one matmul after the backward scan), autodiff, or rtrl "
+        "(real-time recurrent learning, small nets)",
+        GRADIENTS,
+    )
     bptt_window: int | None = setting(None, "truncated BPTT window in time steps (None: full BPTT over the row)")
     dropout: float = setting(0.0, "dropout on non-recurrent connections (Zaremba et al. 2014)")
     gradient_norm_penalty: float = setting(0.0, "weight of Pascanu et al. 2013's gradient-norm regulariser (0: off)")
@@ -57,12 +62,17 @@ class TrainConfig:
     learning_rate: float | None = setting(None, "SGD learning rate (None: the cell's default)")
     clip: float = setting(5.0, "gradient global-norm clip")
     batch_size: int = setting(32, "rows per batch; each row packs several examples")
-    row_length: int | None = setting(None, "characters per row (None: the smallest multiple of 16 >= the longest "
-                                           "possible example)")
+    row_length: int | None = setting(
+        None, "characters per row (None: the smallest multiple of 16 >= the longest possible example)"
+    )
     eval_every: int = setting(100, "steps between evaluations")
-    schedule: str = setting("amended", "original: Zaremba's rule exactly; amended; or plateau (advance, decay and "
-                                       "stop on the slope of validation accuracy, docs/preregistration.md): see "
-                                       "lte.core.schedule", SCHEDULES)
+    schedule: str = setting(
+        "amended",
+        "original: Zaremba's rule exactly; amended; or plateau (advance, decay and "
+        "stop on the slope of validation accuracy, docs/preregistration.md): see "
+        "lte.core.schedule",
+        SCHEDULES,
+    )
     target_accuracy: float = setting(0.95, "validation accuracy at which the curriculum moves on")
     lr_decay: float = setting(0.8, "learning-rate factor when training accuracy stalls")
     min_learning_rate: float = setting(1e-3, "the run stops when the learning rate falls below this")
@@ -73,8 +83,9 @@ class TrainConfig:
     val_size: int = setting(500, "validation examples")
     test_size: int = setting(1000, "test examples")
     # data and randomness
-    data: str = setting("fresh", "fresh (generate every batch) or pool (cached pools, built once per level)",
-                        DATA_SOURCES)
+    data: str = setting(
+        "fresh", "fresh (generate every batch) or pool (cached pools, built once per level)", DATA_SOURCES
+    )
     seed: int = setting(0, "initial weights and data order")
 
     def __post_init__(self) -> None:
@@ -92,8 +103,9 @@ class TrainConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise LteError(f"seed {self.seed}: a seed must be an integer in 0..{MAX_SEED} (2**32-1)")
         if self.hidden > MAX_HIDDEN or self.layers > MAX_LAYERS:
-            raise LteError(f"hidden {self.hidden} x layers {self.layers}: at most {MAX_HIDDEN} units and "
-                           f"{MAX_LAYERS} layers")
+            raise LteError(
+                f"hidden {self.hidden} x layers {self.layers}: at most {MAX_HIDDEN} units and {MAX_LAYERS} layers"
+            )
         for name, limit in (("val_size", MAX_EVAL_EXAMPLES), ("test_size", MAX_EVAL_EXAMPLES)):
             if getattr(self, name) > limit:
                 raise LteError(f"{name} {getattr(self, name)}: at most {limit:,} examples")
@@ -101,20 +113,38 @@ class TrainConfig:
             if not 0 < getattr(self, name) <= 1:
                 raise LteError(f"{name} must lie in (0, 1], got {getattr(self, name)}")
         if self.row_length is not None and self.row_length < self.longest_example:
-            raise LteError(f"row_length {self.row_length} is shorter than the longest possible example "
-                           f"({self.longest_example} characters); use at least that or leave it unset")
+            raise LteError(
+                f"row_length {self.row_length} is shorter than the longest possible example "
+                f"({self.longest_example} characters); use at least that or leave it unset"
+            )
 
     def spec(self) -> TaskSpec:
-        return TaskSpec(task=self.task, length=self.length, nesting=self.nesting, strategy=self.strategy,
-                        invert=self.invert, double=self.double, mix_probability=self.mix_probability)
+        return TaskSpec(
+            task=self.task,
+            length=self.length,
+            nesting=self.nesting,
+            strategy=self.strategy,
+            invert=self.invert,
+            double=self.double,
+            mix_probability=self.mix_probability,
+        )
 
     def model_config(self) -> ModelConfig:
-        return ModelConfig(cell=self.model, hidden=self.hidden, layers=self.layers,
-                           forget_bias=self.forget_bias, identity_scale=self.identity_scale,
-                           input_scale=self.input_scale,
-                           projection=self.projection, unroll=self.unroll, gradient=self.gradient,
-                           bptt_window=self.bptt_window, dropout=self.dropout,
-                           gradient_norm_penalty=self.gradient_norm_penalty, embedding=self.embedding)
+        return ModelConfig(
+            cell=self.model,
+            hidden=self.hidden,
+            layers=self.layers,
+            forget_bias=self.forget_bias,
+            identity_scale=self.identity_scale,
+            input_scale=self.input_scale,
+            projection=self.projection,
+            unroll=self.unroll,
+            gradient=self.gradient,
+            bptt_window=self.bptt_window,
+            dropout=self.dropout,
+            gradient_norm_penalty=self.gradient_norm_penalty,
+            embedding=self.embedding,
+        )
 
     @property
     def longest_example(self) -> int:

@@ -31,8 +31,10 @@ class Progress:
         if self.log is not None and now - self.last >= self.every:
             self.last = now
             rate = self.done / (now - self.start)
-            self.log(f"evaluating: {self.done}/{self.total} {self.what} | {rate:.1f} {self.what}/s | "
-                     f"ETA {format_duration((self.total - self.done) / rate)}")
+            self.log(
+                f"evaluating: {self.done}/{self.total} {self.what} | {rate:.1f} {self.what}/s | "
+                f"ETA {format_duration((self.total - self.done) / rate)}"
+            )
 
 
 def progress_line(done: int, total: int, name: str, status: str, elapsed: float) -> str:

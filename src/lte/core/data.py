@@ -26,8 +26,12 @@ MIN_DISTINCT_VALIDATION = 50
 
 
 def as_arrays(batch: Batch) -> dict[str, np.ndarray]:
-    return {"inputs": batch.inputs_BxT, "targets": batch.targets_BxT, "mask": batch.mask_BxT,
-            "resets": batch.resets_BxT}
+    return {
+        "inputs": batch.inputs_BxT,
+        "targets": batch.targets_BxT,
+        "mask": batch.mask_BxT,
+        "resets": batch.resets_BxT,
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -56,8 +60,9 @@ class TrainingBatches:
         if self.config.data == "pool":
             if self.spec.strategy in ("baseline", "mix"):
                 level = self.spec.target  # their examples do not depend on the level: one pool serves all
-            batch = pool_batch(training_pool(self.spec, level), self.rows, self.row_length, seed=self.config.seed,
-                               index=index)
+            batch = pool_batch(
+                training_pool(self.spec, level), self.rows, self.row_length, seed=self.config.seed, index=index
+            )
         else:
             batch = training_batch(self.spec, level, self.rows, self.row_length, seed=self.config.seed, index=index)
         return as_arrays(batch)
@@ -112,14 +117,19 @@ class EvalSet:
     decode_steps: int
 
 
-def build_eval_set(name: str, examples: list[Example], rows: int, row_length: int,
-                   prompt_length: int, decode_steps: int) -> EvalSet:
+def build_eval_set(
+    name: str, examples: list[Example], rows: int, row_length: int, prompt_length: int, decode_steps: int
+) -> EvalSet:
     encoded = encode_examples(examples)
     teacher, start = [], 0
     while start < len(examples):
         # pack what fits into one [rows, row_length] batch, then go on with the rest
-        sub = dataclasses.replace(encoded, ids=encoded.ids[int(encoded.lengths[:start].sum()):],
-                                  lengths=encoded.lengths[start:], input_lengths=encoded.input_lengths[start:])
+        sub = dataclasses.replace(
+            encoded,
+            ids=encoded.ids[int(encoded.lengths[:start].sum()) :],
+            lengths=encoded.lengths[start:],
+            input_lengths=encoded.input_lengths[start:],
+        )
         batch, count = pack(sub, rows, row_length)
         teacher.append(as_arrays(batch))
         start += count
@@ -129,7 +139,7 @@ def build_eval_set(name: str, examples: list[Example], rows: int, row_length: in
     resets = np.zeros((padded_n, prompt_length), np.int32)
     for i, example in enumerate(examples):
         ids = encode(example.input)
-        prompts[i, prompt_length - len(ids):] = ids
+        prompts[i, prompt_length - len(ids) :] = ids
         resets[i, prompt_length - len(ids)] = 1
     resets[n:, 0] = 1
     return EvalSet(name, examples, teacher, prompts, resets, [e.target for e in examples], decode_steps)
@@ -180,8 +190,9 @@ def make_validation_set(config: TrainConfig, level: Level) -> EvalSet:
 
 
 @functools.lru_cache(maxsize=EVAL_SET_CACHE)
-def _validation_set(spec: TaskSpec, size: int, level: Level, amended: bool,
-                    layout: tuple[int, int, int, int]) -> EvalSet:
+def _validation_set(
+    spec: TaskSpec, size: int, level: Level, amended: bool, layout: tuple[int, int, int, int]
+) -> EvalSet:
     spec = dataclasses.replace(spec, strategy="naive")
     seed = VAL_SEED + 100 * level.length + level.nesting
     examples = sample_examples(spec, size, seed=seed, split="val", level=level)

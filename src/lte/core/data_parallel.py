@@ -39,8 +39,10 @@ def use_cpu_devices(devices: int) -> None:
     try:
         jax.config.update("jax_num_cpu_devices", devices)
     except RuntimeError as error:  # the CPU backend already exists with its own count
-        raise LteError(f"cannot use {devices} CPU devices: JAX's CPU backend is already running with "
-                       f"{len(jax.devices('cpu'))} ({error})") from None
+        raise LteError(
+            f"cannot use {devices} CPU devices: JAX's CPU backend is already running with "
+            f"{len(jax.devices('cpu'))} ({error})"
+        ) from None
     if len(jax.devices("cpu")) != devices:
         raise LteError(f"asked JAX for {devices} CPU devices, it has {len(jax.devices('cpu'))}")
 
@@ -50,12 +52,13 @@ def check_data_parallel(model_config: ModelConfig, batch_size: int, devices: int
     if not isinstance(devices, int) or isinstance(devices, bool) or devices < 1:
         raise LteError(f"--cpu-devices must be a whole number of at least 1, got {devices!r}")
     if model_config.gradient not in PLAIN_GRADIENTS or model_config.gradient_norm_penalty > 0:
-        raise LteError(f"--cpu-devices {devices} splits backpropagation's gradient only (gradient "
-                       f"{' or '.join(PLAIN_GRADIENTS)}, no gradient_norm_penalty); this run has gradient "
-                       f"{model_config.gradient!r}, gradient_norm_penalty {model_config.gradient_norm_penalty}")
+        raise LteError(
+            f"--cpu-devices {devices} splits backpropagation's gradient only (gradient "
+            f"{' or '.join(PLAIN_GRADIENTS)}, no gradient_norm_penalty); this run has gradient "
+            f"{model_config.gradient!r}, gradient_norm_penalty {model_config.gradient_norm_penalty}"
+        )
     if batch_size % devices:
-        raise LteError(f"--cpu-devices {devices} needs a batch size divisible by {devices}; batch_size is "
-                       f"{batch_size}")
+        raise LteError(f"--cpu-devices {devices} needs a batch size divisible by {devices}; batch_size is {batch_size}")
 
 
 def _rows_loss(params: dict, config: ModelConfig, batch: dict):
@@ -64,8 +67,7 @@ def _rows_loss(params: dict, config: ModelConfig, batch: dict):
     key = None
     if "dropout_seed" in batch:
         seed = batch["dropout_seed"]
-        key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed[0]), seed[1]),
-                                 jax.lax.axis_index(AXIS))
+        key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(seed[0]), seed[1]), jax.lax.axis_index(AXIS))
     logits, _ = forward(params, config, batch["inputs"], batch["resets"], dropout_key=key)
     _, counts = masked_mean_and_counts(logits, batch["targets"], batch["mask"])
     return counts["nll_sum"], counts
@@ -78,8 +80,10 @@ def data_parallel_counting_step(model_config: ModelConfig, clip: float, devices:
     from lte.core.train import TrainState, make_optimizer
 
     if len(jax.devices("cpu")) < devices:
-        raise LteError(f"{devices} CPU devices asked for, JAX has {len(jax.devices('cpu'))} (ask for them with "
-                       f"use_cpu_devices before the first array is made)")
+        raise LteError(
+            f"{devices} CPU devices asked for, JAX has {len(jax.devices('cpu'))} (ask for them with "
+            f"use_cpu_devices before the first array is made)"
+        )
     optimizer = make_optimizer(clip)
     mesh = Mesh(np.array(jax.devices("cpu")[:devices]), (AXIS,))
 
@@ -88,8 +92,9 @@ def data_parallel_counting_step(model_config: ModelConfig, clip: float, devices:
 
     def step(state: TrainState, batch: dict, sums: dict):
         rows = {name: PartitionSpec() if name == "dropout_seed" else PartitionSpec(AXIS) for name in batch}
-        nll_grads, counts = jax.shard_map(shard_gradient, mesh=mesh, in_specs=(PartitionSpec(), rows),
-                                          out_specs=PartitionSpec(), check_vma=False)(state.params, batch)
+        nll_grads, counts = jax.shard_map(
+            shard_gradient, mesh=mesh, in_specs=(PartitionSpec(), rows), out_specs=PartitionSpec(), check_vma=False
+        )(state.params, batch)
         scale = 1.0 / jnp.maximum(counts["scored"], 1.0)  # the gradient of the whole batch's mean loss
         grads = jax.tree_util.tree_map(lambda g: g * scale, nll_grads)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
@@ -103,8 +108,9 @@ def data_parallel_counting_step(model_config: ModelConfig, clip: float, devices:
         """The step for a batch holding `names`: the host's rows go straight to their devices (jit's own
         transfer of NumPy arguments), rather than through a device_put per array (a few hundred us a step)."""
         rows = {name: replicated if name == "dropout_seed" else split for name in names}
-        return jax.jit(step, in_shardings=(replicated, rows, replicated), out_shardings=replicated,
-                       donate_argnums=(0, 2))
+        return jax.jit(
+            step, in_shardings=(replicated, rows, replicated), out_shardings=replicated, donate_argnums=(0, 2)
+        )
 
     def placed(tree, sharding: NamedSharding):
         """`tree` on `sharding`; a no-op (no per-leaf transfer) where it is there already, as a step's state is

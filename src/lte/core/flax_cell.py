@@ -114,8 +114,10 @@ class Cell:
         carry = module.initialize_carry(k_cell, (1, width))
         own = module.init(k_cell, carry, jnp.zeros((1, width), jnp.float32))["params"]
         if set(own) & set(INPUT):
-            raise LteError(f"cell {self.__name__}: its parameters may not be named {' or '.join(INPUT)} "
-                           f"(the layer's input projection)")
+            raise LteError(
+                f"cell {self.__name__}: its parameters may not be named {' or '.join(INPUT)} "
+                f"(the layer's input projection)"
+            )
         return {"W": input_init(k_w, (input_size, width)), "b": bias_init(k_b, (width,)), **own}
 
     def zero_carry(self, params: dict, batch: int):
@@ -159,12 +161,14 @@ def flax_cell(spec: str) -> Cell:
     if not all(part.isidentifier() for part in module_name.split(".")) or not class_name.isidentifier():
         raise LteError(f"model {spec!r}: a flax cell is named module.path:ClassName with Python identifiers only")
     if not user_cell_allowed(spec):
-        raise LteError(f"model {spec!r} names code outside the package; a record or config never imports code by "
-                       f"itself: name it with --model, or pass --allow-user-cells if you trust its source")
+        raise LteError(
+            f"model {spec!r} names code outside the package; a record or config never imports code by "
+            f"itself: name it with --model, or pass --allow-user-cells if you trust its source"
+        )
     return _flax_cell(spec)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _flax_cell(spec: str) -> Cell:
     module_name, _, class_name = spec.partition(":")
     try:

@@ -41,8 +41,9 @@ def compute_metrics(counts: dict) -> dict:
     return {"loss": float(counts["nll_sum"]) / scored, "char_accuracy": float(counts["correct"]) / scored}
 
 
-def greedy_decode(params: dict, config: ModelConfig, prompts_BxP: jax.Array, resets_BxP: jax.Array,
-                  steps: int) -> jax.Array:
+def greedy_decode(
+    params: dict, config: ModelConfig, prompts_BxP: jax.Array, resets_BxP: jax.Array, steps: int
+) -> jax.Array:
     """Read each (left-padded) prompt, then feed the model its own argmax for `steps` characters.
 
     Returns the predicted characters [B, steps]; the first is predicted at the prompt's '@'.

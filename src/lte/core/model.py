@@ -48,7 +48,9 @@ class ModelConfig:
     dropout: float = 0.0  # on non-recurrent connections, in training only
     gradient_norm_penalty: float = 0.0  # weight of Pascanu et al.'s regulariser (lte.methods.pascanu), in training only
     unroll: int = 1  # lax.scan unroll factor
-    gradient: str = "fused"  # "fused": dU as one matmul after the backward scan; "autodiff": plain (lte.core.recurrence)
+    gradient: str = (
+        "fused"  # "fused": dU as one matmul after the backward scan; "autodiff": plain (lte.core.recurrence)
+    )
     embedding: bool | None = None  # None: the cell's own choice (LSTM yes, IRNN and RNN no)
 
     def __post_init__(self) -> None:
@@ -65,8 +67,9 @@ class ModelConfig:
         check_positive_ints(self, ("hidden", "layers", "unroll"))
         self._check_combinations()
         scale = self.input_scale
-        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float))
-                                  or not 0 < scale < float("inf")):
+        if scale is not None and (
+            isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < float("inf")
+        ):
             raise LteError(f"input_scale must be a positive number (or unset for the cell's own), got {scale!r}")
 
     def _check_combinations(self) -> None:
@@ -76,12 +79,20 @@ class ModelConfig:
         if not (rtrl or penalty):
             return
         method = "gradient rtrl" if rtrl else "gradient_norm_penalty"
-        ignored = [name for name, on in (("gradient_norm_penalty", rtrl and penalty),
-                                         ("bptt_window", self.bptt_window is not None),
-                                         ("dropout", self.dropout > 0)) if on]
+        ignored = [
+            name
+            for name, on in (
+                ("gradient_norm_penalty", rtrl and penalty),
+                ("bptt_window", self.bptt_window is not None),
+                ("dropout", self.dropout > 0),
+            )
+            if on
+        ]
         if ignored:
-            raise LteError(f"{method} cannot be combined with {', '.join(ignored)}: it computes its own "
-                           "full-row gradient and would ignore them; use one training method at a time")
+            raise LteError(
+                f"{method} cannot be combined with {', '.join(ignored)}: it computes its own "
+                "full-row gradient and would ignore them; use one training method at a time"
+            )
 
     @property
     def uses_embedding(self) -> bool:
@@ -102,15 +113,21 @@ def init_params(key: jax.Array, config: ModelConfig) -> dict:
     k_embed, k_out, *k_layers = jax.random.split(key, 2 + config.layers)
     uniform = lambda k, shape: jax.random.uniform(k, shape, jnp.float32, -EMBED_INIT_SCALE, EMBED_INIT_SCALE)
     first_input = config.hidden if config.uses_embedding else config.vocab_size
-    layers = [cell.init(k, first_input if i == 0 else config.output_size, config.hidden, config.cell_options)
-              for i, k in enumerate(k_layers)]
+    layers = [
+        cell.init(k, first_input if i == 0 else config.output_size, config.hidden, config.cell_options)
+        for i, k in enumerate(k_layers)
+    ]
     if config.input_scale is not None:
         # the cell's own draw, rescaled: a zero-centred normal or uniform stays one, at the new scale
         factor = config.input_scale / cell.input_scale
         layers = [{**layer, "W": layer["W"] * factor} for layer in layers]
-    params = {"layers": layers,
-              "readout": {"W": uniform(k_out, (config.output_size, config.vocab_size)),
-                          "b": jnp.zeros((config.vocab_size,), jnp.float32)}}
+    params = {
+        "layers": layers,
+        "readout": {
+            "W": uniform(k_out, (config.output_size, config.vocab_size)),
+            "b": jnp.zeros((config.vocab_size,), jnp.float32),
+        },
+    }
     if config.uses_embedding:
         params["embed"] = uniform(k_embed, (config.vocab_size, config.hidden))
     return params
@@ -135,8 +152,9 @@ def matmul_rows(x_TxBxI: jax.Array, W_IxO: jax.Array) -> jax.Array:
     return (x_TxBxI.reshape(-1, x_TxBxI.shape[-1]) @ W_IxO).reshape(*x_TxBxI.shape[:-1], W_IxO.shape[-1])
 
 
-def run_layer(cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unroll: int = 1,
-              carry=None, gradient: str = "fused"):
+def run_layer(
+    cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unroll: int = 1, carry=None, gradient: str = "fused"
+):
     """One recurrent layer over a sequence (x: vectors [T, B, I] or character ids [T, B]).
 
     Returns (final carry, h_TxBxH).
@@ -148,8 +166,14 @@ def run_layer(cell, params: dict, x_TxBxI: jax.Array, resets_TxB: jax.Array, unr
     return scan_layer(cell, params, xw_TxBxG, keep_TxB, carry, unroll, gradient)
 
 
-def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT: jax.Array,
-            carries=None, dropout_key: jax.Array | None = None):
+def forward(
+    params: dict,
+    config: ModelConfig,
+    inputs_BxT: jax.Array,
+    resets_BxT: jax.Array,
+    carries=None,
+    dropout_key: jax.Array | None = None,
+):
     """Logits [B, T, V] for next-character prediction, and each layer's final carry.
 
     Training options of `config`: `bptt_window` cuts the sequence into windows
@@ -165,8 +189,11 @@ def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT
     drop = config.dropout > 0 and dropout_key is not None
     if drop:  # the first layer's input must exist as vectors to drop units of it
         layers = params["layers"]
-        first_input = (params["embed"][inputs_BxT.T] if "embed" in params
-                       else jax.nn.one_hot(inputs_BxT.T, config.vocab_size, dtype=jnp.float32))
+        first_input = (
+            params["embed"][inputs_BxT.T]
+            if "embed" in params
+            else jax.nn.one_hot(inputs_BxT.T, config.vocab_size, dtype=jnp.float32)
+        )
     else:
         layers, first_input = fold_embedding(params)["layers"], inputs_BxT.T  # time-major for the scan
     resets_TxB = resets_BxT.T
@@ -174,12 +201,19 @@ def forward(params: dict, config: ModelConfig, inputs_BxT: jax.Array, resets_BxT
     for w, start in enumerate(range(0, T, window)):
         if start > 0:  # truncated BPTT: the state goes on, its gradient does not
             carries = jax.tree_util.tree_map(jax.lax.stop_gradient, carries)
-        x, finals = first_input[start:start + window], []
+        x, finals = first_input[start : start + window], []
         for i, layer in enumerate(layers):
             if drop:
                 x = _dropout(x, config.dropout, jax.random.fold_in(dropout_key, w * (len(layers) + 1) + i))
-            carry, x = run_layer(cell, layer, x, resets_TxB[start:start + window], config.unroll,
-                                 None if carries is None else carries[i], config.gradient)
+            carry, x = run_layer(
+                cell,
+                layer,
+                x,
+                resets_TxB[start : start + window],
+                config.unroll,
+                None if carries is None else carries[i],
+                config.gradient,
+            )
             finals.append(carry)
         if drop:
             x = _dropout(x, config.dropout, jax.random.fold_in(dropout_key, w * (len(layers) + 1) + len(layers)))

@@ -38,15 +38,17 @@ def serialise(source: str) -> str:
 
 # The generator's grammar (data_gen/programs.py, data_gen/tasks.py), and limits no generated program comes near
 # (the longest possible one, length 20 and nesting 10, has under 5,000 characters and values under 10**40).
-GRAMMAR = ("allowed: v=expr, for x in range(N):v+=expr or v-=expr, and one final print(expr); expressions of "
-           "decimal integers, variables a-j and x, + - *, parentheses and (A if B<C else D) or with >")
+GRAMMAR = (
+    "allowed: v=expr, for x in range(N):v+=expr or v-=expr, and one final print(expr); expressions of "
+    "decimal integers, variables a-j and x, + - *, parentheses and (A if B<C else D) or with >"
+)
 VARIABLES = frozenset("abcdefghijx")
 MAX_SOURCE_CHARACTERS = 20_000
 MAX_DEPTH = 100  # how deep an expression may nest
 MAX_ITERATIONS = 10_000  # the largest N of range(N)
 MAX_DIGITS = 1000  # of any literal or value
 MAX_STEPS = 1_000_000  # expression nodes evaluated in all
-_TOO_LARGE = 10 ** MAX_DIGITS
+_TOO_LARGE = 10**MAX_DIGITS
 
 
 def _refuse(what: str, node: ast.AST | None = None, hint: str = "") -> LteError:
@@ -77,8 +79,18 @@ def _describe(node: ast.AST) -> str:
 
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
-_OTHER_OPERATORS = {ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<",
-                    ast.RShift: ">>", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^", ast.MatMult: "@"}
+_OTHER_OPERATORS = {
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+    ast.MatMult: "@",
+}
 
 
 def _check_expression(node: ast.expr, source: str, depth: int = 0) -> None:
@@ -105,8 +117,16 @@ def _check_expression(node: ast.expr, source: str, depth: int = 0) -> None:
         if len(test.ops) != 1:
             raise _refuse("a chained comparison", test)
         if type(test.ops[0]) not in (ast.Lt, ast.Gt):
-            symbols = {ast.Eq: "==", ast.NotEq: "!=", ast.LtE: "<=", ast.GtE: ">=", ast.Is: "is", ast.IsNot: "is not",
-                       ast.In: "in", ast.NotIn: "not in"}
+            symbols = {
+                ast.Eq: "==",
+                ast.NotEq: "!=",
+                ast.LtE: "<=",
+                ast.GtE: ">=",
+                ast.Is: "is",
+                ast.IsNot: "is not",
+                ast.In: "in",
+                ast.NotIn: "not in",
+            }
             raise _refuse(f"the comparison {symbols.get(type(test.ops[0]), '?')}", test, "< and > only")
         for part in (test.left, test.comparators[0], node.body, node.orelse):
             _check_expression(part, source, depth + 1)
@@ -115,8 +135,12 @@ def _check_expression(node: ast.expr, source: str, depth: int = 0) -> None:
 
 
 def _check_statement(node: ast.stmt, source: str, last: bool) -> None:
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
-            and node.value.func.id == "print":
+    if (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "print"
+    ):
         call = node.value
         if not last:
             raise _refuse("a print before the end", node, "one print, as the last statement")
@@ -126,8 +150,10 @@ def _check_statement(node: ast.stmt, source: str, last: bool) -> None:
         return
     if last:
         if isinstance(node, (ast.Assign, ast.For)):
-            raise LteError(f"line {node.lineno}: the program must end in one print(expr), not "
-                           f"{_describe_statement(node)}; {GRAMMAR}")
+            raise LteError(
+                f"line {node.lineno}: the program must end in one print(expr), not "
+                f"{_describe_statement(node)}; {GRAMMAR}"
+            )
         raise _refuse(_describe_statement(node), node)
     if isinstance(node, ast.Assign):
         if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
@@ -139,8 +165,14 @@ def _check_statement(node: ast.stmt, source: str, last: bool) -> None:
         if not isinstance(node.target, ast.Name) or node.target.id != "x":
             raise _refuse(f"the loop variable {ast.unparse(node.target)}", node, "the loop variable is x")
         it = node.iter
-        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
-                and len(it.args) == 1 and not it.keywords and isinstance(it.args[0], ast.Constant)):
+        if not (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Name)
+            and it.func.id == "range"
+            and len(it.args) == 1
+            and not it.keywords
+            and isinstance(it.args[0], ast.Constant)
+        ):
             raise _refuse(f"the loop over {ast.unparse(it)[:40]}", node, "range(N) of a decimal integer N only")
         _check_expression(it.args[0], source)
         if it.args[0].value > MAX_ITERATIONS:
@@ -225,8 +257,9 @@ class _Interpreter:
         if isinstance(node, ast.BinOp):
             left, right = self.value(node.left), self.value(node.right)
             op = type(node.op)
-            return self.bounded(left + right if op is ast.Add else left - right if op is ast.Sub else left * right,
-                                node)
+            return self.bounded(
+                left + right if op is ast.Add else left - right if op is ast.Sub else left * right, node
+            )
         if isinstance(node, ast.IfExp):
             left, right = self.value(node.test.left), self.value(node.test.comparators[0])
             holds = left < right if isinstance(node.test.ops[0], ast.Lt) else left > right
@@ -251,7 +284,8 @@ class _Interpreter:
                         raise _NameError(body.target.id)
                     current, step = self.variables[body.target.id], self.value(body.value)
                     self.variables[body.target.id] = self.bounded(
-                        current + step if isinstance(body.op, ast.Add) else current - step, body)
+                        current + step if isinstance(body.op, ast.Add) else current - step, body
+                    )
             else:  # the final print
                 return str(self.value(node.value.args[0]))
         raise AssertionError("a checked program ends in print")
@@ -282,10 +316,20 @@ def predict(params: dict, config: TrainConfig, source: str) -> dict:
     prompt_length, decode_steps = eval_layout(config)
     if len(model_input) > prompt_length:
         raise LteError(f"the program has {len(model_input)} characters; this model reads at most {prompt_length}")
-    example = Example(task=config.task, input=model_input, target="", source=source, length=0, nesting=0,
-                      operations=(), split="", canonical=body + "@")
-    eval_set = build_eval_set("predict", [example], config.batch_size, config.resolved_row_length,
-                              prompt_length, decode_steps)
+    example = Example(
+        task=config.task,
+        input=model_input,
+        target="",
+        source=source,
+        length=0,
+        nesting=0,
+        operations=(),
+        split="",
+        canonical=body + "@",
+    )
+    eval_set = build_eval_set(
+        "predict", [example], config.batch_size, config.resolved_row_length, prompt_length, decode_steps
+    )
     _, decode_fn = make_eval_fns(config.model_config(), decode_steps)
     answer = predictions(params, eval_set, decode_fn)[0]
     return {"input": model_input, "model": answer.removesuffix("."), "python": python}

@@ -17,9 +17,22 @@ def git_commit() -> str | None:
         root = Path(__file__).resolve().parents[2]
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
         # '-dirty' when tracked code differs from the commit; results and generated files do not count
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                ":(exclude)results", ":(exclude)paper/generated"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)results",
+                ":(exclude)paper/generated",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -43,8 +56,19 @@ def vector_extension() -> str:
             for line in f:
                 if line.startswith(("flags", "Features")):
                     flags = set(line.split(":", 1)[1].split())
-                    return next((name for name, flag in (("avx512", "avx512f"), ("avx2", "avx2"), ("avx", "avx"),
-                                                         ("neon", "asimd")) if flag in flags), "")
+                    return next(
+                        (
+                            name
+                            for name, flag in (
+                                ("avx512", "avx512f"),
+                                ("avx2", "avx2"),
+                                ("avx", "avx"),
+                                ("neon", "asimd"),
+                            )
+                            if flag in flags
+                        ),
+                        "",
+                    )
     except OSError:
         pass
     return ""
@@ -59,7 +83,13 @@ def provenance() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    return {"commit": git_commit(), "device": f"{device.platform}: {kind}",
-            "device_count": jax.device_count(), "cpu_count": os.cpu_count(),
-            "python": platform.python_version(), "platform": platform.platform(), "versions": versions,
-            "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "commit": git_commit(),
+        "device": f"{device.platform}: {kind}",
+        "device_count": jax.device_count(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }

@@ -55,8 +55,9 @@ def is_additive(cell) -> bool:
     return getattr(cell, "additive", None) is not None
 
 
-def scan_layer(cell, params: dict, xw_TxBxG: jax.Array, keep_TxB: jax.Array, carry,
-               unroll: int = 1, gradient: str = "fused"):
+def scan_layer(
+    cell, params: dict, xw_TxBxG: jax.Array, keep_TxB: jax.Array, carry, unroll: int = 1, gradient: str = "fused"
+):
     """Run `cell` over T steps from `carry`. Returns (final carry, outputs [T, B, H])."""
     if gradient == "fused" and is_additive(cell):
         U, extra = _split(params)
@@ -97,7 +98,7 @@ def _update_pair(form: Additive):
     return update_forward, update_backward
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fused(cell, unroll: int):
     """The additive recurrence as a `jax.custom_vjp` with the large-matmul dU."""
     form = cell.additive
@@ -143,7 +144,8 @@ def _fused(cell, unroll: int):
 
         zero_extra = jax.tree_util.tree_map(jnp.zeros_like, extra)
         (d_carry0, d_extra), d_z_TxBxG = jax.lax.scan(
-            body, (d_final, zero_extra), (carry_r_T, saved_T, d_out_TxBxH, keep_TxB), reverse=True, unroll=unroll)
+            body, (d_final, zero_extra), (carry_r_T, saved_T, d_out_TxBxH, keep_TxB), reverse=True, unroll=unroll
+        )
         a_TxBxA = jax.vmap(form.recurrent_input)(carry_r_T)
         # the one large matmul; as 2-D operands (XLA's CPU dot is much slower with two contracting dims)
         d_U = a_TxBxA.reshape(-1, a_TxBxA.shape[-1]).T @ d_z_TxBxG.reshape(-1, d_z_TxBxG.shape[-1])

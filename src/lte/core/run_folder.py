@@ -26,8 +26,9 @@ def open_no_follow(path: Path, mode: str = "a"):
         fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except OSError as error:
         if Path(path).is_symlink():
-            raise LteError(f"{path} is a symbolic link; the package writes only real files in a run folder: "
-                           f"remove the link") from None
+            raise LteError(
+                f"{path} is a symbolic link; the package writes only real files in a run folder: remove the link"
+            ) from None
         raise LteError(f"cannot write {path}: {error.strerror or error}") from None
     return os.fdopen(fd, mode)
 
@@ -54,8 +55,10 @@ class FolderLock:
             owner = self._handle.read().strip() or "unknown"
             self._handle.close()
             self._handle = None
-            raise LteError(f"{self.folder} is being written by another process (pid {owner}); two writers would "
-                           f"corrupt its records: wait for that one to finish, or stop it first") from None
+            raise LteError(
+                f"{self.folder} is being written by another process (pid {owner}); two writers would "
+                f"corrupt its records: wait for that one to finish, or stop it first"
+            ) from None
         self._handle.seek(0)
         self._handle.truncate()
         self._handle.write(f"{os.getpid()}\n")
@@ -127,9 +130,11 @@ def open_run(out: Path, config) -> None:
     if not config_path.exists():
         records = [name for name in ("metrics.jsonl", "checkpoints", "summary.json") if (out / name).exists()]
         if records:
-            raise LteError(f"{out} holds a run's records ({', '.join(records)}) but no config.json, so the options "
-                           f"it was trained with are unknown and it is not resumed: use another --out, or delete "
-                           f"the folder to start over")
+            raise LteError(
+                f"{out} holds a run's records ({', '.join(records)}) but no config.json, so the options "
+                f"it was trained with are unknown and it is not resumed: use another --out, or delete "
+                f"the folder to start over"
+            )
         out.mkdir(parents=True, exist_ok=True)
         write_json_atomic(config_path, wanted)
         return
@@ -138,8 +143,10 @@ def open_run(out: Path, config) -> None:
         if not isinstance(saved, dict):
             raise ValueError(f"a JSON {type(saved).__name__}, not an object")
     except (ValueError, UnicodeDecodeError, OSError) as error:
-        raise LteError(f"{config_path} is not a readable run config ({error}); the folder is not resumed: "
-                       f"use another --out, or delete the folder to start over") from None
+        raise LteError(
+            f"{config_path} is not a readable run config ({error}); the folder is not resumed: "
+            f"use another --out, or delete the folder to start over"
+        ) from None
     diff = {k: (saved.get(k), wanted.get(k)) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k)}
     if diff:
         detail = ", ".join(f"{k}: {a!r} in the folder, {b!r} now" for k, (a, b) in sorted(diff.items()))
@@ -165,8 +172,10 @@ def finished_summary(run: Path) -> dict:
     saying why it is not resumed (`lte sweep` sets such a folder aside itself and retrains the cell)."""
     reason = damage(run)
     if reason is not None:
-        raise LteError(f"{run} holds a summary.json, but its records are damaged ({reason}); it is neither "
-                       f"trusted as finished nor resumed: move the folder aside (or delete it) to train afresh")
+        raise LteError(
+            f"{run} holds a summary.json, but its records are damaged ({reason}); it is neither "
+            f"trusted as finished nor resumed: move the folder aside (or delete it) to train afresh"
+        )
     return json.loads(read_record(Path(run) / "summary.json"))
 
 
@@ -178,13 +187,18 @@ def read_index(path: Path) -> dict:
     except FileNotFoundError:
         raise
     except (ValueError, UnicodeDecodeError) as error:  # read_record's LteError is a ValueError
-        raise LteError(f"{path} is not a readable experiment index ({' '.join(str(error).split())}): run the "
-                       f"experiment's `lte sweep` again to rewrite it") from None
+        raise LteError(
+            f"{path} is not a readable experiment index ({' '.join(str(error).split())}): run the "
+            f"experiment's `lte sweep` again to rewrite it"
+        ) from None
     entries = data.get("cells", data.get("runs")) if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not all(isinstance(e, str) or (isinstance(e, dict) and isinstance(
-            e.get("name"), str)) for e in entries):
-        raise LteError(f"{path} is not an experiment index (a JSON object listing its cells by name): run the "
-                       f"experiment's `lte sweep` again to rewrite it")
+    if not isinstance(entries, list) or not all(
+        isinstance(e, str) or (isinstance(e, dict) and isinstance(e.get("name"), str)) for e in entries
+    ):
+        raise LteError(
+            f"{path} is not an experiment index (a JSON object listing its cells by name): run the "
+            f"experiment's `lte sweep` again to rewrite it"
+        )
     return data
 
 
@@ -249,8 +263,7 @@ def damage(run: Path) -> str | None:
     if any(b <= a for a, b in zip(steps, steps[1:])):
         return "metrics.jsonl's steps do not strictly increase (two writers, or a corrupted file)"
     if not steps or steps[-1] != summary["steps"]:
-        return (f"metrics.jsonl ends at step {steps[-1] if steps else None}, "
-                f"summary.json says {summary['steps']} steps")
+        return f"metrics.jsonl ends at step {steps[-1] if steps else None}, summary.json says {summary['steps']} steps"
     return None
 
 

@@ -47,8 +47,12 @@ def _remove_broken_cache_entries() -> None:
                 entry.unlink()
             except OSError:
                 raise error from None
-            warnings.warn(f"removed a damaged compilation-cache entry, {entry} ({type(error).__name__}: {error}); "
-                          f"it is compiled and cached again", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"removed a damaged compilation-cache entry, {entry} ({type(error).__name__}: {error}); "
+                f"it is compiled and cached again",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return None, None
 
     get_executable_and_time.removes_broken_entries = True

@@ -77,28 +77,48 @@ class ScheduleState:
     since_decay: int = 0  # the plateau schedule's evaluations at the target level since its last decay
 
     def to_json(self) -> dict:
-        data = {"level": [self.level.length, self.level.nesting], "learning_rate": self.learning_rate,
-                "train_accuracies": list(self.train_accuracies), "stopped": self.stopped,
-                "val_accuracies": list(self.val_accuracies)}
+        data = {
+            "level": [self.level.length, self.level.nesting],
+            "learning_rate": self.learning_rate,
+            "train_accuracies": list(self.train_accuracies),
+            "stopped": self.stopped,
+            "val_accuracies": list(self.val_accuracies),
+        }
         extra = {"plateaus": self.plateaus, "since_decay": self.since_decay}  # the amended schedule's form stays
         return {**data, **extra} if any(extra.values()) else data
 
     @classmethod
     def from_json(cls, data: dict) -> ScheduleState:
-        return cls(Level(*data["level"]), data["learning_rate"], list(data["train_accuracies"]), data["stopped"],
-                   list(data.get("val_accuracies", [])), data.get("plateaus", 0), data.get("since_decay", 0))
+        return cls(
+            Level(*data["level"]),
+            data["learning_rate"],
+            list(data["train_accuracies"]),
+            data["stopped"],
+            list(data.get("val_accuracies", [])),
+            data.get("plateaus", 0),
+            data.get("since_decay", 0),
+        )
 
 
-def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
-                    train_accuracy: float, target_accuracy: float = 0.95, decay: float = 0.8,
-                    min_learning_rate: float = 1e-3, schedule: str = "amended",
-                    eval_every: int = 100) -> tuple[ScheduleState, str | None]:
+def update_schedule(
+    state: ScheduleState,
+    target: Level,
+    *,
+    val_accuracy: float,
+    train_accuracy: float,
+    target_accuracy: float = 0.95,
+    decay: float = 0.8,
+    min_learning_rate: float = 1e-3,
+    schedule: str = "amended",
+    eval_every: int = 100,
+) -> tuple[ScheduleState, str | None]:
     """The state after one evaluation towards `target`, and what happened ('advance', 'advance-stalled' (the
     plateau schedule's), 'decay', 'stop' or None). `eval_every`: steps between evaluations (the plateau
     schedule's windows are in steps). Pure: `state` is not changed."""
     if schedule == "plateau":
-        return _update_plateau(state, target, val_accuracy, train_accuracy, target_accuracy, decay,
-                               min_learning_rate, eval_every)
+        return _update_plateau(
+            state, target, val_accuracy, train_accuracy, target_accuracy, decay, min_learning_rate, eval_every
+        )
     history, val_history = state.train_accuracies, state.val_accuracies
     stalled = len(history) >= HISTORY and history[-HISTORY] > train_accuracy
     if schedule == "amended":
@@ -112,16 +132,31 @@ def update_schedule(state: ScheduleState, target: Level, *, val_accuracy: float,
             lr, event = lr * decay, "decay"
         history, val_history = [], []
     stopped = lr < min_learning_rate
-    return (ScheduleState(level, lr, history + [train_accuracy], stopped, val_history + [val_accuracy]),
-            "stop" if stopped else event)
+    return (
+        ScheduleState(level, lr, history + [train_accuracy], stopped, val_history + [val_accuracy]),
+        "stop" if stopped else event,
+    )
 
 
-def _update_plateau(state: ScheduleState, target: Level, val_accuracy: float, train_accuracy: float,
-                    target_accuracy: float, decay: float, min_learning_rate: float,
-                    eval_every: int) -> tuple[ScheduleState, str | None]:
+def _update_plateau(
+    state: ScheduleState,
+    target: Level,
+    val_accuracy: float,
+    train_accuracy: float,
+    target_accuracy: float,
+    decay: float,
+    min_learning_rate: float,
+    eval_every: int,
+) -> tuple[ScheduleState, str | None]:
     history = state.val_accuracies + [val_accuracy]
-    level, lr, plateaus, since_decay, event, stopped = (state.level, state.learning_rate, state.plateaus,
-                                                        state.since_decay + 1, None, False)
+    level, lr, plateaus, since_decay, event, stopped = (
+        state.level,
+        state.learning_rate,
+        state.plateaus,
+        state.since_decay + 1,
+        None,
+        False,
+    )
     harder = next_level(level, target)
     if harder is not None:
         if val_accuracy > target_accuracy:
@@ -134,7 +169,11 @@ def _update_plateau(state: ScheduleState, target: Level, val_accuracy: float, tr
         stopped = True
     elif plateaued(history[-since_decay:], TARGET_WINDOW_STEPS, TARGET_MIN_SLOPE, eval_every):
         lr, plateaus, since_decay, event = lr * decay, plateaus + 1, 0, "decay"
-    history = history[-window_evaluations(STOP_WINDOW_STEPS, eval_every):]  # all the rule ever reads
+    history = history[-window_evaluations(STOP_WINDOW_STEPS, eval_every) :]  # all the rule ever reads
     stopped = stopped or lr < min_learning_rate
-    return (ScheduleState(level, lr, state.train_accuracies[-HISTORY:] + [train_accuracy], stopped, history,
-                          plateaus, since_decay), "stop" if stopped else event)
+    return (
+        ScheduleState(
+            level, lr, state.train_accuracies[-HISTORY:] + [train_accuracy], stopped, history, plateaus, since_decay
+        ),
+        "stop" if stopped else event,
+    )

@@ -24,15 +24,30 @@ from data_gen.curriculum import Level
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode
 from lte.core import checkpoint
 from lte.core.config import TrainConfig
-from lte.core.data import (EvalSet, TrainingBatches, eval_layout, make_target_validation_set, make_test_set,
-                      make_validation_set)
+from lte.core.console import Progress, format_duration, log_to_stderr
+from lte.core.data import (
+    EvalSet,
+    TrainingBatches,
+    eval_layout,
+    make_target_validation_set,
+    make_test_set,
+    make_validation_set,
+)
 from lte.core.errors import LteError
 from lte.core.metrics import compute_metrics, greedy_decode, masked_loss_and_counts
 from lte.core.model import ModelConfig, count_params, init_params
 from lte.core.provenance import provenance
-from lte.core.run_folder import FolderLock, append_metrics, finished_summary, open_run, read_metrics, read_record, truncate_metrics, write_json_atomic
+from lte.core.run_folder import (
+    FolderLock,
+    append_metrics,
+    finished_summary,
+    open_run,
+    read_metrics,
+    read_record,
+    truncate_metrics,
+    write_json_atomic,
+)
 from lte.core.schedule import ScheduleState, update_schedule
-from lte.core.console import Progress, format_duration, log_to_stderr
 
 TIMING_FIELDS = ("wall_time", "tokens_per_second", "steps_per_second")
 PHASES = ("setup", "steps", "batches", "evaluation", "checkpoints", "records")
@@ -49,8 +64,9 @@ class TrainState(NamedTuple):
 
 def make_optimizer(clip: float, learning_rate: float = 0.0) -> optax.GradientTransformation:
     """Plain SGD after global-norm clipping; the learning rate is state, so changing it never recompiles."""
-    return optax.chain(optax.clip_by_global_norm(clip),
-                       optax.inject_hyperparams(optax.sgd)(learning_rate=learning_rate))
+    return optax.chain(
+        optax.clip_by_global_norm(clip), optax.inject_hyperparams(optax.sgd)(learning_rate=learning_rate)
+    )
 
 
 def with_learning_rate(state: TrainState, learning_rate: float) -> TrainState:
@@ -68,15 +84,18 @@ def loss_gradient(params: dict, model_config: ModelConfig, batch: dict) -> tuple
     """Gradients of the training loss (by BPTT, or by RTRL when the config says so) and the batch's counts."""
     if model_config.gradient == "rtrl":
         from lte.methods.rtrl import rtrl_gradient
+
         return rtrl_gradient(params, model_config, batch), masked_loss_and_counts(params, model_config, batch)[1]
     if model_config.gradient_norm_penalty > 0:
         from lte.methods.pascanu import pascanu_gradient
+
         return pascanu_gradient(params, model_config, batch, model_config.gradient_norm_penalty)
     return jax.grad(masked_loss_and_counts, has_aux=True)(params, model_config, batch)
 
 
-def sgd_step(state: TrainState, batch: dict, model_config: ModelConfig,
-             optimizer: optax.GradientTransformation) -> tuple[TrainState, dict]:
+def sgd_step(
+    state: TrainState, batch: dict, model_config: ModelConfig, optimizer: optax.GradientTransformation
+) -> tuple[TrainState, dict]:
     """Loss, gradients, clipping and the SGD update of one model (traced inside a jitted step)."""
     grads, counts = loss_gradient(state.params, model_config, batch)
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
@@ -132,8 +151,9 @@ def compiled_chunk_step(model_config: ModelConfig, clip: float):
 @functools.lru_cache(maxsize=16)
 def make_eval_fns(model_config: ModelConfig, decode_steps: int):
     counts_fn = jax.jit(lambda params, batch: masked_loss_and_counts(params, model_config, batch)[1])
-    decode_fn = jax.jit(lambda params, prompts, resets: greedy_decode(params, model_config, prompts, resets,
-                                                                      decode_steps))
+    decode_fn = jax.jit(
+        lambda params, prompts, resets: greedy_decode(params, model_config, prompts, resets, decode_steps)
+    )
     return counts_fn, decode_fn
 
 
@@ -145,8 +165,10 @@ def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 
     progress = Progress(len(eval_set.teacher) + math.ceil(len(eval_set.prompts_NxP) / rows), log)
     # every batch is dispatched first and fetched after: the device never waits on the host in between
     pending_counts = [counts_fn(params, batch) for batch in eval_set.teacher]
-    pending_decoded = [decode_fn(params, eval_set.prompts_NxP[i:i + rows], eval_set.resets_NxP[i:i + rows])
-                       for i in range(0, len(eval_set.prompts_NxP), rows)]
+    pending_decoded = [
+        decode_fn(params, eval_set.prompts_NxP[i : i + rows], eval_set.resets_NxP[i : i + rows])
+        for i in range(0, len(eval_set.prompts_NxP), rows)
+    ]
     total = {"nll_sum": 0.0, "correct": 0.0, "scored": 0.0}
     for counts in pending_counts:  # summed in float64, batch by batch, in order
         counts = jax.device_get(counts)
@@ -158,7 +180,7 @@ def evaluate(params: dict, eval_set: EvalSet, counts_fn, decode_fn, rows: int = 
         decoded.append(np.asarray(predicted_rows))
         progress.tick()
     predicted = np.concatenate(decoded)
-    hits = sum(decode(predicted[i, :len(t)]) == t for i, t in enumerate(eval_set.targets))
+    hits = sum(decode(predicted[i, : len(t)]) == t for i, t in enumerate(eval_set.targets))
     metrics["exact_match"] = hits / len(eval_set.targets)
     return metrics
 
@@ -167,10 +189,10 @@ def predictions(params: dict, eval_set: EvalSet, decode_fn, rows: int = 256) -> 
     """The model's greedy answers (up to and including the first '.')."""
     out = []
     for i in range(0, len(eval_set.prompts_NxP), rows):
-        for row in np.asarray(decode_fn(params, eval_set.prompts_NxP[i:i + rows], eval_set.resets_NxP[i:i + rows])):
+        for row in np.asarray(decode_fn(params, eval_set.prompts_NxP[i : i + rows], eval_set.resets_NxP[i : i + rows])):
             text = decode(row)
-            out.append(text[:text.index(".") + 1] if "." in text else text)
-    return out[:len(eval_set.targets)]
+            out.append(text[: text.index(".") + 1] if "." in text else text)
+    return out[: len(eval_set.targets)]
 
 
 # ---------------------------------------------------------------- run folder
@@ -189,11 +211,13 @@ def _progress(config: TrainConfig, row: dict, rate: float, elapsed: float) -> st
         eta = f" | ETA {format_duration((config.max_steps - row['step']) / max(rate, 1e-9))}"
     if config.max_seconds:
         eta = f" | time left {format_duration(max(config.max_seconds - elapsed, 0))}"
-    return (f"step {row['step']:>6}{'/' + str(config.max_steps) if config.max_steps else ''}"
-            f" | {rate:6.1f} steps/s | level {row['level'][0]},{row['level'][1]}"
-            f" | loss {row['train_loss']:.3f} | train {row['train_char_accuracy']:.3f}"
-            f" | val {row['val_char_accuracy']:.3f} | test {row['test_char_accuracy']:.3f}"
-            f" (exact {row['test_exact_match']:.3f}) | lr {row['learning_rate']:.4g}{eta}")
+    return (
+        f"step {row['step']:>6}{'/' + str(config.max_steps) if config.max_steps else ''}"
+        f" | {rate:6.1f} steps/s | level {row['level'][0]},{row['level'][1]}"
+        f" | loss {row['train_loss']:.3f} | train {row['train_char_accuracy']:.3f}"
+        f" | val {row['val_char_accuracy']:.3f} | test {row['test_char_accuracy']:.3f}"
+        f" (exact {row['test_exact_match']:.3f}) | lr {row['learning_rate']:.4g}{eta}"
+    )
 
 
 def starting_level(config: TrainConfig) -> Level:
@@ -250,9 +274,11 @@ class RunLoop:
         self.mgr = checkpoint.manager(self.out / "checkpoints")
         restored = checkpoint.restore_latest(self.mgr, state, log=log)
         if restored is not None and restored[0] not in {row.get("step") for row in read_metrics(self.out)}:
-            log(f"{self.out}: metrics.jsonl has lost the row of step {restored[0]}, where the last checkpoint is; "
+            log(
+                f"{self.out}: metrics.jsonl has lost the row of step {restored[0]}, where the last checkpoint is; "
                 f"the run starts over so that every row is written again (its checkpoints are moved to "
-                f"checkpoints.replaced/)")
+                f"checkpoints.replaced/)"
+            )
             for step in self.mgr.all_steps():
                 checkpoint.set_aside(self.mgr, step, "replaced")
             restored = None
@@ -274,9 +300,11 @@ class RunLoop:
         self.val = make_validation_set(config, self.schedule.level)
         self.batches = TrainingBatches(config)
         self.n_params = count_params(state.params)
-        log(f"{config.model} {config.layers}x{config.hidden} ({self.n_params:,} parameters) on {config.task} "
+        log(
+            f"{config.model} {config.layers}x{config.hidden} ({self.n_params:,} parameters) on {config.task} "
             f"({config.length},{config.nesting}) {config.strategy}; batches {config.batch_size}x"
-            f"{config.resolved_row_length}; device {jax.devices()[0].platform}")
+            f"{config.resolved_row_length}; device {jax.devices()[0].platform}"
+        )
         self.stop_reason = None
         self.models_per_step = 1  # K when trained in a K-slot ensemble (lte.methods.ensemble): the bits depend on it
         self.cpu_devices = 1  # > 1: each batch split over that many CPU devices (lte.core.data_parallel): likewise
@@ -293,13 +321,17 @@ class RunLoop:
         if self.stop_reason:
             return
         if self.schedule.stopped:
-            self.stop_reason = ("learning rate below its minimum"
-                                if self.schedule.learning_rate < config.min_learning_rate
-                                else "plateau at the target level")
+            self.stop_reason = (
+                "learning rate below its minimum"
+                if self.schedule.learning_rate < config.min_learning_rate
+                else "plateau at the target level"
+            )
         elif config.max_steps is not None and self.step >= config.max_steps:
             self.stop_reason = "max_steps"
-        elif (config.max_seconds is not None
-              and self.elapsed + time.perf_counter() - self.interval_start >= config.max_seconds):
+        elif (
+            config.max_seconds is not None
+            and self.elapsed + time.perf_counter() - self.interval_start >= config.max_seconds
+        ):
             self.stop_reason = "max_seconds"
 
     @property
@@ -338,16 +370,20 @@ class RunLoop:
     def next_chunk(self, count: int) -> dict:
         """The batches of the next `count` steps, stacked; the chunk after it is made ahead meanwhile."""
         started = time.perf_counter()
-        batches, tokens = self.batches.chunk(self.step, count, self.schedule.level,
-                                             next_count=self.chunk_length(self.step + count))
+        batches, tokens = self.batches.chunk(
+            self.step, count, self.schedule.level, next_count=self.chunk_length(self.step + count)
+        )
         self.tokens += tokens
         self.phases["batches"] += time.perf_counter() - started
         return batches
 
     @property
     def eval_due(self) -> bool:
-        return not self.finished and self.interval_steps > 0 and (
-            self.step % self.config.eval_every == 0 or bool(self.stop_reason))
+        return (
+            not self.finished
+            and self.interval_steps > 0
+            and (self.step % self.config.eval_every == 0 or bool(self.stop_reason))
+        )
 
     def evaluate(self, state: TrainState) -> None:
         """Evaluate, log a metrics line, update the schedule and save a checkpoint."""
@@ -362,24 +398,40 @@ class RunLoop:
         self.exploded = self.exploded + 1 if exploded else 0
         # A spike the run recovers from (IRNNs at high rates do, within a few evaluations) is not divergence;
         # a loss that stays exploded, or is exploded when the run ends, is.
-        if (not math.isfinite(train_metrics["loss"]) or not params_finite(state.params)
-                or self.exploded >= DIVERGENCE_PATIENCE or (exploded and self.last_evaluation)):
+        if (
+            not math.isfinite(train_metrics["loss"])
+            or not params_finite(state.params)
+            or self.exploded >= DIVERGENCE_PATIENCE
+            or (exploded and self.last_evaluation)
+        ):
             self._diverged(train_metrics["loss"], seconds)
             return
         val_metrics = evaluate(state.params, self.val, self.counts_fn, self.decode_fn)
         test_metrics = evaluate(state.params, self.test, self.counts_fn, self.decode_fn)
-        row = {"step": self.step, "level": [self.schedule.level.length, self.schedule.level.nesting],
-               "learning_rate": self.schedule.learning_rate,
-               "train_loss": train_metrics["loss"], "train_char_accuracy": train_metrics["char_accuracy"],
-               **{f"val_{k}": v for k, v in val_metrics.items()}, "val_source": self.val.name,
-               **{f"test_{k}": v for k, v in test_metrics.items()},
-               "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds,
-               "tokens_per_second": self.tokens / seconds}
+        row = {
+            "step": self.step,
+            "level": [self.schedule.level.length, self.schedule.level.nesting],
+            "learning_rate": self.schedule.learning_rate,
+            "train_loss": train_metrics["loss"],
+            "train_char_accuracy": train_metrics["char_accuracy"],
+            **{f"val_{k}": v for k, v in val_metrics.items()},
+            "val_source": self.val.name,
+            **{f"test_{k}": v for k, v in test_metrics.items()},
+            "wall_time": self.elapsed,
+            "steps_per_second": self.interval_steps / seconds,
+            "tokens_per_second": self.tokens / seconds,
+        }
         self.schedule, event = update_schedule(
-            self.schedule, config.spec().target, val_accuracy=val_metrics["char_accuracy"],
-            train_accuracy=train_metrics["char_accuracy"], target_accuracy=config.target_accuracy,
-            decay=config.lr_decay, min_learning_rate=config.min_learning_rate, schedule=config.schedule,
-            eval_every=config.eval_every)
+            self.schedule,
+            config.spec().target,
+            val_accuracy=val_metrics["char_accuracy"],
+            train_accuracy=train_metrics["char_accuracy"],
+            target_accuracy=config.target_accuracy,
+            decay=config.lr_decay,
+            min_learning_rate=config.min_learning_rate,
+            schedule=config.schedule,
+            eval_every=config.eval_every,
+        )
         row["event"] = event
         append_metrics(self.out, row)
         meta = {"elapsed": self.elapsed, "schedule": self.schedule.to_json(), "exploded": self.exploded}
@@ -397,15 +449,23 @@ class RunLoop:
     def _diverged(self, train_loss: float, seconds: float) -> None:
         """Non-finite loss or parameters: record it (no evaluation, no checkpoint of the broken state), stop."""
         self.stop_reason = DIVERGED
-        row = {"step": self.step, "level": [self.schedule.level.length, self.schedule.level.nesting],
-               "learning_rate": self.schedule.learning_rate, "train_loss": train_loss, "event": DIVERGED,
-               "wall_time": self.elapsed, "steps_per_second": self.interval_steps / seconds}
+        row = {
+            "step": self.step,
+            "level": [self.schedule.level.length, self.schedule.level.nesting],
+            "learning_rate": self.schedule.learning_rate,
+            "train_loss": train_loss,
+            "event": DIVERGED,
+            "wall_time": self.elapsed,
+            "steps_per_second": self.interval_steps / seconds,
+        }
         append_metrics(self.out, row)
-        self.log(f"diverged: the training loss exploded (loss {train_loss:.4g}; above {DIVERGENCE_LOSS:.0f}, "
-                 f"{DIVERGENCE_FACTOR} times a uniform guess's, at {self.exploded} evaluation(s) in a row, at the "
-                 f"run's last, or not finite) or the parameters are not finite by step "
-                 f"{self.step}, at learning rate {self.schedule.learning_rate:.4g} with clip {self.config.clip}; "
-                 f"the run stops and is recorded as diverged (try a lower learning rate or clip)")
+        self.log(
+            f"diverged: the training loss exploded (loss {train_loss:.4g}; above {DIVERGENCE_LOSS:.0f}, "
+            f"{DIVERGENCE_FACTOR} times a uniform guess's, at {self.exploded} evaluation(s) in a row, at the "
+            f"run's last, or not finite) or the parameters are not finite by step "
+            f"{self.step}, at learning rate {self.schedule.learning_rate:.4g} with clip {self.config.clip}; "
+            f"the run stops and is recorded as diverged (try a lower learning rate or clip)"
+        )
         self.interval_start, self.interval_steps, self.tokens = time.perf_counter(), 0, 0
         self.train_counts = zero_counts()
 
@@ -438,13 +498,24 @@ class RunLoop:
             last = rows[-1] if rows else {}
             diverged = self.stop_reason == DIVERGED
             # for model selection: validation data at the target level (the test set is never used to choose)
-            val_target = None if diverged else evaluate(params, make_target_validation_set(self.config),
-                                                        self.counts_fn, self.decode_fn)
+            val_target = (
+                None
+                if diverged
+                else evaluate(params, make_target_validation_set(self.config), self.counts_fn, self.decode_fn)
+            )
             tested = [r["test_char_accuracy"] for r in rows if r.get("test_char_accuracy") is not None]
-            summary = {"stop_reason": self.stop_reason, "diverged": diverged, "steps": self.step,
-                       "wall_time": self.elapsed, "parameters": self.n_params, "final": last,
-                       "final_val_target": val_target, "best_test_char_accuracy": max(tested, default=None),
-                       "models_per_step": self.models_per_step, "provenance": provenance()}
+            summary = {
+                "stop_reason": self.stop_reason,
+                "diverged": diverged,
+                "steps": self.step,
+                "wall_time": self.elapsed,
+                "parameters": self.n_params,
+                "final": last,
+                "final_val_target": val_target,
+                "best_test_char_accuracy": max(tested, default=None),
+                "models_per_step": self.models_per_step,
+                "provenance": provenance(),
+            }
             if self.cpu_devices > 1:  # only then, so that one-device summaries stay as they were
                 summary["cpu_devices"] = self.cpu_devices
             write_json_atomic(self.out / "summary.json", summary)
@@ -452,9 +523,11 @@ class RunLoop:
             if diverged:
                 self.log(f"done: diverged at step {self.step}, {format_duration(self.elapsed)}")
             else:
-                self.log(f"done: {self.stop_reason} after {self.step} steps, {format_duration(self.elapsed)}; "
-                         f"test char accuracy {last['test_char_accuracy']:.3f}, "
-                         f"exact match {last['test_exact_match']:.3f}")
+                self.log(
+                    f"done: {self.stop_reason} after {self.step} steps, {format_duration(self.elapsed)}; "
+                    f"test char accuracy {last['test_char_accuracy']:.3f}, "
+                    f"exact match {last['test_exact_match']:.3f}"
+                )
             self.summary = summary
             return summary
         finally:
@@ -475,6 +548,8 @@ def zero_counts(models: int | None = None) -> dict:
     """Training counts (what `sgd_step` returns per batch), zero: scalars, or stacked for `models` models."""
     shape = () if models is None else (models,)
     return {name: np.zeros(shape, np.float32) for name in ("nll_sum", "correct", "scored")}
+
+
 DIVERGED = "diverged"  # the stop reason of a run whose loss exploded or whose parameters stopped being finite
 # A mean training loss above this many nats per answer character has exploded: 100 times a uniform guess's
 # log(VOCAB_SIZE) (3.8). A learning model's loss stays near or below the uniform guess's.
@@ -494,8 +569,15 @@ def params_finite(params: dict) -> bool:
     return bool(_all_finite(params))
 
 
-def train(config: TrainConfig, out: Path, *, log=None, cpu_devices: int = 1,
-          checkpoint_every: float = CHECKPOINT_SECONDS, phases: dict | None = None) -> dict:
+def train(
+    config: TrainConfig,
+    out: Path,
+    *,
+    log=None,
+    cpu_devices: int = 1,
+    checkpoint_every: float = CHECKPOINT_SECONDS,
+    phases: dict | None = None,
+) -> dict:
     """Train (or resume, or just report a finished run) in `out`. Returns the summary.
 
     The steps between two evaluations run as one compiled call (`compiled_chunk_step`). `cpu_devices` > 1
@@ -505,6 +587,7 @@ def train(config: TrainConfig, out: Path, *, log=None, cpu_devices: int = 1,
     log = log or log_to_stderr
     if cpu_devices > 1:
         from lte.core.data_parallel import check_data_parallel
+
         check_data_parallel(config.model_config(), config.batch_size, cpu_devices)
     run = RunLoop(config, out, log, checkpoint_every)
     if run.finished:
@@ -569,8 +652,9 @@ def load_params(run: Path, config: TrainConfig, log=None) -> dict:
     folder = Path(run) / "checkpoints"
     if not folder.is_dir():
         raise LteError(f"{run} has no checkpoint yet; train it first")
-    restored = checkpoint.restore_latest(checkpoint.manager(folder, read_only=True), init_train_state(config),
-                                         log=log, read_only=True)
+    restored = checkpoint.restore_latest(
+        checkpoint.manager(folder, read_only=True), init_train_state(config), log=log, read_only=True
+    )
     if restored is None:
         raise LteError(f"{run} has no checkpoint yet; train it first")
     if log:

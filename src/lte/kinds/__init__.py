@@ -65,21 +65,37 @@ def get_kind(name: str) -> RunKind:
 
 
 def _register_builtin() -> None:
-    from lte.kinds import adding, esn, seq2seq
     from lte.core.config import TrainConfig
-    from lte.study.experiment import char_folder_name
     from lte.core.train import train
+    from lte.kinds import adding, esn, seq2seq
+    from lte.study.experiment import char_folder_name
 
-    register(RunKind("char", TrainConfig, train, char_folder_name, ensembles=True,
-                     summary_row=_later("lte.study.analysis.records", "char_summary_row")))
-    register(RunKind("adding", adding.AddingConfig, adding.train_adding, adding.run_name,
-                     summary_row=_later("lte.study.analysis.adding", "adding_summary_row")))
+    register(
+        RunKind(
+            "char",
+            TrainConfig,
+            train,
+            char_folder_name,
+            ensembles=True,
+            summary_row=_later("lte.study.analysis.records", "char_summary_row"),
+        )
+    )
+    register(
+        RunKind(
+            "adding",
+            adding.AddingConfig,
+            adding.train_adding,
+            adding.run_name,
+            summary_row=_later("lte.study.analysis.adding", "adding_summary_row"),
+        )
+    )
     register(RunKind("seq2seq", seq2seq.Seq2SeqConfig, seq2seq.train_seq2seq, seq2seq.run_name))
     register(RunKind("esn", esn.ESNConfig, esn.train_esn, esn.run_name))
 
 
 def _later(module: str, name: str) -> Callable:
     """`module.name`, imported when first called (the analysis and pandas stay out of training workers)."""
+
     def call(*args, **kwargs):
         import importlib
 

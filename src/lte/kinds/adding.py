@@ -31,13 +31,13 @@ import optax
 
 from lte.core import checkpoint
 from lte.core.cells import CELLS, get_cell
-from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.core.data import TEST_SEED, VAL_SEED
-from lte.study.experiment import config_digest, field_defaults
-from lte.core.model import matmul_rows, run_layer
-from lte.core.fields import from_json, setting
-from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
 from lte.core.console import log_to_stderr
+from lte.core.data import TEST_SEED, VAL_SEED
+from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
+from lte.core.fields import from_json, setting
+from lte.core.model import matmul_rows, run_layer
+from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
+from lte.study.experiment import config_digest, field_defaults
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
 
@@ -53,8 +53,9 @@ class AddingConfig:
     max_steps: int = setting(10_000, "training steps")
     eval_every: int = setting(500, "steps between test evaluations")
     test_size: int = setting(1000, "test sequences (one fixed set for every seed)")
-    val_size: int = setting(0, "validation sequences (one fixed set, apart from the test set; what a selection "
-                               "scores); 0: none")
+    val_size: int = setting(
+        0, "validation sequences (one fixed set, apart from the test set; what a selection scores); 0: none"
+    )
     seed: int = setting(0, "initial weights and data")
     forget_bias: float = setting(0.0, "LSTM only: added to the forget gate's bias at initialisation")
 
@@ -67,8 +68,11 @@ class AddingConfig:
             raise LteError(f"val_size must be a whole number of sequences, 0 or more, got {self.val_size!r}")
         if self.sequence_length < 2:
             raise LteError(f"sequence_length must be at least 2 (one marker per half), got {self.sequence_length}")
-        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
-                or not math.isfinite(self.forget_bias):
+        if (
+            isinstance(self.forget_bias, bool)
+            or not isinstance(self.forget_bias, (int, float))
+            or not math.isfinite(self.forget_bias)
+        ):
             raise LteError(f"forget_bias must be a finite number, got {self.forget_bias!r}")
         check_positive_numbers(self, ("learning_rate", "clip"))
 
@@ -96,7 +100,7 @@ def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarr
     return inputs, (values * markers).sum(axis=1).astype(np.float32)
 
 
-TEST_INDEX = 2 ** 31 - 1  # the test set's index: never a training step
+TEST_INDEX = 2**31 - 1  # the test set's index: never a training step
 
 
 def adding_val_set(config: AddingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -124,9 +128,13 @@ class AddingState(NamedTuple):
 def init_params(key: jax.Array, config: AddingConfig) -> dict:
     cell = get_cell(config.model)
     k_layer, k_out = jax.random.split(key)
-    return {"layer": cell.init(k_layer, 2, config.hidden, {"forget_bias": config.forget_bias}),
-            "readout": {"W": 0.001 * jax.random.normal(k_out, (config.hidden, 1), jnp.float32),
-                        "b": jnp.zeros((1,), jnp.float32)}}
+    return {
+        "layer": cell.init(k_layer, 2, config.hidden, {"forget_bias": config.forget_bias}),
+        "readout": {
+            "W": 0.001 * jax.random.normal(k_out, (config.hidden, 1), jnp.float32),
+            "b": jnp.zeros((1,), jnp.float32),
+        },
+    }
 
 
 def predict(params: dict, config: AddingConfig, inputs_BxTx2: jax.Array) -> jax.Array:
@@ -189,31 +197,44 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
         if step % config.eval_every == 0 or step == config.max_steps:
             seconds = time.perf_counter() - start
             elapsed += seconds
-            row = {"step": step, "train_mse": float(np.mean(jax.device_get(losses))),
-                   "test_mse": float(evaluate(state.params, test_x, test_y)), "wall_time": elapsed,
-                   "steps_per_second": len(losses) / seconds}
+            row = {
+                "step": step,
+                "train_mse": float(np.mean(jax.device_get(losses))),
+                "test_mse": float(evaluate(state.params, test_x, test_y)),
+                "wall_time": elapsed,
+                "steps_per_second": len(losses) / seconds,
+            }
             if val is not None:
                 row["val_mse"] = float(evaluate(state.params, *val))
             diverged = not (math.isfinite(row["train_mse"]) and math.isfinite(row["test_mse"]))
             append_metrics(out, {**row, "event": "diverged"} if diverged else row)
             if diverged:
-                log(f"diverged: the mean squared error is not finite by step {step} (learning rate "
-                    f"{config.learning_rate}, clip {config.clip}); the run stops and is recorded as diverged")
+                log(
+                    f"diverged: the mean squared error is not finite by step {step} (learning rate "
+                    f"{config.learning_rate}, clip {config.clip}); the run stops and is recorded as diverged"
+                )
                 break
             checkpoint.save(mgr, step, state, {"elapsed": elapsed})
             eta = (config.max_steps - step) / max(row["steps_per_second"], 1e-9)
-            log(f"{config.model} T={config.sequence_length} step {step}/{config.max_steps} | "
+            log(
+                f"{config.model} T={config.sequence_length} step {step}/{config.max_steps} | "
                 f"{row['steps_per_second']:.0f} steps/s | train mse {row['train_mse']:.4f} | "
-                f"test mse {row['test_mse']:.4f} (baseline {baseline:.3f}) | ETA {eta:.0f} s")
+                f"test mse {row['test_mse']:.4f} (baseline {baseline:.3f}) | ETA {eta:.0f} s"
+            )
             start, losses = time.perf_counter(), []
     rows = read_metrics(out)
     finite = [r["test_mse"] for r in rows if r.get("test_mse") is not None]
-    summary = {"steps": step, "wall_time": elapsed, "diverged": diverged,
-               "stop_reason": "diverged" if diverged else "max_steps",
-               "final_test_mse": None if diverged or not rows else rows[-1]["test_mse"],
-               "best_test_mse": min(finite, default=None), "baseline_mse": baseline,
-               **({"final_val_mse": None if diverged or not rows else rows[-1].get("val_mse")} if val else {}),
-               "provenance": provenance()}
+    summary = {
+        "steps": step,
+        "wall_time": elapsed,
+        "diverged": diverged,
+        "stop_reason": "diverged" if diverged else "max_steps",
+        "final_test_mse": None if diverged or not rows else rows[-1]["test_mse"],
+        "best_test_mse": min(finite, default=None),
+        "baseline_mse": baseline,
+        **({"final_val_mse": None if diverged or not rows else rows[-1].get("val_mse")} if val else {}),
+        "provenance": provenance(),
+    }
     write_json_atomic(out / "summary.json", summary)
     return summary
 

@@ -37,7 +37,6 @@ from lte.core.errors import LteError, check_finite_numbers, check_positive_ints
 from lte.core.fields import from_json, setting
 from lte.core.run_folder import append_metrics, train_in_folder, truncate_metrics, write_json_atomic
 
-
 # a dense N x N reservoir (float64) and its eigenvalues: 512 MiB and minutes at 8192; the study's has 400
 MAX_UNITS = 8192
 
@@ -64,28 +63,49 @@ class ESNConfig:
 
     def __post_init__(self) -> None:
         check_finite_numbers(self)
-        for name, low, high in (("spectral_radius", 0.0, None), ("leak_rate", 0.0, 1.0), ("density", 0.0, 1.0),
-                                ("input_scale", 0.0, None), ("ridge", 0.0, None)):
+        for name, low, high in (
+            ("spectral_radius", 0.0, None),
+            ("leak_rate", 0.0, 1.0),
+            ("density", 0.0, 1.0),
+            ("input_scale", 0.0, None),
+            ("ridge", 0.0, None),
+        ):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > low or (
-                    high is not None and value > high):
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not value > low
+                or (high is not None and value > high)
+            ):
                 allowed = f"in ({low}, {high}]" if high is not None else f"> {low}"
                 raise LteError(f"{name} must be a number {allowed}, got {value!r}")
         check_positive_ints(self, ("units", "fit_batches"))
         if self.units > MAX_UNITS:
-            raise LteError(f"units {self.units}: at most {MAX_UNITS} reservoir units (the reservoir is a dense "
-                           f"units x units matrix whose eigenvalues are computed)")
+            raise LteError(
+                f"units {self.units}: at most {MAX_UNITS} reservoir units (the reservoir is a dense "
+                f"units x units matrix whose eigenvalues are computed)"
+            )
         if not isinstance(self.washout, int) or self.washout < 0:
             raise LteError(f"washout must be a non-negative integer, got {self.washout!r}")
         rows = self.task_config().resolved_row_length  # also checks the task's fields
         if self.washout >= rows:
-            raise LteError(f"washout {self.washout} leaves no step of a row to fit on: rows of this task are "
-                           f"{rows} characters, so washout must be below that")
+            raise LteError(
+                f"washout {self.washout} leaves no step of a row to fit on: rows of this task are "
+                f"{rows} characters, so washout must be below that"
+            )
 
     def task_config(self) -> TrainConfig:
         """The task as a TrainConfig: what lte.core.data's training batches and test set are made from."""
-        return TrainConfig(task=self.task, length=self.length, nesting=self.nesting, strategy=self.strategy,
-                           batch_size=self.batch_size, test_size=self.test_size, data="fresh", seed=self.seed)
+        return TrainConfig(
+            task=self.task,
+            length=self.length,
+            nesting=self.nesting,
+            strategy=self.strategy,
+            batch_size=self.batch_size,
+            test_size=self.test_size,
+            data="fresh",
+            seed=self.seed,
+        )
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -101,8 +121,10 @@ def run_name(config: ESNConfig, labels: dict | None = None) -> str:
     from lte.study.experiment import config_digest, field_defaults
 
     digest = config_digest(config.to_json(), field_defaults(ESNConfig))
-    return (f"esn-u{config.units}-r{config.spectral_radius:g}-{config.task}{config.length}x{config.nesting}"
-            f"-s{config.seed}-{digest}")
+    return (
+        f"esn-u{config.units}-r{config.spectral_radius:g}-{config.task}{config.length}x{config.nesting}"
+        f"-s{config.seed}-{digest}"
+    )
 
 
 def make_reservoir(config: ESNConfig, input_size: int = VOCAB_SIZE) -> dict:
@@ -112,8 +134,7 @@ def make_reservoir(config: ESNConfig, input_size: int = VOCAB_SIZE) -> dict:
     W = rng.uniform(-1.0, 1.0, (n, n)) * (rng.random((n, n)) < config.density)
     radius = np.abs(np.linalg.eigvals(W)).max()
     if radius == 0:
-        raise LteError(f"the reservoir has no nonzero eigenvalue (units {n}, density {config.density}); "
-                       f"raise density")
+        raise LteError(f"the reservoir has no nonzero eigenvalue (units {n}, density {config.density}); raise density")
     W *= config.spectral_radius / radius
     W_in = rng.uniform(-config.input_scale, config.input_scale, (input_size, n))
     return {"W_in": jnp.asarray(W_in, jnp.float32), "W": jnp.asarray(W, jnp.float32)}
@@ -195,10 +216,18 @@ def train_esn(config: ESNConfig, out: Path, *, log=None) -> dict:
         start = time.perf_counter()
         row = {"step": config.fit_batches, **fit_esn(config), "wall_time": time.perf_counter() - start}
         append_metrics(out, row)
-        log(f"esn {config.units} units (radius {config.spectral_radius}, leak {config.leak_rate}) on "
-            f"{config.task} ({config.length},{config.nesting}): test char accuracy {row['test_char_accuracy']:.3f}")
-        summary = {"stop_reason": "fitted", "diverged": False, "steps": config.fit_batches,
-                   "wall_time": row["wall_time"], "final": row, "provenance": provenance()}
+        log(
+            f"esn {config.units} units (radius {config.spectral_radius}, leak {config.leak_rate}) on "
+            f"{config.task} ({config.length},{config.nesting}): test char accuracy {row['test_char_accuracy']:.3f}"
+        )
+        summary = {
+            "stop_reason": "fitted",
+            "diverged": False,
+            "steps": config.fit_batches,
+            "wall_time": row["wall_time"],
+            "final": row,
+            "provenance": provenance(),
+        }
         write_json_atomic(out / "summary.json", summary)
         return summary
 

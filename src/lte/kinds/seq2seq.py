@@ -33,14 +33,14 @@ import optax
 
 from data_gen.tasks import TASKS, TaskSpec, sample_examples
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
-from lte.core.data import TEST_SEED
 from lte.core import checkpoint
-from lte.core.fields import from_json, setting
 from lte.core.cells import CELLS, get_cell
-from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.core.model import ModelConfig, matmul_rows, run_layer
 from lte.core.console import log_to_stderr
+from lte.core.data import TEST_SEED
+from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
+from lte.core.fields import from_json, setting
 from lte.core.metrics import masked_mean_and_counts
+from lte.core.model import ModelConfig, matmul_rows, run_layer
 from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
 
 GO = "@"
@@ -97,15 +97,19 @@ def encode_pairs(examples) -> dict:
     sources = [encode(e.input[:-1]) for e in examples]
     answers = [encode(e.target) for e in examples]
     S, A = max(map(len, sources)), max(map(len, answers))
-    out = {"sources": np.full((len(examples), S), PAD_ID, np.int32), "lengths": np.array([len(s) for s in sources]),
-           "decoder_inputs": np.full((len(examples), A), PAD_ID, np.int32),
-           "targets": np.full((len(examples), A), PAD_ID, np.int32), "mask": np.zeros((len(examples), A), np.int32)}
+    out = {
+        "sources": np.full((len(examples), S), PAD_ID, np.int32),
+        "lengths": np.array([len(s) for s in sources]),
+        "decoder_inputs": np.full((len(examples), A), PAD_ID, np.int32),
+        "targets": np.full((len(examples), A), PAD_ID, np.int32),
+        "mask": np.zeros((len(examples), A), np.int32),
+    }
     go = encode(GO)[0]
     for i, (s, a) in enumerate(zip(sources, answers)):
-        out["sources"][i, :len(s)] = s
-        out["decoder_inputs"][i, :len(a)] = np.concatenate([[go], a[:-1]])
-        out["targets"][i, :len(a)] = a
-        out["mask"][i, :len(a)] = 1
+        out["sources"][i, : len(s)] = s
+        out["decoder_inputs"][i, : len(a)] = np.concatenate([[go], a[:-1]])
+        out["targets"][i, : len(a)] = a
+        out["mask"][i, : len(a)] = 1
     return out
 
 
@@ -115,10 +119,13 @@ def init_params(key: jax.Array, config: Seq2SeqConfig) -> dict:
     out = ModelConfig(cell=config.model, hidden=H).output_size
     k = jax.random.split(key, 5)
     uniform = lambda kk, shape: jax.random.uniform(kk, shape, jnp.float32, -0.08, 0.08)
-    return {"embed": uniform(k[0], (VOCAB_SIZE, H)),
-            "forward": cell.init(k[1], H, H, {}), "backward": cell.init(k[2], H, H, {}),
-            "decoder": cell.init(k[3], H + 2 * out, H, {}),
-            "readout": {"W": uniform(k[4], (out, VOCAB_SIZE)), "b": jnp.zeros((VOCAB_SIZE,), jnp.float32)}}
+    return {
+        "embed": uniform(k[0], (VOCAB_SIZE, H)),
+        "forward": cell.init(k[1], H, H, {}),
+        "backward": cell.init(k[2], H, H, {}),
+        "decoder": cell.init(k[3], H + 2 * out, H, {}),
+        "readout": {"W": uniform(k[4], (out, VOCAB_SIZE)), "b": jnp.zeros((VOCAB_SIZE,), jnp.float32)},
+    }
 
 
 def reverse_within_length(x_BxSx_: jax.Array, lengths_B: jax.Array) -> jax.Array:
@@ -147,8 +154,9 @@ def encode_source(params: dict, config: Seq2SeqConfig, sources_BxS: jax.Array, l
 
 def _decoder_inputs(params: dict, tokens_BxA: jax.Array, summary_Bx2O: jax.Array) -> jax.Array:
     embedded = params["embed"][tokens_BxA]
-    return jnp.concatenate([embedded, jnp.broadcast_to(summary_Bx2O[:, None], (*tokens_BxA.shape,
-                                                                              summary_Bx2O.shape[-1]))], -1)
+    return jnp.concatenate(
+        [embedded, jnp.broadcast_to(summary_Bx2O[:, None], (*tokens_BxA.shape, summary_Bx2O.shape[-1]))], -1
+    )
 
 
 def logits_of(params: dict, config: Seq2SeqConfig, batch: dict) -> jax.Array:
@@ -250,17 +258,30 @@ def _train_seq2seq(config: Seq2SeqConfig, out: Path, log) -> dict:
             elapsed += seconds  # training time: the evaluation below is left out
             counts = counts_fn(state.params, test)
             predicted = np.asarray(decode_fn(state.params, test))
-            exact = np.mean([decode(row)[:len(e.target)] == e.target for row, e in zip(predicted, test_examples)])
-            row = {"step": step, "test_char_accuracy": float(counts["correct"] / counts["scored"]),
-                   "test_exact_match": float(exact), "wall_time": elapsed, "steps_per_second": interval / seconds}
+            exact = np.mean([decode(row)[: len(e.target)] == e.target for row, e in zip(predicted, test_examples)])
+            row = {
+                "step": step,
+                "test_char_accuracy": float(counts["correct"] / counts["scored"]),
+                "test_exact_match": float(exact),
+                "wall_time": elapsed,
+                "steps_per_second": interval / seconds,
+            }
             append_metrics(out, row)
             checkpoint.save(mgr, step, state, {"elapsed": elapsed})
-            log(f"seq2seq {config.model} on {config.task} ({config.length},{config.nesting}) step {step}/"
+            log(
+                f"seq2seq {config.model} on {config.task} ({config.length},{config.nesting}) step {step}/"
                 f"{config.steps} | {row['steps_per_second']:.0f} steps/s | test char accuracy "
-                f"{row['test_char_accuracy']:.3f} | exact match {row['test_exact_match']:.3f}")
+                f"{row['test_char_accuracy']:.3f} | exact match {row['test_exact_match']:.3f}"
+            )
             start, interval = time.perf_counter(), 0
     rows = read_metrics(out)
-    summary = {"stop_reason": "max_steps", "diverged": False, "steps": step, "wall_time": elapsed,
-               "final": rows[-1] if rows else {}, "provenance": provenance()}
+    summary = {
+        "stop_reason": "max_steps",
+        "diverged": False,
+        "steps": step,
+        "wall_time": elapsed,
+        "final": rows[-1] if rows else {},
+        "provenance": provenance(),
+    }
     write_json_atomic(out / "summary.json", summary)
     return summary

@@ -32,10 +32,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from lte.core.config import TrainConfig
+from lte.core.console import log_to_stderr
 from lte.core.errors import LteError
 from lte.core.model import ModelConfig
 from lte.core.train import RunLoop, TrainState, make_optimizer, sgd_step, with_learning_rate, zero_counts
-from lte.core.console import log_to_stderr
 
 
 def stack(trees: list):
@@ -129,8 +129,9 @@ def shape_key(config: TrainConfig) -> tuple:
     return config.model_config(), config.clip, config.batch_size, config.resolved_row_length
 
 
-def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None, slots: int | None = None,
-                   layout: str | None = None) -> list[dict]:
+def train_together(
+    configs: list[TrainConfig], outs: list[Path], *, log=None, slots: int | None = None, layout: str | None = None
+) -> list[dict]:
     """Train runs of one shape (`shape_key`) as one ensemble; returns each run's summary.
 
     `log`: one callable for every run's lines, or a list of one per run.
@@ -141,8 +142,10 @@ def train_together(configs: list[TrainConfig], outs: list[Path], *, log=None, sl
     logs = log if isinstance(log, (list, tuple)) else [log] * len(configs)
     keys = {shape_key(c) for c in configs}
     if len(keys) != 1:
-        raise LteError(f"runs trained together must share model, clip, batch_size and row length; got {len(keys)} "
-                       f"different combinations")
+        raise LteError(
+            f"runs trained together must share model, clip, batch_size and row length; got {len(keys)} "
+            f"different combinations"
+        )
     slots = len(configs) if slots is None else slots
     if isinstance(slots, bool) or not isinstance(slots, int) or slots < len(configs):
         raise LteError(f"slots must be an integer >= the number of runs ({len(configs)}), got {slots!r}")
@@ -182,8 +185,9 @@ def _drive(loops: list[RunLoop], step, slots: int, sharding) -> None:
                 if wanted != rates:  # a new rate only after a decay: no transfer per step
                     rates = wanted
                     state = with_learning_rate(state, place(np.array(rates, np.float32), sharding))
-                state, sums = step(state, place(stack(batches), sharding),
-                                   place(np.array(active + [False] * idle), sharding), sums)
+                state, sums = step(
+                    state, place(stack(batches), sharding), place(np.array(active + [False] * idle), sharding), sums
+                )
                 for i, loop in enumerate(loops):
                     if active[i]:
                         loop.count_step()

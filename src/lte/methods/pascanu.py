@@ -53,15 +53,18 @@ def _loss_with_perturbed_states(params: dict, config: ModelConfig, batch: dict, 
 def _zero_deltas(params: dict, config: ModelConfig, batch: dict) -> list:
     cell = get_cell(config.cell)
     B, T = batch["inputs"].shape
-    return [jax.tree_util.tree_map(lambda z: jnp.zeros((T, *z.shape), z.dtype), cell.zero_carry(layer, B))
-            for layer in params["layers"]]
+    return [
+        jax.tree_util.tree_map(lambda z: jnp.zeros((T, *z.shape), z.dtype), cell.zero_carry(layer, B))
+        for layer in params["layers"]
+    ]
 
 
 def state_gradients(params: dict, config: ModelConfig, batch: dict):
     """(loss, d loss / d params, [per layer: g_T = d loss / d s_t], [per layer: the trace])."""
     deltas = _zero_deltas(params, config, batch)
     (loss, trace), (d_params, g) = jax.value_and_grad(_loss_with_perturbed_states, argnums=(0, 3), has_aux=True)(
-        params, config, batch, deltas)
+        params, config, batch, deltas
+    )
     return loss, d_params, g, trace
 
 
@@ -88,7 +91,7 @@ def pascanu_penalty(params: dict, config: ModelConfig, g_layers: list, trace: li
 
 def _row_norm(tree) -> jax.Array:
     """The Euclidean norm over the last axis of every leaf together; its gradient at 0 is 0, not NaN."""
-    squares = sum((leaf ** 2).sum(-1) for leaf in jax.tree_util.tree_leaves(tree))
+    squares = sum((leaf**2).sum(-1) for leaf in jax.tree_util.tree_leaves(tree))
     positive = squares > 0
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, squares, 1.0)), 0.0)
 

@@ -49,8 +49,8 @@ from pathlib import Path
 
 from lte.core.cells import CELLS
 from lte.core.config import TrainConfig
-from lte.core.flax_cell import allow_user_cells
 from lte.core.errors import USER_ERRORS, LteError
+from lte.core.flax_cell import allow_user_cells
 from lte.study.analysis.parameters import equal_parameter_hidden
 
 PROFILES = ("quick", "default", "paper")
@@ -77,8 +77,12 @@ MAX_CELLS = 10_000  # a larger grid is run only when asked for (lte sweep --yes)
 
 def char_folder_name(c: TrainConfig, labels: dict) -> str:
     """<model>-h<H>x<L>-<task><length>x<nesting>-<strategy>[-inv][-dbl]-lr<rate>-s<seed>-<digest>."""
-    parts = [labels.get("variant_id") or c.model, f"h{c.hidden}x{c.layers}", f"{c.task}{c.length}x{c.nesting}",
-             c.strategy]
+    parts = [
+        labels.get("variant_id") or c.model,
+        f"h{c.hidden}x{c.layers}",
+        f"{c.task}{c.length}x{c.nesting}",
+        c.strategy,
+    ]
     parts += ["inv"] if c.invert else []
     parts += ["dbl"] if c.double else []
     parts += [f"lr{c.resolved_learning_rate:g}", f"s{c.seed}"]
@@ -91,8 +95,9 @@ NAME_SCHEMA = 2
 
 def field_defaults(config_class) -> dict:
     """Each field's declared default (None where a field has none)."""
-    return {f.name: (f.default if f.default is not dataclasses.MISSING else None)
-            for f in dataclasses.fields(config_class)}
+    return {
+        f.name: (f.default if f.default is not dataclasses.MISSING else None) for f in dataclasses.fields(config_class)
+    }
 
 
 def config_digest(config_json: dict, defaults: dict) -> str:
@@ -114,8 +119,9 @@ def outputs_dir(kind: str, profile: str, results: Path = RESULTS) -> Path:
     return path
 
 
-def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = RESULTS,
-                    max_cells: int | None = MAX_CELLS) -> tuple[dict, list[Cell]]:
+def load_experiment(
+    path: Path, profile: str = DEFAULT_PROFILE, results: Path = RESULTS, max_cells: int | None = MAX_CELLS
+) -> tuple[dict, list[Cell]]:
     """The experiment's header and its cells for `profile`; more than `max_cells` cells is an LteError stating
     the count (None: no cap)."""
     path = Path(path)
@@ -152,11 +158,16 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
     variants = spec.get("variant", [{}])
     grids = grid_per_task(grid, tasks)
     count = len(variants) * sum(
-        math.prod(len(v) if not isinstance(v, dict) else max((len(x) for x in v.values()), default=1)
-                  for v in g.values()) for g in grids)
+        math.prod(
+            len(v) if not isinstance(v, dict) else max((len(x) for x in v.values()), default=1) for v in g.values()
+        )
+        for g in grids
+    )
     if max_cells is not None and count > max_cells:
-        raise LteError(f"{path} ({profile}) has {count:,} cells, more than {max_cells:,}: pass --yes to run "
-                       f"them all, or shrink the grid")
+        raise LteError(
+            f"{path} ({profile}) has {count:,} cells, more than {max_cells:,}: pass --yes to run "
+            f"them all, or shrink the grid"
+        )
 
     cells = []
     for variant, grid in itertools.product(variants, grids):
@@ -185,8 +196,10 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
                 allow_user_cells(model)
             for k, axis in per_model_axes.items():
                 if model not in axis:
-                    raise LteError(f"{path}: {axis_tables[k]} has no values for model {model!r}; it has "
-                                   f"{', '.join(axis)}: a per-model axis needs a list for every model of the grid")
+                    raise LteError(
+                        f"{path}: {axis_tables[k]} has no values for model {model!r}; it has "
+                        f"{', '.join(axis)}: a per-model axis needs a list for every model of the grid"
+                    )
             per_model = [[(k, v) for v in axis[model]] for k, axis in per_model_axes.items()]
             for extra in itertools.product(*per_model):
                 cell_labels = {**labels, **dict(extra)}
@@ -198,12 +211,18 @@ def load_experiment(path: Path, profile: str = DEFAULT_PROFILE, results: Path = 
                         cell_settings.update({k: chosen[k] for k in wanted})
                     elif wanted:
                         strategy = cell_settings.get("strategy", defaults.get("strategy"))
-                        chosen = selected_settings(model, cell_settings.get("task", "program"), profile, results,
-                                                   strategy=strategy if value == "selected" else None)
+                        chosen = selected_settings(
+                            model,
+                            cell_settings.get("task", "program"),
+                            profile,
+                            results,
+                            strategy=strategy if value == "selected" else None,
+                        )
                         cell_settings.update({k: chosen[k] for k in wanted})
                 if "learning_rate_scale" in variant:
-                    cell_settings["learning_rate"] = _scaled_rate(cell_settings.get("learning_rate"),
-                                                                  variant["learning_rate_scale"])
+                    cell_settings["learning_rate"] = _scaled_rate(
+                        cell_settings.get("learning_rate"), variant["learning_rate_scale"]
+                    )
                 try:
                     config = config_class(**cell_settings)
                 except (TypeError, *USER_ERRORS) as error:  # a bad value: the file and the cell name it
@@ -218,8 +237,12 @@ def _equal_parameter_hidden(variant: dict, settings: dict, defaults: dict, path:
     `parameters_of` at the profile's hidden size (within 5%, else an LteError naming the variant)."""
     model = settings.get("model", defaults.get("model"))
     try:
-        return equal_parameter_hidden(model, variant["parameters_of"], settings.get("hidden", defaults["hidden"]),
-                                      settings.get("layers", defaults["layers"]))
+        return equal_parameter_hidden(
+            model,
+            variant["parameters_of"],
+            settings.get("hidden", defaults["hidden"]),
+            settings.get("layers", defaults["layers"]),
+        )
     except ValueError as error:
         raise LteError(f"{path}: variant {variant.get('label')!r}: {error}") from None
 
@@ -237,8 +260,10 @@ def check_unique_cells(cells: list[Cell], path: Path) -> None:
     seen: dict[str, dict] = {}
     for cell in cells:
         if cell.name in seen:
-            raise LteError(f"{path}: duplicate cell {cell.name}: the cells {seen[cell.name]} and {cell.labels} "
-                           f"have the same settings; remove the repeated grid value or variant")
+            raise LteError(
+                f"{path}: duplicate cell {cell.name}: the cells {seen[cell.name]} and {cell.labels} "
+                f"have the same settings; remove the repeated grid value or variant"
+            )
         seen[cell.name] = cell.labels
 
 
@@ -246,7 +271,13 @@ def check_unique_cells(cells: list[Cell], path: Path) -> None:
 
 TOP_LEVEL = ("experiment", "tasks", "grid", "variant", "fixed", "profiles")
 HEADER_KEYS = ("name", "title", "description", "kind", "ensemble")  # what [experiment] may hold
-VARIANT_EXTRAS = ("label", "id", "hidden_scale", "learning_rate_scale", "parameters_of")  # a variant's keys besides settings
+VARIANT_EXTRAS = (
+    "label",
+    "id",
+    "hidden_scale",
+    "learning_rate_scale",
+    "parameters_of",
+)  # a variant's keys besides settings
 PROFILE_EXTRAS = ("tasks", "grid")  # a profile's sub-tables besides settings
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -254,8 +285,10 @@ PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
 def check_plain_name(what: str, value, note: str = "") -> None:
     """`value` may name a folder under the results: letters, digits, _ and - only (no separators, no `..`)."""
     if not isinstance(value, str) or not PLAIN_NAME.fullmatch(value):
-        raise LteError(f"{what} {value!r}{note} must be a plain name (letters, digits, _ and -): it names a folder "
-                       f"under the results")
+        raise LteError(
+            f"{what} {value!r}{note} must be a plain name (letters, digits, _ and -): it names a folder "
+            f"under the results"
+        )
 
 
 DEFAULT_KIND = "char"
@@ -264,6 +297,7 @@ DEFAULT_KIND = "char"
 @dataclass(frozen=True)
 class Schema:
     """What an experiment file of one run kind may set: its config's fields, with their value types."""
+
     kind: str
     config_class: type
     field_kinds: dict  # field -> its value types, None left out (TOML has no null)
@@ -326,8 +360,9 @@ def check_settings(schema: Schema, table, where: str, extras: tuple[str, ...] = 
         if key in extras:
             continue
         if key not in schema.field_kinds:
-            raise LteError(f"unknown setting {key!r} in {where}{_did_you_mean(schema, key)}; allowed: "
-                           f"{_allowed(schema, extras)}")
+            raise LteError(
+                f"unknown setting {key!r} in {where}{_did_you_mean(schema, key)}; allowed: {_allowed(schema, extras)}"
+            )
         check_value(schema, key, value, where)
 
 
@@ -337,13 +372,16 @@ def check_grid(schema: Schema, grid, where: str, tasks: dict) -> None:
         raise LteError(f"{where} must be a table of grid axes, got {grid!r}")
     for axis, values in grid.items():
         if axis not in schema.field_kinds:
-            raise LteError(f"unknown setting {axis!r} in {where}{_did_you_mean(schema, axis)}; allowed: "
-                           f"{_allowed(schema)}")
+            raise LteError(
+                f"unknown setting {axis!r} in {where}{_did_you_mean(schema, axis)}; allowed: {_allowed(schema)}"
+            )
         if isinstance(values, dict) and axis not in ("model", "task"):
             table = f"[{where[1:-1]}.{axis}]"
             if "model" not in schema.field_kinds:
-                raise LteError(f"{table}: a per-model axis needs a model, and the {schema.kind} kind's config has "
-                               f"none; give the axis as a list")
+                raise LteError(
+                    f"{table}: a per-model axis needs a model, and the {schema.kind} kind's config has "
+                    f"none; give the axis as a list"
+                )
             for model, per_model in values.items():
                 if model not in CELLS:
                     raise LteError(f"{table}: unknown model {model!r}; allowed: {', '.join(CELLS)}")
@@ -361,8 +399,9 @@ def check_axis(schema: Schema, axis: str, values, where: str, tasks: dict, suffi
     for value in values:
         if axis == "task":
             if value not in tasks:
-                raise LteError(f"task {value!r} in {where} has no [tasks.{value}] table; the tables: "
-                               f"{', '.join(tasks) or 'none'}")
+                raise LteError(
+                    f"task {value!r} in {where} has no [tasks.{value}] table; the tables: {', '.join(tasks) or 'none'}"
+                )
         else:
             check_value(schema, axis, value, where)
 
@@ -375,16 +414,21 @@ def check_variant(schema: Schema, variant, where: str) -> None:
     if "id" in variant and label is None:
         raise LteError(f"{where} has an id but no label; give it a label (the name in tables and figures)")
     if label is not None:
-        check_plain_name("variant id", variant.get("id", label), "" if "id" in variant else
-                         f" (its label, as it has no id; give {where} an id)")
+        check_plain_name(
+            "variant id",
+            variant.get("id", label),
+            "" if "id" in variant else f" (its label, as it has no id; give {where} an id)",
+        )
     if "hidden_scale" in variant and "hidden" not in schema.field_kinds:
         raise LteError(f"hidden_scale in {where}: the {schema.kind} kind's config has no hidden size to scale")
     if "parameters_of" in variant:
         if "hidden" not in schema.field_kinds or "model" not in schema.field_kinds:
             raise LteError(f"parameters_of in {where}: the {schema.kind} kind's config has no model and hidden size")
         if variant["parameters_of"] not in CELLS or "hidden_scale" in variant:
-            raise LteError(f"parameters_of in {where} must name a model ({', '.join(CELLS)}), without hidden_scale; "
-                           f"got {variant['parameters_of']!r}")
+            raise LteError(
+                f"parameters_of in {where} must name a model ({', '.join(CELLS)}), without hidden_scale; "
+                f"got {variant['parameters_of']!r}"
+            )
     for key in ("hidden_scale", "learning_rate_scale"):
         scale = variant.get(key, 1)
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0 or scale == float("inf"):
@@ -394,8 +438,10 @@ def check_variant(schema: Schema, variant, where: str) -> None:
 def validate_spec(spec: dict) -> None:
     """The parsed TOML of an experiment file against the schema (see the module docstring), every profile."""
     if not spec:
-        raise LteError("the experiment file is empty; it needs at least an [experiment] table and the settings "
-                       "of its cells (see experiments/*.toml)")
+        raise LteError(
+            "the experiment file is empty; it needs at least an [experiment] table and the settings "
+            "of its cells (see experiments/*.toml)"
+        )
     for key, value in spec.items():
         if key not in TOP_LEVEL:
             kind = "table" if isinstance(value, (dict, list)) else "key"
@@ -415,6 +461,7 @@ def validate_spec(spec: dict) -> None:
         check_plain_name("experiment name", header["name"], " in [experiment]")
     if "ensemble" in header:
         from lte.study.sweep import check_ensemble
+
         check_ensemble(header["ensemble"], "[experiment] ensemble")
     schema = schema_of(header.get("kind", DEFAULT_KIND))
     tasks = spec.get("tasks", {})
@@ -440,8 +487,10 @@ def validate_spec(spec: dict) -> None:
             raise LteError(f"[profiles.{profile}.tasks] must be a table of task tables, got {overrides!r}")
         for task, override in overrides.items():
             if task not in tasks:
-                raise LteError(f"[profiles.{profile}.tasks.{task}]: no [tasks.{task}] table to override; the "
-                               f"tables: {', '.join(tasks) or 'none'}")
+                raise LteError(
+                    f"[profiles.{profile}.tasks.{task}]: no [tasks.{task}] table to override; the "
+                    f"tables: {', '.join(tasks) or 'none'}"
+                )
             check_settings(schema, override, f"[profiles.{profile}.tasks.{task}]", ("grid",))
             check_grid(schema, override.get("grid", {}), f"[profiles.{profile}.tasks.{task}.grid]", tasks)
         check_grid(schema, settings.get("grid", {}), f"[profiles.{profile}.grid]", tasks)
@@ -458,8 +507,10 @@ def selected_adding_settings(model: str, profile: str, results: Path = RESULTS) 
     """The adding problem's learning rate and clip chosen for `model` (selected_adding_<profile>.json)."""
     path = results / "lr_selection" / f"selected_adding_{profile}.json"
     if not path.exists():
-        raise LteError(f"no selected adding-problem settings for profile {profile!r} ({path}); run the selection "
-                       f"first: lte sweep experiments/adding_selection.toml --profile {profile}")
+        raise LteError(
+            f"no selected adding-problem settings for profile {profile!r} ({path}); run the selection "
+            f"first: lte sweep experiments/adding_selection.toml --profile {profile}"
+        )
     selected = json.loads(path.read_text())
     if model not in selected or any(k not in selected[model] for k in ADDING_SELECTED):
         raise LteError(f"{path} has no complete selection for {model}; rerun the adding selection")
@@ -472,8 +523,9 @@ def _scaled_rate(rate, scale: float) -> float:
     return float(f"{rate * scale:.6g}")  # 5 x (1/3) is 1.66667, not 1.6666666666666667, in names and records
 
 
-def selected_settings(model: str, task: str, profile: str, results: Path = RESULTS,
-                      strategy: str | None = None) -> dict:
+def selected_settings(
+    model: str, task: str, profile: str, results: Path = RESULTS, strategy: str | None = None
+) -> dict:
     """The learning rate, clip and input scale chosen for (model, task): the per-strategy selection's for
     `strategy` when it made one (selected_strategies_<profile>.json), else the selection experiment's."""
     if strategy is not None:
@@ -484,8 +536,10 @@ def selected_settings(model: str, task: str, profile: str, results: Path = RESUL
             return {k: (None if entry[k] is None else float(entry[k])) for k in SELECTED}
     path = results / "lr_selection" / f"selected_{profile}.json"
     if not path.exists():
-        raise LteError(f"no selected hyperparameters for profile {profile!r} ({path}); run the selection "
-                       f"first: lte sweep experiments/lr_selection.toml --profile {profile}")
+        raise LteError(
+            f"no selected hyperparameters for profile {profile!r} ({path}); run the selection "
+            f"first: lte sweep experiments/lr_selection.toml --profile {profile}"
+        )
     selected = json.loads(path.read_text())
     key = f"{model}/{task}"
     if key not in selected:
@@ -495,4 +549,3 @@ def selected_settings(model: str, task: str, profile: str, results: Path = RESUL
     if missing:
         raise LteError(f"{path}: {key} lacks {', '.join(missing)}; rerun the selection experiment")
     return {k: (None if entry[k] is None else float(entry[k])) for k in SELECTED}
-

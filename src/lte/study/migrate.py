@@ -15,12 +15,11 @@ from lte.core.run_folder import read_index, write_json_atomic
 
 
 def _new_cell_name(experiment: str, entry: dict) -> str:
-    from lte.study.experiment import Cell
     from lte.kinds import get_kind
+    from lte.study.experiment import Cell
 
     kind = entry.get("kind", "char")  # indexes written before run kinds hold character-level cells
-    return Cell(experiment, entry.get("labels", {}), get_kind(kind).config_class.from_json(entry["config"]),
-                kind).name
+    return Cell(experiment, entry.get("labels", {}), get_kind(kind).config_class.from_json(entry["config"]), kind).name
 
 
 def _new_adding_name(folder: Path) -> str:
@@ -31,10 +30,19 @@ def _new_adding_name(folder: Path) -> str:
 
 def check_folder_name(root: Path, name, where: Path) -> None:
     """`name` must be one folder directly under `root`: no separator, no `..`, nothing that leaves it."""
-    if (not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name
-            or "\0" in name or (root / name).resolve().parent != root.resolve()):
-        raise LteError(f"{where}: run name {name!r} is not a plain folder name under {root}; the index is "
-                       f"refused (nothing was renamed)")
+    if (
+        not isinstance(name, str)
+        or not name
+        or name in (".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+        or (root / name).resolve().parent != root.resolve()
+    ):
+        raise LteError(
+            f"{where}: run name {name!r} is not a plain folder name under {root}; the index is "
+            f"refused (nothing was renamed)"
+        )
 
 
 def _rename(root: Path, old: str, new: str, log) -> None:
@@ -46,8 +54,9 @@ def _rename(root: Path, old: str, new: str, log) -> None:
     log(f"{root.name}/{old} -> {new}")
 
 
-def migrate_names(results: Path, log=print, experiments: list[str] | None = None,
-                  profiles: list[str] | None = None) -> int:
+def migrate_names(
+    results: Path, log=print, experiments: list[str] | None = None, profiles: list[str] | None = None
+) -> int:
     """Rename every run folder under results/runs/<profile>/<experiment>/ (of `profiles` and `experiments`,
     default all) that its config names otherwise; returns how many were renamed."""
     if not Path(results).is_dir():

@@ -30,8 +30,7 @@ def _import_ray():
     return ray
 
 
-def run_tasks_on_ray(function, payloads: list, names: list[str], workers: int | None, address: str | None,
-                     log) -> None:
+def run_tasks_on_ray(function, payloads: list, names: list[str], workers: int | None, address: str | None, log) -> None:
     """`function(payload)` for every payload as a Ray task (a sweep's: `lte.study.sweep.task_payload`); raise if any
     failed for good."""
     from lte.core.console import progress_line
@@ -45,8 +44,14 @@ def run_tasks_on_ray(function, payloads: list, names: list[str], workers: int | 
         # with one: join that cluster. The workers inherit the user cells allowed here (lte.core.flax_cell).
         env = {**single_threaded_cpu_env(), **{k: v for k, v in os.environ.items() if k == ALLOW_ENV}}
         local = {} if address else {"_node_ip_address": "127.0.0.1"}
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False,
-                 log_to_driver=False, runtime_env={"env_vars": env}, **local)
+        ray.init(
+            address=address,
+            num_cpus=None if address else workers,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": env},
+            **local,
+        )
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     remote = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=MAX_RETRIES, retry_exceptions=False)(function)
     start, failures = time.perf_counter(), []

@@ -51,9 +51,14 @@ def _cells(results: Path, profile: str, experiment: str, model: str, hidden: int
     from lte.core.run_folder import read_index
 
     index = read_index(Path(results) / "runs" / profile / experiment / "cells.json")
-    return [c["config"] for c in index.get("cells", [])
-            if c.get("kind", "char") == "char" and c["config"]["model"] == model
-            and c["config"]["hidden"] == hidden and c["config"]["task"] == task]
+    return [
+        c["config"]
+        for c in index.get("cells", [])
+        if c.get("kind", "char") == "char"
+        and c["config"]["model"] == model
+        and c["config"]["hidden"] == hidden
+        and c["config"]["task"] == task
+    ]
 
 
 def _worker(configs: list[dict], scratch: str, started: float) -> dict:
@@ -75,8 +80,14 @@ def _worker(configs: list[dict], scratch: str, started: float) -> dict:
         wall, cpu = time.perf_counter(), time.process_time()
         extra = {"phases": phases} if "phases" in inspect.signature(train).parameters else {}  # older code: none
         summary = train(config, Path(scratch) / f"run{i}", log=lambda line: None, **extra)
-        runs.append({"seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
-                     "steps": summary["steps"], "phases": phases or None})
+        runs.append(
+            {
+                "seconds": time.perf_counter() - wall,
+                "cpu_seconds": time.process_time() - cpu,
+                "steps": summary["steps"],
+                "phases": phases or None,
+            }
+        )
     config = TrainConfig.from_json(configs[0])
     feed = TrainingBatches(config)
     batch = feed.get(0, config.spec().target)
@@ -96,9 +107,16 @@ def _worker(configs: list[dict], scratch: str, started: float) -> dict:
     return {"imports": imports, "spawn": imported - started, "runs": runs, "step_seconds": statistics.median(per_step)}
 
 
-def profile_runs(results: Path, profile: str = "default", runs: int = 2, steps: int | None = None,
-                 shapes: list[str] | None = None, label: str = "current", out: Path | None = None,
-                 log=print) -> Path:
+def profile_runs(
+    results: Path,
+    profile: str = "default",
+    runs: int = 2,
+    steps: int | None = None,
+    shapes: list[str] | None = None,
+    label: str = "current",
+    out: Path | None = None,
+    log=print,
+) -> Path:
     """Profile each shape in its own worker process; write the table; return the JSON file's path."""
     import tempfile
     from concurrent.futures import ProcessPoolExecutor
@@ -125,14 +143,22 @@ def profile_runs(results: Path, profile: str = "default", runs: int = 2, steps: 
             raise LteError(f"{experiment} ({profile}) has {len(cells)} committed cells of {name}; need {runs}")
         configs = [dict(c, **({"max_steps": steps} if steps else {})) for c in cells[:runs]]
         with tempfile.TemporaryDirectory(prefix="lte-profile-") as scratch:
-            with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_one_core_worker,
-                                     initargs=(single_threaded_cpu_env(),)) as pool:
+            with ProcessPoolExecutor(
+                1, mp_context=get_context("spawn"), initializer=_one_core_worker, initargs=(single_threaded_cpu_env(),)
+            ) as pool:
                 measured = pool.submit(_worker, configs, scratch, time.perf_counter()).result()
         rows.append(_row(name, experiment, configs[0], len(cells), measured))
         log(_line(rows[-1]))
-    record = {"label": label, "profile": profile, "runs_per_shape": runs, "steps": steps,
-              "sweep_workers": SWEEP_WORKERS, "rows": rows, "wall_time": time.perf_counter() - start,
-              "provenance": provenance()}
+    record = {
+        "label": label,
+        "profile": profile,
+        "runs_per_shape": runs,
+        "steps": steps,
+        "sweep_workers": SWEEP_WORKERS,
+        "rows": rows,
+        "wall_time": time.perf_counter() - start,
+        "provenance": provenance(),
+    }
     out = Path(out or Path(results) / "bench" / "run_profile")
     out.mkdir(parents=True, exist_ok=True)
     slug = _slug(record["provenance"]["device"], record["provenance"]["cpu_count"])
@@ -155,20 +181,34 @@ def _row(name: str, experiment: str, config: dict, cells: int, measured: dict) -
     if all(r["phases"] for r in later):
         keys = later[0]["phases"]
         phases = {k: statistics.median(r["phases"][k] for r in later) for k in keys}
-    return {"shape": name, "experiment": experiment, "model": config["model"], "hidden": config["hidden"],
-            "task": config["task"], "steps": steps, "eval_every": config["eval_every"],
-            "step_ms": 1000 * measured["step_seconds"], "imports_s": measured["imports"],
-            "first_run_s": first["seconds"], "run_s": steady, "run_cpu_s": steady_cpu, "steps_alone_s": step_total,
-            "run_over_step": steady / step_total, "cpu_over_step": steady_cpu / step_total,
-            "runs_per_worker": per_worker,
-            "sweep_over_step": (startup + per_worker * steady) / (per_worker * step_total),
-            "phases_s": phases}
+    return {
+        "shape": name,
+        "experiment": experiment,
+        "model": config["model"],
+        "hidden": config["hidden"],
+        "task": config["task"],
+        "steps": steps,
+        "eval_every": config["eval_every"],
+        "step_ms": 1000 * measured["step_seconds"],
+        "imports_s": measured["imports"],
+        "first_run_s": first["seconds"],
+        "run_s": steady,
+        "run_cpu_s": steady_cpu,
+        "steps_alone_s": step_total,
+        "run_over_step": steady / step_total,
+        "cpu_over_step": steady_cpu / step_total,
+        "runs_per_worker": per_worker,
+        "sweep_over_step": (startup + per_worker * steady) / (per_worker * step_total),
+        "phases_s": phases,
+    }
 
 
 def _line(row: dict) -> str:
-    return (f"{row['shape']}: step {row['step_ms']:.3f} ms, run {row['run_s']:.1f} s for {row['steps']} steps "
-            f"(first {row['first_run_s']:.1f} s): run_over_step {row['run_over_step']:.2f}x, "
-            f"sweep_over_step {row['sweep_over_step']:.2f}x")
+    return (
+        f"{row['shape']}: step {row['step_ms']:.3f} ms, run {row['run_s']:.1f} s for {row['steps']} steps "
+        f"(first {row['first_run_s']:.1f} s): run_over_step {row['run_over_step']:.2f}x, "
+        f"sweep_over_step {row['sweep_over_step']:.2f}x"
+    )
 
 
 def _slug(device: str, cores: int) -> str:
@@ -180,27 +220,37 @@ def _slug(device: str, cores: int) -> str:
 def markdown(record: dict) -> str:
     """The table as a results page: one row per shape, phases of a later run in seconds."""
     info = record["provenance"]
-    lines = [f"# Where a study run's time goes ({record['label']})", "",
-             f"Measured by `lte profile-runs` at commit {info['commit'][:10]} on {info['device']} "
-             f"({info['cpu_count']} cores), {info['time']}; each shape in a fresh worker process on one core "
-             f"(XLA single-threaded, the process pinned to it), {record['runs_per_shape']} runs of its committed cells "
-             f"({'their own budgets' if not record['steps'] else str(record['steps']) + ' steps each'}); "
-             f"the step alone timed after them in the same process. Seconds; phases are a later run's.", "",
-             "| shape | steps | step alone (ms) | first run (s) | later run (s) | setup | steps+batches | "
-             "batch waits | evaluation | checkpoints | records | run / steps | CPU / steps | sweep / steps |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Where a study run's time goes ({record['label']})",
+        "",
+        f"Measured by `lte profile-runs` at commit {info['commit'][:10]} on {info['device']} "
+        f"({info['cpu_count']} cores), {info['time']}; each shape in a fresh worker process on one core "
+        f"(XLA single-threaded, the process pinned to it), {record['runs_per_shape']} runs of its committed cells "
+        f"({'their own budgets' if not record['steps'] else str(record['steps']) + ' steps each'}); "
+        f"the step alone timed after them in the same process. Seconds; phases are a later run's.",
+        "",
+        "| shape | steps | step alone (ms) | first run (s) | later run (s) | setup | steps+batches | "
+        "batch waits | evaluation | checkpoints | records | run / steps | CPU / steps | sweep / steps |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in record["rows"]:
         p = r["phases_s"] or {}
-        cell = (lambda k: f"{p[k]:.2f}" if k in p else "-")
-        lines.append(f"| {r['shape']} | {r['steps']} | {r['step_ms']:.3f} | {r['first_run_s']:.1f} | {r['run_s']:.1f} "
-                     f"| {cell('setup')} | {cell('steps')} | {cell('batches')} | {cell('evaluation')} | "
-                     f"{cell('checkpoints')} | {cell('records')} | {r['run_over_step']:.2f}x | "
-                     f"{r['cpu_over_step']:.2f}x | {r['sweep_over_step']:.2f}x |")
-    lines += ["", "run / steps: a later run's whole time over its steps times the step alone; CPU / steps: the "
-              "same with the process's CPU time; sweep / steps: the first "
-              f"run's start-up spread over the runs each of {record['sweep_workers']} workers trains in the "
-              "default sweep. Phases: steps+batches is the training loop's own clock (the run's wall_time), batch "
-              "waits the part of it the loop waited for batches.", ""]
+        cell = lambda k: f"{p[k]:.2f}" if k in p else "-"
+        lines.append(
+            f"| {r['shape']} | {r['steps']} | {r['step_ms']:.3f} | {r['first_run_s']:.1f} | {r['run_s']:.1f} "
+            f"| {cell('setup')} | {cell('steps')} | {cell('batches')} | {cell('evaluation')} | "
+            f"{cell('checkpoints')} | {cell('records')} | {r['run_over_step']:.2f}x | "
+            f"{r['cpu_over_step']:.2f}x | {r['sweep_over_step']:.2f}x |"
+        )
+    lines += [
+        "",
+        "run / steps: a later run's whole time over its steps times the step alone; CPU / steps: the "
+        "same with the process's CPU time; sweep / steps: the first "
+        f"run's start-up spread over the runs each of {record['sweep_workers']} workers trains in the "
+        "default sweep. Phases: steps+batches is the training loop's own clock (the run's wall_time), batch "
+        "waits the part of it the loop waited for batches.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -209,9 +259,16 @@ def markdown(record: dict) -> str:
 SWEPT = ("lr_selection", "addition", "memorisation", "memorisation_length", "convergence", "program")
 
 
-def time_sweep_sample(results: Path, profile: str = "default", every: int = 16, workers: int = SWEEP_WORKERS,
-                      label: str = "current", out: Path | None = None, experiments_dir: Path = Path("experiments"),
-                      log=print) -> Path:
+def time_sweep_sample(
+    results: Path,
+    profile: str = "default",
+    every: int = 16,
+    workers: int = SWEEP_WORKERS,
+    label: str = "current",
+    out: Path | None = None,
+    experiments_dir: Path = Path("experiments"),
+    log=print,
+) -> Path:
     """Run every `every`-th cell of each experiment (at least 2) as `lte sweep` would, into a scratch folder, and
     scale its wall time up by the experiment's cell count: an estimate of the whole sweep's time.
 
@@ -234,13 +291,29 @@ def time_sweep_sample(results: Path, profile: str = "default", every: int = 16, 
             began = time.perf_counter()
             run_cells(header, sample, profile, workers, Path(scratch), log=lambda line: None)
             seconds = time.perf_counter() - began
-        rows.append({"experiment": name, "cells": len(cells), "sampled": len(sample), "seconds": seconds,
-                     "estimated_seconds": seconds * len(cells) / len(sample)})
-        log(f"{name}: {len(sample)} of {len(cells)} cells in {seconds:.0f} s; the whole sweep about "
-            f"{rows[-1]['estimated_seconds'] / 60:.0f} min on {workers} workers")
-    record = {"label": label, "profile": profile, "every": every, "workers": workers, "rows": rows,
-              "estimated_seconds": sum(r["estimated_seconds"] for r in rows),
-              "wall_time": time.perf_counter() - start, "provenance": provenance()}
+        rows.append(
+            {
+                "experiment": name,
+                "cells": len(cells),
+                "sampled": len(sample),
+                "seconds": seconds,
+                "estimated_seconds": seconds * len(cells) / len(sample),
+            }
+        )
+        log(
+            f"{name}: {len(sample)} of {len(cells)} cells in {seconds:.0f} s; the whole sweep about "
+            f"{rows[-1]['estimated_seconds'] / 60:.0f} min on {workers} workers"
+        )
+    record = {
+        "label": label,
+        "profile": profile,
+        "every": every,
+        "workers": workers,
+        "rows": rows,
+        "estimated_seconds": sum(r["estimated_seconds"] for r in rows),
+        "wall_time": time.perf_counter() - start,
+        "provenance": provenance(),
+    }
     out = Path(out or Path(results) / "bench" / "run_profile")
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{_slug(record['provenance']['device'], record['provenance']['cpu_count'])}-sweeps-{label}.json"

@@ -53,10 +53,10 @@ def _measure(configs: dict[str, dict], repeats: int, steps: int) -> dict:
     return times
 
 
-def measure_step_times(profile: str, results: Path = RESULTS, repeats: int = 7, steps: int = 100,
-                       log=print) -> Path:
+def measure_step_times(profile: str, results: Path = RESULTS, repeats: int = 7, steps: int = 100, log=print) -> Path:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
+
     from lte.core.errors import LteError
     from lte.core.provenance import provenance
     from lte.core.run_folder import read_index
@@ -67,21 +67,35 @@ def measure_step_times(profile: str, results: Path = RESULTS, repeats: int = 7, 
     root = runs_dir("convergence", profile, results)
     index_path = root / "cells.json"
     if not index_path.exists():
-        raise LteError(f"{index_path} is missing: run `lte sweep experiments/convergence.toml --profile {profile}` "
-                       "first (its cells' configs are what is timed)")
+        raise LteError(
+            f"{index_path} is missing: run `lte sweep experiments/convergence.toml --profile {profile}` "
+            "first (its cells' configs are what is timed)"
+        )
     configs = {}
     for cell in read_index(index_path).get("cells", []):
         configs.setdefault(cell["labels"].get("variant_id", cell["config"]["model"]), cell["config"])
     log(f"timing {', '.join(configs)}: {repeats} rotations of {steps} steps each, one core")
     start = time.perf_counter()
-    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=set_environment,
-                             initargs=(single_threaded_cpu_env(),)) as pool:
+    with ProcessPoolExecutor(
+        1, mp_context=get_context("spawn"), initializer=set_environment, initargs=(single_threaded_cpu_env(),)
+    ) as pool:
         times = pool.submit(_measure, configs, repeats, steps).result()
-    record = {"variants": {v: {"seconds_per_step": statistics.median(t), "per_repeat": t,
-                               "model": configs[v]["model"], "hidden": configs[v]["hidden"]}
-                           for v, t in times.items()},
-              "repeats": repeats, "steps_per_repeat": steps, "threads": "one core (XLA single-threaded)",
-              "wall_time": time.perf_counter() - start, "provenance": provenance()}
+    record = {
+        "variants": {
+            v: {
+                "seconds_per_step": statistics.median(t),
+                "per_repeat": t,
+                "model": configs[v]["model"],
+                "hidden": configs[v]["hidden"],
+            }
+            for v, t in times.items()
+        },
+        "repeats": repeats,
+        "steps_per_repeat": steps,
+        "threads": "one core (XLA single-threaded)",
+        "wall_time": time.perf_counter() - start,
+        "provenance": provenance(),
+    }
     path = root / "step_times.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
     for v, entry in record["variants"].items():

@@ -37,12 +37,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 
-from lte.study.experiment import MAX_CELLS, RESULTS, Cell, load_experiment, runs_dir
-from lte.core.run_folder import open_no_follow, write_json_atomic
-from lte.core.runtime import set_environment, single_threaded_cpu_env
 from lte.core.console import log_to_stderr, progress_line
 from lte.core.errors import raise_failures
-
+from lte.core.run_folder import open_no_follow, write_json_atomic
+from lte.core.runtime import set_environment, single_threaded_cpu_env
+from lte.study.experiment import MAX_CELLS, RESULTS, Cell, load_experiment, runs_dir
 
 # Models per compiled step by default: 1. On a CPU, sharing a step gains a small model little (`lte bench`'s
 # ensemble table, as in a sweep), while evaluation, data and setup stay per model and larger tasks balance less
@@ -57,9 +56,9 @@ def _run_task(task: tuple[int, list[tuple[str, dict, str]]]) -> float:
 
     `task`: (slots, [(kind, config JSON, run folder) per cell]) (`task_payload`)."""
     slots, task = task
-    from lte.methods.ensemble import train_together
-    from lte.kinds import get_kind
     from lte.core.runtime import enable_compilation_cache
+    from lte.kinds import get_kind
+    from lte.methods.ensemble import train_together
 
     enable_compilation_cache()
     kind = get_kind(task[0][0])
@@ -85,14 +84,15 @@ def _run_task(task: tuple[int, list[tuple[str, dict, str]]]) -> float:
 def check_ensemble(ensemble, where: str = "ensemble") -> int:
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
         from lte.core.errors import LteError
+
         raise LteError(f"{where} must be a positive integer (models per compiled step), got {ensemble!r}")
     return ensemble
 
 
 def make_tasks(cells: list[Cell], ensemble: int = 1) -> list[list[Cell]]:
     """Cells grouped into tasks: up to `ensemble` cells of one shape per task, in the cells' order."""
-    from lte.methods.ensemble import shape_key
     from lte.kinds import get_kind
+    from lte.methods.ensemble import shape_key
 
     check_ensemble(ensemble)
 
@@ -100,7 +100,7 @@ def make_tasks(cells: list[Cell], ensemble: int = 1) -> list[list[Cell]]:
     for i, cell in enumerate(cells):  # only a kind that trains in ensembles shares a task
         key = (cell.kind, shape_key(cell.config)) if get_kind(cell.kind).ensembles else (cell.kind, "alone", i)
         groups.setdefault(key, []).append(cell)
-    tasks = [group[i:i + ensemble] for group in groups.values() for i in range(0, len(group), ensemble)]
+    tasks = [group[i : i + ensemble] for group in groups.values() for i in range(0, len(group), ensemble)]
     return sorted(tasks, key=lambda t: cells.index(t[0]))
 
 
@@ -108,20 +108,31 @@ def write_index(experiment: str, profile: str, header: dict, cells: list[Cell], 
     """cells.json: every cell's name, labels and config, for the analysis."""
     root = runs_dir(experiment, profile, results)
     root.mkdir(parents=True, exist_ok=True)
-    index = {"experiment": header, "profile": profile,
-             "cells": [{"name": c.name, "labels": c.labels, "config": c.config.to_json(), "kind": c.kind}
-                       for c in cells]}
+    index = {
+        "experiment": header,
+        "profile": profile,
+        "cells": [{"name": c.name, "labels": c.labels, "config": c.config.to_json(), "kind": c.kind} for c in cells],
+    }
     write_json_atomic(root / "cells.json", index, indent=1)  # two sweeps of one experiment may write it at once
 
 
 BACKENDS = ("local", "ray")
 
 
-def run_sweep(path: Path, profile: str = "default", workers: int | None = None, results: Path = RESULTS,
-              log=None, ensemble: int | None = None, backend: str = "local", ray_address: str | None = None,
-              max_cells: int | None = MAX_CELLS) -> list[Cell]:
+def run_sweep(
+    path: Path,
+    profile: str = "default",
+    workers: int | None = None,
+    results: Path = RESULTS,
+    log=None,
+    ensemble: int | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
+    max_cells: int | None = MAX_CELLS,
+) -> list[Cell]:
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         from lte.core.errors import LteError
+
         raise LteError(f"--workers {workers}: the number of worker processes must be a positive integer")
     header, cells = load_experiment(path, profile, results, max_cells)
     header.setdefault("name", Path(path).stem)
@@ -136,14 +147,23 @@ def models_per_step(header: dict, ensemble: int | None) -> int:
     return DEFAULT_ENSEMBLE if ensemble is None else check_ensemble(ensemble)
 
 
-def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None = None,
-              results: Path = RESULTS, log=None, ensemble: int | None = None, backend: str = "local",
-              ray_address: str | None = None) -> list[Cell]:
+def run_cells(
+    header: dict,
+    cells: list[Cell],
+    profile: str,
+    workers: int | None = None,
+    results: Path = RESULTS,
+    log=None,
+    ensemble: int | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
+) -> list[Cell]:
     """Run the unfinished `cells` of the experiment `header['name']` (what `lte sweep` does after parsing)."""
     log = log or log_to_stderr
     ensemble = models_per_step(header, ensemble)
     if backend not in BACKENDS:
         from lte.core.errors import LteError
+
         raise LteError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
     experiment = header["name"]
     root = runs_dir(experiment, profile, results)
@@ -153,20 +173,34 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
     todo = [c for c in cells if c.name in todo]
     tasks = make_tasks(todo, ensemble)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
-    log(f"{experiment} ({profile}): {len(cells)} cells, {len(cells) - len(todo)} already finished, "
+    log(
+        f"{experiment} ({profile}): {len(cells)} cells, {len(cells) - len(todo)} already finished, "
         f"{len(todo)} to run as {len(tasks)} task{'s' if len(tasks) != 1 else ''} ({ensemble} model"
         f"{'s' if ensemble > 1 else ''} per step) on {workers} "
-        f"worker{'s' if workers > 1 else ''}" + (" (Ray)" if backend == "ray" else ""))
+        f"worker{'s' if workers > 1 else ''}" + (" (Ray)" if backend == "ray" else "")
+    )
     if todo:
         start = time.perf_counter()
         try:
             if backend == "ray":
                 from lte.study.ray_backend import run_tasks_on_ray
-                run_tasks_on_ray(_run_task, [task_payload(t, root, ensemble) for t in tasks],
-                                 [task_name(t) for t in tasks], workers, ray_address, log)
+
+                run_tasks_on_ray(
+                    _run_task,
+                    [task_payload(t, root, ensemble) for t in tasks],
+                    [task_name(t) for t in tasks],
+                    workers,
+                    ray_address,
+                    log,
+                )
             else:
-                run_in_workers(_run_task, [task_payload(t, root, ensemble) for t in tasks],
-                               [task_name(t) for t in tasks], workers, log)
+                run_in_workers(
+                    _run_task,
+                    [task_payload(t, root, ensemble) for t in tasks],
+                    [task_name(t) for t in tasks],
+                    workers,
+                    log,
+                )
         finally:
             record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
     if experiment in SELECTIONS:  # a selection experiment writes what the experiments after it take
@@ -177,9 +211,11 @@ def run_cells(header: dict, cells: list[Cell], profile: str, workers: int | None
 
 # selection experiments -> what writes their choice (results/lr_selection/selected*_<profile>.json), imported
 # only when one has run (the analysis imports this module's callers)
-SELECTIONS = {"lr_selection": "lte.study.analysis.lr_selection:write_selection",
-              "strategy_selection": "lte.study.analysis.lr_selection:write_strategy_selection",
-              "adding_selection": "lte.study.analysis.adding_selection:write_adding_selection"}
+SELECTIONS = {
+    "lr_selection": "lte.study.analysis.lr_selection:write_selection",
+    "strategy_selection": "lte.study.analysis.lr_selection:write_strategy_selection",
+    "adding_selection": "lte.study.analysis.adding_selection:write_adding_selection",
+}
 
 
 def record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> None:
@@ -190,8 +226,16 @@ def record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> N
     record = json.loads(path.read_text()) if path.exists() else {"wall_time": 0.0, "invocations": []}
     record["wall_time"] += seconds
     info = provenance()
-    record["invocations"].append({"seconds": seconds, "workers": workers, "cells_run": cells,
-                                  "time": info["time"], "device": info["device"], "cpu_count": info["cpu_count"]})
+    record["invocations"].append(
+        {
+            "seconds": seconds,
+            "workers": workers,
+            "cells_run": cells,
+            "time": info["time"],
+            "device": info["device"],
+            "cpu_count": info["cpu_count"],
+        }
+    )
     write_json_atomic(path, record, indent=1)
 
 
@@ -233,8 +277,10 @@ def check_finished_configs(root: Path, finished: list[Cell]) -> None:
         diff = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
         if diff:
             detail = ", ".join(f"{k}: {saved.get(k)!r} in the folder, {wanted.get(k)!r} now" for k in diff)
-            raise LteError(f"{root / cell.name} was trained with a different config ({detail}): a default changed "
-                           "since; bump lte.study.experiment.NAME_SCHEMA so that such cells get new folders")
+            raise LteError(
+                f"{root / cell.name} was trained with a different config ({detail}): a default changed "
+                "since; bump lte.study.experiment.NAME_SCHEMA so that such cells get new folders"
+            )
 
 
 def run_in_workers(function, payloads: list, names: list[str], workers: int, log) -> None:
@@ -252,8 +298,9 @@ def run_in_workers(function, payloads: list, names: list[str], workers: int, log
     stop = context.Value("b", 0, lock=False)
     signals = _StopSignals()
     try:
-        executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                                       initargs=(os.getpid(), stop, env))
+        executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_worker_init, initargs=(os.getpid(), stop, env)
+        )
         try:
             pending = {}
             for payload, name in zip(payloads, names):
@@ -272,8 +319,10 @@ def run_in_workers(function, payloads: list, names: list[str], workers: int, log
                         status = f"FAILED: {error}"
                     log(progress_line(done, len(payloads), name, status, time.perf_counter() - start))
         except BaseException as error:  # Ctrl-C, SIGTERM (see _StopSignals), or a bug here
-            log(f"stopping ({type(error).__name__}): the queued tasks are cancelled and the workers stopped; "
-                f"run the same command again to resume")
+            log(
+                f"stopping ({type(error).__name__}): the queued tasks are cancelled and the workers stopped; "
+                f"run the same command again to resume"
+            )
             _stop_workers(executor, stop)
             raise
         executor.shutdown(wait=True)

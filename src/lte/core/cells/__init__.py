@@ -40,8 +40,7 @@ def get_cell(name: str) -> Cell:
     if ":" in name:
         return flax_cell(name)
     if name not in CELLS:
-        raise LteError(f"unknown model {name!r}; allowed: {', '.join(CELLS)}, or a flax cell as "
-                       f"module.path:ClassName")
+        raise LteError(f"unknown model {name!r}; allowed: {', '.join(CELLS)}, or a flax cell as module.path:ClassName")
     return CELLS[name]
 
 

@@ -30,9 +30,9 @@ class GRU(RecurrentCell):
     def __call__(self, h_BxH, xw_Bx3H):
         H = self.features
         U = self.param("U", uniform(INIT_SCALE), (h_BxH.shape[-1], 3 * H))
-        zr = jax.nn.sigmoid(xw_Bx3H[:, :2 * H] + h_BxH @ U[:, :2 * H])
+        zr = jax.nn.sigmoid(xw_Bx3H[:, : 2 * H] + h_BxH @ U[:, : 2 * H])
         z, r = zr[:, :H], zr[:, H:]
-        n = jnp.tanh(xw_Bx3H[:, 2 * H:] + (r * h_BxH) @ U[:, 2 * H:])
+        n = jnp.tanh(xw_Bx3H[:, 2 * H :] + (r * h_BxH) @ U[:, 2 * H :])
         h_BxH = (1.0 - z) * n + z * h_BxH
         return h_BxH, h_BxH
 
@@ -59,7 +59,7 @@ def numpy_step(p: dict, h, x):
     n = h.shape[-1]
     xw = x @ W + b
     z = 1.0 / (1.0 + np.exp(-(xw[:, :n] + h @ U[:, :n])))
-    r = 1.0 / (1.0 + np.exp(-(xw[:, n:2 * n] + h @ U[:, n:2 * n])))
-    candidate = np.tanh(xw[:, 2 * n:] + (r * h) @ U[:, 2 * n:])
+    r = 1.0 / (1.0 + np.exp(-(xw[:, n : 2 * n] + h @ U[:, n : 2 * n])))
+    candidate = np.tanh(xw[:, 2 * n :] + (r * h) @ U[:, 2 * n :])
     h = (1 - z) * candidate + z * h
     return h, h

@@ -31,9 +31,9 @@ class GRUResetAfter(RecurrentCell):
         U = self.param("U", uniform(INIT_SCALE), (h_BxH.shape[-1], 3 * H))
         b_hn = self.param("b_hn", uniform(INIT_SCALE), (H,))
         u = h_BxH @ U
-        zr = jax.nn.sigmoid(xw_Bx3H[:, :2 * H] + u[:, :2 * H])
+        zr = jax.nn.sigmoid(xw_Bx3H[:, : 2 * H] + u[:, : 2 * H])
         z, r = zr[:, :H], zr[:, H:]
-        n = jnp.tanh(xw_Bx3H[:, 2 * H:] + r * (u[:, 2 * H:] + b_hn))
+        n = jnp.tanh(xw_Bx3H[:, 2 * H :] + r * (u[:, 2 * H :] + b_hn))
         h_BxH = (1.0 - z) * n + z * h_BxH
         return h_BxH, h_BxH
 
@@ -61,7 +61,7 @@ def numpy_step(p: dict, h, x):
     n = h.shape[-1]
     xw = x @ W + b
     z = 1.0 / (1.0 + np.exp(-(xw[:, :n] + h @ U[:, :n])))
-    r = 1.0 / (1.0 + np.exp(-(xw[:, n:2 * n] + h @ U[:, n:2 * n])))
-    candidate = np.tanh(xw[:, 2 * n:] + r * (h @ U[:, 2 * n:] + b_hn))
+    r = 1.0 / (1.0 + np.exp(-(xw[:, n : 2 * n] + h @ U[:, n : 2 * n])))
+    candidate = np.tanh(xw[:, 2 * n :] + r * (h @ U[:, 2 * n :] + b_hn))
     h = (1 - z) * candidate + z * h
     return h, h

@@ -33,8 +33,11 @@ class IRNN(RecurrentCell):
 
     @nn.compact
     def __call__(self, h_BxH, xw_BxH):
-        U = self.param("U", lambda key, shape: self.identity_scale * jnp.eye(shape[0], dtype=jnp.float32),
-                       (h_BxH.shape[-1], self.features))
+        U = self.param(
+            "U",
+            lambda key, shape: self.identity_scale * jnp.eye(shape[0], dtype=jnp.float32),
+            (h_BxH.shape[-1], self.features),
+        )
         h_BxH = jax.nn.relu(xw_BxH + h_BxH @ U)
         return h_BxH, h_BxH
 
@@ -63,6 +66,7 @@ def numpy_zero_carry(layer: dict, batch: int):
 
 def numpy_step(p: dict, h, x):
     """h' = relu(W x + U h + b), in float64: (carry, h)."""
-    h = np.maximum(0.0, x @ np.asarray(p["W"], np.float64) + h @ np.asarray(p["U"], np.float64)
-                   + np.asarray(p["b"], np.float64))
+    h = np.maximum(
+        0.0, x @ np.asarray(p["W"], np.float64) + h @ np.asarray(p["U"], np.float64) + np.asarray(p["b"], np.float64)
+    )
     return h, h

@@ -34,7 +34,7 @@ class LSTM(RecurrentCell):
         return (c, h), h
 
     def bias_init(self, key: jax.Array, shape: tuple) -> jax.Array:
-        return uniform(INIT_SCALE)(key, shape).at[self.features:2 * self.features].add(self.forget_bias)  # f
+        return uniform(INIT_SCALE)(key, shape).at[self.features : 2 * self.features].add(self.forget_bias)  # f
 
     def initialize_carry(self, rng: jax.Array, input_shape: tuple):
         zeros = jnp.zeros((*input_shape[:-1], self.features))
@@ -86,8 +86,10 @@ def update_backward(params: dict, carry: tuple[jax.Array, jax.Array], saved, d_n
     d_tanh_c = (o * d_h) * (1 - tanh_c)
     d_c = (d_c + d_tanh_c) + d_tanh_c * tanh_c  # tanh's derivative as JAX writes it: (1 - t) + (1 - t) t
     d_g = (i * d_c) * (1 - g)
-    d_z_Bx4H = jnp.concatenate([(d_c * g) * (i * (1 - i)), (d_c * carry[0]) * (f * (1 - f)), d_g + d_g * g,
-                                (d_h * tanh_c) * (o * (1 - o))], axis=-1)
+    d_z_Bx4H = jnp.concatenate(
+        [(d_c * g) * (i * (1 - i)), (d_c * carry[0]) * (f * (1 - f)), d_g + d_g * g, (d_h * tanh_c) * (o * (1 - o))],
+        axis=-1,
+    )
     return (f * d_c, jnp.zeros_like(carry[1])), d_z_Bx4H, {}
 
 
@@ -96,8 +98,9 @@ def update(params: dict, carry: tuple[jax.Array, jax.Array], z_Bx4H: jax.Array) 
     return update_forward(params, carry, z_Bx4H)[0]
 
 
-LSTM.additive = Additive(recurrent_input=LSTM.output, update=update, update_forward=update_forward,
-                         update_backward=update_backward)
+LSTM.additive = Additive(
+    recurrent_input=LSTM.output, update=update, update_forward=update_forward, update_backward=update_backward
+)
 CELL = LSTM
 
 
@@ -118,7 +121,7 @@ def numpy_step(p: dict, carry, x):
     c, h = carry
     z = x @ W + h @ U + b
     n = c.shape[-1]
-    i, f, g, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n:2 * n]), np.tanh(z[:, 2 * n:3 * n]), _sigmoid(z[:, 3 * n:])
+    i, f, g, o = _sigmoid(z[:, :n]), _sigmoid(z[:, n : 2 * n]), np.tanh(z[:, 2 * n : 3 * n]), _sigmoid(z[:, 3 * n :])
     c = f * c + i * g
     h = o * np.tanh(c)
     return (c, h), h

@@ -46,6 +46,7 @@ def numpy_zero_carry(layer: dict, batch: int):
 
 def numpy_step(p: dict, h, x):
     """h' = tanh(W x + U h + b), in float64: (carry, h)."""
-    h = np.tanh(x @ np.asarray(p["W"], np.float64) + h @ np.asarray(p["U"], np.float64)
-                + np.asarray(p["b"], np.float64))
+    h = np.tanh(
+        x @ np.asarray(p["W"], np.float64) + h @ np.asarray(p["U"], np.float64) + np.asarray(p["b"], np.float64)
+    )
     return h, h

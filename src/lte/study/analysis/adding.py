@@ -4,7 +4,7 @@ expectation, read from the run folders the experiment lists (cells.json)."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ MODEL_MARKERS = {"lstm": "o", "irnn": "s", "rnn": "^"}
 ADDING_EXPERIMENT = "adding_problem"  # the experiment (experiments/adding_problem.toml) the analysis reads
 
 
-@lru_cache(maxsize=None)
+@cache
 def _set_baseline(sequence_length: int, test_size: int) -> float:
     config = AddingConfig(sequence_length=sequence_length, test_size=test_size)
     return predict_one_mse(adding_test_set(config)[1])
@@ -34,8 +34,9 @@ def test_set_baseline(config: dict) -> float:
     return _set_baseline(int(config["sequence_length"]), int(config.get("test_size", 1000)))
 
 
-def adding_figure(profile: str = "default", results: Path = Path("results"),
-                  experiment: str = ADDING_EXPERIMENT) -> list[Path]:
+def adding_figure(
+    profile: str = "default", results: Path = Path("results"), experiment: str = ADDING_EXPERIMENT
+) -> list[Path]:
     """Test MSE against training steps, per model and T: the mean over seeds, the band their min-max
     (the profiles run one to three seeds here: too few for an interval). The figure is named by `experiment`."""
     root = runs_dir(experiment, profile, results)
@@ -65,12 +66,24 @@ def adding_figure(profile: str = "default", results: Path = Path("results"),
             y = np.array([[r["test_mse"] for r in s[:steps]] for s in seeds])
             color = MODEL_COLORS.get(model)
             lost = f", {diverged[length, model]} diverged" if diverged.get((length, model)) else ""
-            ax.plot(x, y.mean(0), color=color, linestyle=MODEL_LINES.get(model, "-"), marker=MODEL_MARKERS.get(model),
-                    markevery=max(1, len(x) // 8), label=f"{MODEL_NAMES.get(model, model)} ({len(seeds)} "
-                                                     f"seed{'s' if len(seeds) > 1 else ''}{lost}; band: min to max)")
+            ax.plot(
+                x,
+                y.mean(0),
+                color=color,
+                linestyle=MODEL_LINES.get(model, "-"),
+                marker=MODEL_MARKERS.get(model),
+                markevery=max(1, len(x) // 8),
+                label=f"{MODEL_NAMES.get(model, model)} ({len(seeds)} "
+                f"seed{'s' if len(seeds) > 1 else ''}{lost}; band: min to max)",
+            )
             ax.fill_between(x, y.min(0), y.max(0), color=color, alpha=0.2)
-        ax.axhline(baselines[T], color="black", linestyle="--", linewidth=1,
-                   label=f"predict 1 (this test set's MSE {baselines[T]:.3f})")
+        ax.axhline(
+            baselines[T],
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=f"predict 1 (this test set's MSE {baselines[T]:.3f})",
+        )
         ax.set_xlabel("training step")
         ax.set_ylabel("test MSE")
         ax.set_ylim(0, 0.25)  # linear: the question is how far below the baseline, not orders of magnitude
@@ -86,19 +99,25 @@ def adding_summary_row(path: Path) -> dict:
     summary = read_summary(path)
     try:
         diverged = bool(summary.get("diverged")) or summary["final_test_mse"] is None
-        return {"steps": summary["steps"], "wall_time": summary["wall_time"], "models_per_step": 1,
-                "stop_reason": "diverged" if diverged else summary.get("stop_reason", "max_steps"),
-                "diverged": diverged, "final_test_mse": None if diverged else summary["final_test_mse"],
-                "best_test_mse": summary.get("best_test_mse"),
-                "final_val_mse": None if diverged else summary.get("final_val_mse"),
-                "commit": summary["provenance"]["commit"],
-                "device": summary["provenance"]["device"]}
+        return {
+            "steps": summary["steps"],
+            "wall_time": summary["wall_time"],
+            "models_per_step": 1,
+            "stop_reason": "diverged" if diverged else summary.get("stop_reason", "max_steps"),
+            "diverged": diverged,
+            "final_test_mse": None if diverged else summary["final_test_mse"],
+            "best_test_mse": summary.get("best_test_mse"),
+            "final_val_mse": None if diverged else summary.get("final_val_mse"),
+            "commit": summary["provenance"]["commit"],
+            "device": summary["provenance"]["device"],
+        }
     except (KeyError, TypeError) as error:
         raise LteError(f"{path} is not a complete adding-problem summary ({type(error).__name__}: {error})") from None
 
 
-def adding_outcome(profile: str = "default", results: Path = Path("results"),
-                   experiment: str = ADDING_EXPERIMENT) -> dict:
+def adding_outcome(
+    profile: str = "default", results: Path = Path("results"), experiment: str = ADDING_EXPERIMENT
+) -> dict:
     """Per (T, model): mean final test MSE over seeds, the test set's predict-1 MSE (`baseline_mse`) and whether
     every seed ended below half of it."""
     from lte.kinds import get_kind
@@ -111,8 +130,17 @@ def adding_outcome(profile: str = "default", results: Path = Path("results"),
         config = json.loads((run / "config.json").read_text())
         result = reader(run / "summary.json")
         key = f"T={config['sequence_length']} {config['model']}"
-        row = table.setdefault(key, {"final_test_mse": [], "steps": [], "wall_time": [], "commits": [],
-                                     "diverged": 0, "baseline_mse": test_set_baseline(config)})
+        row = table.setdefault(
+            key,
+            {
+                "final_test_mse": [],
+                "steps": [],
+                "wall_time": [],
+                "commits": [],
+                "diverged": 0,
+                "baseline_mse": test_set_baseline(config),
+            },
+        )
         if result["diverged"]:
             row["diverged"] += 1
         else:
@@ -122,7 +150,10 @@ def adding_outcome(profile: str = "default", results: Path = Path("results"),
         row["commits"].append(result["commit"])
     for row in table.values():
         values = row["final_test_mse"]
-        row.update(mean=float(np.mean(values)) if values else float("nan"),
-                   below_half_baseline=bool(values) and not row["diverged"]
-                   and all(v < row["baseline_mse"] / 2 for v in values))
+        row.update(
+            mean=float(np.mean(values)) if values else float("nan"),
+            below_half_baseline=bool(values)
+            and not row["diverged"]
+            and all(v < row["baseline_mse"] / 2 for v in values),
+        )
     return table

@@ -29,18 +29,28 @@ def adding_selection_table(profile: str, results: Path = RESULTS) -> pd.DataFram
     """Every (model, T, rate, clip) with its mean final validation MSE over seeds; the best per model marked."""
     runs = load_runs(EXPERIMENT, profile, results)
     rows = []
-    for (model, length, rate, clip), group in runs.groupby(["cfg_model", "cfg_sequence_length",
-                                                            "cfg_learning_rate", "cfg_clip"]):
+    for (model, length, rate, clip), group in runs.groupby(
+        ["cfg_model", "cfg_sequence_length", "cfg_learning_rate", "cfg_clip"]
+    ):
         diverged = int(group["diverged"].sum())
-        rows.append({"model": model, "T": int(length), "learning_rate": float(rate), "clip": float(clip),
-                     "seeds": len(group), "diverged": diverged,
-                     "val_mse": float("nan") if diverged else float(group["final_val_mse"].astype(float).mean()),
-                     "baseline_mse": _val_baseline(group.iloc[0])})
+        rows.append(
+            {
+                "model": model,
+                "T": int(length),
+                "learning_rate": float(rate),
+                "clip": float(clip),
+                "seeds": len(group),
+                "diverged": diverged,
+                "val_mse": float("nan") if diverged else float(group["final_val_mse"].astype(float).mean()),
+                "baseline_mse": _val_baseline(group.iloc[0]),
+            }
+        )
     table = pd.DataFrame(rows).sort_values(["model", "learning_rate", "clip"]).reset_index(drop=True)
     if table.groupby("model")["val_mse"].count().min() == 0:
         model = table.groupby("model")["val_mse"].count().idxmin()
-        raise LteError(f"every adding-problem setting of {model} diverged on some selection seed: widen the "
-                       f"grid downwards")
+        raise LteError(
+            f"every adding-problem setting of {model} diverged on some selection seed: widen the grid downwards"
+        )
     table["selected"] = table.index.isin(table.groupby("model")["val_mse"].idxmin())
     return table
 
@@ -62,13 +72,23 @@ def write_adding_selection(profile: str, results: Path = RESULTS, log=None) -> d
         for axis in AXES:
             widened = widened_axis(list(tried[axis]), float(getattr(row, axis)), factor=10.0)
             if widened is not None:
-                log(f"warning: adding/{row.model}: the selected {axis} {getattr(row, axis):g} is on the edge of "
-                    f"the values tried; widen them to {widened} and sweep again")
+                log(
+                    f"warning: adding/{row.model}: the selected {axis} {getattr(row, axis):g} is on the edge of "
+                    f"the values tried; widen them to {widened} and sweep again"
+                )
         if not row.val_mse < row.baseline_mse:
-            log(f"warning: adding/{row.model}: the selected setting's validation MSE {row.val_mse:.4f} does not "
-                f"beat predicting 1 ({row.baseline_mse:.4f}): the grid holds no setting that learns the task")
-        selected[row.model] = {"learning_rate": row.learning_rate, "clip": row.clip, "val_mse": row.val_mse,
-                               "baseline_mse": row.baseline_mse, "T": row.T, "seeds": int(row.seeds)}
+            log(
+                f"warning: adding/{row.model}: the selected setting's validation MSE {row.val_mse:.4f} does not "
+                f"beat predicting 1 ({row.baseline_mse:.4f}): the grid holds no setting that learns the task"
+            )
+        selected[row.model] = {
+            "learning_rate": row.learning_rate,
+            "clip": row.clip,
+            "val_mse": row.val_mse,
+            "baseline_mse": row.baseline_mse,
+            "T": row.T,
+            "seeds": int(row.seeds),
+        }
     out = results / "lr_selection" / f"selected_adding_{profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(selected, indent=2, sort_keys=True) + "\n")

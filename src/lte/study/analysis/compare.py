@@ -16,9 +16,9 @@ Writes <fresh>/comparison.md and prints a short summary. The exit status is 0 wh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +26,9 @@ TOLERANCE = 0.02  # largest absolute difference in character accuracy (and exact
 MSE_TOLERANCE = 0.005  # the same for the adding problem's test MSE (its chance baseline is 1/6)
 
 # fields that measure time, not results: never compared
-TIMING_FIELDS = frozenset({"wall_time", "steps_per_second", "tokens_per_second", "examples_per_second",
-                           "seconds", "elapsed", "time"})
+TIMING_FIELDS = frozenset(
+    {"wall_time", "steps_per_second", "tokens_per_second", "examples_per_second", "seconds", "elapsed", "time"}
+)
 TIMING_SUFFIXES = ("_per_second", "_seconds", "_wall_time", "_time")
 SUMMARY_IGNORED = frozenset({"wall_time", "provenance"})
 
@@ -182,8 +183,11 @@ def _experiment_runs(root: Path, experiment: str) -> dict[str, Run]:
         elif isinstance(index.get("runs"), list):  # the adding problem
             names = [n for n in index["runs"] if isinstance(n, str)]
     if not names:
-        names = sorted(p.name for p in folder.iterdir() if p.is_dir() and any(
-            (p / f).exists() for f in ("config.json", "metrics.jsonl", "summary.json")))
+        names = sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.is_dir() and any((p / f).exists() for f in ("config.json", "metrics.jsonl", "summary.json"))
+        )
     runs = {}
     for name in names:
         summary = _read_json(folder / name / "summary.json")
@@ -244,8 +248,9 @@ def compare_run(committed: Run, fresh: Run) -> RunComparison:
             a, b = ck[key], fk[key]
             add(str(key[0]), a if isinstance(a, dict) else {"row": a}, b if isinstance(b, dict) else {"row": b})
     if set(ck) != set(fk):
-        other.append(f"metrics rows: {len(c_rows)} committed, {len(f_rows)} fresh, "
-                     f"{len(set(ck) & set(fk))} at the same steps")
+        other.append(
+            f"metrics rows: {len(c_rows)} committed, {len(f_rows)} fresh, {len(set(ck) & set(fk))} at the same steps"
+        )
     for torn, which in ((c_torn, "committed"), (f_torn, "fresh")):
         if torn:
             other.append(f"the {which} metrics.jsonl has an unreadable (torn) line")
@@ -339,8 +344,18 @@ def compare(profile: str, committed: Path, fresh: Path) -> Comparison:
             if name not in c_runs or not c_runs[name].finished:
                 extra.append((experiment, name))
     environments = {"committed": _environment(c_all), "fresh": _environment(f_all)}
-    return Comparison(profile, committed, fresh, results, missing, extra, unfinished, environments,
-                      _lr_notes(profile, committed, fresh), experiments)
+    return Comparison(
+        profile,
+        committed,
+        fresh,
+        results,
+        missing,
+        extra,
+        unfinished,
+        environments,
+        _lr_notes(profile, committed, fresh),
+        experiments,
+    )
 
 
 def _tolerance_words() -> str:
@@ -360,17 +375,20 @@ def verdict(comparison: Comparison) -> str:
     else:
         diffs = ", ".join(comparison.env_differences)
         env = f"The environments differ ({diffs})"
-        expect = (f"so floating-point results may differ and runs are compared within a tolerance "
-                  f"({_tolerance_words()})")
+        expect = f"so floating-point results may differ and runs are compared within a tolerance ({_tolerance_words()})"
     if n == 0:
         outcome = "no run has finished in both trees yet."
     elif comparison.env_match:
-        outcome = (f"all {n} did." if exact == n else
-                   f"{exact} of {n} did; {comparison.count('within tolerance')} are within tolerance and "
-                   f"{differ} differ beyond it.")
+        outcome = (
+            f"all {n} did."
+            if exact == n
+            else f"{exact} of {n} did; {comparison.count('within tolerance')} are within tolerance and "
+            f"{differ} differ beyond it."
+        )
     else:
-        outcome = (f"{n - differ} of {n} are within it ({exact} exactly the same)"
-                   + (f"; {differ} differ beyond it." if differ else "."))
+        outcome = f"{n - differ} of {n} are within it ({exact} exactly the same)" + (
+            f"; {differ} differ beyond it." if differ else "."
+        )
     return f"{env}, {expect}: {outcome}"
 
 
@@ -386,60 +404,91 @@ def _values(values: list[str] | None) -> str:
 
 def markdown(comparison: Comparison) -> str:
     c = comparison
-    lines = [f"# Reproduction check: profile `{c.profile}`", "",
-             f"Fresh records `{c.fresh}/runs/{c.profile}/` compared with the committed records "
-             f"`{c.committed}/runs/{c.profile}/`, run by run, matched by experiment and cell name (a cell's name "
-             "carries a digest of its full configuration). Every row of metrics.jsonl and summary.json is "
-             "compared except timing fields (" + ", ".join(sorted(TIMING_FIELDS)) + ", any `*_per_second`, "
-             "`*_seconds`, `*_time`) and the summary's provenance. Tolerance: "
-             f"{_tolerance_words()} (largest absolute difference over every evaluation and the summary).", "",
-             "| runs | count |", "|---|---|",
-             f"| compared (finished in both trees) | {len(c.runs)} |",
-             f"| exact | {c.count('exact')} |",
-             f"| within tolerance | {c.count('within tolerance')} |",
-             f"| differ beyond tolerance | {c.count('differs')} |",
-             f"| unfinished in the fresh tree | {len(c.unfinished)} |",
-             f"| missing from the fresh tree | {len(c.missing)} |",
-             f"| extra in the fresh tree (not in the committed records) | {len(c.extra)} |", "",
-             f"**{verdict(c)}**", ""]
+    lines = [
+        f"# Reproduction check: profile `{c.profile}`",
+        "",
+        f"Fresh records `{c.fresh}/runs/{c.profile}/` compared with the committed records "
+        f"`{c.committed}/runs/{c.profile}/`, run by run, matched by experiment and cell name (a cell's name "
+        "carries a digest of its full configuration). Every row of metrics.jsonl and summary.json is "
+        "compared except timing fields (" + ", ".join(sorted(TIMING_FIELDS)) + ", any `*_per_second`, "
+        "`*_seconds`, `*_time`) and the summary's provenance. Tolerance: "
+        f"{_tolerance_words()} (largest absolute difference over every evaluation and the summary).",
+        "",
+        "| runs | count |",
+        "|---|---|",
+        f"| compared (finished in both trees) | {len(c.runs)} |",
+        f"| exact | {c.count('exact')} |",
+        f"| within tolerance | {c.count('within tolerance')} |",
+        f"| differ beyond tolerance | {c.count('differs')} |",
+        f"| unfinished in the fresh tree | {len(c.unfinished)} |",
+        f"| missing from the fresh tree | {len(c.missing)} |",
+        f"| extra in the fresh tree (not in the committed records) | {len(c.extra)} |",
+        "",
+        f"**{verdict(c)}**",
+        "",
+    ]
     if c.count("differs"):
         lines += [f"**Warning: {c.count('differs')} run(s) differ beyond the tolerance.**", ""]
-    lines += ["| experiment | compared | exact | within tolerance | differ | unfinished | missing | extra |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "| experiment | compared | exact | within tolerance | differ | unfinished | missing | extra |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for e in c.experiments:
         runs = [r for r in c.runs if r.experiment == e]
-        lines.append(f"| {e} | {len(runs)} | " + " | ".join(str(sum(r.status == s for r in runs)) for s in STATUSES)
-                     + " | " + " | ".join(str(sum(x == e for x, _ in group))
-                                          for group in (c.unfinished, c.missing, c.extra)) + " |")
-    lines += ["", "## Environment", "",
-              "From the provenance of every finished run in each tree (time excluded). Library versions, Python "
-              "and device decide whether the environments are the same; the other rows are for information.", "",
-              "| | committed | fresh | same |", "|---|---|---|---|"]
+        lines.append(
+            f"| {e} | {len(runs)} | "
+            + " | ".join(str(sum(r.status == s for r in runs)) for s in STATUSES)
+            + " | "
+            + " | ".join(str(sum(x == e for x, _ in group)) for group in (c.unfinished, c.missing, c.extra))
+            + " |"
+        )
+    lines += [
+        "",
+        "## Environment",
+        "",
+        "From the provenance of every finished run in each tree (time excluded). Library versions, Python "
+        "and device decide whether the environments are the same; the other rows are for information.",
+        "",
+        "| | committed | fresh | same |",
+        "|---|---|---|---|",
+    ]
     ce, fe = c.environments["committed"], c.environments["fresh"]
-    keys = sorted((k for k in set(ce) | set(fe) if _env_key_compared(k)),
-                  key=lambda k: (not k.startswith("versions."), k))
+    keys = sorted(
+        (k for k in set(ce) | set(fe) if _env_key_compared(k)), key=lambda k: (not k.startswith("versions."), k)
+    )
     keys += [k for k in ENV_SHOWN if k in ce or k in fe]
     for key in keys:
         same = ("yes" if ce.get(key) == fe.get(key) else "**no**") if _env_key_compared(key) else "(not compared)"
         lines.append(f"| {key} | {_md_cell(_values(ce.get(key)))} | {_md_cell(_values(fe.get(key)))} | {same} |")
     if c.lr_notes:
-        lines += ["", "The learning-rate selections differ (so the later experiments' cells differ in name): "
-                  + "; ".join(c.lr_notes) + "."]
+        lines += [
+            "",
+            "The learning-rate selections differ (so the later experiments' cells differ in name): "
+            + "; ".join(c.lr_notes)
+            + ".",
+        ]
     lines += ["", "## Runs that are not exact", ""]
     inexact = [r for r in c.runs if r.status != "exact"]
     if inexact:
-        lines += ["| experiment | run | status | largest difference | field | other differences |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "| experiment | run | status | largest difference | field | other differences |",
+            "|---|---|---|---|---|---|",
+        ]
         order = {s: i for i, s in enumerate(reversed(STATUSES))}
         for r in sorted(inexact, key=lambda r: (order[r.status], -(r.largest or 0.0))):
             other = "; ".join(r.other[:4]) + (f"; (+{len(r.other) - 4} more)" if len(r.other) > 4 else "")
-            lines.append(f"| {r.experiment} | {r.name} | {r.status} | "
-                         f"{'—' if r.largest is None else f'{r.largest:.4g}'} | {_md_cell(r.field or '—')} | "
-                         f"{_md_cell(other or '—')} |")
+            lines.append(
+                f"| {r.experiment} | {r.name} | {r.status} | "
+                f"{'—' if r.largest is None else f'{r.largest:.4g}'} | {_md_cell(r.field or '—')} | "
+                f"{_md_cell(other or '—')} |"
+            )
     else:
         lines.append("None." if c.runs else "No run was compared.")
-    for title, group in (("Unfinished in the fresh tree", c.unfinished), ("Missing from the fresh tree", c.missing),
-                         ("Extra in the fresh tree", c.extra)):
+    for title, group in (
+        ("Unfinished in the fresh tree", c.unfinished),
+        ("Missing from the fresh tree", c.missing),
+        ("Extra in the fresh tree", c.extra),
+    ):
         if group:
             lines += ["", f"## {title}", ""] + [f"- {e}/{n}" for e, n in group]
     return "\n".join(lines) + "\n"
@@ -447,21 +496,27 @@ def markdown(comparison: Comparison) -> str:
 
 def summary_text(comparison: Comparison, path: Path | None) -> list[str]:
     c = comparison
-    lines = [f"compare ({c.profile}): {len(c.runs)} runs compared: {c.count('exact')} exact, "
-             f"{c.count('within tolerance')} within tolerance ({_tolerance_words()}), {c.count('differs')} differ; "
-             f"{len(c.unfinished)} unfinished, {len(c.missing)} missing, {len(c.extra)} extra",
-             verdict(c)]
+    lines = [
+        f"compare ({c.profile}): {len(c.runs)} runs compared: {c.count('exact')} exact, "
+        f"{c.count('within tolerance')} within tolerance ({_tolerance_words()}), {c.count('differs')} differ; "
+        f"{len(c.unfinished)} unfinished, {len(c.missing)} missing, {len(c.extra)} extra",
+        verdict(c),
+    ]
     if path is not None:
         lines.append(f"written: {path}")
     if c.count("differs"):
         worst = max((r for r in c.runs if r.status == "differs"), key=lambda r: r.largest or 0.0)
-        lines.append(f"WARNING: {c.count('differs')} run(s) differ beyond tolerance (largest: {worst.largest:.4g} in "
-                     f"{worst.field} of {worst.experiment}/{worst.name}); see {path or 'the comparison'}")
+        lines.append(
+            f"WARNING: {c.count('differs')} run(s) differ beyond tolerance (largest: {worst.largest:.4g} in "
+            f"{worst.field} of {worst.experiment}/{worst.name}); see {path or 'the comparison'}"
+        )
     elif c.env_match and c.count("within tolerance"):
         lines.append(f"note: the environments match but {c.count('within tolerance')} run(s) are not bit-identical")
     if c.unfinished or c.missing:
-        lines.append(f"note: {len(c.unfinished) + len(c.missing)} committed run(s) have no finished fresh "
-                     "counterpart; run `make reproduce` again to finish them")
+        lines.append(
+            f"note: {len(c.unfinished) + len(c.missing)} committed run(s) have no finished fresh "
+            "counterpart; run `make reproduce` again to finish them"
+        )
     return lines
 
 

@@ -27,8 +27,12 @@ def choose_memorisation_length(runs: pd.DataFrame) -> tuple[pd.DataFrame, int | 
     unknown = sorted(set(runs["cfg_length"]) - set(CANDIDATE_LENGTHS))
     if unknown:
         raise ValueError(f"pilot lengths {unknown} are not candidates of the stated rule {CANDIDATE_LENGTHS}")
-    table = (runs.groupby("cfg_length")["val_target_char_accuracy"].agg(["mean", "min", "max", "count"])
-             .rename_axis("length").reset_index())
+    table = (
+        runs.groupby("cfg_length")["val_target_char_accuracy"]
+        .agg(["mean", "min", "max", "count"])
+        .rename_axis("length")
+        .reset_index()
+    )
     below = table[table["mean"] <= CEILING]
     return table, int(below["length"].min()) if not below.empty else None
 
@@ -38,15 +42,23 @@ def design_section(profile: str, configured_length: int | None, results: Path = 
     if not (runs_dir(PILOT, profile, results) / "cells.json").exists():
         return []
     table, chosen = choose_memorisation_length(load_runs(PILOT, profile, results))
-    lines = ["## Design pilot: the memorisation length", "",
-             "Rule, stated in `experiments/memorisation_length.toml` before its pilot ran: the copy length is the "
-             f"smallest of {', '.join(map(str, CANDIDATE_LENGTHS))} at which the LSTM (baseline strategy, no tricks) "
-             f"ends the memorisation budget with mean validation character accuracy at most {CEILING:.2f}, so that a "
-             "strategy or trick has room to help it (question 1).", "",
-             "| length | mean validation accuracy | min | max | seeds |", "|---|---|---|---|---|"]
+    lines = [
+        "## Design pilot: the memorisation length",
+        "",
+        "Rule, stated in `experiments/memorisation_length.toml` before its pilot ran: the copy length is the "
+        f"smallest of {', '.join(map(str, CANDIDATE_LENGTHS))} at which the LSTM (baseline strategy, no tricks) "
+        f"ends the memorisation budget with mean validation character accuracy at most {CEILING:.2f}, so that a "
+        "strategy or trick has room to help it (question 1).",
+        "",
+        "| length | mean validation accuracy | min | max | seeds |",
+        "|---|---|---|---|---|",
+    ]
     lines += [f"| {r.length} | {r.mean:.3f} | {r.min:.3f} | {r.max:.3f} | {r.count} |" for r in table.itertuples()]
-    verdict = (f"The rule chooses **{chosen}**" if chosen is not None else "No candidate qualifies")
+    verdict = f"The rule chooses **{chosen}**" if chosen is not None else "No candidate qualifies"
     if configured_length is not None and chosen is not None:
-        verdict += ("; the memorisation experiment uses it." if configured_length == chosen else
-                    f"; **the memorisation experiment uses {configured_length}**, not the rule's choice.")
+        verdict += (
+            "; the memorisation experiment uses it."
+            if configured_length == chosen
+            else f"; **the memorisation experiment uses {configured_length}**, not the rule's choice."
+        )
     return lines + ["", verdict, ""]

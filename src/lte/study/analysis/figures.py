@@ -29,10 +29,15 @@ TRICKS = [(False, False, "none"), (True, False, "invert"), (False, True, "double
 TRICK_COLORS = ["#BBBBBB", "#009E73", "#E69F00", "#56B4E9"]
 TRICK_HATCHES = ["", "///", "...", "xxx"]
 # the convergence curves: the IRNN at equal parameters in vermillion, apart from both others in hue and style
-VARIANT_STYLES = {"lstm": (MODEL_COLORS["lstm"], "-", "o"), "irnn-units": (MODEL_COLORS["irnn"], "--", "s"),
-                  "irnn-params": ("#D55E00", "-.", "^")}
-METRIC_NAMES = {"test_char_accuracy": "test character accuracy (teacher-forced)",
-                "test_exact_match": "test exact match (greedy decode)"}
+VARIANT_STYLES = {
+    "lstm": (MODEL_COLORS["lstm"], "-", "o"),
+    "irnn-units": (MODEL_COLORS["irnn"], "--", "s"),
+    "irnn-params": ("#D55E00", "-.", "^"),
+}
+METRIC_NAMES = {
+    "test_char_accuracy": "test character accuracy (teacher-forced)",
+    "test_exact_match": "test exact match (greedy decode)",
+}
 
 
 # TrueType fonts in PDFs (venues reject Type 3); set while saving only: importing this module changes nothing
@@ -68,8 +73,9 @@ def interval_note(counts: list[int], what: str = "bars") -> str:
     return f"{what}: mean over {seeds_note(counts)}, 95% t interval; dots: seeds"
 
 
-def _bars(ax, groups: list[str], series: list[tuple[str, str, str, list[np.ndarray]]], ylabel: str,
-          chance=None) -> tuple[list[int], int]:
+def _bars(
+    ax, groups: list[str], series: list[tuple[str, str, str, list[np.ndarray]]], ylabel: str, chance=None
+) -> tuple[list[int], int]:
     """Grouped bars: for each series (label, color, hatch, values per group) a bar per group, with CI and seeds.
 
     Diverged runs (NaN) are left out of the bar and counted; returns the seed count of every bar and the
@@ -85,8 +91,19 @@ def _bars(ax, groups: list[str], series: list[tuple[str, str, str, list[np.ndarr
         stats = [t_interval(v) for v in finite]
         means = np.array([s.mean for s in stats])
         err = np.nan_to_num(np.array([[s.mean - s.low for s in stats], [s.high - s.mean for s in stats]]))
-        ax.bar(offset, means, width * 0.9, color=color, hatch=hatch, edgecolor="#333333", linewidth=0.6,
-               label=label, yerr=err, capsize=3, error_kw={"elinewidth": 1})
+        ax.bar(
+            offset,
+            means,
+            width * 0.9,
+            color=color,
+            hatch=hatch,
+            edgecolor="#333333",
+            linewidth=0.6,
+            label=label,
+            yerr=err,
+            capsize=3,
+            error_kw={"elinewidth": 1},
+        )
         for xo, values in zip(offset, finite):
             ax.scatter(np.full(len(values), xo), values, s=9, color="black", zorder=3, linewidths=0)
     if chance is not None:
@@ -102,8 +119,9 @@ def _legend_title(counts: list[int], lost: int) -> str:
     return interval_note(counts) + (f" ({lost} diverged run{'s' if lost > 1 else ''} left out)" if lost else "")
 
 
-def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
-                    metric: str = "test_char_accuracy") -> list[Path]:
+def strategy_figure(
+    experiment: str, profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy"
+) -> list[Path]:
     """Bars per strategy, LSTM vs IRNN; one panel per task setting."""
     runs = load_runs(experiment, profile, results)
     if "label_invert" in runs:  # memorisation: the no-trick cells here; the tricks have their own figure
@@ -114,17 +132,37 @@ def strategy_figure(experiment: str, profile: str, results: Path = RESULTS,
     counts, lost = [], 0
     for ax, task in zip(axes[0], tasks):
         sub = runs[runs.task_name == task]
-        series = [(MODEL_NAMES[m], MODEL_COLORS[m], MODEL_HATCHES[m],
-                   [sub[(sub.cfg_model == m) & (sub.cfg_strategy == s)][metric].to_numpy() for s in STRATEGIES])
-                  for m in ["lstm", "irnn"]]
-        n, k = _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
-                     chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
+        series = [
+            (
+                MODEL_NAMES[m],
+                MODEL_COLORS[m],
+                MODEL_HATCHES[m],
+                [sub[(sub.cfg_model == m) & (sub.cfg_strategy == s)][metric].to_numpy() for s in STRATEGIES],
+            )
+            for m in ["lstm", "irnn"]
+        ]
+        n, k = _bars(
+            ax,
+            STRATEGIES,
+            series,
+            METRIC_NAMES[metric],
+            chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None,
+        )
         counts, lost = counts + n, lost + k
         ax.set_title(task)
         ax.set_xlabel("curriculum strategy")
     handles, labels = axes[0][0].get_legend_handles_labels()  # the panels share one legend
-    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
-               frameon=False, title=_legend_title(counts, lost), title_fontsize=8)
+    fig.legend(
+        handles,
+        labels,
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=3,
+        frameon=False,
+        title=_legend_title(counts, lost),
+        title_fontsize=8,
+    )
     return save_figure(fig, outputs_dir("figures", profile, results) / f"{experiment}_{metric}")
 
 
@@ -141,19 +179,41 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
     counts, lost = [], 0
     for ax, model in zip(axes, ["lstm", "irnn"]):
         sub = runs[runs.cfg_model == model]
-        series = [(name, color, hatch,
-                   [sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)]
-                    [metric].to_numpy() for s in STRATEGIES])
-                  for (inv, dbl, name), color, hatch in zip(TRICKS, TRICK_COLORS, TRICK_HATCHES)]
-        n, k = _bars(ax, STRATEGIES, series, METRIC_NAMES[metric],
-                     chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None)
+        series = [
+            (
+                name,
+                color,
+                hatch,
+                [
+                    sub[(sub.cfg_strategy == s) & (sub.cfg_invert == inv) & (sub.cfg_double == dbl)][metric].to_numpy()
+                    for s in STRATEGIES
+                ],
+            )
+            for (inv, dbl, name), color, hatch in zip(TRICKS, TRICK_COLORS, TRICK_HATCHES)
+        ]
+        n, k = _bars(
+            ax,
+            STRATEGIES,
+            series,
+            METRIC_NAMES[metric],
+            chance_of(sub.iloc[0]) if metric == "test_char_accuracy" else None,
+        )
         counts, lost = counts + n, lost + k
         ax.set_title(f"{MODEL_NAMES[model]}: copy of {sub.cfg_length.iloc[0]}-digit numbers")
         ax.set_xlabel("curriculum strategy")
     axes[1].set_ylabel("")
     handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend, below both
-    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5,
-               frameon=False, title="input trick; " + _legend_title(counts, lost), title_fontsize=8)
+    fig.legend(
+        handles,
+        labels,
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=5,
+        frameon=False,
+        title="input trick; " + _legend_title(counts, lost),
+        title_fontsize=8,
+    )
     return save_figure(fig, outputs_dir("figures", profile, results) / f"memorisation_tricks_{metric}")
 
 
@@ -174,21 +234,42 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
         counts.append(by_step.shape[1])
         color, line, marker = VARIANT_STYLES.get(variant_id, (None, "-", None))
         for ax, x in zip(axes, [steps, steps * per_step[variant_id]]):
-            ax.plot(x, [b.mean for b in bands], color=color, linestyle=line, marker=marker, markersize=4,
-                    markevery=max(1, len(x) // 8), label=f"{variant}, {by_step.shape[1]} seeds")
+            ax.plot(
+                x,
+                [b.mean for b in bands],
+                color=color,
+                linestyle=line,
+                marker=marker,
+                markersize=4,
+                markevery=max(1, len(x) // 8),
+                label=f"{variant}, {by_step.shape[1]} seeds",
+            )
             ax.fill_between(x, [b.low for b in bands], [b.high for b in bands], color=color, alpha=0.2)
     axes[0].set_xlabel("training steps")
     axes[1].set_xlabel("seconds (steps x measured time per step, one core)")
     axes[0].set_ylabel(METRIC_NAMES[metric])
     for ax in axes:
-        ax.axhline(evidence["target"], color="black", linestyle=":", linewidth=1.2,
-                   label=f"target accuracy {evidence['target']:.2f} (question 2's rule)")
+        ax.axhline(
+            evidence["target"],
+            color="black",
+            linestyle=":",
+            linewidth=1.2,
+            label=f"target accuracy {evidence['target']:.2f} (question 2's rule)",
+        )
         ax.grid(alpha=0.3)
     axes[0].set_ylim(0, 1.02)
     handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend, below both
-    fig.legend(handles, labels, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4,
-               frameon=False, title=f"lines: mean over {seeds_note(counts)}; bands: 95% t interval",
-               title_fontsize=8)
+    fig.legend(
+        handles,
+        labels,
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=4,
+        frameon=False,
+        title=f"lines: mean over {seeds_note(counts)}; bands: 95% t interval",
+        title_fontsize=8,
+    )
     return save_figure(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
 
 
@@ -206,18 +287,33 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
     scales = sorted(set(table["input_scale"].dropna()))
     fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), sharey=True, squeeze=False)
     for ax, task in zip(axes[0], tasks):
-        for (model, clip, scale), group in table[table.task == task].groupby(["model", "clip", "input_scale"],
-                                                                             dropna=False):
+        for (model, clip, scale), group in table[table.task == task].groupby(
+            ["model", "clip", "input_scale"], dropna=False
+        ):
             group = group.sort_values("learning_rate")
             marker = SCALE_MARKERS[scales.index(scale) % len(SCALE_MARKERS)] if scale in scales else "o"
-            ax.errorbar(group.learning_rate, group.val_char_accuracy,
-                        yerr=np.nan_to_num([group.val_char_accuracy - group.low, group.high - group.val_char_accuracy]),
-                        marker=marker, markersize=4, capsize=2, elinewidth=0.8, color=MODEL_COLORS[model],
-                        linestyle=CLIP_STYLES[clips.index(clip) % len(CLIP_STYLES)],
-                        label=f"{MODEL_NAMES[model]}, clip {clip:g}, input scale {scale}")
+            ax.errorbar(
+                group.learning_rate,
+                group.val_char_accuracy,
+                yerr=np.nan_to_num([group.val_char_accuracy - group.low, group.high - group.val_char_accuracy]),
+                marker=marker,
+                markersize=4,
+                capsize=2,
+                elinewidth=0.8,
+                color=MODEL_COLORS[model],
+                linestyle=CLIP_STYLES[clips.index(clip) % len(CLIP_STYLES)],
+                label=f"{MODEL_NAMES[model]}, clip {clip:g}, input scale {scale}",
+            )
             chosen = group[group.selected]
-            ax.scatter(chosen.learning_rate, chosen.val_char_accuracy, s=140, facecolors="none",
-                       edgecolors="black", linewidths=1.5, zorder=4)
+            ax.scatter(
+                chosen.learning_rate,
+                chosen.val_char_accuracy,
+                s=140,
+                facecolors="none",
+                edgecolors="black",
+                linewidths=1.5,
+                zorder=4,
+            )
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
         ax.set_title(task)
@@ -229,7 +325,15 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             by_label.setdefault(label, handle)
     seeds = seeds_note([int(n) for n in table.seeds])
-    fig.legend(list(by_label.values()), list(by_label.keys()), fontsize=7, loc="upper center",
-               bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False, title_fontsize=8,
-               title=f"points: mean over {seeds} per setting, 95% t interval; circled: the setting selected")
+    fig.legend(
+        list(by_label.values()),
+        list(by_label.keys()),
+        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=4,
+        frameon=False,
+        title_fontsize=8,
+        title=f"points: mean over {seeds} per setting, 95% t interval; circled: the setting selected",
+    )
     return save_figure(fig, outputs_dir("figures", profile, results) / "lr_selection")

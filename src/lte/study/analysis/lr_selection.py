@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from lte.core.errors import LteError
 from lte.study.analysis.chance import chance_of
 from lte.study.analysis.records import load_runs
 from lte.study.analysis.stats import t_interval
-from lte.core.errors import LteError
 from lte.study.experiment import RESULTS, SELECTED
 
 KEYS = ["cfg_model", "cfg_task", "cfg_learning_rate", "cfg_clip", "cfg_input_scale"]
@@ -40,14 +40,25 @@ def selection_table(profile: str, results: Path = RESULTS, experiment: str = "lr
         diverged = int(group["diverged"].sum())
         estimate = t_interval(group["val_target_char_accuracy"]) if not diverged else None
         nan = float("nan")
-        rows.append({"model": model, "task": task, **({"strategy": values[5]} if per_strategy else {}),
-                     "chance": chance_of(group.iloc[0]) if {"cfg_length", "cfg_nesting", "cfg_test_size"} <= set(
-                         group.columns) else float("nan"),
-                     "learning_rate": lr, "clip": clip,
-                     "input_scale": None if pd.isna(scale) else scale, "seeds": len(group), "diverged": diverged,
-                     "val_char_accuracy": estimate.mean if estimate else nan,
-                     "low": estimate.low if estimate else nan, "high": estimate.high if estimate else nan,
-                     "test_char_accuracy": group["test_char_accuracy"].mean() if not diverged else nan})
+        rows.append(
+            {
+                "model": model,
+                "task": task,
+                **({"strategy": values[5]} if per_strategy else {}),
+                "chance": chance_of(group.iloc[0])
+                if {"cfg_length", "cfg_nesting", "cfg_test_size"} <= set(group.columns)
+                else float("nan"),
+                "learning_rate": lr,
+                "clip": clip,
+                "input_scale": None if pd.isna(scale) else scale,
+                "seeds": len(group),
+                "diverged": diverged,
+                "val_char_accuracy": estimate.mean if estimate else nan,
+                "low": estimate.low if estimate else nan,
+                "high": estimate.high if estimate else nan,
+                "test_char_accuracy": group["test_char_accuracy"].mean() if not diverged else nan,
+            }
+        )
     arm = ["model", "task"] + (["strategy"] if per_strategy else [])
     table = pd.DataFrame(rows).sort_values(["task", "model", *arm[2:], "learning_rate", "clip"]).reset_index(drop=True)
     no_candidate = table.groupby(arm)["val_char_accuracy"].count() == 0
@@ -85,8 +96,9 @@ def edge_winners(table: pd.DataFrame) -> list[dict]:
             winner = getattr(row, axis)
             widened = None if winner is None or pd.isna(winner) else widened_axis(values, float(winner))
             if widened is not None:
-                found.append({"model": row.model, "task": row.task, "axis": axis, "winner": float(winner),
-                              "widened": widened})
+                found.append(
+                    {"model": row.model, "task": row.task, "axis": axis, "winner": float(winner), "widened": widened}
+                )
     return found
 
 
@@ -97,10 +109,13 @@ def chance_warnings(table: pd.DataFrame) -> list[str]:
     """A warning for each selected setting whose validation accuracy is within CHANCE_MARGIN of always guessing
     the most frequent character: the grid holds no setting that learns the task."""
     arm = ["model", "task"] + (["strategy"] if "strategy" in table else [])
-    return [f"warning: {'/'.join(str(getattr(r, k)) for k in arm)}: the selected setting scores "
-            f"{r.val_char_accuracy:.3f} on validation, within {CHANCE_MARGIN} of chance ({r.chance:.3f}, always "
-            f"the most frequent character): no setting of the grid learns it; widen the grid or the budget"
-            for r in table[table["selected"]].itertuples() if r.val_char_accuracy <= r.chance + CHANCE_MARGIN]
+    return [
+        f"warning: {'/'.join(str(getattr(r, k)) for k in arm)}: the selected setting scores "
+        f"{r.val_char_accuracy:.3f} on validation, within {CHANCE_MARGIN} of chance ({r.chance:.3f}, always "
+        f"the most frequent character): no setting of the grid learns it; widen the grid or the budget"
+        for r in table[table["selected"]].itertuples()
+        if r.val_char_accuracy <= r.chance + CHANCE_MARGIN
+    ]
 
 
 def write_selection(profile: str, results: Path = RESULTS, log=None) -> dict:
@@ -113,12 +128,20 @@ def write_selection(profile: str, results: Path = RESULTS, log=None) -> dict:
     for warning in chance_warnings(table):
         log(warning)
     for edge in edge_winners(table):
-        log(f"warning: {edge['model']}/{edge['task']}: the selected {edge['axis']} {edge['winner']:g} is on the "
-            f"edge of its grid; widen it to {edge['widened']} in the selection experiment and sweep it again")
-    selected = {f"{r.model}/{r.task}": {"learning_rate": float(r.learning_rate), "clip": float(r.clip),
-                                        "input_scale": None if r.input_scale is None else float(r.input_scale),
-                                        "val_char_accuracy": float(r.val_char_accuracy), "seeds": int(r.seeds)}
-                for r in table[table["selected"]].itertuples()}
+        log(
+            f"warning: {edge['model']}/{edge['task']}: the selected {edge['axis']} {edge['winner']:g} is on the "
+            f"edge of its grid; widen it to {edge['widened']} in the selection experiment and sweep it again"
+        )
+    selected = {
+        f"{r.model}/{r.task}": {
+            "learning_rate": float(r.learning_rate),
+            "clip": float(r.clip),
+            "input_scale": None if r.input_scale is None else float(r.input_scale),
+            "val_char_accuracy": float(r.val_char_accuracy),
+            "seeds": int(r.seeds),
+        }
+        for r in table[table["selected"]].itertuples()
+    }
     assert all(set(SELECTED) <= set(v) for v in selected.values())
     out = results / "lr_selection" / f"selected_{profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -140,12 +163,17 @@ def write_strategy_selection(profile: str, results: Path = RESULTS, log=None) ->
         tried = table[(table.model == r.model) & (table.task == r.task) & (table.strategy == r.strategy)]
         widened = widened_axis(list(tried.learning_rate), float(r.learning_rate))
         if widened is not None:
-            log(f"warning: {r.model}/{r.task}/{r.strategy}: the selected learning_rate {r.learning_rate:g} is on "
-                f"the edge of the rates tried; widen them to {widened} and sweep again")
+            log(
+                f"warning: {r.model}/{r.task}/{r.strategy}: the selected learning_rate {r.learning_rate:g} is on "
+                f"the edge of the rates tried; widen them to {widened} and sweep again"
+            )
         selected[f"{r.model}/{r.task}/{r.strategy}"] = {
-            "learning_rate": float(r.learning_rate), "clip": float(r.clip),
+            "learning_rate": float(r.learning_rate),
+            "clip": float(r.clip),
             "input_scale": None if r.input_scale is None else float(r.input_scale),
-            "val_char_accuracy": float(r.val_char_accuracy), "seeds": int(r.seeds)}
+            "val_char_accuracy": float(r.val_char_accuracy),
+            "seeds": int(r.seeds),
+        }
     out = results / "lr_selection" / f"selected_strategies_{profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(selected, indent=2, sort_keys=True) + "\n")

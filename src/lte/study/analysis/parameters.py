@@ -35,8 +35,12 @@ def closed_form_parameters(config: ModelConfig) -> dict:
     layers = [layer_formula(config.cell, first_input if i == 0 else out, n, options) for i in range(config.layers)]
     embedding = v * n if config.uses_embedding else 0
     readout = out * v + v
-    return {"layers": sum(layers), "embedding": embedding, "readout": readout,
-            "total": sum(layers) + embedding + readout}
+    return {
+        "layers": sum(layers),
+        "embedding": embedding,
+        "readout": readout,
+        "total": sum(layers) + embedding + readout,
+    }
 
 
 def equal_parameter_width(count_reference: int, count_of_width: Callable[[int], int]) -> int:
@@ -48,18 +52,23 @@ def equal_parameter_width(count_reference: int, count_of_width: Callable[[int], 
     best = min((w for w in (width - 1, width) if w >= 1), key=lambda w: abs(count_of_width(w) - count_reference))
     off = count_of_width(best) / count_reference - 1
     if abs(off) > WITHIN:
-        raise ValueError(f"no width has a parameter count within {WITHIN:.0%} of the reference's "
-                         f"{count_reference:,}: the nearest, width {best}, has {count_of_width(best):,} ({off:+.1%})")
+        raise ValueError(
+            f"no width has a parameter count within {WITHIN:.0%} of the reference's "
+            f"{count_reference:,}: the nearest, width {best}, has {count_of_width(best):,} ({off:+.1%})"
+        )
     return best
 
 
-def equal_parameter_hidden(cell: str, reference: str, reference_hidden: int, layers: int,
-                           vocab_size: int = VOCAB_SIZE) -> int:
+def equal_parameter_hidden(
+    cell: str, reference: str, reference_hidden: int, layers: int, vocab_size: int = VOCAB_SIZE
+) -> int:
     """The hidden size at which `cell` has the parameter count nearest `reference`'s at `reference_hidden`
     (embedding and readout included, by the closed formulas the parameter table checks against the model)."""
+
     def count(name: str, hidden: int) -> int:
-        return closed_form_parameters(ModelConfig(cell=name, hidden=hidden, layers=layers,
-                                                  vocab_size=vocab_size))["total"]
+        return closed_form_parameters(ModelConfig(cell=name, hidden=hidden, layers=layers, vocab_size=vocab_size))[
+            "total"
+        ]
 
     return equal_parameter_width(count(reference, reference_hidden), lambda width: count(cell, width))
 
@@ -72,10 +81,19 @@ def parameter_table() -> pd.DataFrame:
             params = init_params(jax.random.PRNGKey(0), config)
             formula = closed_form_parameters(config)
             counted = count_params(params)
-            rows.append({"size": size, "cell": cell, "input": "embedding" if config.uses_embedding else "one-hot",
-                         "recurrent layers": count_params(params["layers"]), "embedding": formula["embedding"],
-                         "readout": formula["readout"], "total (counted)": counted,
-                         "total (formula)": formula["total"], "match": counted == formula["total"]})
+            rows.append(
+                {
+                    "size": size,
+                    "cell": cell,
+                    "input": "embedding" if config.uses_embedding else "one-hot",
+                    "recurrent layers": count_params(params["layers"]),
+                    "embedding": formula["embedding"],
+                    "readout": formula["readout"],
+                    "total (counted)": counted,
+                    "total (formula)": formula["total"],
+                    "match": counted == formula["total"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -89,9 +107,14 @@ def write_parameter_table(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_dir / "parameters.csv", index=False)
     shown = table.drop(columns=["match"]).assign(**{c: table[c].map("{:,}".format) for c in NUMBERS})
-    return [out_dir / "parameters.csv", *write_table(shown, out_dir / "parameters",
-                                                     "Parameters per model, counted from the initialised model "
-                                                     "(equal to the closed formulas in every row)")]
+    return [
+        out_dir / "parameters.csv",
+        *write_table(
+            shown,
+            out_dir / "parameters",
+            "Parameters per model, counted from the initialised model (equal to the closed formulas in every row)",
+        ),
+    ]
 
 
 NUMBERS = ["recurrent layers", "embedding", "readout", "total (counted)", "total (formula)"]

@@ -25,8 +25,16 @@ def choose_caps(runs: pd.DataFrame) -> pd.DataFrame:
         longest = int(group["steps"].max())
         fitting = [cap for cap in CANDIDATE_CAPS if cap >= longest]
         cap = fitting[0] if plateaued.all() and fitting else CANDIDATE_CAPS[-1]
-        rows.append({"task": task, "runs": len(group), "stopped on plateau": int(plateaued.sum()),
-                     "median steps": int(group["steps"].median()), "max steps": longest, "cap": cap})
+        rows.append(
+            {
+                "task": task,
+                "runs": len(group),
+                "stopped on plateau": int(plateaued.sum()),
+                "median steps": int(group["steps"].median()),
+                "max steps": longest,
+                "cap": cap,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -41,9 +49,12 @@ def pilot_section(profile: str, results: Path = RESULTS) -> list[str]:
         return lines + [f"Pending: {error}", ""]
     table = choose_caps(runs)
     lines += [
-             "Rule (docs/preregistration.md, section 3, committed before the pilot ran): per task, the smallest "
-             f"of {', '.join(f'{c:,}' for c in CANDIDATE_CAPS)} steps by which every pilot run stopped on its "
-             "plateau, else the largest.", "",
-             "| task | runs | stopped on plateau | median steps | max steps | cap |", "|---|---|---|---|---|---|"]
+        "Rule (docs/preregistration.md, section 3, committed before the pilot ran): per task, the smallest "
+        f"of {', '.join(f'{c:,}' for c in CANDIDATE_CAPS)} steps by which every pilot run stopped on its "
+        "plateau, else the largest.",
+        "",
+        "| task | runs | stopped on plateau | median steps | max steps | cap |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += [f"| {r.task} | {r.runs} | {r._3} | {r._4:,} | {r._5:,} | {r.cap:,} |" for r in table.itertuples()]
     return lines + [""]

@@ -85,8 +85,9 @@ class FactorResult:
         return ACTS["rising" if self.rising else self.decision]
 
 
-def judge_task(arms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
-               rising: set[tuple[str, str]] = frozenset()) -> dict:
+def judge_task(
+    arms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]], rising: set[tuple[str, str]] = frozenset()
+) -> dict:
     """Question 1's verdict on one task.
 
     `arms[(model, factor)]` holds (treated, control) test accuracies paired by seed; `rising` the
@@ -94,8 +95,10 @@ def judge_task(arms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
     each factor's agreement, and the verdict: 'untestable' (no factor helps or hurts the LSTM), 'yes' (every
     factor acting on either model acts alike), 'no' (one differs) or 'unclear'.
     """
-    results = [FactorResult(factor, model, normalised_gain(*arms[(model, factor)]), rising=(model, factor) in rising)
-               for (model, factor) in sorted(arms)]
+    results = [
+        FactorResult(factor, model, normalised_gain(*arms[(model, factor)]), rising=(model, factor) in rising)
+        for (model, factor) in sorted(arms)
+    ]
     level = fcr_level([r.estimate.p_value for r in results])
     for r in results:
         r.low, r.high = fcr_interval(r.estimate, level)
@@ -103,8 +106,12 @@ def judge_task(arms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]],
     acts = {(r.model, r.factor): r.act for r in results}
     factors = sorted({factor for _, factor in arms})
     agreements = {f: agreement(acts.get(("lstm", f), "unclear"), acts.get(("irnn", f), "unclear")) for f in factors}
-    acting = [f for f in factors if "helps" in (acts.get(("lstm", f)), acts.get(("irnn", f)))
-              or "hurts" in (acts.get(("lstm", f)), acts.get(("irnn", f)))]
+    acting = [
+        f
+        for f in factors
+        if "helps" in (acts.get(("lstm", f)), acts.get(("irnn", f)))
+        or "hurts" in (acts.get(("lstm", f)), acts.get(("irnn", f)))
+    ]
     if not any(acts.get(("lstm", f)) in ("helps", "hurts") for f in factors):
         # nothing acts on the LSTM; unknown rather than untestable while one of its cells still rises
         verdict = "unclear" if any(model == "lstm" for model, _ in rising) else "untestable"

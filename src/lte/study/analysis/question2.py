@@ -80,8 +80,11 @@ def reach_summary(times: np.ndarray) -> dict:
     the fraction that do."""
     times = np.asarray(times, float)
     reached = times[np.isfinite(times)]
-    return {"median": float(np.median(reached)) if reached.size else float("nan"),
-            "fraction": reached.size / times.size if times.size else float("nan"), "runs": int(times.size)}
+    return {
+        "median": float(np.median(reached)) if reached.size else float("nan"),
+        "fraction": reached.size / times.size if times.size else float("nan"),
+        "runs": int(times.size),
+    }
 
 
 def equal_parameter_irnn_width(lstm_hidden: int = 64, layers: int = 1, vocab_size: int = VOCAB_SIZE) -> int:
@@ -101,8 +104,13 @@ def _runs(frame: pd.DataFrame):
     return [(cell, run) for cell, run in frame.groupby("cell", sort=True)]
 
 
-def judge(curves_by_variant: Mapping[str, pd.DataFrame], lstm_key: str, delta: float = DELTA,
-          ms_per_step: Mapping[str, float] | None = None, rising: frozenset[str] = frozenset()) -> dict:
+def judge(
+    curves_by_variant: Mapping[str, pd.DataFrame],
+    lstm_key: str,
+    delta: float = DELTA,
+    ms_per_step: Mapping[str, float] | None = None,
+    rising: frozenset[str] = frozenset(),
+) -> dict:
     """Question 2's verdicts: every IRNN variant minus the LSTM, per clock.
 
     `curves_by_variant[variant]` holds its runs' metrics rows (columns cell, step, wall_time and the test
@@ -119,24 +127,52 @@ def judge(curves_by_variant: Mapping[str, pd.DataFrame], lstm_key: str, delta: f
     frames = {v: _clocked(c, None if ms_per_step is None else ms_per_step[v]) for v, c in curves_by_variant.items()}
     clocks = [c for c in CLOCKS if all(c in f for f in frames.values())]
     windows = {c: float(min(run[c].iloc[-1] for f in frames.values() for _, run in _runs(f))) for c in clocks}
-    areas = pd.DataFrame([{"variant": v, "cell": cell, "clock": c,
-                           "area": area_under_curve(run[METRIC].to_numpy(), run[c].to_numpy(), windows[c])}
-                          for v, f in frames.items() for cell, run in _runs(f) for c in clocks])
+    areas = pd.DataFrame(
+        [
+            {
+                "variant": v,
+                "cell": cell,
+                "clock": c,
+                "area": area_under_curve(run[METRIC].to_numpy(), run[c].to_numpy(), windows[c]),
+            }
+            for v, f in frames.items()
+            for cell, run in _runs(f)
+            for c in clocks
+        ]
+    )
     rows = []
     for variant in (v for v in frames if v != lstm_key):
         for clock in clocks:
             irnn, lstm = (areas[(areas.variant == v) & (areas.clock == clock)].area for v in (variant, lstm_key))
-            rows.append({"variant": variant, "clock": clock, "window": windows[clock], "irnn area": irnn.mean(),
-                         "lstm area": lstm.mean(), "estimate": welch_difference(irnn, lstm)})
+            rows.append(
+                {
+                    "variant": variant,
+                    "clock": clock,
+                    "window": windows[clock],
+                    "irnn area": irnn.mean(),
+                    "lstm area": lstm.mean(),
+                    "estimate": welch_difference(irnn, lstm),
+                }
+            )
     p_values = [r["estimate"].p_value for r in rows]
     level = fcr_level(p_values)
     for r, p_adjusted in zip(rows, benjamini_hochberg(p_values) if rows else []):
         e = r.pop("estimate")
         low, high = fcr_interval(e, level)
         decision = "rising" if {r["variant"], lstm_key} & set(rising) else decide_by_interval(low, high, delta)
-        r.update({"difference": e.mean, "low": low, "high": high, "level": level, "p (BH)": float(p_adjusted),
-                  "method": e.method, "decision": decision, "verdict": VERDICTS[decision],
-                  "decides": r["clock"] == DECIDING_CLOCK})
+        r.update(
+            {
+                "difference": e.mean,
+                "low": low,
+                "high": high,
+                "level": level,
+                "p (BH)": float(p_adjusted),
+                "method": e.method,
+                "decision": decision,
+                "verdict": VERDICTS[decision],
+                "decides": r["clock"] == DECIDING_CLOCK,
+            }
+        )
     comparisons = pd.DataFrame(rows)
     verdicts = {v: dict(zip(g.clock, g.verdict)) for v, g in comparisons.groupby("variant", sort=False)} if rows else {}
     reach = []
@@ -145,10 +181,24 @@ def judge(curves_by_variant: Mapping[str, pd.DataFrame], lstm_key: str, delta: f
             for target in TARGETS:
                 times = [time_to_target(run[METRIC].to_numpy(), run[c].to_numpy(), target) for _, run in _runs(f)]
                 reach.append({"variant": v, "clock": c, "target": target, **reach_summary(np.array(times))})
-    final = pd.DataFrame([{"variant": v, "runs": len(_runs(f)),
-                           "final accuracy": float(np.mean([run[METRIC].iloc[-1] for _, run in _runs(f)]))}
-                          for v, f in frames.items()])
-    return {"comparisons": comparisons, "verdicts": verdicts,
-            "verdict": {v: by_clock.get(DECIDING_CLOCK, "unclear") for v, by_clock in verdicts.items()},
-            "deciding_clock": DECIDING_CLOCK, "windows": windows, "level": level, "areas": areas,
-            "to_target": pd.DataFrame(reach), "final": final}
+    final = pd.DataFrame(
+        [
+            {
+                "variant": v,
+                "runs": len(_runs(f)),
+                "final accuracy": float(np.mean([run[METRIC].iloc[-1] for _, run in _runs(f)])),
+            }
+            for v, f in frames.items()
+        ]
+    )
+    return {
+        "comparisons": comparisons,
+        "verdicts": verdicts,
+        "verdict": {v: by_clock.get(DECIDING_CLOCK, "unclear") for v, by_clock in verdicts.items()},
+        "deciding_clock": DECIDING_CLOCK,
+        "windows": windows,
+        "level": level,
+        "areas": areas,
+        "to_target": pd.DataFrame(reach),
+        "final": final,
+    }

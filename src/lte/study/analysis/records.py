@@ -20,8 +20,9 @@ LABEL_COLUMNS = ("task", "model", "strategy", "invert", "double", "seed", "learn
 def read_index(experiment: str, profile: str, results: Path = RESULTS) -> dict:
     path = runs_dir(experiment, profile, results) / "cells.json"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run `lte sweep experiments/{experiment}.toml "
-                                f"--profile {profile}` first")
+        raise FileNotFoundError(
+            f"{path} is missing: run `lte sweep experiments/{experiment}.toml --profile {profile}` first"
+        )
     return run_folder.read_index(path)
 
 
@@ -35,9 +36,19 @@ def _read_json(path: Path):
 
 
 # What load_runs reads from a summary.json; a non-finite number there would be averaged away unnoticed.
-SUMMARY_FIELDS = ("steps", "wall_time", "parameters", "stop_reason", "final.test_char_accuracy",
-                  "final.test_exact_match", "final.level", "final_val_target.char_accuracy",
-                  "final_val_target.exact_match", "provenance.commit", "provenance.device")
+SUMMARY_FIELDS = (
+    "steps",
+    "wall_time",
+    "parameters",
+    "stop_reason",
+    "final.test_char_accuracy",
+    "final.test_exact_match",
+    "final.level",
+    "final_val_target.char_accuracy",
+    "final_val_target.exact_match",
+    "provenance.commit",
+    "provenance.device",
+)
 
 
 def _non_finite(value, where: str = "") -> list[tuple[str, float]]:
@@ -77,11 +88,16 @@ def read_summary(path: Path) -> dict:
     used = [(k, v) for k, v in bad if any(k == f or k.startswith(f + "[") for f in SUMMARY_FIELDS)]
     listed = ", ".join(f"{k} = {_spelled(v)}" for k, v in (used or bad))
     if used:
-        raise LteError(f"{path} holds non-finite numbers where the tables read it ({listed}); "
-                       f"the run diverged or its record is corrupt: rerun that cell or remove it from the sweep")
+        raise LteError(
+            f"{path} holds non-finite numbers where the tables read it ({listed}); "
+            f"the run diverged or its record is corrupt: rerun that cell or remove it from the sweep"
+        )
     if bad:
-        warnings.warn(f"{path} holds non-finite numbers ({listed}); the tables do not read those fields",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"{path} holds non-finite numbers ({listed}); the tables do not read those fields",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return summary
 
 
@@ -101,8 +117,10 @@ def read_curve(path: Path) -> pd.DataFrame | None:
         except json.JSONDecodeError as error:
             if number == len(lines):
                 break  # torn by a kill mid-write; the run rewrites it when it resumes
-            raise LteError(f"{path}, line {number}: not valid JSON ({error}); only the last line of a "
-                           f"metrics file can be torn by a kill, so the record is corrupt") from None
+            raise LteError(
+                f"{path}, line {number}: not valid JSON ({error}); only the last line of a "
+                f"metrics file can be torn by a kill, so the record is corrupt"
+            ) from None
         kept.append(line)
     if not kept:
         return None
@@ -122,20 +140,37 @@ def char_summary_row(path: Path) -> dict:
     try:
         if is_diverged(summary):  # no result: NaN, which every mean, interval and selection must not take
             nan = float("nan")
-            return {"steps": summary["steps"], "wall_time": summary["wall_time"],
-                    "models_per_step": summary.get("models_per_step", 1),
-                    "parameters": summary["parameters"], "stop_reason": "diverged", "diverged": True,
-                    "test_char_accuracy": nan, "test_exact_match": nan, "val_target_char_accuracy": nan,
-                    "val_target_exact_match": nan, "final_level": "{},{}".format(*summary["final"]["level"]),
-                    "commit": summary["provenance"]["commit"], "device": summary["provenance"]["device"]}
+            return {
+                "steps": summary["steps"],
+                "wall_time": summary["wall_time"],
+                "models_per_step": summary.get("models_per_step", 1),
+                "parameters": summary["parameters"],
+                "stop_reason": "diverged",
+                "diverged": True,
+                "test_char_accuracy": nan,
+                "test_exact_match": nan,
+                "val_target_char_accuracy": nan,
+                "val_target_exact_match": nan,
+                "final_level": "{},{}".format(*summary["final"]["level"]),
+                "commit": summary["provenance"]["commit"],
+                "device": summary["provenance"]["device"],
+            }
         final, val = summary["final"], summary["final_val_target"]
-        return {"steps": summary["steps"], "wall_time": summary["wall_time"],
-                "models_per_step": summary.get("models_per_step", 1),  # K runs shared each wall-time second
-                "parameters": summary["parameters"], "stop_reason": summary["stop_reason"],
-                "test_char_accuracy": final["test_char_accuracy"], "test_exact_match": final["test_exact_match"],
-                "val_target_char_accuracy": val["char_accuracy"], "val_target_exact_match": val["exact_match"],
-                "final_level": "{},{}".format(*final["level"]), "diverged": False,
-                "commit": summary["provenance"]["commit"], "device": summary["provenance"]["device"]}
+        return {
+            "steps": summary["steps"],
+            "wall_time": summary["wall_time"],
+            "models_per_step": summary.get("models_per_step", 1),  # K runs shared each wall-time second
+            "parameters": summary["parameters"],
+            "stop_reason": summary["stop_reason"],
+            "test_char_accuracy": final["test_char_accuracy"],
+            "test_exact_match": final["test_exact_match"],
+            "val_target_char_accuracy": val["char_accuracy"],
+            "val_target_exact_match": val["exact_match"],
+            "final_level": "{},{}".format(*final["level"]),
+            "diverged": False,
+            "commit": summary["provenance"]["commit"],
+            "device": summary["provenance"]["device"],
+        }
     except (KeyError, TypeError, IndexError) as error:
         raise LteError(f"{path} is not a complete run summary ({type(error).__name__}: {error})") from None
 
@@ -146,11 +181,16 @@ def generic_summary_row(path: Path) -> dict:
     summary = read_summary(path)
     try:
         final = summary.get("final") or {}
-        return {"steps": summary["steps"], "wall_time": summary["wall_time"],
-                "models_per_step": summary.get("models_per_step", 1), "stop_reason": summary.get("stop_reason"),
-                "diverged": bool(summary.get("diverged")), "commit": summary["provenance"]["commit"],
-                "device": summary["provenance"]["device"],
-                **{f"final_{k}": v for k, v in final.items() if isinstance(v, (int, float)) and k != "step"}}
+        return {
+            "steps": summary["steps"],
+            "wall_time": summary["wall_time"],
+            "models_per_step": summary.get("models_per_step", 1),
+            "stop_reason": summary.get("stop_reason"),
+            "diverged": bool(summary.get("diverged")),
+            "commit": summary["provenance"]["commit"],
+            "device": summary["provenance"]["device"],
+            **{f"final_{k}": v for k, v in final.items() if isinstance(v, (int, float)) and k != "step"},
+        }
     except (KeyError, TypeError) as error:
         raise LteError(f"{path} is not a complete run summary ({type(error).__name__}: {error})") from None
 
@@ -168,11 +208,14 @@ def load_runs(experiment: str, profile: str, results: Path = RESULTS, *, require
         if not path.exists():
             missing.append(cell["name"])
             continue
-        rows.append({**_label_columns(cell), "experiment": experiment,
-                     **get_kind(cell.get("kind", "char")).read_summary(path)})
+        rows.append(
+            {**_label_columns(cell), "experiment": experiment, **get_kind(cell.get("kind", "char")).read_summary(path)}
+        )
     if missing and require_all:
-        raise FileNotFoundError(f"{len(missing)} of {len(index['cells'])} cells of {experiment} ({profile}) have "
-                                f"not finished (e.g. {missing[0]}); run the sweep again to finish them")
+        raise FileNotFoundError(
+            f"{len(missing)} of {len(index['cells'])} cells of {experiment} ({profile}) have "
+            f"not finished (e.g. {missing[0]}); run the sweep again to finish them"
+        )
     return pd.DataFrame(rows)
 
 

@@ -42,20 +42,28 @@ def cell_slopes(curves: pd.DataFrame, by: list[str], metric: str = METRIC) -> pd
 
 def slopes_section(experiments: dict[str, pd.DataFrame]) -> list[str]:
     """The report's table of every cell's final slope (`experiments[name]`: its curves), rising cells marked."""
-    lines = ["## Budgets: every cell's final slope", "",
-             f"Per cell (its runs over seeds): the mean final slope of test character accuracy over the last "
-             f"{FINAL_FRACTION:.0%} of each run's steps, per 1,000 steps; **rising** above {RISING_SLOPE} (a "
-             "comparison involving it decides nothing).", ""]
+    lines = [
+        "## Budgets: every cell's final slope",
+        "",
+        f"Per cell (its runs over seeds): the mean final slope of test character accuracy over the last "
+        f"{FINAL_FRACTION:.0%} of each run's steps, per 1,000 steps; **rising** above {RISING_SLOPE} (a "
+        "comparison involving it decides nothing).",
+        "",
+    ]
     for name, curves in experiments.items():
         if curves.empty:
             continue
         by = sorted(c for c in curves.columns if c.startswith("label_") and c != "label_seed")
         table = cell_slopes(curves, by)
         shown = [c.removeprefix("label_") for c in by]
-        lines += [f"**{name}** ({int(table.rising.sum())} of {len(table)} cells rising)", "",
-                  "| " + " | ".join(shown) + " | runs | final slope |", "|" + "---|" * (len(shown) + 2)]
+        lines += [
+            f"**{name}** ({int(table.rising.sum())} of {len(table)} cells rising)",
+            "",
+            "| " + " | ".join(shown) + " | runs | final slope |",
+            "|" + "---|" * (len(shown) + 2),
+        ]
         for row in table.itertuples(index=False):
-            values = [str(v) for v in row[:len(by)]]
+            values = [str(v) for v in row[: len(by)]]
             slope = f"{row.final_slope:+.4f}" + (" **rising**" if row.rising else "")
             lines.append("| " + " | ".join(values) + f" | {row.runs} | {slope} |")
         lines.append("")

@@ -48,8 +48,14 @@ def record_path(profile: str, results: Path = RESULTS) -> Path:
     return results / "runs" / profile / "spot_check.json"
 
 
-def spot_check(profile: str, results: Path = RESULTS, scratch: Path | None = None, workers: int = 2,
-               log=print, against_records_code: bool = True) -> list:
+def spot_check(
+    profile: str,
+    results: Path = RESULTS,
+    scratch: Path | None = None,
+    workers: int = 2,
+    log=print,
+    against_records_code: bool = True,
+) -> list:
     """Retrain `sample_by_commit` into `scratch` (a temporary folder by default); one RunComparison each.
 
     Where a retrained run differs from its record, the sample is also retrained with the records' own code
@@ -69,15 +75,21 @@ def spot_check(profile: str, results: Path = RESULTS, scratch: Path | None = Non
         checked = [_compare(run, out, log) for run, out in zip(runs, fresh)]
         code_checked = None
         if against_records_code and any(c.status != "exact" for c in checked):
-            log("some differ from their records: retraining the sample with the records' own code on this "
-                "machine, to tell a change of code from a change of machine")
+            log(
+                "some differ from their records: retraining the sample with the records' own code on this "
+                "machine, to tell a change of code from a change of machine"
+            )
             base = [Path(temporary) / "records-code" / run.parent.name / run.name for run in runs]
             retrain_with_records_code(runs, base, workers, log)
-            code_checked = [_compare(run, out, log, against=b, label="against the records' code")
-                            for run, out, b in zip(runs, fresh, base)]
+            code_checked = [
+                _compare(run, out, log, against=b, label="against the records' code")
+                for run, out, b in zip(runs, fresh, base)
+            ]
     exact = sum(c.status == "exact" for c in checked)
-    log(f"{exact} of {len(checked)} sampled runs (one per recorded commit, experiment and model) retrained "
-        f"exactly with the code as it stands")
+    log(
+        f"{exact} of {len(checked)} sampled runs (one per recorded commit, experiment and model) retrained "
+        f"exactly with the code as it stands"
+    )
     if code_checked is not None:
         same = sum(c.status == "exact" for c in code_checked)
         log(f"{same} of {len(code_checked)} retrained with the same bits as the records' own code on this machine")
@@ -87,8 +99,10 @@ def spot_check(profile: str, results: Path = RESULTS, scratch: Path | None = Non
 
 def _payload(run: Path, out: Path) -> tuple:
     # each in as many slots as it was trained in: a run's bits depend on its step's models (lte.methods.ensemble)
-    return (json.loads((run / "summary.json").read_text()).get("models_per_step", 1),
-            [("char", json.loads((run / "config.json").read_text()), str(out))])
+    return (
+        json.loads((run / "summary.json").read_text()).get("models_per_step", 1),
+        [("char", json.loads((run / "config.json").read_text()), str(out))],
+    )
 
 
 def _compare(run: Path, out: Path, log, against: Path | None = None, label: str = ""):
@@ -97,10 +111,13 @@ def _compare(run: Path, out: Path, log, against: Path | None = None, label: str 
     if not (reference / "summary.json").exists():
         log(f"not retrained {label}: {run.parent.name}/{run.name}")
         return RunComparison(run.parent.name, run.name, "not retrained")
-    comparison = compare_run(Run(run.parent.name, run.name, reference, load(reference)),
-                             Run(run.parent.name, run.name, out, load(out)))
-    log(f"{comparison.status}{' ' + label if label else ''}: {run.parent.name}/{run.name}"
-        + (f" (largest difference {comparison.largest} in {comparison.field})" if comparison.largest else ""))
+    comparison = compare_run(
+        Run(run.parent.name, run.name, reference, load(reference)), Run(run.parent.name, run.name, out, load(out))
+    )
+    log(
+        f"{comparison.status}{' ' + label if label else ''}: {run.parent.name}/{run.name}"
+        + (f" (largest difference {comparison.largest} in {comparison.field})" if comparison.largest else "")
+    )
     return comparison
 
 
@@ -125,24 +142,38 @@ def retrain_with_records_code(runs: list[Path], outs: list[Path], workers: int, 
             log(f"the records' code of {run.parent.name}/{run.name} is not a commit git can check out; skipped")
             continue
         by_commit.setdefault(commit, []).append(i)
-    program = ("import json, sys\nfrom lte.study.sweep import _run_task, run_in_workers\n"
-               "job = json.load(sys.stdin)\n"
-               "run_in_workers(_run_task, job['payloads'], job['labels'], job['workers'], print)\n")
+    program = (
+        "import json, sys\nfrom lte.study.sweep import _run_task, run_in_workers\n"
+        "job = json.load(sys.stdin)\n"
+        "run_in_workers(_run_task, job['payloads'], job['labels'], job['workers'], print)\n"
+    )
     for commit, indices in by_commit.items():
         with tempfile.TemporaryDirectory(prefix="lte-records-code-") as tree:
-            added = subprocess.run(["git", "worktree", "add", "--detach", tree, commit], cwd=root,
-                                   capture_output=True, text=True)
+            added = subprocess.run(
+                ["git", "worktree", "add", "--detach", tree, commit], cwd=root, capture_output=True, text=True
+            )
             if added.returncode != 0:
-                log(f"cannot check out the records' commit {commit[:12]} ({added.stderr.strip()}); "
-                    f"{len(indices)} run(s) not retrained with it")
+                log(
+                    f"cannot check out the records' commit {commit[:12]} ({added.stderr.strip()}); "
+                    f"{len(indices)} run(s) not retrained with it"
+                )
                 continue
             try:
-                job = {"payloads": [_payload(runs[i], outs[i]) for i in indices],
-                       "labels": [f"{runs[i].parent.name}/{runs[i].name} at {commit[:7]}" for i in indices],
-                       "workers": workers}
+                job = {
+                    "payloads": [_payload(runs[i], outs[i]) for i in indices],
+                    "labels": [f"{runs[i].parent.name}/{runs[i].name} at {commit[:7]}" for i in indices],
+                    "workers": workers,
+                }
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join([f"{tree}/src", tree])}
-                with subprocess.Popen([sys.executable, "-c", program], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, text=True, cwd=tree, env=env) as child:
+                with subprocess.Popen(
+                    [sys.executable, "-c", program],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    cwd=tree,
+                    env=env,
+                ) as child:
                     child.stdin.write(json.dumps(job))
                     child.stdin.close()
                     for line in child.stdout:  # its progress lines, as they come
@@ -151,25 +182,43 @@ def retrain_with_records_code(runs: list[Path], outs: list[Path], workers: int, 
                 subprocess.run(["git", "worktree", "remove", "--force", tree], cwd=root, capture_output=True)
 
 
-def write_record(profile: str, results: Path, checked: list, code_checked: list | None,
-                 wall_seconds: float) -> Path:
+def write_record(profile: str, results: Path, checked: list, code_checked: list | None, wall_seconds: float) -> Path:
     """The spot-check's outcome beside the records it checked, with the commit and machine that checked them:
     each run against its record, and (where retrained) against the records' own code on this machine."""
     from lte.core.provenance import provenance, vector_extension
 
     prov = provenance()
     runs = sample_by_commit(profile, results)
-    records_devices = sorted({(json.loads((r / "summary.json").read_text()).get("provenance") or {}).get("device")
-                              or "unknown" for r in runs})
-    record = {"profile": profile, "commit": prov["commit"], "device": prov.get("device"),
-              "vector_extension": vector_extension(),
-              "records_devices": records_devices, "versions": prov.get("versions"), "wall_s": round(wall_seconds, 1),
-              "exact": sum(c.status == "exact" for c in checked), "checked": len(checked),
-              "exact_against_records_code": (None if code_checked is None
-                                             else sum(c.status == "exact" for c in code_checked)),
-              "runs": [{"run": f"{c.experiment}/{c.name}", "status": c.status, "largest": c.largest, "field": c.field,
-                        "against_records_code": None if code_checked is None else code_checked[i].status}
-                       for i, c in enumerate(checked)]}
+    records_devices = sorted(
+        {
+            (json.loads((r / "summary.json").read_text()).get("provenance") or {}).get("device") or "unknown"
+            for r in runs
+        }
+    )
+    record = {
+        "profile": profile,
+        "commit": prov["commit"],
+        "device": prov.get("device"),
+        "vector_extension": vector_extension(),
+        "records_devices": records_devices,
+        "versions": prov.get("versions"),
+        "wall_s": round(wall_seconds, 1),
+        "exact": sum(c.status == "exact" for c in checked),
+        "checked": len(checked),
+        "exact_against_records_code": (
+            None if code_checked is None else sum(c.status == "exact" for c in code_checked)
+        ),
+        "runs": [
+            {
+                "run": f"{c.experiment}/{c.name}",
+                "status": c.status,
+                "largest": c.largest,
+                "field": c.field,
+                "against_records_code": None if code_checked is None else code_checked[i].status,
+            }
+            for i, c in enumerate(checked)
+        ],
+    }
     path = record_path(profile, results)
     path.write_text(json.dumps(record, indent=1) + "\n")
     return path

@@ -12,8 +12,8 @@ The bootstrap helpers at the top (`bootstrap_mean`, `bootstrap_difference`, `cla
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 from scipy import stats as _st

@@ -13,21 +13,39 @@ from lte.study.analysis.records import load_runs
 from lte.study.analysis.stats import format_estimate, t_interval
 from lte.study.experiment import RESULTS, outputs_dir, runs_dir
 
-EXPERIMENTS = ("lr_selection", "strategy_selection", "question3_selection", "program", "addition", "memorisation", "convergence")
+EXPERIMENTS = (
+    "lr_selection",
+    "strategy_selection",
+    "question3_selection",
+    "program",
+    "addition",
+    "memorisation",
+    "convergence",
+)
 OPTIONAL = ("strategy_selection", "question3_selection")  # absent from records made before they existed
 INTERVAL = "mean [95% t interval] over seeds"
 
 
 def tex_escape(text) -> str:
-    return (str(text).replace("_", r"\_").replace("%", r"\%").replace("#", r"\#").replace("&", r"\&")
-            .replace("δ", r"$\delta$"))
+    return (
+        str(text)
+        .replace("_", r"\_")
+        .replace("%", r"\%")
+        .replace("#", r"\#")
+        .replace("&", r"\&")
+        .replace("δ", r"$\delta$")
+    )
 
 
 def latex_tabular(table: pd.DataFrame) -> str:
     """`table` (all strings) as a booktabs LaTeX tabular."""
     header = list(table.columns)
-    tex = [r"\begin{tabular}{" + "l" * len(header) + "}", r"\toprule", " & ".join(tex_escape(h) for h in header)
-           + r" \\", r"\midrule"]
+    tex = [
+        r"\begin{tabular}{" + "l" * len(header) + "}",
+        r"\toprule",
+        " & ".join(tex_escape(h) for h in header) + r" \\",
+        r"\midrule",
+    ]
     tex += [" & ".join(tex_escape(v) for v in row) + r" \\" for row in table.itertuples(index=False)]
     return "\n".join(tex + [r"\bottomrule", r"\end{tabular}"]) + "\n"
 
@@ -60,8 +78,12 @@ def strategy_table(experiment: str, profile: str, results: Path = RESULTS) -> pd
     for task in sorted(runs.task_name.unique()):
         for strategy in STRATEGIES:
             for invert, double, trick in tricks:
-                sub = runs[(runs.task_name == task) & (runs.cfg_strategy == strategy)
-                           & (runs.cfg_invert == invert) & (runs.cfg_double == double)]
+                sub = runs[
+                    (runs.task_name == task)
+                    & (runs.cfg_strategy == strategy)
+                    & (runs.cfg_invert == invert)
+                    & (runs.cfg_double == double)
+                ]
                 row = {"task": task, "strategy": strategy}
                 if experiment == "memorisation":
                     row["trick"] = trick
@@ -83,14 +105,24 @@ def lr_table(profile: str, results: Path = RESULTS, experiment: str = "lr_select
     t = selection_table(profile, results, experiment)
     g = lambda v: "-" if v is None or v != v else f"{v:g}"
     strategy = {"strategy": t.strategy} if "strategy" in t else {}
-    return pd.DataFrame({"task": t.task, "model": t.model.str.upper(), **strategy,
-                         "learning rate": t.learning_rate.map(g),
-                         "clip": t["clip"].map(g), "input scale": t.input_scale.map(g),
-                         "val char acc (target level)": [
-                             f"diverged ({r.diverged} of {r.seeds} seeds)" if r.diverged else
-                             f"{r.val_char_accuracy:.3f}" + (f" [{r.low:.3f}, {r.high:.3f}]" if r.seeds > 1 else "")
-                             for r in t.itertuples()],
-                         "seeds": t.seeds.astype(str), "selected": np.where(t.selected, "yes", "")})
+    return pd.DataFrame(
+        {
+            "task": t.task,
+            "model": t.model.str.upper(),
+            **strategy,
+            "learning rate": t.learning_rate.map(g),
+            "clip": t["clip"].map(g),
+            "input scale": t.input_scale.map(g),
+            "val char acc (target level)": [
+                f"diverged ({r.diverged} of {r.seeds} seeds)"
+                if r.diverged
+                else f"{r.val_char_accuracy:.3f}" + (f" [{r.low:.3f}, {r.high:.3f}]" if r.seeds > 1 else "")
+                for r in t.itertuples()
+            ],
+            "seeds": t.seeds.astype(str),
+            "selected": np.where(t.selected, "yes", ""),
+        }
+    )
 
 
 def convergence_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
@@ -102,14 +134,20 @@ def convergence_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     rows = []
     for variant, sub in runs.groupby("label_variant", sort=False):
         reached = sub.dropna(subset=["steps_to_target"])
-        rows.append({"model": variant, "hidden": str(sub.cfg_hidden.iloc[0]),
-                     "parameters": f"{int(sub.parameters.iloc[0]):,}",
-                     "ms per step (measured)": f"{1000 * sub.seconds_per_step.iloc[0]:.3f}",
-                     "final char acc": _cell(sub.test_char_accuracy),
-                     "area (steps)": _cell(sub.area_steps), "area (seconds)": _cell(sub.area_seconds),
-                     f"reached {target:.2f}": f"{len(reached)}/{len(sub)}",
-                     "steps to target": _cell(reached.steps_to_target),
-                     "seconds to target": _cell(reached.seconds_to_target)})
+        rows.append(
+            {
+                "model": variant,
+                "hidden": str(sub.cfg_hidden.iloc[0]),
+                "parameters": f"{int(sub.parameters.iloc[0]):,}",
+                "ms per step (measured)": f"{1000 * sub.seconds_per_step.iloc[0]:.3f}",
+                "final char acc": _cell(sub.test_char_accuracy),
+                "area (steps)": _cell(sub.area_steps),
+                "area (seconds)": _cell(sub.area_seconds),
+                f"reached {target:.2f}": f"{len(reached)}/{len(sub)}",
+                "steps to target": _cell(reached.steps_to_target),
+                "seconds to target": _cell(reached.seconds_to_target),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -122,19 +160,32 @@ def adding_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
     rows = []
     for key, row in adding_outcome(profile, results).items():
         length, model = key.split()
-        rows.append({"T": length.removeprefix("T="), "model": MODEL_NAMES.get(model, model),
-                     "steps": ", ".join(f"{n:,}" for n in sorted(set(row["steps"]))),
-                     "final test MSE": f"{row['mean']:.4f}", "seeds": str(len(row["steps"])),
-                     "diverged": str(row["diverged"]), "predict-1 MSE": f"{row['baseline_mse']:.4f}",
-                     "all below half of it": "yes" if row["below_half_baseline"] else "no"})
-    return pd.DataFrame(rows).sort_values(["T", "model"], key=lambda c: c.map(lambda v: (len(v), v)),
-                                          ignore_index=True) if rows else pd.DataFrame(rows)
+        rows.append(
+            {
+                "T": length.removeprefix("T="),
+                "model": MODEL_NAMES.get(model, model),
+                "steps": ", ".join(f"{n:,}" for n in sorted(set(row["steps"]))),
+                "final test MSE": f"{row['mean']:.4f}",
+                "seeds": str(len(row["steps"])),
+                "diverged": str(row["diverged"]),
+                "predict-1 MSE": f"{row['baseline_mse']:.4f}",
+                "all below half of it": "yes" if row["below_half_baseline"] else "no",
+            }
+        )
+    return (
+        pd.DataFrame(rows).sort_values(["T", "model"], key=lambda c: c.map(lambda v: (len(v), v)), ignore_index=True)
+        if rows
+        else pd.DataFrame(rows)
+    )
 
 
 def aggregated_csv(profile: str, results: Path = RESULTS) -> Path:
     """Every run of every experiment, one row each: results/<profile>/runs.csv."""
-    frames = [load_runs(e, profile, results) for e in EXPERIMENTS
-              if e not in OPTIONAL or runs_dir(e, profile, results).exists()]
+    frames = [
+        load_runs(e, profile, results)
+        for e in EXPERIMENTS
+        if e not in OPTIONAL or runs_dir(e, profile, results).exists()
+    ]
     path = results / profile / "runs.csv"
     pd.concat(frames, ignore_index=True).to_csv(path, index=False)
     return path
@@ -142,12 +193,21 @@ def aggregated_csv(profile: str, results: Path = RESULTS) -> Path:
 
 def write_all_tables(profile: str, results: Path = RESULTS) -> list[Path]:
     out = outputs_dir("tables", profile, results)
-    paths = write_table(lr_table(profile, results), out / "lr_selection",
-                        f"Hyperparameter selection: validation character accuracy at the target level, {INTERVAL}")
+    paths = write_table(
+        lr_table(profile, results),
+        out / "lr_selection",
+        f"Hyperparameter selection: validation character accuracy at the target level, {INTERVAL}",
+    )
     for experiment in ("program", "addition", "memorisation"):
-        paths += write_table(strategy_table(experiment, profile, results), out / experiment,
-                             f"{experiment}: test accuracy at the target level, {INTERVAL}")
-    paths += write_table(convergence_table(profile, results), out / "convergence",
-                         f"Convergence (addition, combined): areas under the test-accuracy curve and steps and "
-                         f"seconds to the target (runs that reached it), {INTERVAL}")
+        paths += write_table(
+            strategy_table(experiment, profile, results),
+            out / experiment,
+            f"{experiment}: test accuracy at the target level, {INTERVAL}",
+        )
+    paths += write_table(
+        convergence_table(profile, results),
+        out / "convergence",
+        f"Convergence (addition, combined): areas under the test-accuracy curve and steps and "
+        f"seconds to the target (runs that reached it), {INTERVAL}",
+    )
     return paths

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from lte.study.analysis.records import load_curves, load_runs
 from lte.study.analysis.rising import RISING_SLOPE, cell_slopes
 from lte.study.experiment import RESULTS
@@ -38,8 +37,11 @@ def rising_threat(profile: str, results: Path) -> str | None:
         return None
     if not rising:
         return f"No cell is still rising at the end of its budget (final slope above {RISING_SLOPE} per 1,000 steps)."
-    return (f"Cells still rising at the end of their budget (final slope above {RISING_SLOPE} per 1,000 steps): "
-            + ", ".join(f"{e} {r} of {n}" for e, r, n in rising) + "; comparisons that involve them are undecided.")
+    return (
+        f"Cells still rising at the end of their budget (final slope above {RISING_SLOPE} per 1,000 steps): "
+        + ", ".join(f"{e} {r} of {n}" for e, r, n in rising)
+        + "; comparisons that involve them are undecided."
+    )
 
 
 def selection_threat(profile: str, results: Path) -> str | None:
@@ -53,11 +55,17 @@ def selection_threat(profile: str, results: Path) -> str | None:
     runs = load_runs("lr_selection", profile, results, require_all=False)
     strategies = sorted(runs.cfg_strategy.unique()) if "cfg_strategy" in runs else []
     seeds = int(table.seeds.min())
-    text = (f"Hyperparameters were selected on {seeds} seed(s) per setting, on the {', '.join(strategies)} "
-            f"strateg{'y' if len(strategies) == 1 else 'ies'} only")
-    text += (f"; {len(edges)} selected values sit on an edge of their grid ("
-             + ", ".join(f"{e['model']}/{e['task']} {e['axis']} {e['winner']:g}" for e in edges) + ")"
-             if edges else "; no selected value sits on an edge of its grid")
+    text = (
+        f"Hyperparameters were selected on {seeds} seed(s) per setting, on the {', '.join(strategies)} "
+        f"strateg{'y' if len(strategies) == 1 else 'ies'} only"
+    )
+    text += (
+        f"; {len(edges)} selected values sit on an edge of their grid ("
+        + ", ".join(f"{e['model']}/{e['task']} {e['axis']} {e['winner']:g}" for e in edges)
+        + ")"
+        if edges
+        else "; no selected value sits on an edge of its grid"
+    )
     return text + "."
 
 
@@ -69,9 +77,11 @@ def parameters_threat(profile: str, results: Path) -> str | None:
     if not {"lstm", "irnn-params"} <= set(counts.index):
         return None
     ratio = counts["irnn-params"] / counts["lstm"]
-    verdict = ("within" if abs(ratio - 1) <= EQUAL_PARAMETERS_WITHIN else "outside")
-    return (f"The equal-parameters IRNN has {counts['irnn-params']:,} parameters against the LSTM's "
-            f"{counts['lstm']:,} ({ratio:.2f}x), {verdict} {EQUAL_PARAMETERS_WITHIN:.0%}.")
+    verdict = "within" if abs(ratio - 1) <= EQUAL_PARAMETERS_WITHIN else "outside"
+    return (
+        f"The equal-parameters IRNN has {counts['irnn-params']:,} parameters against the LSTM's "
+        f"{counts['lstm']:,} ({ratio:.2f}x), {verdict} {EQUAL_PARAMETERS_WITHIN:.0%}."
+    )
 
 
 def adding_threat(profile: str, results: Path) -> str | None:
@@ -81,8 +91,13 @@ def adding_threat(profile: str, results: Path) -> str | None:
     budgets = runs.groupby("cfg_model")["steps"].max()
     seeds = runs.groupby("cfg_model").size()
     equal = budgets.nunique() == 1
-    return ("The adding problem's step budgets are " + ("equal" if equal else "unequal") + " across models ("
-            + ", ".join(f"{m.upper()} {b:,} steps, {seeds[m]} runs" for m, b in budgets.items()) + ").")
+    return (
+        "The adding problem's step budgets are "
+        + ("equal" if equal else "unequal")
+        + " across models ("
+        + ", ".join(f"{m.upper()} {b:,} steps, {seeds[m]} runs" for m, b in budgets.items())
+        + ")."
+    )
 
 
 def devices_threat(profile: str, results: Path) -> str | None:
@@ -93,16 +108,32 @@ def devices_threat(profile: str, results: Path) -> str | None:
             devices |= set(runs.device.dropna())
     if not devices:
         return None
-    return (f"Every judged run was trained on {', '.join(sorted(devices))}; bits and timings on other hardware "
-            "differ at float rounding, and question 2's seconds are this hardware's.")
+    return (
+        f"Every judged run was trained on {', '.join(sorted(devices))}; bits and timings on other hardware "
+        "differ at float rounding, and question 2's seconds are this hardware's."
+    )
 
 
 def threats_section(profile: str, results: Path = RESULTS) -> list[str]:
     """The report's 'Threats to validity' section (empty when no record speaks to any threat)."""
-    found = [t for t in (rising_threat(profile, results), selection_threat(profile, results),
-                         parameters_threat(profile, results), adding_threat(profile, results),
-                         devices_threat(profile, results)) if t]
+    found = [
+        t
+        for t in (
+            rising_threat(profile, results),
+            selection_threat(profile, results),
+            parameters_threat(profile, results),
+            adding_threat(profile, results),
+            devices_threat(profile, results),
+        )
+        if t
+    ]
     if not found:
         return []
-    return ["## Threats to validity", "", "What a referee could still attack, measured on these records:", "",
-            *[f"- {t}" for t in found], ""]
+    return [
+        "## Threats to validity",
+        "",
+        "What a referee could still attack, measured on these records:",
+        "",
+        *[f"- {t}" for t in found],
+        "",
+    ]
