@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from lte.core.config import TrainConfig
 from lte.study.analysis import verdicts
 from lte.study.analysis.stats import decide, welch_difference
-from lte.core.config import TrainConfig
 from lte.study.experiment import runs_dir
 
 PROFILE = "quick"
@@ -37,14 +37,23 @@ EXPERIMENTS = {
     "memorisation": ({"task": "copy", "length": 4, "nesting": 1}, True),
 }
 TASK_NAMES = {"program": "program (1,2)", "addition": "addition (2 digits)", "memorisation": "copy (4 digits)"}
-SMALL = {"hidden": 8, "layers": 1, "batch_size": 4, "max_steps": 2000, "eval_every": 100, "val_size": 8,
-         "test_size": 8, "clip": 5.0, "input_scale": 0.3}
+SMALL = {
+    "hidden": 8,
+    "layers": 1,
+    "batch_size": 4,
+    "max_steps": 2000,
+    "eval_every": 100,
+    "val_size": 8,
+    "test_size": 8,
+    "clip": 5.0,
+    "input_scale": 0.3,
+}
 
 # mean(task, model, strategy, trick) -> mean accuracy; task is "program", "addition" or "copy".
 Means = Callable[[str, str, str, str], float]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _config(**fields) -> str:
     """The JSON of a real TrainConfig (cached: building one resolves the task's longest example)."""
     return json.dumps(TrainConfig(**fields).to_json())
@@ -55,12 +64,22 @@ def config(**fields) -> dict:
 
 
 def _summary(test: float, val: float, steps: int, seconds_per_step: float = 0.003) -> dict:
-    return {"stop_reason": "max_steps", "steps": steps, "wall_time": steps * seconds_per_step, "parameters": 1000,
-            "final": {"step": steps, "test_char_accuracy": test, "test_exact_match": test ** 4, "level": [1, 1],
-                      "wall_time": steps * seconds_per_step},
-            "final_val_target": {"char_accuracy": val, "exact_match": val ** 4},
-            "best_test_char_accuracy": test,
-            "provenance": {"commit": "abc", "device": "cpu: test"}}
+    return {
+        "stop_reason": "max_steps",
+        "steps": steps,
+        "wall_time": steps * seconds_per_step,
+        "parameters": 1000,
+        "final": {
+            "step": steps,
+            "test_char_accuracy": test,
+            "test_exact_match": test**4,
+            "level": [1, 1],
+            "wall_time": steps * seconds_per_step,
+        },
+        "final_val_target": {"char_accuracy": val, "exact_match": val**4},
+        "best_test_char_accuracy": test,
+        "provenance": {"commit": "abc", "device": "cpu: test"},
+    }
 
 
 def write_records(results: Path, experiment: str, cells: list[dict], rng: np.random.Generator) -> Path:
@@ -71,8 +90,11 @@ def write_records(results: Path, experiment: str, cells: list[dict], rng: np.ran
     root = runs_dir(experiment, PROFILE, results)
     root.mkdir(parents=True, exist_ok=True)
     order = rng.permutation(len(cells))
-    index = {"experiment": {"name": experiment}, "profile": PROFILE,
-             "cells": [{k: cells[i][k] for k in ("name", "labels", "config")} for i in order]}
+    index = {
+        "experiment": {"name": experiment},
+        "profile": PROFILE,
+        "cells": [{k: cells[i][k] for k in ("name", "labels", "config")} for i in order],
+    }
     (root / "cells.json").write_text(json.dumps(index))
     for cell in cells:
         folder = root / cell["name"]
@@ -87,8 +109,17 @@ def _sd_of(sd, model: str) -> float:
     return float(sd[model]) if isinstance(sd, dict) else float(sd)
 
 
-def write_factorial(results: Path, experiment: str, mean: Means, rng: np.random.Generator, *, sd=0.002,
-                    seed_sd: float = 0.0, val_mean: Means | None = None, val_sd=None) -> pd.DataFrame:
+def write_factorial(
+    results: Path,
+    experiment: str,
+    mean: Means,
+    rng: np.random.Generator,
+    *,
+    sd=0.002,
+    seed_sd: float = 0.0,
+    val_mean: Means | None = None,
+    val_sd=None,
+) -> pd.DataFrame:
     """Records of a model x strategy (x trick) x seed experiment.
 
     A run's test accuracy is mean(...) + offset[model][seed] + noise, clipped to [0, 1]; its validation
@@ -114,58 +145,98 @@ def write_factorial(results: Path, experiment: str, mean: Means, rng: np.random.
                     if with_tricks:
                         labels |= {"invert": invert, "double": double}
                     name = f"{model}-{task}-{strategy}-i{int(invert)}d{int(double)}-s{seed}"
-                    cells.append({"name": name, "labels": labels,
-                                  "config": config(**task_fields, **SMALL, model=model, strategy=strategy,
-                                                   invert=invert, double=double, seed=seed),
-                                  "summary": _summary(float(np.clip(test, 0, 1)), float(np.clip(val, 0, 1)),
-                                                      SMALL["max_steps"])})
-                    rows.append({"model": model, "strategy": strategy, "trick": trick, "seed": seed,
-                                 "test": test, "val": val})
+                    cells.append(
+                        {
+                            "name": name,
+                            "labels": labels,
+                            "config": config(
+                                **task_fields,
+                                **SMALL,
+                                model=model,
+                                strategy=strategy,
+                                invert=invert,
+                                double=double,
+                                seed=seed,
+                            ),
+                            "summary": _summary(
+                                float(np.clip(test, 0, 1)), float(np.clip(val, 0, 1)), SMALL["max_steps"]
+                            ),
+                        }
+                    )
+                    rows.append(
+                        {"model": model, "strategy": strategy, "trick": trick, "seed": seed, "test": test, "val": val}
+                    )
     write_records(results, experiment, cells, rng)
     return pd.DataFrame(rows)
 
 
-def write_study(results: Path, mean: Means, rng: np.random.Generator, experiments=tuple(EXPERIMENTS),
-                **kwargs) -> pd.DataFrame:
+def write_study(
+    results: Path, mean: Means, rng: np.random.Generator, experiments=tuple(EXPERIMENTS), **kwargs
+) -> pd.DataFrame:
     frames = [write_factorial(results, e, mean, rng, **kwargs).assign(experiment=e) for e in experiments]
     return pd.concat(frames, ignore_index=True)
 
 
-VARIANTS = {"lstm": ("LSTM", "lstm", 8), "irnn-units": ("IRNN (equal units)", "irnn", 8),
-            "irnn-params": ("IRNN (equal parameters)", "irnn", 16)}
+VARIANTS = {
+    "lstm": ("LSTM", "lstm", 8),
+    "irnn-units": ("IRNN (equal units)", "irnn", 8),
+    "irnn-params": ("IRNN (equal parameters)", "irnn", 16),
+}
 
 
-def write_convergence(results: Path, final: dict, tau: dict, seconds_per_step: dict, rng: np.random.Generator, *,
-                      sd: float = 0.005, max_steps: int = 2000, eval_every: int = 100) -> None:
+def write_convergence(
+    results: Path,
+    final: dict,
+    tau: dict,
+    seconds_per_step: dict,
+    rng: np.random.Generator,
+    *,
+    sd: float = 0.005,
+    max_steps: int = 2000,
+    eval_every: int = 100,
+) -> None:
     """Learning curves acc(step) = final[v] * (1 - exp(-step / tau[v])) + noise, per variant and seed."""
     cells = []
     for variant_id, (label, model, hidden) in VARIANTS.items():
         for seed in SEEDS:
             steps = np.arange(eval_every, max_steps + 1, eval_every)
-            accuracy = np.clip(final[variant_id] * (1 - np.exp(-steps / tau[variant_id]))
-                               + rng.normal(0.0, sd, steps.size), 0, 1)
+            accuracy = np.clip(
+                final[variant_id] * (1 - np.exp(-steps / tau[variant_id])) + rng.normal(0.0, sd, steps.size), 0, 1
+            )
             sps = seconds_per_step[variant_id]
-            curve = [{"step": int(s), "level": [1, 1], "test_char_accuracy": float(a), "wall_time": float(s * sps)}
-                     for s, a in zip(steps, accuracy)]
-            cells.append({"name": f"{variant_id}-s{seed}",
-                          "labels": {"seed": seed, "variant": label, "variant_id": variant_id},
-                          "config": config(**EXPERIMENTS["addition"][0],
-                                           **{**SMALL, "hidden": hidden, "max_steps": max_steps,
-                                              "eval_every": eval_every},
-                                           model=model, strategy="combined", seed=seed),
-                          "summary": _summary(float(accuracy[-1]), float(accuracy[-1]), max_steps, sps),
-                          "curve": curve})
+            curve = [
+                {"step": int(s), "level": [1, 1], "test_char_accuracy": float(a), "wall_time": float(s * sps)}
+                for s, a in zip(steps, accuracy)
+            ]
+            cells.append(
+                {
+                    "name": f"{variant_id}-s{seed}",
+                    "labels": {"seed": seed, "variant": label, "variant_id": variant_id},
+                    "config": config(
+                        **EXPERIMENTS["addition"][0],
+                        **{**SMALL, "hidden": hidden, "max_steps": max_steps, "eval_every": eval_every},
+                        model=model,
+                        strategy="combined",
+                        seed=seed,
+                    ),
+                    "summary": _summary(float(accuracy[-1]), float(accuracy[-1]), max_steps, sps),
+                    "curve": curve,
+                }
+            )
     root = write_records(results, "convergence", cells, rng)
-    (root / "step_times.json").write_text(json.dumps(
-        {"variants": {v: {"seconds_per_step": s} for v, s in seconds_per_step.items()}}))
+    (root / "step_times.json").write_text(
+        json.dumps({"variants": {v: {"seconds_per_step": s} for v, s in seconds_per_step.items()}})
+    )
 
 
 def additive(base: float = 0.3, strategy_gain: dict | float = 0.2, trick_gain: dict | float = 0.2) -> Means:
     """Every strategy (against baseline) and every trick (against none) adds its gain, per model or for both."""
+
     def mean(task, model, strategy, trick):
         s = _sd_of(strategy_gain, model) if strategy != "baseline" else 0.0
         t = _sd_of(trick_gain, model) if trick != "none" else 0.0
         return base + s + t
+
     return mean
 
 
@@ -175,6 +246,7 @@ def results(tmp_path):
 
 
 # ------------------------------------------------------------------ the generator itself
+
 
 def test_the_generator_writes_records_the_analysis_reads(results):
     truth = write_study(results, additive(), np.random.default_rng(0), experiments=("memorisation",))
@@ -187,6 +259,7 @@ def test_the_generator_writes_records_the_analysis_reads(results):
 
 
 # ------------------------------------------------------------------ question 1
+
 
 def _q1_table(answer: dict) -> pd.DataFrame:
     return answer["table"].set_index(["task", "factor"])
@@ -255,13 +328,16 @@ def test_q1_effects_are_paired_by_seed(results):
     # The same runs compared unpaired (Welch), even as a single test with no multiplicity adjustment:
     runs = verdicts._runs("addition", PROFILE, results)
     lstm = runs[runs.cfg_model == "lstm"]
-    unpaired = welch_difference(lstm[lstm.cfg_strategy == "combined"].test_char_accuracy,
-                                lstm[lstm.cfg_strategy == "baseline"].test_char_accuracy)
+    unpaired = welch_difference(
+        lstm[lstm.cfg_strategy == "combined"].test_char_accuracy,
+        lstm[lstm.cfg_strategy == "baseline"].test_char_accuracy,
+    )
     assert unpaired.p_value > 0.05
     assert decide(unpaired.p_value, 1.0, unpaired.mean) == "unclear"
 
 
 # ------------------------------------------------------------------ question 3
+
 
 def test_q3_confirmed_when_the_validation_winner_also_wins_on_test(results):
     def mean(task, model, strategy, trick):
@@ -279,8 +355,9 @@ def test_q3_confirmed_when_the_validation_winner_also_wins_on_test(results):
     memorisation = answer["parts"]["irnn"]["memorisation"]
     assert memorisation["confirmed"] and len(memorisation["ties"]) == 15
     # a long list is counted in the verdict; the detail names every setting
-    assert answer["verdict"].endswith(f"memorisation: {memorisation['winner']}, tied within δ with 15 of the 15 "
-                                      "other settings")
+    assert answer["verdict"].endswith(
+        f"memorisation: {memorisation['winner']}, tied within δ with 15 of the 15 other settings"
+    )
     assert all(other in answer["detail"] for other in memorisation["ties"])
 
 
@@ -291,8 +368,14 @@ def test_q3_not_confirmed_when_the_validation_winner_loses_on_test(results):
     def val_mean(task, model, strategy, trick):
         return 0.5 + (0.2 if (task, model, strategy) == ("addition", "irnn", "naive") else 0.0)
 
-    write_study(results, test_mean, np.random.default_rng(7), experiments=("addition", "memorisation"), sd=0.002,
-                val_mean=val_mean)
+    write_study(
+        results,
+        test_mean,
+        np.random.default_rng(7),
+        experiments=("addition", "memorisation"),
+        sd=0.002,
+        val_mean=val_mean,
+    )
     answer = verdicts.question_3(PROFILE, results)
     computation = answer["parts"]["irnn"]["computation"]
     assert computation["winner"] == "naive"
@@ -307,8 +390,15 @@ def test_q3_undecided_when_test_is_too_noisy(results):
     def val_mean(task, model, strategy, trick):
         return 0.5 + (0.2 if (task, model, strategy) == ("addition", "irnn", "combined") else 0.0)
 
-    write_study(results, lambda *_: 0.5, np.random.default_rng(8), experiments=("addition", "memorisation"),
-                sd={"lstm": 0.002, "irnn": 0.3}, val_mean=val_mean, val_sd=0.002)
+    write_study(
+        results,
+        lambda *_: 0.5,
+        np.random.default_rng(8),
+        experiments=("addition", "memorisation"),
+        sd={"lstm": 0.002, "irnn": 0.3},
+        val_mean=val_mean,
+        val_sd=0.002,
+    )
     computation = verdicts.question_3(PROFILE, results)["parts"]["irnn"]["computation"]
     assert computation["winner"] == "combined"
     assert not computation["confirmed"] and computation["better"] == []
@@ -323,13 +413,17 @@ EQUAL_TIMES = {"lstm": 0.003, "irnn-units": 0.003, "irnn-params": 0.003}
 
 
 def test_q2_yes_when_the_irnn_rises_faster(results):
-    write_convergence(results, final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9},
-                      tau={"lstm": 300, "irnn-units": 100, "irnn-params": 100},
-                      seconds_per_step={"lstm": 0.003, "irnn-units": 0.002, "irnn-params": 0.003},
-                      rng=np.random.default_rng(9))
+    write_convergence(
+        results,
+        final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9},
+        tau={"lstm": 300, "irnn-units": 100, "irnn-params": 100},
+        seconds_per_step={"lstm": 0.003, "irnn-units": 0.002, "irnn-params": 0.003},
+        rng=np.random.default_rng(9),
+    )
     answer = verdicts.question_2(PROFILE, results)
-    assert answer["verdict"] == ("equal units: yes in steps, yes in seconds; "
-                                 "equal parameters: yes in steps, yes in seconds")
+    assert answer["verdict"] == (
+        "equal units: yes in steps, yes in seconds; equal parameters: yes in steps, yes in seconds"
+    )
     assert (answer["table"].decision == "higher").all()
     runs = answer["runs"]
     assert answer["step_window"] == 2000 and answer["second_window"] == pytest.approx(4.0)
@@ -342,8 +436,14 @@ def test_q2_yes_when_the_irnn_rises_faster(results):
 
 def test_q2_no_when_the_curves_are_the_same(results):
     same = {"lstm": 200, "irnn-units": 200, "irnn-params": 200}  # flat by the end: no cell still rising
-    write_convergence(results, final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9}, tau=same,
-                      seconds_per_step=EQUAL_TIMES, rng=np.random.default_rng(10), sd=0.002)
+    write_convergence(
+        results,
+        final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9},
+        tau=same,
+        seconds_per_step=EQUAL_TIMES,
+        rng=np.random.default_rng(10),
+        sd=0.002,
+    )
     answer = verdicts.question_2(PROFILE, results)
     assert (answer["table"].decision == "equivalent").all()
     assert answer["verdict"] == "equal units: no in steps, no in seconds; equal parameters: no in steps, no in seconds"
@@ -353,13 +453,20 @@ def test_q2_the_same_curve_in_steps_is_faster_in_seconds_at_half_the_step_time(r
     # Identical in steps, but the IRNN takes half the LSTM's time per step: over the shared seconds (the
     # LSTM's 2000 steps x 0.004 s = 8 s vs the IRNN's 4 s: a 4 s window) the IRNN covers twice the steps.
     same = {"lstm": 300, "irnn-units": 300, "irnn-params": 300}
-    write_convergence(results, final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9}, tau=same,
-                      seconds_per_step={"lstm": 0.004, "irnn-units": 0.002, "irnn-params": 0.002},
-                      rng=np.random.default_rng(11), sd=0.002)
+    write_convergence(
+        results,
+        final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9},
+        tau=same,
+        seconds_per_step={"lstm": 0.004, "irnn-units": 0.002, "irnn-params": 0.002},
+        rng=np.random.default_rng(11),
+        sd=0.002,
+    )
     answer = verdicts.question_2(PROFILE, results)
     assert answer["second_window"] == pytest.approx(4.0)
-    assert answer["verdict"] == ("equal units: no in steps, yes in seconds; "
-                                 "equal parameters: no in steps, yes in seconds")
+    assert answer["verdict"] == (
+        "equal units: no in steps, yes in seconds; equal parameters: no in steps, yes in seconds"
+    )
+
     # hand computation: the mean over the first n steps of f(t) = 0.9 (1 - exp(-t/300)), with the curve held at
     # its first evaluation, f(100), before step 100 (curve_areas' rule)
     def area(n: int) -> float:
@@ -374,9 +481,13 @@ def test_q2_the_same_curve_in_steps_is_faster_in_seconds_at_half_the_step_time(r
 
 
 def test_q2_pending_without_step_times(results):
-    write_convergence(results, final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9},
-                      tau={"lstm": 300, "irnn-units": 300, "irnn-params": 300}, seconds_per_step=EQUAL_TIMES,
-                      rng=np.random.default_rng(12))
+    write_convergence(
+        results,
+        final={"lstm": 0.9, "irnn-units": 0.9, "irnn-params": 0.9},
+        tau={"lstm": 300, "irnn-units": 300, "irnn-params": 300},
+        seconds_per_step=EQUAL_TIMES,
+        rng=np.random.default_rng(12),
+    )
     (runs_dir("convergence", PROFILE, results) / "step_times.json").unlink()
     with pytest.raises(verdicts.Pending, match="step_times.json"):
         verdicts.question_2(PROFILE, results)
@@ -400,8 +511,10 @@ def test_convergence_target_rule_by_hand():
 
 def test_q1_leaves_a_factor_whose_cell_is_still_rising_undecided(results):
     write_study(results, additive(), np.random.default_rng(6), sd=0.002)
-    rising = [{"step": step, "level": [3, 1], "test_char_accuracy": 0.3 + 0.05 * step / 1000, "wall_time": step / 1e3}
-              for step in range(100, 2001, 100)]  # +0.05 per 1,000 steps to the end of its budget
+    rising = [
+        {"step": step, "level": [3, 1], "test_char_accuracy": 0.3 + 0.05 * step / 1000, "wall_time": step / 1e3}
+        for step in range(100, 2001, 100)
+    ]  # +0.05 per 1,000 steps to the end of its budget
     folders = list(runs_dir("addition", PROFILE, results).glob("irnn-addition-combined-*"))
     assert len(folders) == len(SEEDS)
     for folder in folders:
@@ -424,8 +537,14 @@ def test_q3_chooses_on_the_selection_seeds_and_confirms_on_the_study_seeds(resul
     def study_val(task, model, strategy, trick):
         return 0.5 + (0.3 if strategy == "naive" else 0.0)
 
-    write_study(results, test_mean, np.random.default_rng(12), experiments=("addition", "memorisation"), sd=0.002,
-                val_mean=study_val)
+    write_study(
+        results,
+        test_mean,
+        np.random.default_rng(12),
+        experiments=("addition", "memorisation"),
+        sd=0.002,
+        val_mean=study_val,
+    )
     monkeypatch.setitem(EXPERIMENTS, verdicts.SELECTION_EXPERIMENT, EXPERIMENTS["addition"])
     write_factorial(results, verdicts.SELECTION_EXPERIMENT, test_mean, np.random.default_rng(13), sd=0.002)
     computation = verdicts.question_3(PROFILE, results)["parts"]["irnn"]["computation"]
@@ -433,3 +552,15 @@ def test_q3_chooses_on_the_selection_seeds_and_confirms_on_the_study_seeds(resul
     assert "chosen on the selection seeds' validation" in computation["text"]
     memorisation = verdicts.question_3(PROFILE, results)["parts"]["irnn"]["memorisation"]
     assert not memorisation["fresh_seeds"]  # no copy runs in the selection: chosen on the study's own runs
+
+
+def test_q1_a_gain_resting_on_one_paired_seed_says_so_instead_of_nan(results):
+    write_study(results, lambda task, model, strategy, trick: 0.5, np.random.default_rng(6))
+    root = results / "runs" / PROFILE / "addition"
+    for seed in range(1, len(SEEDS)):  # the IRNN's naive runs diverge on every seed but 0
+        path = root / f"irnn-addition-naive-i0d0-s{seed}" / "summary.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "stop_reason": "diverged", "diverged": True}))
+    table = _q1_table(verdicts.question_1(PROFILE, results))
+    gain = table.loc[(TASK_NAMES["addition"], "naive vs baseline"), "IRNN gain"]
+    assert "[no interval: 1 paired seed]" in gain and "nan" not in gain
+    assert table.loc[(TASK_NAMES["addition"], "naive vs baseline"), "IRNN act"] == "unclear"

@@ -17,6 +17,7 @@ record of the profiles they judge existed:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +29,7 @@ from lte.study.analysis.question1 import decide_by_interval, fcr_interval, fcr_l
 from lte.study.analysis.question2 import judge as judge_convergence
 from lte.study.analysis.records import load_curves, load_runs
 from lte.study.analysis.rising import cell_slopes
-from lte.study.analysis.stats import (Estimate, benjamini_hochberg, format_interval,
-                                      paired_difference, welch_difference)
+from lte.study.analysis.stats import Estimate, benjamini_hochberg, format_interval, paired_difference
 from lte.study.experiment import RESULTS
 
 METRIC = "test_char_accuracy"
@@ -115,10 +115,22 @@ def decide_family(comparisons: list[Comparison], delta: float = DELTA) -> list[C
 
 
 def comparisons_frame(comparisons: list[Comparison]) -> pd.DataFrame:
-    return pd.DataFrame([{**c.label, "estimate": format_interval(c.estimate.mean, c.low, c.high),
-                          "mean": c.estimate.mean, "low": c.low, "high": c.high, "method": c.estimate.method,
-                          "p (BH)": c.p_difference, "interval level": c.level, "decision": c.decision}
-                         for c in comparisons])
+    return pd.DataFrame(
+        [
+            {
+                **c.label,
+                "estimate": format_interval(c.estimate.mean, c.low, c.high),
+                "mean": c.estimate.mean,
+                "low": c.low,
+                "high": c.high,
+                "method": c.estimate.method,
+                "p (BH)": c.p_difference,
+                "interval level": c.level,
+                "decision": c.decision,
+            }
+            for c in comparisons
+        ]
+    )
 
 
 class Pending(Exception):
@@ -135,8 +147,11 @@ def _runs(experiment: str, profile: str, results: Path) -> pd.DataFrame:
     return runs.assign(task_name=runs.apply(task_name, axis=1))
 
 
-def diverged_runs(profile: str, results: Path = RESULTS,
-                  experiments: tuple[str, ...] = ("program", "addition", "memorisation", "convergence")) -> list[str]:
+def diverged_runs(
+    profile: str,
+    results: Path = RESULTS,
+    experiments: tuple[str, ...] = ("program", "addition", "memorisation", "convergence"),
+) -> list[str]:
     """experiment/cell of every finished run of the judged experiments that diverged."""
     found = []
     for experiment in experiments:
@@ -167,14 +182,26 @@ def _factor_arms(runs: pd.DataFrame, experiment: str) -> list[tuple[str, str, pd
     for task in sorted(runs.task_name.unique()):
         here = runs.task_name == task
         for strategy in STRATEGIES[1:]:
-            arms.append((task, f"{strategy} vs baseline", here & plain & (runs.cfg_strategy == strategy),
-                         here & plain & (runs.cfg_strategy == "baseline")))
+            arms.append(
+                (
+                    task,
+                    f"{strategy} vs baseline",
+                    here & plain & (runs.cfg_strategy == strategy),
+                    here & plain & (runs.cfg_strategy == "baseline"),
+                )
+            )
         if experiment == "memorisation":
             for invert, double, trick in TRICKS[1:]:
                 for strategy in STRATEGIES:
                     same = here & (runs.cfg_strategy == strategy)
-                    arms.append((task, f"{trick} vs no trick ({strategy})",
-                                 same & (runs.cfg_invert == invert) & (runs.cfg_double == double), same & plain))
+                    arms.append(
+                        (
+                            task,
+                            f"{trick} vs no trick ({strategy})",
+                            same & (runs.cfg_invert == invert) & (runs.cfg_double == double),
+                            same & plain,
+                        )
+                    )
     return arms
 
 
@@ -187,8 +214,11 @@ def _rising_arms(experiment: str, profile: str, results: Path) -> set[str]:
     table = cell_slopes(curves, by)
     rising = table[table.rising]
     runs_of = curves.drop_duplicates("cell").set_index(by)["cell"] if by else None
-    return {cell for key in rising[by].itertuples(index=False) for cell in
-            np.atleast_1d(runs_of.loc[tuple(key)] if len(by) > 1 else runs_of.loc[key[0]])}
+    return {
+        cell
+        for key in rising[by].itertuples(index=False)
+        for cell in np.atleast_1d(runs_of.loc[tuple(key)] if len(by) > 1 else runs_of.loc[key[0]])
+    }
 
 
 def question_1(profile: str, results: Path = RESULTS) -> dict:
@@ -214,8 +244,14 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
                 row = {"task": task, "factor": factor}
                 for model in MODELS:
                     r = results_by[(model, factor)]
-                    row[f"{model.upper()} gain"] = (f"{r.estimate.mean:.2f} [{r.low:.2f}, {r.high:.2f}]"
-                                                   + (" (rising)" if r.rising else ""))
+                    interval = (
+                        f"[{r.low:.2f}, {r.high:.2f}]"
+                        if math.isfinite(r.low) and math.isfinite(r.high)
+                        else f"[no interval: {r.estimate.n} paired seed{'s' if r.estimate.n != 1 else ''}]"
+                    )
+                    row[f"{model.upper()} gain"] = f"{r.estimate.mean:.2f} {interval}" + (
+                        " (rising)" if r.rising else ""
+                    )
                     row[f"{model.upper()} act"] = r.act
                 row["agreement"] = agreement_
                 row["interval level"] = f"{judged['level']:.3f}"
@@ -233,18 +269,21 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
     verdict += " (" + "; ".join(f"{t}: {v}" for t, v in task_verdicts.items()) + ")"
     table = pd.DataFrame(rows)
     acting = table[table["LSTM act"].isin(["helps", "hurts"]) | table["IRNN act"].isin(["helps", "hurts"])]
-    detail = (f"Judged per task on each factor's normalised gain (treated minus control over the control's "
-              f"headroom, paired by seed). {len(acting)} of {len(table)} factors act on at least one model; of "
-              f"those, {int((acting.agreement == 'same').sum())} act alike, "
-              f"{int((acting.agreement == 'differs').sum())} differ and "
-              f"{int((acting.agreement == 'unclear').sum())} are undecided. "
-              + (f"Untestable (nothing acts on the LSTM): {', '.join(untestable)}. " if untestable else "")
-              + f"{int(table['LSTM gain'].str.contains('rising').sum() + table['IRNN gain'].str.contains('rising').sum())} "
-              f"gains rest on a cell still rising at the end of its budget and are left undecided.")
+    detail = (
+        f"Judged per task on each factor's normalised gain (treated minus control over the control's "
+        f"headroom, paired by seed). {len(acting)} of {len(table)} factors act on at least one model; of "
+        f"those, {int((acting.agreement == 'same').sum())} act alike, "
+        f"{int((acting.agreement == 'differs').sum())} differ and "
+        f"{int((acting.agreement == 'unclear').sum())} are undecided. "
+        + (f"Untestable (nothing acts on the LSTM): {', '.join(untestable)}. " if untestable else "")
+        + f"{int(table['LSTM gain'].str.contains('rising').sum() + table['IRNN gain'].str.contains('rising').sum())} "
+        f"gains rest on a cell still rising at the end of its budget and are left undecided."
+    )
     return {"verdict": verdict, "detail": detail, "table": table, "tasks": task_verdicts}
 
 
 # ---------------------------------------------------------------- question 2
+
 
 def convergence_target(runs: pd.DataFrame) -> float:
     """90% of the lower of the LSTM's and the equal-units IRNN's median final accuracy, rounded down to 0.05."""
@@ -262,8 +301,7 @@ def step_times(profile: str, results: Path = RESULTS) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def curve_areas(curves: pd.DataFrame, runs: pd.DataFrame,
-                seconds_per_step: dict) -> tuple[pd.DataFrame, float, float]:
+def curve_areas(curves: pd.DataFrame, runs: pd.DataFrame, seconds_per_step: dict) -> tuple[pd.DataFrame, float, float]:
     """Per run: the mean of its test-accuracy curve over the shared steps and over the shared seconds.
 
     The windows end where the shortest run ends (in steps, and in seconds at the measured step times), so
@@ -280,8 +318,10 @@ def curve_areas(curves: pd.DataFrame, runs: pd.DataFrame,
         steps = np.concatenate([[0.0], c.step.to_numpy(float)])
         accuracy = np.concatenate([[c[METRIC].iloc[0]], c[METRIC].to_numpy(float)])
         row = {"cell": run.cell}
-        for name, window, scale in (("area_steps", step_window, 1.0), ("area_seconds", second_window,
-                                                                         run.seconds_per_step)):
+        for name, window, scale in (
+            ("area_steps", step_window, 1.0),
+            ("area_seconds", second_window, run.seconds_per_step),
+        ):
             grid = np.linspace(0.0, window, 401)[1:]
             row[name] = float(np.interp(grid, steps * scale, accuracy).mean())
         areas.append(row)
@@ -302,15 +342,22 @@ def convergence_evidence(profile: str, results: Path = RESULTS) -> dict:
     curves = load_curves("convergence", profile, results)
     measured = step_times(profile, results)
     if measured is None:
-        raise Pending("convergence/step_times.json is missing: run `lte step-times --profile "
-                      f"{profile}` (make sweeps does) to measure each model's time per step")
+        raise Pending(
+            "convergence/step_times.json is missing: run `lte step-times --profile "
+            f"{profile}` (make sweeps does) to measure each model's time per step"
+        )
     per_step = {k: v["seconds_per_step"] for k, v in measured["variants"].items()}
     runs, step_window, second_window = curve_areas(curves, runs, per_step)
     target = convergence_target(runs)
     runs = runs.merge(first_reach(curves, target), on="cell")
     runs["seconds_to_target"] = runs.steps_to_target * runs.seconds_per_step
-    return {"runs": runs, "target": target, "step_window": step_window, "second_window": second_window,
-            "step_times": measured}
+    return {
+        "runs": runs,
+        "target": target,
+        "step_window": step_window,
+        "second_window": second_window,
+        "step_times": measured,
+    }
 
 
 def question_2(profile: str, results: Path = RESULTS) -> dict:
@@ -321,24 +368,34 @@ def question_2(profile: str, results: Path = RESULTS) -> dict:
     by_variant = {variant: group for variant, group in curves.groupby("label_variant_id", sort=False)}
     per_step = {k: 1000 * v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
     slopes = cell_slopes(curves, ["label_variant_id"])
-    judged = judge_convergence(by_variant, "lstm", ms_per_step=per_step,
-                               rising=frozenset(slopes[slopes.rising].label_variant_id))
+    judged = judge_convergence(
+        by_variant, "lstm", ms_per_step=per_step, rising=frozenset(slopes[slopes.rising].label_variant_id)
+    )
     names = dict(zip(curves.label_variant_id, curves.label_variant))
     table = judged["comparisons"].assign(
-        variant=lambda t: t.variant.map(names), measure=lambda t: t.clock,
+        variant=lambda t: t.variant.map(names),
+        measure=lambda t: t.clock,
         estimate=lambda t: [format_interval(m, lo, hi) for m, lo, hi in zip(t.difference, t["low"], t["high"])],
-        **{"interval level": lambda t: t.level})
+        **{"interval level": lambda t: t.level},
+    )
     verdicts_by = judged["verdicts"]
-    verdict = "; ".join(f"{names[v].split('(')[-1].rstrip(')')}: {by['steps']} in steps, "
-                        f"{by['run seconds']} in seconds"
-                        for v, by in sorted(verdicts_by.items(), key=lambda item: (item[0] != "irnn-units", item[0])))
-    lines = [f"{r.variant} minus LSTM over the shared {r.clock} (window {r.window:,.1f}): {r.estimate} "
-             f"({r.method}; level {r.level:.3f}; {r.decision})" for r in table.itertuples()]
-    detail = ("; ".join(lines) + f". Seconds are the runs' own measured training time (the loop's clock), which "
-              f"decides; the seconds from the step timed alone ("
-              + ", ".join(f"{k} {v:.2f} ms" for k, v in per_step.items())
-              + ") are reported beside them. Mean final accuracy: "
-              + ", ".join(f"{names[r.variant]} {r._3:.3f}" for r in judged["final"].itertuples()) + ".")
+    verdict = "; ".join(
+        f"{names[v].split('(')[-1].rstrip(')')}: {by['steps']} in steps, {by['run seconds']} in seconds"
+        for v, by in sorted(verdicts_by.items(), key=lambda item: (item[0] != "irnn-units", item[0]))
+    )
+    lines = [
+        f"{r.variant} minus LSTM over the shared {r.clock} (window {r.window:,.1f}): {r.estimate} "
+        f"({r.method}; level {r.level:.3f}; {r.decision})"
+        for r in table.itertuples()
+    ]
+    detail = (
+        "; ".join(lines) + ". Seconds are the runs' own measured training time (the loop's clock), which "
+        "decides; the seconds from the step timed alone ("
+        + ", ".join(f"{k} {v:.2f} ms" for k, v in per_step.items())
+        + ") are reported beside them. Mean final accuracy: "
+        + ", ".join(f"{names[r.variant]} {r._3:.3f}" for r in judged["final"].itertuples())
+        + "."
+    )
     return {"verdict": verdict, "detail": detail, "table": table, "judged": judged, **evidence}
 
 
@@ -355,11 +412,16 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label, chosen_on: pd.DataF
         score = {k: g[SELECTION_METRIC].mean() for k, g in groups.items()}
     else:  # a setting's score: its best learning rate's mean over the selection seeds
         means = chosen_on.groupby([*keys, "cfg_learning_rate"], dropna=False)[SELECTION_METRIC].mean()
-        score = {k if isinstance(k, tuple) else (k,): v
-                 for k, v in means.groupby(level=list(range(len(keys))), dropna=False).max().items()}
+        score = {
+            k if isinstance(k, tuple) else (k,): v
+            for k, v in means.groupby(level=list(range(len(keys))), dropna=False).max().items()
+        }
     winner = max((k for k in groups if k in score), key=score.get)
-    comparisons = [Comparison({"other": label(k)}, paired_difference(*_paired(groups[winner], g)))
-                   for k, g in groups.items() if k != winner]
+    comparisons = [
+        Comparison({"other": label(k)}, paired_difference(*_paired(groups[winner], g)))
+        for k, g in groups.items()
+        if k != winner
+    ]
     decide_family(comparisons)
     decisions = {c.label["other"]: c.decision for c in comparisons}
     confirmed = all(d in ("higher", "equivalent") for d in decisions.values())
@@ -368,19 +430,32 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label, chosen_on: pd.DataF
     better = [o for o, d in decisions.items() if d == "lower"]
     undecided = [o for o, d in decisions.items() if d == "unclear"]
     where = "the selection seeds' validation" if chosen_on is not None else "validation, same runs"
-    text = f"{label(winner)} (chosen on {where}: {score[winner]:.3f}; test " \
-           f"{groups[winner][METRIC].mean():.3f})"
+    text = f"{label(winner)} (chosen on {where}: {score[winner]:.3f}; test {groups[winner][METRIC].mean():.3f})"
     if confirmed:
-        answer = (f"{label(winner)}" + (f", clearly better than {_some(beaten, len(decisions))}" if beaten else "")
-                  + (f", tied within δ with {_some(ties, len(decisions))}" if ties else ""))
+        answer = (
+            f"{label(winner)}"
+            + (f", clearly better than {_some(beaten, len(decisions))}" if beaten else "")
+            + (f", tied within δ with {_some(ties, len(decisions))}" if ties else "")
+        )
     elif better:
         answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
     else:
-        answer = (f"{label(winner)} (best on validation; on test, undecided against {len(undecided)} of the "
-                  f"{len(decisions)} other settings)")
-    return {"winner": label(winner), "confirmed": confirmed, "fresh_seeds": chosen_on is not None, "answer": answer, "text": text,
-            "beaten": beaten, "ties": ties, "better": better, "undecided": undecided,
-            "table": comparisons_frame(comparisons)}
+        answer = (
+            f"{label(winner)} (best on validation; on test, undecided against {len(undecided)} of the "
+            f"{len(decisions)} other settings)"
+        )
+    return {
+        "winner": label(winner),
+        "confirmed": confirmed,
+        "fresh_seeds": chosen_on is not None,
+        "answer": answer,
+        "text": text,
+        "beaten": beaten,
+        "ties": ties,
+        "better": better,
+        "undecided": undecided,
+        "table": comparisons_frame(comparisons),
+    }
 
 
 def _some(settings: list[str], others: int, at_most: int = 3) -> str:
@@ -407,6 +482,7 @@ def question_3(profile: str, results: Path = RESULTS) -> dict:
     addition = _runs("addition", profile, results)
     memo = _runs("memorisation", profile, results)
     selection = _selection_runs(profile, results)
+
     def chosen_on(task: str, model: str) -> pd.DataFrame | None:
         runs = None if selection is None else selection[(selection.cfg_task == task) & (selection.cfg_model == model)]
         return runs if runs is not None and len(runs) else None
@@ -414,10 +490,15 @@ def question_3(profile: str, results: Path = RESULTS) -> dict:
     parts = {}
     for model in MODELS:
         parts[model] = {
-            "computation": best_setting(addition[addition.cfg_model == model], ["cfg_strategy"], lambda k: k[0],
-                                        chosen_on("addition", model)),
-            "memorisation": best_setting(memo[memo.cfg_model == model], ["cfg_strategy", "cfg_invert", "cfg_double"],
-                                         lambda k: f"{k[0]} + {_trick_name(k[1], k[2])}", chosen_on("copy", model)),
+            "computation": best_setting(
+                addition[addition.cfg_model == model], ["cfg_strategy"], lambda k: k[0], chosen_on("addition", model)
+            ),
+            "memorisation": best_setting(
+                memo[memo.cfg_model == model],
+                ["cfg_strategy", "cfg_invert", "cfg_double"],
+                lambda k: f"{k[0]} + {_trick_name(k[1], k[2])}",
+                chosen_on("copy", model),
+            ),
         }
     irnn = parts["irnn"]
     verdict = f"computation: {irnn['computation']['answer']}; memorisation: {irnn['memorisation']['answer']}"
@@ -434,7 +515,9 @@ def question_3(profile: str, results: Path = RESULTS) -> dict:
             out += f"; undecided against {', '.join(p['undecided'])}"
         return out
 
-    detail = (f"IRNN, computation (addition): {describe(irnn['computation'])}. IRNN, memorisation (copy): "
-              f"{describe(irnn['memorisation'])}. For comparison, LSTM: computation "
-              f"{describe(parts['lstm']['computation'])}; memorisation {describe(parts['lstm']['memorisation'])}.")
+    detail = (
+        f"IRNN, computation (addition): {describe(irnn['computation'])}. IRNN, memorisation (copy): "
+        f"{describe(irnn['memorisation'])}. For comparison, LSTM: computation "
+        f"{describe(parts['lstm']['computation'])}; memorisation {describe(parts['lstm']['memorisation'])}."
+    )
     return {"verdict": verdict, "detail": detail, "parts": parts}
