@@ -27,3 +27,19 @@ def test_unequal_adding_budgets_are_named(monkeypatch, tmp_path):
 
 def test_no_records_no_threat_section(tmp_path):
     assert threats.threats_section("default", tmp_path / "empty") == []
+
+
+def test_a_run_stopped_on_a_plateau_far_below_its_cells_best_seed_is_counted(monkeypatch, tmp_path):
+    records = pd.DataFrame(
+        {
+            "label_model": ["lstm", "lstm", "irnn", "irnn"],
+            "label_seed": [200, 201, 200, 201],
+            "stop_reason": ["plateau at the target level"] * 2 + ["max_steps", "plateau at the target level"],
+            "test_char_accuracy": [0.26, 1.0, 0.5, 0.9],  # the IRNN's low run hit its cap, not a plateau
+        }
+    )
+    monkeypatch.setattr(threats, "load_runs", lambda *_: records)
+    text = threats.stopped_low_threat("default", tmp_path)
+    assert "memorisation 1 of 4" in text and "addition 1 of 4" in text
+    monkeypatch.setattr(threats, "load_runs", lambda *_: records.assign(test_char_accuracy=[0.8, 1.0, 0.5, 0.9]))
+    assert threats.stopped_low_threat("default", tmp_path).startswith("No run was stopped")

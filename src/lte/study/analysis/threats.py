@@ -13,6 +13,7 @@ from lte.study.experiment import RESULTS
 
 JUDGED = ("program", "addition", "memorisation", "convergence")
 EQUAL_PARAMETERS_WITHIN = 0.05
+STOPPED_LOW_GAP = 0.3  # a run stopped on a plateau this far below its cell's best seed may have stopped too soon
 
 
 def _or_none(load, *args):
@@ -41,6 +42,29 @@ def rising_threat(profile: str, results: Path) -> str | None:
         f"Cells still rising at the end of their budget (final slope above {RISING_SLOPE} per 1,000 steps): "
         + ", ".join(f"{e} {r} of {n}" for e, r, n in rising)
         + "; comparisons that involve them are undecided."
+    )
+
+
+def stopped_low_threat(profile: str, results: Path) -> str | None:
+    """Runs the plateau rule stopped far below another seed of their cell: a plateau they might have left."""
+    counts = []
+    for experiment in JUDGED:
+        runs = _or_none(load_runs, experiment, profile, results)
+        if runs is None or "stop_reason" not in runs:
+            continue
+        by = sorted(c for c in runs.columns if c.startswith("label_") and c != "label_seed")
+        best = runs.groupby(by, dropna=False)["test_char_accuracy"].transform("max")
+        plateau = runs.stop_reason.astype(str).str.startswith("plateau")
+        low = plateau & (runs.test_char_accuracy <= best - STOPPED_LOW_GAP)
+        counts.append((experiment, int(low.sum()), len(runs)))
+    if not counts:
+        return None
+    low = [(e, k, n) for e, k, n in counts if k]
+    if not low:
+        return f"No run was stopped on a plateau {STOPPED_LOW_GAP:.1f} or more below the best seed of its cell."
+    return (
+        f"Runs stopped on a plateau {STOPPED_LOW_GAP:.1f} or more below the best seed of their cell (they might "
+        "have left the plateau later, as other seeds did): " + ", ".join(f"{e} {k} of {n}" for e, k, n in low) + "."
     )
 
 
@@ -120,6 +144,7 @@ def threats_section(profile: str, results: Path = RESULTS) -> list[str]:
         t
         for t in (
             rising_threat(profile, results),
+            stopped_low_threat(profile, results),
             selection_threat(profile, results),
             parameters_threat(profile, results),
             adding_threat(profile, results),
