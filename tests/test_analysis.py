@@ -107,3 +107,23 @@ def test_the_run_code_the_report_checks_covers_every_module_a_run_imports():
     for folder in ("src/lte/core", "src/lte/methods", "src/lte/kinds", "data_gen"):
         for module in (root / folder).rglob("*.py"):
             assert covered(module), module
+
+
+def _has_commit(commit: str) -> bool:
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        return subprocess.run(["git", "cat-file", "-e", commit], cwd=root, capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_commit("b9ce99f"), reason="needs the git history (a full clone)")
+def test_the_report_tells_records_made_before_the_flax_cells_from_those_after():
+    from lte.study.analysis.report import FLAX_CELLS_COMMIT, predates
+
+    assert predates("b9ce99f", FLAX_CELLS_COMMIT)  # the parent's parent: earlier initial draws
+    assert not predates(FLAX_CELLS_COMMIT, FLAX_CELLS_COMMIT)
+    assert not predates("HEAD", FLAX_CELLS_COMMIT)
+    assert not predates("not-a-commit", FLAX_CELLS_COMMIT)  # git cannot tell: no claim either way

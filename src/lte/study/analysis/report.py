@@ -131,6 +131,24 @@ def run_code_unchanged_since(commit: str) -> bool | None:
     return {0: True, 1: False}.get(done.returncode)
 
 
+FLAX_CELLS_COMMIT = "afd9663"  # the cells as flax modules: the LSTM's U and the IRNN's W drawn differently since
+
+
+def predates(commit: str, ancestor: str) -> bool:
+    """Whether `commit` was made before `ancestor` (is not a descendant of it); False when git cannot tell."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", ancestor, commit.removesuffix("-dirty")],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 1
+
+
 def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
     """Whether the code at this commit still computes the records: unchanged since their commit(s), or changed
     and shown to compute the same bits by a committed spot-check (`lte.study.analysis.spot_check`) of it."""
@@ -466,7 +484,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
                 "`b9ce99f`); since `afd9663` (cells as flax modules) a fresh run draws the LSTM's U and the IRNN's "
                 "W differently, until the study's regeneration replaces these records"
             ]
-            if is_committed_records(results)
+            if any(predates(commit, FLAX_CELLS_COMMIT) for commit in prov["commits"])
             else []
         ),
         f"- device(s): {', '.join(prov['devices'])}; {prov['cpu_count']} CPU cores; {prov['platform']}",
