@@ -214,6 +214,9 @@ def test_a_killed_sweep_leaves_no_worker_training_and_runs_no_more_of_its_queue(
         if signum != signal.SIGKILL:  # the parent stopped its workers itself and said so
             assert returncode == {signal.SIGTERM: 128 + signal.SIGTERM, signal.SIGINT: 130}[signum]
             assert "run the same command again to resume" in (tmp_path / "sweep.err").read_text()
+            # its time is recorded with the cells it finished (none), so that its sittings add up to one whole
+            invocations = json.loads((root / "sweep.json").read_text())["invocations"]
+            assert [i["cells_run"] for i in invocations] == [0] and invocations[0]["seconds"] > 0
     finally:
         for pid in [sweep.pid, *workers]:  # whatever the outcome, nothing of this test keeps training
             if alive(pid):

@@ -201,8 +201,9 @@ def run_cells(
                     workers,
                     log,
                 )
-        finally:
-            record_sweep_time(root, time.perf_counter() - start, workers, len(todo))
+        finally:  # an interrupted sweep counts the cells it finished: resumed, the sittings add up to one whole
+            finished = sum((root / c.name / "summary.json").exists() for t in tasks for c in t)
+            record_sweep_time(root, time.perf_counter() - start, workers, finished)
     if experiment in SELECTIONS:  # a selection experiment writes what the experiments after it take
         module, writer = SELECTIONS[experiment].split(":")
         getattr(importlib.import_module(module), writer)(profile, results)
@@ -219,7 +220,8 @@ SELECTIONS = {
 
 
 def record_sweep_time(root: Path, seconds: float, workers: int, cells: int) -> None:
-    """sweep.json: the wall time spent running this experiment's cells, over every sweep invocation."""
+    """sweep.json: the wall time spent running this experiment's cells, over every sweep invocation, and the
+    cells each invocation finished."""
     from lte.core.provenance import provenance
 
     path = root / "sweep.json"

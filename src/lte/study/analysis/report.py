@@ -191,8 +191,9 @@ def _minutes(seconds: float) -> str:
 def time_estimate(prov: dict) -> dict:
     """The profile's measured times, and an estimate of a whole `make reproduce` from them.
 
-    Sweep wall times are exact only for experiments timed whole (`sweeps[e]['whole']`: records from one
-    uninterrupted series of sweeps); the others were trained across several sittings. Their time is
+    Sweep wall times are exact only for experiments timed whole (`sweeps[e]['whole']`: the sittings of their
+    sweeps finished each run exactly once); for the others (runs trained elsewhere or in sittings that went
+    unrecorded) the time is
     estimated from their runs' measured training time (over the workers), scaled by the ratio of sweep wall
     time to training time of the experiments timed whole (evaluation, compilation, start-up).
     """
@@ -219,7 +220,7 @@ def time_sentence(prov: dict) -> str:
     span = f"{total / 60:.1f} hours" if total >= 60 else f"{total:.0f} minutes"
     head = f"a whole run of its sweeps takes about {span} ({parts} min): "
     if len(estimate["measured"]) == len(estimate["minutes"]):
-        return head + "each experiment's sweep measured, timed whole in one sitting."
+        return head + "each experiment's sweep measured whole (the wall time of its sittings added up)."
     return (
         head + f"measured where an experiment's sweep was timed whole, else estimated from its runs' measured "
         f"training time times {estimate['ratio']:.2f}, the ratio of sweep time to training time of those "
