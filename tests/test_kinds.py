@@ -11,7 +11,7 @@ from lte.kinds import get_kind
 from lte.study.experiment import load_experiment, runs_dir
 from lte.study.sweep import run_sweep
 
-KINDS = ("char", "adding", "seq2seq", "esn")
+KINDS = ("char", "adding", "esn", "seq2seq")
 
 
 def test_every_kind_names_its_config_train_function_and_folders():
@@ -20,8 +20,19 @@ def test_every_kind_names_its_config_train_function_and_folders():
         config = kind.config_class()
         assert kind.config_class.from_json(config.to_json()).to_json() == config.to_json()
         assert callable(kind.train) and kind.folder_name(config, {})
-    with pytest.raises(LteError, match="unknown run kind 'seq'; allowed: char, adding, seq2seq, esn$"):
+    with pytest.raises(LteError, match="unknown run kind 'seq'; allowed: char, adding, esn, seq2seq$"):
         get_kind("seq")
+
+
+def test_the_built_in_kinds_are_the_files_of_the_kinds_package_that_declare_one():
+    import importlib
+
+    from lte.kinds import RunKind, builtin_kind_modules
+
+    assert builtin_kind_modules() == list(KINDS)  # one file each, found by name (the study's own first)
+    for name in KINDS:
+        declared = importlib.import_module(f"lte.kinds.{name}").KIND
+        assert isinstance(declared, RunKind) and declared.name == name and get_kind(name) is declared
 
 
 def test_the_adding_problem_runs_through_the_common_runner_and_resumes_after_a_kill(tmp_path):

@@ -1,18 +1,18 @@
-"""Run kinds: what a sweep can train. A kind registers its config class, its train function, how its run
+"""Run kinds: what a sweep can train. A kind declares its config class, its train function, how its run
 folders are named and how its records are read; `lte sweep`, run folders, resume, cells.json, `lte
 migrate-names` and the analysis (`lte.study.analysis.records.load_runs`) serve every kind through this one
 interface.
 
-- `char`: the study's character-level training (lte.core.train, TrainConfig);
-- `adding`: Le et al.'s adding problem (lte.kinds.adding, AddingConfig);
-- `seq2seq`: the encoder-decoder with a bidirectional encoder (lte.kinds.seq2seq, Seq2SeqConfig);
-- `esn`: the echo state network, its readout fitted in one shot (lte.kinds.esn, ESNConfig).
+Each module of this package that defines `KIND = RunKind(...)` is a built-in kind, found by file name like
+cells and tasks: `char` (the study's character-level training, TrainConfig), `adding` (Le et al.'s adding
+problem), `seq2seq` (the encoder-decoder), `esn` (the echo state network).
 
-A new kind is one `register(RunKind(...))` call: a frozen dataclass config with `to_json()` and
-`from_json(dict)`, a `train(config, out_dir, *, log) -> summary` that resumes a half-finished folder, a
-`folder_name(config, labels) -> str` and, optionally, a `summary_row(summary.json path) -> dict` of the
-columns its analysis reads (by default `lte.study.analysis.records.generic_summary_row`: steps, time, stop
-reason, provenance and every number of the summary's `final` row).
+A new kind is one file here, or one `register(RunKind(...))` call from a user's code: a frozen dataclass
+config with `to_json()` and `from_json(dict)`, a `train(config, out_dir, *, log) -> summary` that resumes a
+half-finished folder, a `folder_name(config, labels) -> str` (`lte.kinds.naming`) and, optionally, a
+`summary_row(summary.json path) -> dict` of the columns its analysis reads (by default
+`lte.kinds.summary.generic_summary_row`: steps, time, stop reason, provenance and every number of the
+summary's `final` row).
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ class RunKind:
 
     def read_summary(self, path) -> dict:
         """A finished run's result columns (what `lte.study.analysis.records.load_runs` puts in its row)."""
-        from lte.study.analysis import records
+        from lte.kinds.summary import generic_summary_row
 
-        return (self.summary_row or records.generic_summary_row)(path)
+        return (self.summary_row or generic_summary_row)(path)
 
 
 KINDS: dict[str, RunKind] = {}
@@ -64,41 +64,19 @@ def get_kind(name: str) -> RunKind:
     return KINDS[name]
 
 
+def builtin_kind_modules() -> list[str]:
+    """The modules of this package that may declare a kind (every file but the shared helpers)."""
+    import pkgutil
+
+    helpers = {"naming", "summary"}
+    names = [m.name for m in pkgutil.iter_modules(__path__) if m.name not in helpers and not m.ispkg]
+    return sorted(names, key=lambda name: (name != "char", name))  # the study's own kind first
+
+
 def _register_builtin() -> None:
-    from lte.core.config import TrainConfig
-    from lte.core.train import train
-    from lte.kinds import adding, esn, seq2seq
-    from lte.study.experiment import char_folder_name
+    import importlib
 
-    register(
-        RunKind(
-            "char",
-            TrainConfig,
-            train,
-            char_folder_name,
-            ensembles=True,
-            summary_row=_later("lte.study.analysis.records", "char_summary_row"),
-        )
-    )
-    register(
-        RunKind(
-            "adding",
-            adding.AddingConfig,
-            adding.train_adding,
-            adding.run_name,
-            summary_row=_later("lte.study.analysis.adding", "adding_summary_row"),
-        )
-    )
-    register(RunKind("seq2seq", seq2seq.Seq2SeqConfig, seq2seq.train_seq2seq, seq2seq.run_name))
-    register(RunKind("esn", esn.ESNConfig, esn.train_esn, esn.run_name))
-
-
-def _later(module: str, name: str) -> Callable:
-    """`module.name`, imported when first called (the analysis and pandas stay out of training workers)."""
-
-    def call(*args, **kwargs):
-        import importlib
-
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-    return call
+    for name in builtin_kind_modules():
+        kind = getattr(importlib.import_module(f"{__name__}.{name}"), "KIND", None)
+        if isinstance(kind, RunKind):
+            register(kind)

@@ -37,7 +37,9 @@ from lte.core.errors import LteError, check_finite_numbers, check_positive_ints,
 from lte.core.fields import from_json, setting
 from lte.core.model import matmul_rows, run_layer
 from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
-from lte.study.experiment import config_digest, field_defaults
+from lte.kinds import RunKind
+from lte.kinds.naming import config_digest, field_defaults
+from lte.kinds.summary import read_summary
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
 
@@ -247,3 +249,28 @@ def run_name(config: AddingConfig, labels: dict | None = None) -> str:
     folder, never a stale one."""
     digest = config_digest(config.to_json(), field_defaults(AddingConfig))
     return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{digest}"
+
+
+def adding_summary_row(path: Path) -> dict:
+    """The adding kind's result columns from a summary.json (its run kind's records reader, lte.kinds); older
+    records lack the stop reason (they ran to max_steps) and the divergence flag (a missing final MSE)."""
+    summary = read_summary(path)
+    try:
+        diverged = bool(summary.get("diverged")) or summary["final_test_mse"] is None
+        return {
+            "steps": summary["steps"],
+            "wall_time": summary["wall_time"],
+            "models_per_step": 1,
+            "stop_reason": "diverged" if diverged else summary.get("stop_reason", "max_steps"),
+            "diverged": diverged,
+            "final_test_mse": None if diverged else summary["final_test_mse"],
+            "best_test_mse": summary.get("best_test_mse"),
+            "final_val_mse": None if diverged else summary.get("final_val_mse"),
+            "commit": summary["provenance"]["commit"],
+            "device": summary["provenance"]["device"],
+        }
+    except (KeyError, TypeError) as error:
+        raise LteError(f"{path} is not a complete adding-problem summary ({type(error).__name__}: {error})") from None
+
+
+KIND = RunKind("adding", AddingConfig, train_adding, run_name, summary_row=adding_summary_row)

@@ -36,6 +36,8 @@ from lte.core.console import log_to_stderr
 from lte.core.errors import LteError, check_finite_numbers, check_positive_ints
 from lte.core.fields import from_json, setting
 from lte.core.run_folder import append_metrics, train_in_folder, truncate_metrics, write_json_atomic
+from lte.kinds import RunKind
+from lte.kinds.naming import config_digest, field_defaults
 
 # a dense N x N reservoir (float64) and its eigenvalues: 512 MiB and minutes at 8192; the study's has 400
 MAX_UNITS = 8192
@@ -118,8 +120,6 @@ class ESNConfig:
 def run_name(config: ESNConfig, labels: dict | None = None) -> str:
     """esn-u<units>-r<radius>-<task><length>x<nesting>-s<seed>-<digest of the settings that differ from their
     defaults>."""
-    from lte.study.experiment import config_digest, field_defaults
-
     digest = config_digest(config.to_json(), field_defaults(ESNConfig))
     return (
         f"esn-u{config.units}-r{config.spectral_radius:g}-{config.task}{config.length}x{config.nesting}"
@@ -232,3 +232,6 @@ def train_esn(config: ESNConfig, out: Path, *, log=None) -> dict:
         return summary
 
     return train_in_folder(config, out, fit)
+
+
+KIND = RunKind("esn", ESNConfig, train_esn, run_name)

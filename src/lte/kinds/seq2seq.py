@@ -42,6 +42,8 @@ from lte.core.fields import from_json, setting
 from lte.core.metrics import masked_mean_and_counts
 from lte.core.model import ModelConfig, matmul_rows, run_layer
 from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
+from lte.kinds import RunKind
+from lte.kinds.naming import config_digest, field_defaults
 
 GO = "@"
 
@@ -86,8 +88,6 @@ class Seq2SeqConfig:
 
 def run_name(config: Seq2SeqConfig, labels: dict | None = None) -> str:
     """s2s-<model>-h<H>-<task><length>x<nesting>-s<seed>-<digest of the settings that differ from their defaults>."""
-    from lte.study.experiment import config_digest, field_defaults
-
     digest = config_digest(config.to_json(), field_defaults(Seq2SeqConfig))
     return f"s2s-{config.model}-h{config.hidden}-{config.task}{config.length}x{config.nesting}-s{config.seed}-{digest}"
 
@@ -285,3 +285,6 @@ def _train_seq2seq(config: Seq2SeqConfig, out: Path, log) -> dict:
     }
     write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+KIND = RunKind("seq2seq", Seq2SeqConfig, train_seq2seq, run_name)

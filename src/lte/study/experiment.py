@@ -37,7 +37,6 @@ and what is allowed.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
 import json
 import math
@@ -48,9 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lte.core.cells import CELLS
-from lte.core.config import TrainConfig
 from lte.core.errors import USER_ERRORS, LteError
 from lte.core.flax_cell import allow_user_cells
+from lte.kinds.naming import field_defaults
 from lte.study.analysis.parameters import equal_parameter_hidden
 
 PROFILES = ("quick", "default", "paper")
@@ -73,39 +72,6 @@ class Cell:
 
 
 MAX_CELLS = 10_000  # a larger grid is run only when asked for (lte sweep --yes)
-
-
-def char_folder_name(c: TrainConfig, labels: dict) -> str:
-    """<model>-h<H>x<L>-<task><length>x<nesting>-<strategy>[-inv][-dbl]-lr<rate>-s<seed>-<digest>."""
-    parts = [
-        labels.get("variant_id") or c.model,
-        f"h{c.hidden}x{c.layers}",
-        f"{c.task}{c.length}x{c.nesting}",
-        c.strategy,
-    ]
-    parts += ["inv"] if c.invert else []
-    parts += ["dbl"] if c.double else []
-    parts += [f"lr{c.resolved_learning_rate:g}", f"s{c.seed}"]
-    return "-".join(parts) + "-" + config_digest(c.to_json(), field_defaults(type(c)))
-
-
-# Version of the naming rule below; bump it when the rule changes (and migrate: `lte migrate-names`).
-NAME_SCHEMA = 2
-
-
-def field_defaults(config_class) -> dict:
-    """Each field's declared default (None where a field has none)."""
-    return {
-        f.name: (f.default if f.default is not dataclasses.MISSING else None) for f in dataclasses.fields(config_class)
-    }
-
-
-def config_digest(config_json: dict, defaults: dict) -> str:
-    """Six hex digits of the settings that differ from their declared defaults, with the naming schema: run
-    folders of different configs never share a name, and adding a field (with a default) renames none."""
-    changed = {key: value for key, value in config_json.items() if key not in defaults or defaults[key] != value}
-    text = json.dumps({"name_schema": NAME_SCHEMA, **changed}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
 def runs_dir(experiment: str, profile: str, results: Path = RESULTS) -> Path:

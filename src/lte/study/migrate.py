@@ -1,4 +1,4 @@
-"""`lte migrate-names`: rename committed run folders to the current naming rule (lte.study.experiment.NAME_SCHEMA).
+"""`lte migrate-names`: rename committed run folders to the current naming rule (lte.kinds.naming.NAME_SCHEMA).
 
 Records are migrated, never retrained: each folder's name is recomputed from its own config.json and the
 experiment's index (cells.json) is rewritten to match. A folder already named right is left alone; running it

@@ -281,7 +281,7 @@ def check_finished_configs(root: Path, finished: list[Cell]) -> None:
             detail = ", ".join(f"{k}: {saved.get(k)!r} in the folder, {wanted.get(k)!r} now" for k in diff)
             raise LteError(
                 f"{root / cell.name} was trained with a different config ({detail}): a default changed "
-                "since; bump lte.study.experiment.NAME_SCHEMA so that such cells get new folders"
+                "since; bump lte.kinds.naming.NAME_SCHEMA so that such cells get new folders"
             )
 
 

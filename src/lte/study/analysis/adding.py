@@ -9,11 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lte.core.errors import LteError
 from lte.core.run_folder import indexed_runs, read_metrics
 from lte.kinds.adding import AddingConfig, adding_test_set, predict_one_mse
 from lte.study.analysis.figures import MODEL_COLORS, MODEL_NAMES, new_figure, save_figure
-from lte.study.analysis.records import read_summary
 from lte.study.experiment import outputs_dir, runs_dir
 
 # line styles and markers besides the colours: the curves stay apart in grey
@@ -91,28 +89,6 @@ def adding_figure(
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     return save_figure(fig, outputs_dir("figures", profile, results) / experiment, bbox_inches=None)
-
-
-def adding_summary_row(path: Path) -> dict:
-    """The adding kind's result columns from a summary.json (its run kind's records reader, lte.kinds); older
-    records lack the stop reason (they ran to max_steps) and the divergence flag (a missing final MSE)."""
-    summary = read_summary(path)
-    try:
-        diverged = bool(summary.get("diverged")) or summary["final_test_mse"] is None
-        return {
-            "steps": summary["steps"],
-            "wall_time": summary["wall_time"],
-            "models_per_step": 1,
-            "stop_reason": "diverged" if diverged else summary.get("stop_reason", "max_steps"),
-            "diverged": diverged,
-            "final_test_mse": None if diverged else summary["final_test_mse"],
-            "best_test_mse": summary.get("best_test_mse"),
-            "final_val_mse": None if diverged else summary.get("final_val_mse"),
-            "commit": summary["provenance"]["commit"],
-            "device": summary["provenance"]["device"],
-        }
-    except (KeyError, TypeError) as error:
-        raise LteError(f"{path} is not a complete adding-problem summary ({type(error).__name__}: {error})") from None
 
 
 def adding_outcome(
