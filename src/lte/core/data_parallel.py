@@ -25,6 +25,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from lte.core.errors import LteError
 from lte.core.metrics import masked_mean_and_counts
 from lte.core.model import ModelConfig, forward
+from lte.core.optimizer import TrainState, make_optimizer
 
 AXIS = "rows"
 PLAIN_GRADIENTS = ("fused", "autodiff")  # per-row losses that add up; RTRL and Pascanu's penalty do not split
@@ -77,8 +78,6 @@ def _rows_loss(params: dict, config: ModelConfig, batch: dict):
 def data_parallel_counting_step(model_config: ModelConfig, clip: float, devices: int):
     """`lte.core.train.compiled_counting_step` with the batch's rows split over `devices` CPU devices:
     (state, batch, sums) -> (state, sums); the state is replicated, the batch split by rows."""
-    from lte.core.train import TrainState, make_optimizer
-
     if len(jax.devices("cpu")) < devices:
         raise LteError(
             f"{devices} CPU devices asked for, JAX has {len(jax.devices('cpu'))} (ask for them with "

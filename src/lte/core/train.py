@@ -13,7 +13,6 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -34,8 +33,10 @@ from lte.core.data import (
     make_validation_set,
 )
 from lte.core.errors import LteError
+from lte.core.gradient_methods import gradient_method
 from lte.core.metrics import compute_metrics, greedy_decode, masked_loss_and_counts
 from lte.core.model import ModelConfig, count_params, init_params
+from lte.core.optimizer import TrainState, make_optimizer, with_learning_rate
 from lte.core.provenance import provenance
 from lte.core.run_folder import (
     FolderLock,
@@ -57,39 +58,17 @@ PHASES = ("setup", "steps", "batches", "evaluation", "checkpoints", "records")
 CHECKPOINT_SECONDS = 30.0
 
 
-class TrainState(NamedTuple):
-    params: dict
-    opt_state: optax.OptState
-
-
-def make_optimizer(clip: float, learning_rate: float = 0.0) -> optax.GradientTransformation:
-    """Plain SGD after global-norm clipping; the learning rate is state, so changing it never recompiles."""
-    return optax.chain(
-        optax.clip_by_global_norm(clip), optax.inject_hyperparams(optax.sgd)(learning_rate=learning_rate)
-    )
-
-
-def with_learning_rate(state: TrainState, learning_rate: float) -> TrainState:
-    clip_state, sgd_state = state.opt_state
-    hyper = dict(sgd_state.hyperparams, learning_rate=jnp.asarray(learning_rate, jnp.float32))
-    return TrainState(state.params, (clip_state, sgd_state._replace(hyperparams=hyper)))
-
-
 def init_train_state(config: TrainConfig) -> TrainState:
     params = init_params(jax.random.PRNGKey(config.seed), config.model_config())
     return TrainState(params, make_optimizer(config.clip, config.resolved_learning_rate).init(params))
 
 
 def loss_gradient(params: dict, model_config: ModelConfig, batch: dict) -> tuple[dict, dict]:
-    """Gradients of the training loss (by BPTT, or by RTRL when the config says so) and the batch's counts."""
-    if model_config.gradient == "rtrl":
-        from lte.methods.rtrl import rtrl_gradient
-
-        return rtrl_gradient(params, model_config, batch), masked_loss_and_counts(params, model_config, batch)[1]
-    if model_config.gradient_norm_penalty > 0:
-        from lte.methods.pascanu import pascanu_gradient
-
-        return pascanu_gradient(params, model_config, batch, model_config.gradient_norm_penalty)
+    """Gradients of the training loss and the batch's counts: by BPTT, or by the training method the config
+    names (`lte.core.gradient_methods`)."""
+    method = gradient_method(model_config)
+    if method is not None:
+        return method(params, model_config, batch)
     return jax.grad(masked_loss_and_counts, has_aux=True)(params, model_config, batch)
 
 

@@ -102,3 +102,8 @@ def pascanu_gradient(params: dict, config: ModelConfig, batch: dict, weight: flo
     d_omega = jax.grad(pascanu_penalty)(params, config, g_layers, trace)
     grads = jax.tree_util.tree_map(lambda a, b: a + weight * b, d_loss, d_omega)
     return grads, masked_loss_and_counts(params, config, batch)[1]
+
+
+def loss_gradient(params: dict, config: ModelConfig, batch: dict) -> tuple[dict, dict]:
+    """The training method's contract (`lte.core.gradient_methods`): `pascanu_gradient` at the config's weight."""
+    return pascanu_gradient(params, config, batch, config.gradient_norm_penalty)

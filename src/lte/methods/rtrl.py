@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from lte.core.cells import get_cell
-from lte.core.metrics import token_nll
+from lte.core.metrics import masked_loss_and_counts, token_nll
 from lte.core.model import ModelConfig, step_all_layers
 from lte.core.recurrence import reset
 
@@ -54,3 +54,8 @@ def rtrl_gradient(params: dict, config: ModelConfig, batch: dict) -> dict:
     start = (state0, jnp.zeros((state0.size, theta.size)), jnp.zeros_like(theta))
     (_, _, grad_P), _ = jax.lax.scan(body, start, (inputs_TxB, targets_TxB, mask_TxB, keep_TxB))
     return unravel_params(grad_P / jnp.maximum(mask_TxB.sum(), 1.0))
+
+
+def loss_gradient(params: dict, config: ModelConfig, batch: dict) -> tuple[dict, dict]:
+    """The training method's contract (`lte.core.gradient_methods`): the RTRL gradient and the batch's counts."""
+    return rtrl_gradient(params, config, batch), masked_loss_and_counts(params, config, batch)[1]

@@ -1,0 +1,64 @@
+"""The package's layers, read from its imports (every import statement, at any depth in a module):
+core <- methods <- kinds <- study; nothing imports upwards, and the lower layers hold no import circle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+LAYERS = {"core": 0, "methods": 1, "kinds": 2}  # everything else (study, bench, cli) sits above them
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in (SRC / "lte").rglob("*.py"):
+        parts = path.relative_to(SRC).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([base] if base else []))
+                targets |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+        edges[name] = {t for t in targets if t in modules and t != name}
+    return edges
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    return LAYERS.get(parts[1], 9) if len(parts) > 1 else 9
+
+
+def test_no_layer_imports_a_layer_above_it():
+    upward = [f"{a} -> {b}" for a, targets in _imports(_modules()).items() for b in targets if _layer(b) > _layer(a)]
+    assert upward == []
+
+
+def test_core_methods_and_kinds_hold_no_import_circle():
+    edges = {a: {b for b in t if _layer(b) < 9} for a, t in _imports(_modules()).items() if _layer(a) < 9}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in edges.get(todo.pop(), ()):
+                if nxt == goal:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    circles = sorted(f"{a} <-> {b}" for a in edges for b in edges[a] if a < b and reaches(b, a))
+    assert circles == []
