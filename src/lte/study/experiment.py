@@ -50,7 +50,7 @@ from lte.core.cells import CELLS
 from lte.core.errors import USER_ERRORS, LteError
 from lte.core.flax_cell import allow_user_cells
 from lte.kinds.naming import field_defaults
-from lte.study.analysis.parameters import equal_parameter_hidden
+from lte.study.parameters import equal_parameter_hidden
 
 PROFILES = ("quick", "default", "paper")
 DEFAULT_PROFILE = "default"
@@ -248,6 +248,12 @@ PROFILE_EXTRAS = ("tasks", "grid")  # a profile's sub-tables besides settings
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
+def check_ensemble(ensemble, where: str = "ensemble") -> int:
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        raise LteError(f"{where} must be a positive integer (models per compiled step), got {ensemble!r}")
+    return ensemble
+
+
 def check_plain_name(what: str, value, note: str = "") -> None:
     """`value` may name a folder under the results: letters, digits, _ and - only (no separators, no `..`)."""
     if not isinstance(value, str) or not PLAIN_NAME.fullmatch(value):
@@ -426,8 +432,6 @@ def validate_spec(spec: dict) -> None:
     if "name" in header:
         check_plain_name("experiment name", header["name"], " in [experiment]")
     if "ensemble" in header:
-        from lte.study.sweep import check_ensemble
-
         check_ensemble(header["ensemble"], "[experiment] ensemble")
     schema = schema_of(header.get("kind", DEFAULT_KIND))
     tasks = spec.get("tasks", {})

@@ -41,7 +41,7 @@ from lte.core.console import log_to_stderr, progress_line
 from lte.core.errors import raise_failures
 from lte.core.run_folder import open_no_follow, write_json_atomic
 from lte.core.runtime import set_environment, single_threaded_cpu_env
-from lte.study.experiment import MAX_CELLS, RESULTS, Cell, load_experiment, runs_dir
+from lte.study.experiment import MAX_CELLS, RESULTS, Cell, check_ensemble, load_experiment, runs_dir
 
 # Models per compiled step by default: 1. On a CPU, sharing a step gains a small model little (`lte bench`'s
 # ensemble table, as in a sweep), while evaluation, data and setup stay per model and larger tasks balance less
@@ -79,14 +79,6 @@ def _run_task(task: tuple[int, list[tuple[str, dict, str]]]) -> float:
         for f in logs:
             f.close()
     return time.perf_counter() - start
-
-
-def check_ensemble(ensemble, where: str = "ensemble") -> int:
-    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
-        from lte.core.errors import LteError
-
-        raise LteError(f"{where} must be a positive integer (models per compiled step), got {ensemble!r}")
-    return ensemble
 
 
 def make_tasks(cells: list[Cell], ensemble: int = 1) -> list[list[Cell]]:

@@ -11,21 +11,18 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 
-from data_gen.curriculum import STRATEGIES as CURRICULUM_STRATEGIES
 from lte.study.analysis.chance import chance_of
+from lte.study.analysis.labels import STRATEGIES, TRICKS, task_name
 from lte.study.analysis.records import load_curves, load_runs
 from lte.study.analysis.stats import t_interval
 from lte.study.experiment import RESULTS, outputs_dir
 
-STRATEGIES = list(CURRICULUM_STRATEGIES)  # baseline first: every effect is against it
 # Okabe & Ito's palette: distinct for colour-blind readers; LSTM dark, IRNN light in grey
 MODEL_COLORS = {"lstm": "#0072B2", "irnn": "#E69F00", "rnn": "#999999"}
 MODEL_NAMES = {"lstm": "LSTM", "irnn": "IRNN", "rnn": "tanh RNN"}
 MODEL_HATCHES = {"lstm": "", "irnn": "///", "rnn": "..."}
-TRICKS = [(False, False, "none"), (True, False, "invert"), (False, True, "double"), (True, True, "both")]
 TRICK_COLORS = ["#BBBBBB", "#009E73", "#E69F00", "#56B4E9"]
 TRICK_HATCHES = ["", "///", "...", "xxx"]
 # the convergence curves: the IRNN at equal parameters in vermillion, apart from both others in hue and style
@@ -164,12 +161,6 @@ def strategy_figure(
         title_fontsize=8,
     )
     return save_figure(fig, outputs_dir("figures", profile, results) / f"{experiment}_{metric}")
-
-
-def task_name(row: pd.Series) -> str:
-    if row["cfg_task"] == "program":
-        return f"program ({row['cfg_length']},{row['cfg_nesting']})"
-    return f"{row['cfg_task']} ({row['cfg_length']} digits)"
 
 
 def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:

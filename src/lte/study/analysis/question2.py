@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from data_gen.vocab import VOCAB_SIZE
-from lte.study.analysis.parameters import WITHIN, equal_parameter_hidden, equal_parameter_width  # noqa: F401
 from lte.study.analysis.question1 import decide_by_interval, fcr_interval, fcr_level
 from lte.study.analysis.stats import benjamini_hochberg, welch_difference
+from lte.study.parameters import WITHIN, equal_parameter_hidden, equal_parameter_width  # noqa: F401
 
 METRIC = "test_char_accuracy"
 TARGETS = (0.5, 0.6, 0.7, 0.8)

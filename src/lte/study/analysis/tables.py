@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from lte.study.analysis.chance import chance_of
-from lte.study.analysis.figures import STRATEGIES, TRICKS, task_name
+from lte.study.analysis.labels import STRATEGIES, TRICKS, task_name
 from lte.study.analysis.records import load_runs
 from lte.study.analysis.stats import format_estimate, t_interval
 from lte.study.experiment import RESULTS, outputs_dir, runs_dir

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lte.study.analysis.figures import STRATEGIES, TRICKS, task_name
+from lte.study.analysis.labels import STRATEGIES, TRICKS, task_name
 from lte.study.analysis.question1 import decide_by_interval, fcr_interval, fcr_level, judge_task
 from lte.study.analysis.question2 import judge as judge_convergence
 from lte.study.analysis.records import load_curves, load_runs
