@@ -443,14 +443,14 @@ def test_bench_refuses_an_unwritable_out_before_any_work(tmp_path, monkeypatch, 
 def test_a_full_or_read_only_disk_while_writing_records_is_one_line(tmp_path, monkeypatch, capsys, code, status, words):
     import errno
 
-    import lte.core.train
+    import lte.core.run_loop
     from lte.cli import main
 
     def failing_write(run, row):
         number = getattr(errno, code)
         raise OSError(number, os.strerror(number), str(Path(run) / "metrics.jsonl"))
 
-    monkeypatch.setattr(lte.core.train, "append_metrics", failing_write)
+    monkeypatch.setattr(lte.core.run_loop, "append_metrics", failing_write)
     assert main(["train", "--out", str(tmp_path / "run"), *TINY_FLAGS]) == status
     err = capsys.readouterr().err
     assert "Traceback" not in err

@@ -101,7 +101,7 @@ def test_a_lock_dies_with_its_process(tmp_path):
 
 
 def test_the_lock_is_released_when_training_fails(tmp_path, monkeypatch):
-    import lte.core.train as train_module
+    import lte.core.run_loop as train_module
 
     out = tmp_path / "run"
     monkeypatch.setattr(train_module, "evaluate", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
