@@ -70,10 +70,10 @@ def test_changed_run_code_is_reported_as_computing_the_records_only_after_a_clea
     changed and retrained bit for bit by a committed spot-check at a commit with today's run code."""
     import json
 
-    from lte.study.analysis import report
+    from lte.study.analysis import provenance, report
 
     same_as_head = {"new"}
-    monkeypatch.setattr(report, "run_code_unchanged_since", lambda commit: commit in same_as_head)
+    monkeypatch.setattr(provenance, "run_code_unchanged_since", lambda commit: commit in same_as_head)
     prov = {"commits": ["old"]}
     assert "**different from**" in report.run_code_line(prov, "quick", tmp_path)
     record = tmp_path / "runs" / "quick" / "spot_check.json"

@@ -133,3 +133,16 @@ def adding_outcome(
             and all(v < row["baseline_mse"] / 2 for v in values),
         )
     return table
+
+
+def adding_verdict(outcome: dict) -> str:
+    """Whether Le et al.'s expectation at T = 150 held: the IRNN and the LSTM learn, the tanh RNN does not."""
+    at_150 = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith("T=150 ")}
+    if not {"irnn", "lstm", "rnn"} <= set(at_150):
+        return "not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
+    held = at_150["irnn"] and at_150["lstm"] and not at_150["rnn"]
+    return (
+        ("held" if held else "did not hold") + " at this profile's budget (IRNN learned: "
+        f"{'yes' if at_150['irnn'] else 'no'}, LSTM: {'yes' if at_150['lstm'] else 'no'}, "
+        f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})"
+    )

@@ -62,3 +62,11 @@ def design_section(profile: str, configured_length: int | None, results: Path = 
             else f"; **the memorisation experiment uses {configured_length}**, not the rule's choice."
         )
     return lines + ["", verdict, ""]
+
+
+def configured_memorisation_length(profile: str, results: Path) -> int | None:
+    """The copy length the memorisation records used (None before they exist)."""
+    if not (runs_dir("memorisation", profile, results) / "cells.json").exists():
+        return None
+    lengths = load_runs("memorisation", profile, results, require_all=False).get("cfg_length", pd.Series()).unique()
+    return int(lengths[0]) if len(lengths) == 1 else None

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from lte.core import schedule
+from lte.study.analysis.adding import adding_verdict
 from lte.study.analysis.curriculum import curriculum_section
-from lte.study.analysis.design import design_section
+from lte.study.analysis.design import configured_memorisation_length, design_section
+from lte.study.analysis.paper_numbers import write_paper_numbers
 from lte.study.analysis.pilot import pilot_section
-from lte.study.analysis.records import load_runs
+from lte.study.analysis.provenance import (  # noqa: F401 (RUN_CODE, run_code_unchanged_since re-exported)
+    FLAX_CELLS_COMMIT,
+    RUN_CODE,
+    _minutes,
+    predates,
+    provenance_summary,
+    records_status,
+    run_code_line,
+    run_code_unchanged_since,
+    time_sentence,
+)
 from lte.study.analysis.rising import slopes_section
-from lte.study.analysis.tables import EXPERIMENTS
 from lte.study.analysis.threats import threats_section
 from lte.study.analysis.verdicts import question_1, question_2, question_3
-from lte.study.experiment import DEFAULT_PROFILE, RESULTS, runs_dir
+from lte.study.experiment import DEFAULT_PROFILE, RESULTS
 
 QUESTIONS = {
     1: "Do the strategies that help the LSTM (naive, mix, combined; inverting and doubling) help the IRNN "
@@ -25,220 +35,6 @@ QUESTIONS = {
     2: "Does the IRNN converge faster than the LSTM (in steps and in wall-clock seconds)?",
     3: "Which strategy is best for the IRNN on computation (addition) and on memorisation (copy)?",
 }
-
-
-def finished_runs(profile: str, results: Path = RESULTS) -> pd.DataFrame:
-    """Every finished run of every experiment that has records (unfinished cells are left out)."""
-    frames = []
-    for experiment in EXPERIMENTS:
-        if (runs_dir(experiment, profile, results) / "cells.json").exists():
-            frames.append(load_runs(experiment, profile, results, require_all=False))
-    if not frames or all(f.empty for f in frames):
-        raise FileNotFoundError(
-            f"no finished runs under {runs_dir('', profile, results)}: run the sweeps first "
-            f"(make sweeps PROFILE={profile})"
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def records_status(profile: str, results: Path = RESULTS) -> dict:
-    """How many runs of each experiment have finished, and whether all have."""
-    parts, complete = [], True
-    for experiment in (*EXPERIMENTS, *ADDING_EXPERIMENTS):
-        index = runs_dir(experiment, profile, results) / "cells.json"
-        if not index.exists():
-            parts.append(f"{experiment} not started")
-            complete = False
-            continue
-        data = json.loads(index.read_text())
-        names = [c["name"] for c in data["cells"]] if "cells" in data else data.get("runs", [])
-        done = sum((index.parent / n / "summary.json").exists() for n in names)
-        complete = complete and done == len(names)
-        parts.append(f"{experiment} {done} of {len(names)} runs")
-    return {"complete": complete, "text": "; ".join(parts)}
-
-
-def provenance_summary(profile: str, results: Path = RESULTS) -> dict:
-    runs = finished_runs(profile, results)
-    from lte.core.run_folder import indexed_runs
-
-    adding_runs = {}
-    for experiment in ADDING_EXPERIMENTS:
-        folder = runs_dir(experiment, profile, results)
-        adding_runs[experiment] = (
-            [run for run in indexed_runs(folder) if (run / "summary.json").exists()] if folder.exists() else []
-        )
-    # a run's own share of the training time: K runs of one ensemble step share each of its seconds
-    training = (runs.wall_time / runs.models_per_step).groupby(runs.experiment).sum().to_dict()
-    for experiment, finished in adding_runs.items():
-        if finished:
-            training[experiment] = sum(json.loads((r / "summary.json").read_text())["wall_time"] for r in finished)
-    sweeps = {}
-    for experiment in (*EXPERIMENTS, *ADDING_EXPERIMENTS):
-        path = runs_dir(experiment, profile, results) / "sweep.json"
-        if path.exists() and experiment in training:
-            record = json.loads(path.read_text())
-            cells = (
-                len(adding_runs[experiment])
-                if experiment in adding_runs
-                else int((runs.experiment == experiment).sum())
-            )
-            sweeps[experiment] = {
-                "seconds": record["wall_time"],
-                "training_seconds": training[experiment],
-                "cells": cells,
-                "workers": max(i["workers"] for i in record["invocations"]),
-                # timed whole: its sweep records cover each of its runs exactly once
-                "whole": sum(i["cells_run"] for i in record["invocations"]) == cells,
-            }
-    summaries = (p for e in EXPERIMENTS for p in runs_dir(e, profile, results).glob("*/summary.json"))
-    first = json.loads(next(summaries).read_text())
-    return {
-        "runs": len(runs),
-        "adding_runs": len(adding_runs["adding_problem"]),
-        "commits": sorted(set(runs.commit.dropna())),
-        "commit_counts": runs.commit.value_counts().sort_index().to_dict(),
-        "devices": sorted(set(runs.device)),
-        "training_seconds": float(sum(training.values())),
-        "sweeps": sweeps,
-        "versions": first["provenance"]["versions"],
-        "python": first["provenance"]["python"],
-        "platform": first["provenance"]["platform"],
-        "cpu_count": first["provenance"]["cpu_count"],
-    }
-
-
-ADDING_EXPERIMENTS = ("adding_selection", "adding_problem")  # the adding kind's (not in runs.csv)
-
-
-# The code that decides what a run computes, given its config (not the sweep or the analysis): whole folders,
-# so that no module that computes a run (a gradient method, the XLA runtime flags, a run kind) is left out.
-RUN_CODE = ["data_gen", "src/lte/core", "src/lte/methods", "src/lte/kinds"]
-
-
-def run_code_unchanged_since(commit: str) -> bool | None:
-    """Whether the run code at HEAD is what `commit` had (None when git cannot tell)."""
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            ["git", "diff", "--quiet", commit.removesuffix("-dirty"), "HEAD", "--", *RUN_CODE],
-            capture_output=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return {0: True, 1: False}.get(done.returncode)
-
-
-FLAX_CELLS_COMMIT = "afd9663"  # the cells as flax modules: the LSTM's U and the IRNN's W drawn differently since
-
-
-def predates(commit: str, ancestor: str) -> bool:
-    """Whether `commit` was made before `ancestor` (is not a descendant of it); False when git cannot tell."""
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", ancestor, commit.removesuffix("-dirty")],
-            capture_output=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 1
-
-
-def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
-    """Whether the code at this commit still computes the records: unchanged since their commit(s), or changed
-    and shown to compute the same bits by a committed spot-check (`lte.study.analysis.spot_check`) of it."""
-    from lte.study.analysis.spot_check import record_path, verified_at
-
-    head = (
-        "- the code that computes a run (" + ", ".join(f"`{p}`" for p in RUN_CODE) + ") at the commit this "
-        "report was made from is "
-    )
-    unchanged = all(run_code_unchanged_since(c) for c in prov["commits"]) if prov["commits"] else None
-    if unchanged is not False:
-        return head + ("the same as" if unchanged else "not comparable (no git) with") + " the records' commit(s)"
-    spot = verified_at(profile, results)
-    if spot and "dirty" not in spot["commit"] and run_code_unchanged_since(spot["commit"]):
-        readme_dir = results if profile == DEFAULT_PROFILE else results / profile  # where `write_report` writes
-        where = Path(os.path.relpath(record_path(profile, results), readme_dir)).as_posix()
-        link = f"[{Path(where).name}]({where})"
-        if spot["exact"] == spot["checked"]:
-            return (
-                head + "different from the records' commit(s) in its text, and computes the same records: a "
-                f"spot-check with it (at `{spot['commit'][:7]}`) retrained {spot['checked']} of them, the first "
-                f"of each experiment and model, bit for bit ({link})"
-            )
-        return (
-            head + "different from the records' commit(s) in its text, and computes the same bits as their "
-            f"code: a spot-check (at `{spot['commit'][:7]}`, on {spot['device']}"
-            + (f", {spot['vector_extension']}" if spot.get("vector_extension") else "")
-            + f") retrained {spot['checked']} of "
-            "them, the first of each experiment and model, with both and found them identical; there both "
-            f"differ from the records, computed on {', '.join(spot['records_devices'])} (XLA compiles for the "
-            f"CPU it runs on, and float rounding grows over training) ({link})"
-        )
-    return head + "**different from** the records' commit(s)"
-
-
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min"
-
-
-def time_estimate(prov: dict) -> dict:
-    """The profile's measured times, and an estimate of a whole `make reproduce` from them.
-
-    Sweep wall times are exact only for experiments timed whole (`sweeps[e]['whole']`: the sittings of their
-    sweeps finished each run exactly once); for the others (runs trained elsewhere or in sittings that went
-    unrecorded) the time is
-    estimated from their runs' measured training time (over the workers), scaled by the ratio of sweep wall
-    time to training time of the experiments timed whole (evaluation, compilation, start-up).
-    """
-    sweeps = prov["sweeps"]
-    whole = {e: v for e, v in sweeps.items() if v["whole"]}
-    per_worker = {e: v["training_seconds"] / v["workers"] for e, v in sweeps.items()}
-    ratio = (sum(v["seconds"] for v in whole.values()) / sum(per_worker[e] for e in whole)) if whole else None
-    minutes = {
-        e: (v["seconds"] if v["whole"] else per_worker[e] * ratio) / 60 if (v["whole"] or ratio) else None
-        for e, v in sweeps.items()
-    }
-    total = sum(minutes.values()) if minutes and all(m is not None for m in minutes.values()) else None
-    return {"minutes": minutes, "measured": sorted(whole), "ratio": ratio, "total_minutes": total}
-
-
-def time_sentence(prov: dict) -> str:
-    estimate = time_estimate(prov)
-    if estimate["total_minutes"] is None:
-        return "its sweeps have not been timed whole yet."
-    parts = ", ".join(
-        f"{e} {m:.0f}" + ("" if e in estimate["measured"] else " (estimated)") for e, m in estimate["minutes"].items()
-    )
-    total = estimate["total_minutes"]
-    span = f"{total / 60:.1f} hours" if total >= 60 else f"{total:.0f} minutes"
-    head = f"a whole run of its sweeps takes about {span} ({parts} min): "
-    if len(estimate["measured"]) == len(estimate["minutes"]):
-        return head + "each experiment's sweep measured whole (the wall time of its sittings added up)."
-    return (
-        head + f"measured where an experiment's sweep was timed whole, else estimated from its runs' measured "
-        f"training time times {estimate['ratio']:.2f}, the ratio of sweep time to training time of those "
-        f"timed whole."
-    )
-
-
-def adding_verdict(outcome: dict) -> str:
-    """Whether Le et al.'s expectation at T = 150 held: the IRNN and the LSTM learn, the tanh RNN does not."""
-    at_150 = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith("T=150 ")}
-    if not {"irnn", "lstm", "rnn"} <= set(at_150):
-        return "not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
-    held = at_150["irnn"] and at_150["lstm"] and not at_150["rnn"]
-    return (
-        ("held" if held else "did not hold") + " at this profile's budget (IRNN learned: "
-        f"{'yes' if at_150['irnn'] else 'no'}, LSTM: {'yes' if at_150['lstm'] else 'no'}, "
-        f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})"
-    )
 
 
 def adding_section(profile: str, results: Path, fig: str) -> list[str]:
@@ -344,14 +140,6 @@ def _answer(question, profile: str, results: Path) -> dict:
         return question(profile, results)
     except Pending as error:
         return {"verdict": "pending (records incomplete)", "detail": str(error), "pending": True}
-
-
-def _memorisation_length(profile: str, results: Path) -> int | None:
-    """The copy length the memorisation records used (None before they exist)."""
-    if not (runs_dir("memorisation", profile, results) / "cells.json").exists():
-        return None
-    lengths = load_runs("memorisation", profile, results, require_all=False).get("cfg_length", pd.Series()).unique()
-    return int(lengths[0]) if len(lengths) == 1 else None
 
 
 def _curves_or_empty(experiment: str, profile: str, results: Path) -> pd.DataFrame:
@@ -460,7 +248,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
         else "No run of the judged experiments diverged.",
         "",
     ]
-    lines += design_section(profile, _memorisation_length(profile, results), results)
+    lines += design_section(profile, configured_memorisation_length(profile, results), results)
     lines += pilot_section(profile, results)
     lines += [
         "## Hyperparameters",
@@ -551,193 +339,3 @@ def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Pa
     before, rest = text.split(README_START, 1)
     after = rest.split(README_END, 1)[1]
     readme.write_text(before + "\n".join(section) + after)
-
-
-def _tex(text: str) -> str:
-    return (
-        text.replace("\\", r"\textbackslash{}")
-        .replace("_", r"\_")
-        .replace("%", r"\%")
-        .replace("#", r"\#")
-        .replace("&", r"\&")
-        .replace(">=", r"$\geq$")
-        .replace("δ", r"$\delta$")
-    )
-
-
-def setting_macros(profile: str, results: Path = RESULTS) -> dict:
-    """The settings the paper's method section quotes, read from the records and the code."""
-    from data_gen.pool import DEFAULT_POOL_SIZE
-    from lte.core.cells import irnn
-
-    runs = finished_runs(profile, results)
-    runs = runs[runs.get("label_variant", pd.Series(index=runs.index, dtype=object)).ne("IRNN (equal parameters)")]
-
-    def only(column: str) -> str:
-        values = sorted(set(runs[column].dropna()))
-        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
-
-    return {
-        "Hidden": only("cfg_hidden"),
-        "Layers": only("cfg_layers"),
-        "BatchRows": only("cfg_batch_size"),
-        "Clip": only("cfg_clip"),
-        "EvalEvery": only("cfg_eval_every"),
-        "InputScale": only("cfg_input_scale"),
-        "MaxSteps": f"{int(runs.cfg_max_steps.min())}--{int(runs.cfg_max_steps.max())}",
-        "PoolSize": f"{DEFAULT_POOL_SIZE:,}".replace(",", "{,}"),
-        "IrnnInputStd": f"{irnn.INPUT_STD:g}",
-    }
-
-
-def seed_counts(runs: pd.DataFrame) -> dict[str, str]:
-    """Per experiment, the runs (seeds) per cell: '8', or '8--10' where cells differ (diverged runs count)."""
-    labels = [c for c in runs.columns if c.startswith("label_") and c != "label_seed"]
-    counts = {}
-    for experiment, group in runs.groupby("experiment"):
-        keys = [c for c in labels if group[c].notna().any()]
-        sizes = group.groupby(keys, dropna=False).size() if keys else pd.Series([len(group)])
-        counts[experiment] = f"{sizes.min()}" if sizes.min() == sizes.max() else f"{sizes.min()}--{sizes.max()}"
-    return counts
-
-
-def _short_answer(part: dict) -> str:
-    """Question 3's answer for one task in a few words: the winner and whether the test data confirm it."""
-    return f"{part['winner']} ({'confirmed' if part['confirmed'] else 'not confirmed'} on test)"
-
-
-def _frame_tex(frame: pd.DataFrame, columns: dict[str, str]) -> str:
-    """Some columns of a verdict table, renamed, as a LaTeX tabular (floats as in the report's tables)."""
-    from lte.study.analysis.tables import latex_tabular
-
-    table = frame[list(columns)].rename(columns=columns)
-    return latex_tabular(table.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)))
-
-
-def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> dict[str, str]:
-    """The tables only the paper shows (the verdicts' evidence, the adding problem, the measured times)."""
-    from lte.study.analysis.adding import adding_outcome
-    from lte.study.analysis.tables import adding_table, latex_tabular, lr_table
-
-    lr = lr_table(profile, results)
-    out = {"lr-selected": latex_tabular(lr[lr.selected == "yes"].drop(columns="selected"))}
-    if "table" in answers[1]:
-        out["q1"] = _frame_tex(
-            answers[1]["table"],
-            {
-                "task": "task",
-                "factor": "factor",
-                "LSTM gain": "LSTM gain",
-                "LSTM act": "LSTM act",
-                "IRNN gain": "IRNN gain",
-                "IRNN act": "IRNN act",
-                "agreement": "agreement",
-            },
-        )
-    if "table" in answers[2]:
-        out["q2"] = _frame_tex(
-            answers[2]["table"],
-            {
-                "variant": "variant",
-                "measure": "area over",
-                "estimate": "IRNN minus LSTM",
-                "method": "method",
-                "p (BH)": "p (BH)",
-                "interval level": "interval level",
-                "decision": "decision",
-            },
-        )
-    for model in ("irnn", "lstm"):
-        for task in ("computation", "memorisation"):
-            if "parts" in answers[3]:
-                out[f"q3-{model}-{task}"] = _frame_tex(
-                    answers[3]["parts"][model][task]["table"],
-                    {
-                        "other": "other setting",
-                        "estimate": "winner minus other",
-                        "p (BH)": "p (BH)",
-                        "interval level": "interval level",
-                        "decision": "decision",
-                    },
-                )
-    if adding_outcome(profile, results):
-        out["adding"] = latex_tabular(adding_table(profile, results))
-    estimate = time_estimate(prov)
-    rows = [
-        {
-            "experiment": e.replace("_", " "),
-            "runs": str(v["cells"]),
-            "workers": str(v["workers"]),
-            "training (min, all runs added)": f"{v['training_seconds'] / 60:.0f}",
-            "sweep wall time (min)": (f"{estimate['minutes'][e]:.0f}" + ("" if v["whole"] else " (estimated)"))
-            if estimate["minutes"].get(e) is not None
-            else "untimed",
-        }
-        for e, v in prov["sweeps"].items()
-    ]
-    if rows:
-        out["times"] = latex_tabular(pd.DataFrame(rows))
-    return out
-
-
-def _adding_baseline(outcome: dict) -> str:
-    """The predict-1 test MSE the paper quotes: T = 150's (the expectation's setting), else the first T's."""
-    by_length = {key.split()[0]: row["baseline_mse"] for key, row in outcome.items()}
-    value = by_length.get("T=150", next(iter(by_length.values()), None))
-    return "pending" if value is None else f"{value:.3f}"
-
-
-def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> Path:
-    """paper/generated/<profile>.tex: every number and verdict the paper quotes, as macros; and
-    paper/generated/<profile>/*.tex: the tables only the paper shows."""
-    from lte.study.analysis.adding import adding_outcome
-    from lte.study.analysis.verdicts import ALPHA, DELTA, diverged_runs
-
-    out = Path("paper") / "generated"
-    out.mkdir(parents=True, exist_ok=True)
-    words = {1: "One", 2: "Two", 3: "Three"}
-    macros = {f"Verdict{words[i]}": answers[i]["verdict"] for i in answers}
-    macros |= {f"Detail{words[i]}": answers[i]["detail"] for i in answers}
-    if "parts" in answers[3]:
-        irnn = answers[3]["parts"]["irnn"]
-        macros["VerdictThreeShort"] = (
-            f"computation: {_short_answer(irnn['computation'])}; memorisation: {_short_answer(irnn['memorisation'])}"
-        )
-    else:
-        macros["VerdictThreeShort"] = answers[3]["verdict"]
-    macros |= setting_macros(profile, results)
-    seeds = seed_counts(finished_runs(profile, results))
-    macros |= {f"Seeds{''.join(w.title() for w in e.split('_'))}": seeds.get(e, "none") for e in EXPERIMENTS}
-    estimate = time_estimate(prov)
-    outcome = adding_outcome(profile, results)
-    macros |= {
-        "NumRuns": str(prov["runs"]),
-        "TrainingMinutes": f"{prov['training_seconds'] / 60:.0f}",
-        "SweepMinutes": (f"{estimate['total_minutes']:.0f}" if estimate["total_minutes"] is not None else "untimed"),
-        "SweepHours": (f"{estimate['total_minutes'] / 60:.1f}" if estimate["total_minutes"] is not None else "untimed"),
-        "Commits": ", ".join(sorted({c.removesuffix("-dirty")[:12] for c in prov["commits"]})),
-        "Devices": "; ".join(prov["devices"]),
-        "CpuCount": str(prov["cpu_count"]),
-        "ConvergenceTarget": f"{answers[2]['target']:.2f}" if "target" in answers[2] else "pending",
-        "StepWindow": f"{answers[2]['step_window']:,.0f}" if "step_window" in answers[2] else "pending",
-        "SecondWindow": f"{answers[2]['second_window']:.1f}" if "second_window" in answers[2] else "pending",
-        "EquivalenceMargin": f"{DELTA:g}",
-        "FalseDiscoveryRate": f"{100 * ALPHA:g}%",
-        "NumDiverged": str(len(diverged_runs(profile, results))),
-        "MemorisationLength": str(_memorisation_length(profile, results) or "pending"),
-        "AddingRuns": str(prov["adding_runs"]),
-        "AddingBaseline": _adding_baseline(outcome),
-        "AddingVerdict": adding_verdict(outcome) if outcome else "not run",
-        "Profile": profile,
-    }
-    raw = {"PoolSize"}  # already LaTeX
-    body = "".join(f"\\newcommand{{\\{k}}}{{{v if k in raw else _tex(v)}}}\n" for k, v in macros.items())
-    path = out / f"{profile}.tex"
-    path.write_text(f"% generated by lte.study.analysis.report from results/runs/{profile}; do not edit\n" + body)
-    tables = out / profile
-    tables.mkdir(exist_ok=True)
-    for name, tex in paper_tables(profile, answers, prov, results).items():
-        (tables / f"{name}.tex").write_text(
-            f"% generated by lte.study.analysis.report from results/runs/{profile}; do not edit\n" + tex
-        )
-    return path
