@@ -9,443 +9,32 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
-import os
 import sys
-import types
 from pathlib import Path
 
-from data_gen.tasks import default_nesting
-from lte.core.console import log_to_stderr
-from lte.core.errors import USER_ERRORS, LteError
+from lte.cli_arguments import (  # noqa: F401 (re-exported)
+    FLAG_NAMES,
+    WRITE_ERRORS,
+    add_config_arguments,
+    add_train_parser,
+    check_seed,
+    config_from_arguments,
+)
+from lte.cli_commands import (
+    run_adding,
+    run_bench,
+    run_esn,
+    run_eval,
+    run_migrate_names,
+    run_predict,
+    run_profile_runs,
+    run_seq2seq,
+    run_step_times,
+    run_sweep,
+    run_train,
+)
+from lte.core.errors import USER_ERRORS
 from lte.core.flax_cell import allow_user_cells
-
-# what a write can meet that is no bug of the package, and what to do about it (1: the run failed for now,
-# resumable; else 2: a place the user named cannot be written)
-WRITE_ERRORS = {
-    errno.ENOSPC: "; free some space and run the same command again to resume",
-    errno.EDQUOT: "; free some space and run the same command again to resume",
-    errno.EFBIG: "; free some space and run the same command again to resume",
-    errno.EROFS: "; write to a folder on a writable disk",
-    errno.EACCES: "; write to a folder of yours",
-    errno.EPERM: "; write to a folder of yours",
-}
-MAX_SEED = 2**32 - 1  # what numpy and JAX take as a seed
-MAX_EVAL_COUNT = 1_000_000  # test examples of one `lte eval` (all are generated and held in memory at once)
-
-
-def check_seed(seed: int, flag: str = "--seed") -> int:
-    """`seed` if it is in 0..2**32-1, else an LteError naming it (checked before any config is built)."""
-    if not 0 <= seed <= MAX_SEED:
-        raise LteError(f"{flag} {seed}: a seed must be an integer in 0..{MAX_SEED} (2**32-1)")
-    return seed
-
-
-def check_out_folder(value: str, flag: str = "--out") -> Path:
-    """The folder `value` names: not empty, neither it nor a folder above it an existing file, and writable
-    (checked before any work: a file is made and removed in it, or in the folder above that will hold it)."""
-    import tempfile
-
-    if not value.strip():
-        raise LteError(f"{flag} is empty: give the folder to write to")
-    path = Path(value)
-    for part in (path, *path.parents):
-        if part.exists() and not part.is_dir():
-            raise LteError(f"{flag} {value}: {part} is an existing file, not a folder")
-    existing = next(part for part in (path, *path.parents) if part.exists())
-    try:
-        fd, probe = tempfile.mkstemp(dir=existing, prefix=".lte-write-check-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as error:
-        raise LteError(
-            f"{flag} {value}: {existing} cannot be written ({error.strerror or error}); "
-            f"choose a folder you can write to"
-        ) from None
-    return path
-
-
-def _nesting(args) -> int:
-    """--nesting, or the task's own default (3 for programs, 1 for tasks without nesting)."""
-    return args.nesting if args.nesting is not None else default_nesting(args.task)
-
-
-def check_count(count: int, flag: str = "--count") -> int:
-    if count < 1:
-        raise LteError(f"{flag} {count}: the number of test examples must be a positive integer")
-    if count > MAX_EVAL_COUNT:
-        raise LteError(
-            f"{flag} {count}: at most {MAX_EVAL_COUNT} test examples in one evaluation "
-            f"(they are all generated and held in memory)"
-        )
-    return count
-
-
-def load_run_config(run: Path):
-    """A run folder's config; a config.json that cannot be read as one is an LteError naming the file."""
-    from lte.core.train import load_config
-
-    path = Path(run) / "config.json"
-    try:
-        return load_config(run)
-    except (ValueError, TypeError, AttributeError, OSError, RecursionError) as error:  # LteError is a ValueError
-        if not path.exists():
-            raise  # "... is not a run folder (no config.json)"
-        raise LteError(f"{path} is not a valid run config: {_config_problem(path, error)}") from None
-
-
-def _config_problem(path: Path, error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return "not UTF-8 text"
-    if isinstance(error, json.JSONDecodeError):
-        return f"not valid JSON ({error})"
-    if isinstance(error, OSError):
-        return error.strerror or type(error).__name__
-    from lte.core.run_folder import read_record
-
-    try:
-        data = json.loads(read_record(path))
-    except (ValueError, OSError, RecursionError):  # read_record's LteError (a device, a pipe) is a ValueError
-        data = {}
-    if not isinstance(data, dict):
-        return f"a JSON object of settings is expected, it holds {type(data).__name__ if data is not None else 'null'}"
-    return " ".join(str(error).split()) or type(error).__name__
-
-
-# flags whose name differs from their config field (kept for the commands people already use)
-FLAG_NAMES = {"learning_rate": "lr"}
-
-
-def _parse_bool(text: str) -> bool:
-    if text.lower() in ("true", "yes", "1"):
-        return True
-    if text.lower() in ("false", "no", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"{text!r}: expected true or false")
-
-
-def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
-    """One flag per field of `config_class`, generated from the field: its type, its default and its help and
-    allowed values (the field's metadata, lte.core.config.setting)."""
-    import dataclasses
-    import typing
-
-    hints = typing.get_type_hints(config_class)
-    for f in dataclasses.fields(config_class):
-        flag = "--" + FLAG_NAMES.get(f.name, f.name).replace("_", "-")
-        kind, optional = hints[f.name], False
-        if typing.get_origin(kind) in (typing.Union, types.UnionType):
-            kind, optional = next(a for a in typing.get_args(kind) if a is not type(None)), True
-        help_text = f.metadata.get("help", "")
-        choices = f.metadata.get("choices")
-        if choices:
-            help_text += f"; one of {', '.join(map(str, choices))}"
-        if f.name == "nesting":  # the task decides (data_gen.tasks.default_nesting)
-            parser.add_argument(
-                flag,
-                dest=f.name,
-                type=int,
-                default=None,
-                help=f"{help_text} (default: the task's own, programs 3, others 1)",
-            )
-        elif kind is bool and not optional:
-            parser.add_argument(flag, dest=f.name, action="store_true", help=help_text)
-        else:
-            parse = _parse_bool if kind is bool else kind
-            parser.add_argument(
-                flag,
-                dest=f.name,
-                type=parse,
-                default=f.default,
-                metavar="{true,false}" if kind is bool else f.name.upper(),
-                help=f"{help_text} (default: {f.default})",
-            )
-
-
-def config_from_arguments(args: argparse.Namespace, config_class):
-    """The config the flags of add_config_arguments describe (its own checks give clear errors)."""
-    import dataclasses
-
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class)}
-    return config_class(**values)
-
-
-def _train_parser(commands) -> None:
-    from lte.core.config import TrainConfig
-
-    p = commands.add_parser("train", help="train a model (or resume the run in --out)")
-    p.add_argument("--out", required=True, help="the run folder")
-    p.add_argument(
-        "--cpu-devices",
-        type=int,
-        default=1,
-        metavar="N",
-        help="split each batch's rows over N CPU devices, one core each (a single run on a CPU with "
-        "N cores; the same gradient up to rounding); default 1",
-    )
-    p.add_argument(
-        "--checkpoint-every",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="seconds between checkpoints, saved at an evaluation (also at the end and when "
-        "interrupted; 0: at every evaluation); default 30",
-    )
-    add_config_arguments(p, TrainConfig)
-
-
-def _run_train(args) -> int:
-    from lte.core.config import TrainConfig
-    from lte.core.data_parallel import check_data_parallel, use_cpu_devices
-    from lte.core.train import CHECKPOINT_SECONDS, train
-
-    out = check_out_folder(args.out)
-    check_seed(args.seed)
-    if args.model and ":" in args.model:  # named on the command line: the user's own cell
-        allow_user_cells(args.model)
-    args.nesting = _nesting(args)
-    config = config_from_arguments(args, TrainConfig)
-    if args.cpu_devices != 1:  # checked before JAX starts: it can be asked for devices only then
-        check_data_parallel(config.model_config(), config.batch_size, args.cpu_devices)
-        use_cpu_devices(args.cpu_devices)
-    if args.checkpoint_every is not None and not (0 <= args.checkpoint_every < float("inf")):
-        raise LteError(f"--checkpoint-every must be a number of seconds >= 0, got {args.checkpoint_every}")
-    every = CHECKPOINT_SECONDS if args.checkpoint_every is None else args.checkpoint_every
-    summary = train(config, out, cpu_devices=args.cpu_devices, checkpoint_every=every)
-    print(
-        json.dumps(
-            {k: summary[k] for k in ("stop_reason", "steps", "wall_time")}
-            | {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}
-        )
-    )
-    if summary["stop_reason"] == "diverged":
-        print(f"lte train: the run diverged at step {summary['steps']} (recorded in {out})", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _run_eval(args) -> int:
-    from lte.core.data import eval_layout, make_test_set
-    from lte.core.train import evaluate, load_params, make_eval_fns
-
-    check_count(args.count)
-    check_seed(args.seed)
-    config = load_run_config(args.run)
-    params = load_params(args.run, config, log=log_to_stderr)
-    if args.count > 10_000:
-        log_to_stderr(f"generating {args.count:,} test examples")
-    test = make_test_set(config, size=args.count, seed=args.seed)
-    counts_fn, decode_fn = make_eval_fns(config.model_config(), eval_layout(config)[1])
-    metrics = evaluate(params, test, counts_fn, decode_fn, log=log_to_stderr)
-    print(
-        json.dumps(
-            {
-                "run": str(args.run),
-                "examples": args.count,
-                "seed": args.seed,
-                "level": [config.length, config.nesting],
-                **metrics,
-            }
-        )
-    )
-    return 0
-
-
-def _run_predict(args) -> int:
-    from lte.core.predict import check_program, predict
-    from lte.core.train import load_params
-
-    source = sys.stdin.read() if args.program in (None, "-") else args.program
-    check_program(source)  # refuses anything outside the generator's grammar before the run is loaded
-    config = load_run_config(args.run)
-    result = predict(load_params(args.run, config, log=log_to_stderr), config, source)
-    print(f"model:  {result['model']}\npython: {result['python']}")
-    return 0
-
-
-def _run_sweep(args) -> int:
-    from lte.study.experiment import MAX_CELLS
-    from lte.study.sweep import run_sweep
-
-    check_out_folder(args.results, "--results")
-    try:
-        run_sweep(
-            args.experiment,
-            args.profile,
-            args.workers,
-            Path(args.results),
-            ensemble=args.ensemble,
-            backend=args.backend,
-            ray_address=args.address,
-            max_cells=None if args.yes else MAX_CELLS,
-        )
-    except (KeyboardInterrupt, SystemExit) as stop:  # Ctrl-C or SIGTERM: the workers are stopped already
-        code = 130 if isinstance(stop, KeyboardInterrupt) else stop.code
-        print("interrupted; run the same command again to resume", file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        # exit now: the interpreter's exit would join the process pool's management thread, which can
-        # wait forever once its workers were killed (seen after SIGTERM)
-        os._exit(code if isinstance(code, int) else 1)
-    return 0
-
-
-def _run_in_folder(kind_name: str, args) -> dict:
-    """Train the run kind `kind_name` with the config the flags describe, in the run folder --out (kept,
-    resumable), or in a temporary one when there is none; returns its summary."""
-    import tempfile
-
-    from lte.kinds import get_kind
-
-    kind = get_kind(kind_name)
-    check_seed(args.seed)
-    args.nesting = _nesting(args)
-    config = config_from_arguments(args, kind.config_class)
-    if args.out is not None:
-        return kind.train(config, check_out_folder(args.out), log=log_to_stderr)
-    with tempfile.TemporaryDirectory(prefix=f"lte-{kind_name}-") as folder:
-        return kind.train(config, Path(folder), log=log_to_stderr)
-
-
-def _run_esn(args) -> int:
-    summary = _run_in_folder("esn", args)
-    print(
-        json.dumps(
-            {k: summary[k] for k in ("steps", "wall_time")}
-            | {k: summary["final"].get(k) for k in ("test_char_accuracy", "scored")}
-        )
-    )
-    return 0
-
-
-def _run_seq2seq(args) -> int:
-    summary = _run_in_folder("seq2seq", args)
-    print(
-        json.dumps(
-            {k: summary[k] for k in ("steps", "wall_time")}
-            | {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}
-        )
-    )
-    return 0
-
-
-def _run_adding(args) -> int:
-    """`lte sweep` on an adding-problem experiment file, then its figure."""
-    from lte.study.analysis.adding import adding_figure
-    from lte.study.experiment import load_experiment
-    from lte.study.sweep import run_cells
-
-    results = check_out_folder(args.results, "--results")
-    header, cells = load_experiment(args.experiment, args.profile, results)
-    if header.get("kind") != "adding":
-        raise LteError(
-            f"{args.experiment} is not an adding-problem experiment (its [experiment] kind is "
-            f"{header.get('kind', 'char')!r}, not 'adding'): run it with lte sweep"
-        )
-    header.setdefault("name", Path(args.experiment).stem)
-    run_cells(header, cells, args.profile, args.workers, results)
-    for path in adding_figure(args.profile, results, header["name"]):
-        print(path)
-    return 0
-
-
-def _run_step_times(args) -> int:
-    from lte.study.step_times import measure_step_times
-
-    print(measure_step_times(args.profile, Path(args.results), args.repeats, args.steps, log=log_to_stderr))
-    return 0
-
-
-def _run_profile_runs(args) -> int:
-    from lte.study.run_profile import profile_runs
-
-    if args.sweep_sample:
-        from lte.study.run_profile import time_sweep_sample
-
-        time_sweep_sample(
-            Path(args.results),
-            args.profile,
-            args.sweep_sample,
-            label=args.label,
-            out=Path(args.out) if args.out else None,
-            log=log_to_stderr,
-        )
-        return 0
-    shapes = [s.strip() for s in args.shapes.split(";")] if args.shapes else None
-    profile_runs(
-        Path(args.results),
-        args.profile,
-        args.runs,
-        args.steps,
-        shapes,
-        args.label,
-        Path(args.out) if args.out else None,
-        log=log_to_stderr,
-    )
-    return 0
-
-
-def _run_bench(args) -> int:
-    import tempfile
-
-    from lte import bench
-    from lte.core.data_parallel import use_cpu_devices
-
-    if args.repeats < 1:
-        raise LteError(f"--repeats {args.repeats}: the benchmark needs at least 1 timed step per shape")
-    if args.tiny and args.full:
-        raise LteError("--tiny and --full: choose one (a tiny check, or the full table)")
-    cells = bench.parse_cells(args.cells) if args.cells else None
-    shapes = [bench.parse_shape(s) for s in args.shapes.split(",") if s.strip()] if args.shapes else None
-    if args.tiny:
-        shapes, cells = shapes or bench.TINY_SHAPES, cells or ["lstm", "irnn"]
-        ensemble_shape, ks = bench.Shape(hidden=8, batch=4, steps=5), [1, 2]
-    elif args.full:
-        shapes, cells = shapes or bench.STUDY_SHAPES + bench.PAPER_SHAPES, cells or None
-        ensemble_shape, ks = bench.ENSEMBLE_SHAPE, bench.ENSEMBLE_MODELS_FULL
-    else:
-        shapes, cells = shapes or bench.STUDY_SHAPES, cells or bench.STUDY_CELLS
-        ensemble_shape, ks = bench.ENSEMBLE_SHAPE, bench.ENSEMBLE_MODELS
-    # only a complete default or --full run may write the committed tables; a tiny or filtered run goes to a
-    # temporary folder unless --out names one
-    partial = args.tiny or bool(args.cells) or bool(args.shapes)
-    if args.out is not None:
-        out = check_out_folder(args.out)  # before any work: a benchmark runs for minutes
-    elif partial:
-        out = Path(tempfile.mkdtemp(prefix="lte-bench-"))
-        print(f"a tiny or filtered run: writing to {out} (--out to choose)", file=sys.stderr)
-    else:
-        out = Path("results/bench")
-    try:  # one CPU device per core, for the step split over all of them (`lte train --cpu-devices N`)
-        use_cpu_devices(os.cpu_count() or 1)
-    except LteError:  # JAX already started in this process (a caller's): the split step is left out
-        pass
-    path = bench.run_benchmark(
-        shapes, cells=cells, repeats=args.repeats, out_dir=out, autodiff=args.autodiff or args.full
-    )
-    bench.run_ensemble_benchmark(
-        ensemble_shape,
-        ks,
-        [c for c in (cells or bench.STUDY_CELLS) if c in bench.STUDY_CELLS] or bench.STUDY_CELLS,
-        args.repeats,
-        out,
-    )
-    print(f"wrote {bench.goals_report(path)}")
-    for figure in bench.bench_figure(path):
-        print(f"wrote {figure}")
-    return 0
-
-
-def _run_migrate_names(args) -> int:
-    from lte.study.migrate import migrate_names
-
-    renamed = migrate_names(
-        Path(args.results),
-        log=lambda line: print(line, file=sys.stderr),
-        experiments=args.experiment,
-        profiles=args.profile,
-    )
-    print(f"{renamed} run folder(s) renamed under {args.results}")
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -461,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model is imported (a downloaded results folder never runs code)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    _train_parser(commands)
+    add_train_parser(commands)
     e = commands.add_parser("eval", help="a run's metrics on fresh test data")
     e.add_argument("run", type=Path, help="a run folder (its newest intact checkpoint is evaluated)")
     e.add_argument("--count", type=int, default=1000, help="fresh test examples (default: 1000)")
@@ -617,17 +206,17 @@ def main(argv: list[str] | None = None) -> int:
 
     enable_compilation_cache()  # a second run of the same shapes skips compilation
     run = {
-        "train": _run_train,
-        "eval": _run_eval,
-        "predict": _run_predict,
-        "sweep": _run_sweep,
-        "bench": _run_bench,
-        "adding": _run_adding,
-        "step-times": _run_step_times,
-        "profile-runs": _run_profile_runs,
-        "esn": _run_esn,
-        "seq2seq": _run_seq2seq,
-        "migrate-names": _run_migrate_names,
+        "train": run_train,
+        "eval": run_eval,
+        "predict": run_predict,
+        "sweep": run_sweep,
+        "bench": run_bench,
+        "adding": run_adding,
+        "step-times": run_step_times,
+        "profile-runs": run_profile_runs,
+        "esn": run_esn,
+        "seq2seq": run_seq2seq,
+        "migrate-names": run_migrate_names,
     }[args.command]
     try:
         return run(args)
