@@ -18,25 +18,34 @@ record of the profiles they judge existed:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from lte.study.analysis.labels import STRATEGIES, TRICKS, task_name
-from lte.study.analysis.question1 import decide_by_interval, fcr_interval, fcr_level, judge_task
+from lte.study.analysis.comparisons import (  # noqa: F401 (re-exported)
+    ALPHA,
+    DELTA,
+    METRIC,
+    MODELS,
+    SELECTION_METRIC,
+    Comparison,
+    Pending,
+    _by_seed,
+    _paired,
+    _runs,
+    comparisons_frame,
+    decide_family,
+    diverged_runs,
+)
+from lte.study.analysis.labels import STRATEGIES, TRICKS
+from lte.study.analysis.question1 import judge_task
 from lte.study.analysis.question2 import judge as judge_convergence
-from lte.study.analysis.records import load_curves, load_runs
+from lte.study.analysis.question3 import SELECTION_EXPERIMENT, best_setting, question_3  # noqa: F401
+from lte.study.analysis.records import load_curves
 from lte.study.analysis.rising import cell_slopes
-from lte.study.analysis.stats import Estimate, benjamini_hochberg, format_interval, paired_difference
+from lte.study.analysis.stats import format_interval
 from lte.study.experiment import RESULTS
-
-METRIC = "test_char_accuracy"
-SELECTION_METRIC = "val_target_char_accuracy"
-DELTA = 0.05
-ALPHA = 0.05
-MODELS = ("lstm", "irnn")
 
 RULES = f"""\
 Fixed before the records were made (`lte.study.analysis.verdicts`):
@@ -84,95 +93,6 @@ Fixed before the records were made (`lte.study.analysis.verdicts`):
   is *higher* than or *equivalent* to every other setting, and the answer lists those it is clearly
   better than and those it ties with; **not confirmed** when any other setting is *higher* on test.
 """
-
-
-@dataclass
-class Comparison:
-    """One test of a family: an estimate, its adjusted p-value, the interval the decision reads, the decision."""
-
-    label: dict
-    estimate: Estimate
-    p_difference: float = float("nan")
-    level: float = float("nan")
-    low: float = float("nan")
-    high: float = float("nan")
-    decision: str = "unclear"
-
-
-def decide_family(comparisons: list[Comparison], delta: float = DELTA) -> list[Comparison]:
-    """Decide each comparison from its false-coverage-rate interval (docs/preregistration.md, section 8): the
-    level 1 - ALPHA * R / m, R the family's tests that Benjamini-Hochberg rejects; the interval printed is the
-    one read."""
-    if not comparisons:
-        return comparisons
-    p_values = [c.estimate.p_value for c in comparisons]
-    level = fcr_level(p_values, ALPHA)
-    for c, p_adjusted in zip(comparisons, benjamini_hochberg(p_values)):
-        c.p_difference, c.level = float(p_adjusted), level
-        c.low, c.high = fcr_interval(c.estimate, level)
-        c.decision = decide_by_interval(c.low, c.high, delta)
-    return comparisons
-
-
-def comparisons_frame(comparisons: list[Comparison]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                **c.label,
-                "estimate": format_interval(c.estimate.mean, c.low, c.high),
-                "mean": c.estimate.mean,
-                "low": c.low,
-                "high": c.high,
-                "method": c.estimate.method,
-                "p (BH)": c.p_difference,
-                "interval level": c.level,
-                "decision": c.decision,
-            }
-            for c in comparisons
-        ]
-    )
-
-
-class Pending(Exception):
-    """Records of an experiment the question needs are not (all) there yet."""
-
-
-def _runs(experiment: str, profile: str, results: Path) -> pd.DataFrame:
-    """The experiment's finished runs that did not diverge (`diverged_runs` lists those that did)."""
-    try:
-        runs = load_runs(experiment, profile, results)
-    except FileNotFoundError as error:
-        raise Pending(str(error)) from None
-    runs = runs[~runs.diverged.astype(bool)] if "diverged" in runs else runs
-    return runs.assign(task_name=runs.apply(task_name, axis=1))
-
-
-def diverged_runs(
-    profile: str,
-    results: Path = RESULTS,
-    experiments: tuple[str, ...] = ("program", "addition", "memorisation", "convergence"),
-) -> list[str]:
-    """experiment/cell of every finished run of the judged experiments that diverged."""
-    found = []
-    for experiment in experiments:
-        try:
-            runs = load_runs(experiment, profile, results, require_all=False)
-        except FileNotFoundError:
-            continue
-        if "diverged" in runs:
-            found += [f"{experiment}/{cell}" for cell in runs[runs.diverged.astype(bool)].cell]
-    return found
-
-
-def _by_seed(runs: pd.DataFrame, metric: str = METRIC) -> pd.Series:
-    return runs.set_index("cfg_seed")[metric].sort_index()
-
-
-def _paired(treated: pd.DataFrame, control: pd.DataFrame, metric: str = METRIC) -> tuple[np.ndarray, np.ndarray]:
-    """The two arms' values on the seeds both have, in seed order."""
-    a, b = _by_seed(treated, metric), _by_seed(control, metric)
-    seeds = a.index.intersection(b.index)
-    return a.loc[seeds].to_numpy(float), b.loc[seeds].to_numpy(float)
 
 
 def _factor_arms(runs: pd.DataFrame, experiment: str) -> list[tuple[str, str, pd.Series, pd.Series]]:
@@ -400,124 +320,3 @@ def question_2(profile: str, results: Path = RESULTS) -> dict:
 
 
 # ---------------------------------------------------------------- question 3
-
-SELECTION_EXPERIMENT = "question3_selection"  # every compared setting on seeds of its own (103-105)
-
-
-def best_setting(runs: pd.DataFrame, keys: list[str], label, chosen_on: pd.DataFrame | None = None) -> dict:
-    """Pick the best setting on validation accuracy, of `chosen_on` (the selection seeds' runs) when given, else
-    of `runs` themselves; compare it on test with every other, paired by seed."""
-    groups = {k if isinstance(k, tuple) else (k,): g for k, g in runs.groupby(keys)}
-    if chosen_on is None:
-        score = {k: g[SELECTION_METRIC].mean() for k, g in groups.items()}
-    else:  # a setting's score: its best learning rate's mean over the selection seeds
-        means = chosen_on.groupby([*keys, "cfg_learning_rate"], dropna=False)[SELECTION_METRIC].mean()
-        score = {
-            k if isinstance(k, tuple) else (k,): v
-            for k, v in means.groupby(level=list(range(len(keys))), dropna=False).max().items()
-        }
-    winner = max((k for k in groups if k in score), key=score.get)
-    comparisons = [
-        Comparison({"other": label(k)}, paired_difference(*_paired(groups[winner], g)))
-        for k, g in groups.items()
-        if k != winner
-    ]
-    decide_family(comparisons)
-    decisions = {c.label["other"]: c.decision for c in comparisons}
-    confirmed = all(d in ("higher", "equivalent") for d in decisions.values())
-    beaten = [o for o, d in decisions.items() if d == "higher"]
-    ties = [o for o, d in decisions.items() if d == "equivalent"]
-    better = [o for o, d in decisions.items() if d == "lower"]
-    undecided = [o for o, d in decisions.items() if d == "unclear"]
-    where = "the selection seeds' validation" if chosen_on is not None else "validation, same runs"
-    text = f"{label(winner)} (chosen on {where}: {score[winner]:.3f}; test {groups[winner][METRIC].mean():.3f})"
-    if confirmed:
-        answer = (
-            f"{label(winner)}"
-            + (f", clearly better than {_some(beaten, len(decisions))}" if beaten else "")
-            + (f", tied within δ with {_some(ties, len(decisions))}" if ties else "")
-        )
-    elif better:
-        answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
-    else:
-        answer = (
-            f"{label(winner)} (best on validation; on test, undecided against {len(undecided)} of the "
-            f"{len(decisions)} other settings)"
-        )
-    return {
-        "winner": label(winner),
-        "confirmed": confirmed,
-        "fresh_seeds": chosen_on is not None,
-        "answer": answer,
-        "text": text,
-        "beaten": beaten,
-        "ties": ties,
-        "better": better,
-        "undecided": undecided,
-        "table": comparisons_frame(comparisons),
-    }
-
-
-def _some(settings: list[str], others: int, at_most: int = 3) -> str:
-    """Name a few settings; a longer list is counted (the question's detail names every one)."""
-    if len(settings) <= at_most:
-        return ", ".join(settings)
-    return f"{len(settings)} of the {others} other settings"
-
-
-def _trick_name(invert: bool, double: bool) -> str:
-    return next(n for i, d, n in TRICKS if i == invert and d == double)
-
-
-def _selection_runs(profile: str, results: Path) -> pd.DataFrame | None:
-    """Question 3's selection runs (None when there are none): its winner is chosen on them, so that the
-    study's seeds only confirm it."""
-    try:
-        return _runs(SELECTION_EXPERIMENT, profile, results)
-    except Pending:
-        return None
-
-
-def question_3(profile: str, results: Path = RESULTS) -> dict:
-    addition = _runs("addition", profile, results)
-    memo = _runs("memorisation", profile, results)
-    selection = _selection_runs(profile, results)
-
-    def chosen_on(task: str, model: str) -> pd.DataFrame | None:
-        runs = None if selection is None else selection[(selection.cfg_task == task) & (selection.cfg_model == model)]
-        return runs if runs is not None and len(runs) else None
-
-    parts = {}
-    for model in MODELS:
-        parts[model] = {
-            "computation": best_setting(
-                addition[addition.cfg_model == model], ["cfg_strategy"], lambda k: k[0], chosen_on("addition", model)
-            ),
-            "memorisation": best_setting(
-                memo[memo.cfg_model == model],
-                ["cfg_strategy", "cfg_invert", "cfg_double"],
-                lambda k: f"{k[0]} + {_trick_name(k[1], k[2])}",
-                chosen_on("copy", model),
-            ),
-        }
-    irnn = parts["irnn"]
-    verdict = f"computation: {irnn['computation']['answer']}; memorisation: {irnn['memorisation']['answer']}"
-
-    def describe(p: dict) -> str:
-        out = p["text"]
-        if p["beaten"]:
-            out += f"; clearly better on test than {', '.join(p['beaten'])}"
-        if p["ties"]:
-            out += f"; tied within δ with {', '.join(p['ties'])}"
-        if p["better"]:
-            out += f"; worse on test than {', '.join(p['better'])}"
-        if p["undecided"]:
-            out += f"; undecided against {', '.join(p['undecided'])}"
-        return out
-
-    detail = (
-        f"IRNN, computation (addition): {describe(irnn['computation'])}. IRNN, memorisation (copy): "
-        f"{describe(irnn['memorisation'])}. For comparison, LSTM: computation "
-        f"{describe(parts['lstm']['computation'])}; memorisation {describe(parts['lstm']['memorisation'])}."
-    )
-    return {"verdict": verdict, "detail": detail, "parts": parts}
