@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lte.study.analysis import compare
+from lte.study.analysis import compare, compare_report
 from lte.study.analysis.__main__ import main as analysis_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +102,7 @@ def test_identical_trees_match_exactly(trees, capsys):
     result = compare.compare(PROFILE, committed, fresh)
     assert [r.status for r in result.runs] == ["exact", "exact"]
     assert result.env_match and not result.missing and not result.extra and not result.unfinished
-    assert compare.main(PROFILE, committed, fresh) == 0
+    assert compare_report.main(PROFILE, committed, fresh) == 0
     out = capsys.readouterr().out
     assert "2 runs compared: 2 exact" in out and "all 2 did" in out and "WARNING" not in out
     md = (fresh / "comparison.md").read_text()
@@ -160,7 +160,7 @@ def test_large_accuracy_change_differs_and_is_listed(trees, capsys):
     assert run.status == "differs" and run.largest == pytest.approx(0.1)
     assert run.field == "summary.final.test_char_accuracy"
     assert result.count("differs") == 1 and result.count("exact") == 1
-    assert compare.main(PROFILE, committed, fresh) == 0  # a difference is reported, never an error
+    assert compare_report.main(PROFILE, committed, fresh) == 0  # a difference is reported, never an error
     out = capsys.readouterr().out
     assert "WARNING" in out and "1 differ" in out
     md = (fresh / "comparison.md").read_text()
@@ -176,7 +176,7 @@ def test_missing_extra_and_unfinished_runs_are_reported(trees):
     index.write_text(json.dumps({"cells": [{"name": CELLS[1]}]}))
     result = compare.compare(PROFILE, committed, fresh)
     assert result.missing == [(EXPERIMENT, CELLS[0])] and len(result.runs) == 1
-    assert f"- {EXPERIMENT}/{CELLS[0]}" in compare.markdown(result)
+    assert f"- {EXPERIMENT}/{CELLS[0]}" in compare_report.markdown(result)
 
     (fresh / "runs" / PROFILE / EXPERIMENT / CELLS[1] / "summary.json").write_text('{"steps": 3')  # torn
     result = compare.compare(PROFILE, committed, fresh)
@@ -194,7 +194,7 @@ def test_a_different_environment_is_reported(trees, capsys):
     result = compare.compare(PROFILE, committed, fresh)
     assert not result.env_match and result.env_differences == ["versions.jax"]
     assert [r.status for r in result.runs] == ["exact", "exact"]
-    assert compare.main(PROFILE, committed, fresh) == 0
+    assert compare_report.main(PROFILE, committed, fresh) == 0
     out = capsys.readouterr().out
     assert "environments differ (versions.jax)" in out and "tolerance" in out
     md = (fresh / "comparison.md").read_text()

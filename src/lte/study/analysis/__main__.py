@@ -101,9 +101,9 @@ def main(argv=None) -> int:
         checked = spot_check(args.profile, args.results)
         return 0 if all(c.status == "exact" for c in checked) else 1
     if args.what == "compare":
-        from lte.study.analysis import compare
+        from lte.study.analysis import compare_report
 
-        return compare.main(args.profile, args.committed, args.fresh or Path("reproduce") / args.profile)
+        return compare_report.main(args.profile, args.committed, args.fresh or Path("reproduce") / args.profile)
     try:
         written: list[Path] = []
         if args.what in ("figure", "all", "figures"):
