@@ -62,3 +62,21 @@ def test_the_package_holds_no_import_circle():
 
     circles = sorted(f"{a} <-> {b}" for a in edges for b in edges[a] if a < b and reaches(b, a))
     assert circles == []
+
+
+def test_no_module_is_over_400_lines():
+    long = {name: len(path.read_text().splitlines()) for name, path in _modules().items()}
+    assert {name: n for name, n in long.items() if n > 400} == {}
+
+
+def test_the_readme_layout_names_every_module_of_core_kinds_and_the_top_level():
+    text = (SRC.parent / "README.md").read_text()
+    layout = text[text.index("## The layout") :]
+    layout = layout[: layout.index("\n## ", 1)]
+    missing = [
+        path.name
+        for folder in (SRC / "lte", SRC / "lte" / "core", SRC / "lte" / "kinds", SRC / "lte" / "study")
+        for path in folder.glob("*.py")
+        if path.name not in ("__init__.py", "__main__.py") and f"`{path.name}`" not in layout
+    ]
+    assert missing == []
