@@ -1,17 +1,10 @@
-"""Curriculum strategies: which hardness (length, nesting) each draw uses.
+"""Curricula: a strategy (which hardness (length, nesting) each draw uses), its target difficulty (a, b)
+and the current level of the naive progression.
 
-Zaremba & Sutskever's four strategies (`utils/strategies.lua`), with target
-difficulty (a, b):
-
-- baseline: every draw at (a, b);
-- naive:    every draw at the current level, which starts at (1, 1) and
-            advances length 1 -> a, then nesting + 1 with length back to 1;
-- mix:      every draw uniform, length in [1, a], nesting in [1, b];
-- combined: ("blend" in the original) a mix draw with probability p (1/5),
-            otherwise the naive level.
-
-The hardness is drawn again for every operand and every small bound, so
-`mix` mixes lengths within one program.
+Zaremba & Sutskever's four strategies (`utils/strategies.lua`) are one module each in
+`data_gen/strategies/` (baseline, naive, mix, combined); a new strategy is one more file there.
+The hardness is drawn again for every operand and every small bound, so `mix` mixes lengths within
+one program.
 """
 
 from __future__ import annotations
@@ -21,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from data_gen.errors import DataGenError, check_choice, check_int_range
+from data_gen.strategies import strategy_module, strategy_names
 
-STRATEGIES = ("baseline", "naive", "mix", "combined")
+STRATEGIES = strategy_names()
 MAX_LENGTH = 20
 MAX_NESTING = 10  # a program uses at most one fresh variable per operation, a..j
 DEFAULT_MIX_PROBABILITY = 0.2
@@ -114,25 +108,16 @@ class Curriculum:
         return hardness_sampler(self.strategy, self.target, self.level, rng, self.mix_probability)
 
 
+def uses_level(strategy: str) -> bool:
+    """Whether `strategy`'s draws follow the current level (else they ignore it, and a run may start at the
+    target)."""
+    return strategy_module(check_choice("strategy", strategy, STRATEGIES)).USES_LEVEL
+
+
 def hardness_sampler(
     strategy: str, target: Level, level: Level, rng: random.Random, mix_probability: float = DEFAULT_MIX_PROBABILITY
 ) -> Hardness:
     """The draw function of `strategy` at the given target and current level."""
-    uniform = rng.random
-    a, b = target.length, target.nesting
-    current = (level.length, level.nesting)
-    fixed_target = (a, b)
-
-    def mix() -> tuple[int, int]:
-        return int(uniform() * a) + 1, int(uniform() * b) + 1
-
-    if strategy == "baseline":
-        return lambda: fixed_target
-    if strategy == "naive":
-        return lambda: current
-    if strategy == "mix":
-        return mix
-    if strategy == "combined":
-        p = mix_probability
-        return lambda: mix() if uniform() < p else current
-    raise DataGenError(f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    if strategy not in STRATEGIES:
+        raise DataGenError(f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    return strategy_module(strategy).sampler(target, level, rng.random, mix_probability)

@@ -222,3 +222,13 @@ def test_every_task_has_a_default_nesting_valid_for_it():
     for task in TASKS:
         TaskSpec(task=task, length=2, nesting=default_nesting(task))  # valid: no error
     assert default_nesting("program") == 3 and default_nesting("copy") == 1
+
+
+def test_the_strategies_are_the_files_of_data_gen_strategies_in_the_studys_order():
+    from data_gen.curriculum import STRATEGIES, uses_level
+    from data_gen.strategies import strategy_module
+
+    assert STRATEGIES == ("baseline", "naive", "mix", "combined")
+    assert [s for s in STRATEGIES if uses_level(s)] == ["naive", "combined"]  # the others ignore the level
+    for name in STRATEGIES:
+        assert callable(strategy_module(name).sampler)

@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from data_gen.batches import Batch, Encoded, encode_examples, pack, training_batch
-from data_gen.curriculum import Level
+from data_gen.curriculum import Level, uses_level
 from data_gen.pool import load_pool, pool_batch
 from data_gen.tasks import Example, TaskSpec, length_bounds, sample_examples
 from data_gen.vocab import PAD_ID, encode
@@ -58,7 +58,7 @@ class TrainingBatches:
 
     def _make(self, index: int, level: Level) -> dict[str, np.ndarray]:
         if self.config.data == "pool":
-            if self.spec.strategy in ("baseline", "mix"):
+            if not uses_level(self.spec.strategy):
                 level = self.spec.target  # their examples do not depend on the level: one pool serves all
             batch = pool_batch(
                 training_pool(self.spec, level), self.rows, self.row_length, seed=self.config.seed, index=index

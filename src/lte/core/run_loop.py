@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from data_gen.curriculum import Level
+from data_gen.curriculum import Level, uses_level
 from data_gen.vocab import PAD_ID
 from lte.core import checkpoint
 from lte.core.config import TrainConfig
@@ -79,7 +79,7 @@ def starting_level(config: TrainConfig) -> Level:
     levels the model is never trained on. Starting at the target, every
     strategy decays by the same rule once it is at the target.
     """
-    if config.schedule != "original" and config.strategy in ("baseline", "mix"):
+    if config.schedule != "original" and not uses_level(config.strategy):
         return config.spec().target
     return Level(1, 1)
 
