@@ -47,6 +47,17 @@ def make_train_step(model_config: ModelConfig, optimizer: optax.GradientTransfor
     return jax.jit(functools.partial(sgd_step, model_config=model_config, optimizer=optimizer), donate_argnums=0)
 
 
+def counting_sgd_step(model_config: ModelConfig, optimizer: optax.GradientTransformation):
+    """`sgd_step` that adds the batch's counts to running sums: (state, batch, sums) -> (state, sums); the one
+    step that the single-model, chunked and ensemble steps compile."""
+
+    def step(state: TrainState, batch: dict, sums: dict):
+        new, counts = sgd_step(state, batch, model_config, optimizer)
+        return new, jax.tree_util.tree_map(jnp.add, sums, counts)
+
+    return step
+
+
 @functools.lru_cache(maxsize=16)
 def compiled_train_step(model_config: ModelConfig, clip: float):
     """The jitted step for these shapes, shared by every run in this process that has them."""
@@ -57,13 +68,7 @@ def compiled_train_step(model_config: ModelConfig, clip: float):
 def compiled_counting_step(model_config: ModelConfig, clip: float):
     """`compiled_train_step` that also adds the batch's counts to running sums: (state, batch, sums) -> (state,
     sums). The sums stay on the device, so a step costs one dispatch (small nets: the loop's overhead counts)."""
-    optimizer = make_optimizer(clip)
-
-    def step(state: TrainState, batch: dict, sums: dict):
-        new, counts = sgd_step(state, batch, model_config, optimizer)
-        return new, jax.tree_util.tree_map(jnp.add, sums, counts)
-
-    return jax.jit(step, donate_argnums=(0, 2))
+    return jax.jit(counting_sgd_step(model_config, make_optimizer(clip)), donate_argnums=(0, 2))
 
 
 @functools.lru_cache(maxsize=16)
@@ -75,13 +80,12 @@ def compiled_chunk_step(model_config: ModelConfig, clip: float):
     `compiled_counting_step` computes, to the bit (tested). The state is not
     donated: the loop keeps the state of the last evaluation until it is saved.
     """
-    optimizer = make_optimizer(clip)
+    step = counting_sgd_step(model_config, make_optimizer(clip))
 
     def steps(state: TrainState, batches_N: dict, sums: dict):
         def body(carry, batch):
             state, sums = carry
-            new, counts = sgd_step(state, batch, model_config, optimizer)
-            return (new, jax.tree_util.tree_map(jnp.add, sums, counts)), None
+            return step(state, batch, sums), None
 
         return jax.lax.scan(body, (state, sums), batches_N)[0]
 

@@ -35,7 +35,8 @@ from lte.core.config import TrainConfig
 from lte.core.console import log_to_stderr
 from lte.core.errors import LteError
 from lte.core.model import ModelConfig
-from lte.core.train import RunLoop, TrainState, make_optimizer, sgd_step, with_learning_rate, zero_counts
+from lte.core.steps import counting_sgd_step
+from lte.core.train import RunLoop, TrainState, make_optimizer, with_learning_rate, zero_counts
 
 
 def stack(trees: list):
@@ -82,11 +83,7 @@ def compiled_ensemble_step(model_config: ModelConfig, clip: float, layout: str =
     no per-model dispatch (`lte.core.train.zero_counts(K)` starts them; a model's
     row is read at its evaluation). `layout`: one of `LAYOUTS` (see the module's docstring).
     """
-    optimizer = make_optimizer(clip)
-
-    def step_and_count(state: TrainState, batch: dict, sums: dict):
-        new, counts = sgd_step(state, batch, model_config, optimizer)
-        return new, jax.tree_util.tree_map(jnp.add, sums, counts)
+    step_and_count = counting_sgd_step(model_config, make_optimizer(clip))
 
     def one_model(state: TrainState, batch: dict, active, sums: dict):
         new, new_sums = step_and_count(state, batch, sums)
