@@ -145,3 +145,38 @@ def test_a_user_kind_registered_first_sits_beside_the_built_in_ones():
         kinds.KINDS.clear()
         kinds.KINDS.update(saved)
         kinds._builtin_registered = flag
+
+
+def test_a_kind_that_declares_a_command_gets_lte_kind_with_its_config_flags(tmp_path, capsys):
+    import dataclasses
+
+    import lte.kinds as kinds
+    from lte.cli import main
+    from lte.core.fields import setting
+
+    @dataclasses.dataclass(frozen=True)
+    class MineConfig:
+        size: int = setting(3, "how big")
+        seed: int = setting(0, "the seed")
+
+        def to_json(self) -> dict:
+            return dataclasses.asdict(self)
+
+    trained = []
+
+    def train(config, out, *, log=None):
+        trained.append((config, out))
+        return {"steps": 7, "wall_time": 0.5, "final": {"score": config.size * 2}}
+
+    saved = dict(kinds.KINDS)
+    try:
+        kinds.get_kind("char")
+        kinds.register(
+            kinds.RunKind("mine", MineConfig, train, lambda c, labels: "m", command="my kind", printed=("score",))
+        )
+        assert main(["mine", "--size", "5", "--out", str(tmp_path / "run")]) == 0
+    finally:
+        kinds.KINDS.clear()
+        kinds.KINDS.update(saved)
+    assert trained[0][0] == MineConfig(size=5) and trained[0][1] == tmp_path / "run"
+    assert json.loads(capsys.readouterr().out) == {"steps": 7, "wall_time": 0.5, "score": 10}

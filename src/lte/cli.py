@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import sys
 from pathlib import Path
 
@@ -23,12 +24,11 @@ from lte.cli_arguments import (  # noqa: F401 (re-exported)
 from lte.cli_commands import (
     run_adding,
     run_bench,
-    run_esn,
     run_eval,
+    run_kind,
     run_migrate_names,
     run_predict,
     run_profile_runs,
-    run_seq2seq,
     run_step_times,
     run_sweep,
     run_train,
@@ -82,19 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument(
         "--address", default=None, help="Ray: the address of a running cluster (default: start a local Ray instance)"
     )
-    from lte.kinds.esn import ESNConfig
-    from lte.kinds.seq2seq import Seq2SeqConfig
+    from lte.kinds import KINDS, get_kind
 
-    e = commands.add_parser("esn", help="an echo state network on a task: fixed reservoir, ridge readout")
-    e.add_argument("--out", default=None, help="the run folder (default: a temporary one, removed afterwards)")
-    add_config_arguments(e, ESNConfig)
-    q = commands.add_parser("seq2seq", help="encoder-decoder: bidirectional encoder, unidirectional decoder")
-    q.add_argument(
-        "--out",
-        default=None,
-        help="the run folder, resumed when run again (default: a temporary one, removed afterwards)",
-    )
-    add_config_arguments(q, Seq2SeqConfig)
+    get_kind("char")  # the built-in kinds registered
+    for kind in KINDS.values():  # `lte <kind>`: one run of each kind that declares a command
+        if kind.command:
+            kind_parser = commands.add_parser(kind.name, help=kind.command)
+            kind_parser.add_argument(
+                "--out",
+                default=None,
+                help="the run folder, resumed when run again (default: a temporary one, removed afterwards)",
+            )
+            add_config_arguments(kind_parser, kind.config_class)
     a = commands.add_parser(
         "adding",
         help="the adding-problem experiment (IRNN vs LSTM vs tanh RNN): lte sweep on its file, then its figure",
@@ -205,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     from lte.core.runtime import enable_compilation_cache
 
     enable_compilation_cache()  # a second run of the same shapes skips compilation
-    run = {
+    handlers = {
         "train": run_train,
         "eval": run_eval,
         "predict": run_predict,
@@ -214,10 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         "adding": run_adding,
         "step-times": run_step_times,
         "profile-runs": run_profile_runs,
-        "esn": run_esn,
-        "seq2seq": run_seq2seq,
         "migrate-names": run_migrate_names,
-    }[args.command]
+    }
+    run = handlers.get(args.command) or functools.partial(run_kind, args.command)  # a kind's own command
     try:
         return run(args)
     except USER_ERRORS as error:

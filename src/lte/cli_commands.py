@@ -123,8 +123,10 @@ def run_in_folder(kind_name: str, args) -> dict:
     from lte.kinds import get_kind
 
     kind = get_kind(kind_name)
-    check_seed(args.seed)
-    args.nesting = nesting_of(args)
+    if hasattr(args, "seed"):
+        check_seed(args.seed)
+    if hasattr(args, "nesting"):  # a task's kind: the nesting its task defaults to
+        args.nesting = nesting_of(args)
     config = config_from_arguments(args, kind.config_class)
     if args.out is not None:
         return kind.train(config, check_out_folder(args.out), log=log_to_stderr)
@@ -132,25 +134,14 @@ def run_in_folder(kind_name: str, args) -> dict:
         return kind.train(config, Path(folder), log=log_to_stderr)
 
 
-def run_esn(args) -> int:
-    summary = run_in_folder("esn", args)
-    print(
-        json.dumps(
-            {k: summary[k] for k in ("steps", "wall_time")}
-            | {k: summary["final"].get(k) for k in ("test_char_accuracy", "scored")}
-        )
-    )
-    return 0
+def run_kind(kind_name: str, args) -> int:
+    """`lte <kind>`: one run of that kind (`run_in_folder`); prints its steps, wall time and the summary's final
+    numbers the kind names (`RunKind.printed`) as one JSON line."""
+    from lte.kinds import get_kind
 
-
-def run_seq2seq(args) -> int:
-    summary = run_in_folder("seq2seq", args)
-    print(
-        json.dumps(
-            {k: summary[k] for k in ("steps", "wall_time")}
-            | {k: summary["final"].get(k) for k in ("test_char_accuracy", "test_exact_match")}
-        )
-    )
+    summary = run_in_folder(kind_name, args)
+    printed = get_kind(kind_name).printed
+    print(json.dumps({k: summary[k] for k in ("steps", "wall_time")} | {k: summary["final"].get(k) for k in printed}))
     return 0
 
 

@@ -31,6 +31,8 @@ class RunKind:
     folder_name: Callable  # (config, labels: dict) -> str
     ensembles: bool = False  # whether cells of one shape may train together in one compiled step (lte.methods.ensemble)
     summary_row: Callable | None = None  # (summary.json path) -> dict of result columns; None: the generic one
+    command: str = ""  # help of `lte <name>`, a command that trains one run of this kind; "": no such command
+    printed: tuple[str, ...] = ()  # the summary's `final` numbers that command prints (with steps and wall time)
 
     def read_summary(self, path) -> dict:
         """A finished run's result columns (what `lte.study.analysis.records.load_runs` puts in its row)."""

@@ -234,4 +234,11 @@ def train_esn(config: ESNConfig, out: Path, *, log=None) -> dict:
     return train_in_folder(config, out, fit)
 
 
-KIND = RunKind("esn", ESNConfig, train_esn, run_name)
+KIND = RunKind(
+    "esn",
+    ESNConfig,
+    train_esn,
+    run_name,
+    command="an echo state network on a task: fixed reservoir, ridge readout",
+    printed=("test_char_accuracy", "scored"),
+)

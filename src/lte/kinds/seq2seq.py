@@ -287,4 +287,11 @@ def _train_seq2seq(config: Seq2SeqConfig, out: Path, log) -> dict:
     return summary
 
 
-KIND = RunKind("seq2seq", Seq2SeqConfig, train_seq2seq, run_name)
+KIND = RunKind(
+    "seq2seq",
+    Seq2SeqConfig,
+    train_seq2seq,
+    run_name,
+    command="encoder-decoder: bidirectional encoder, unidirectional decoder",
+    printed=("test_char_accuracy", "test_exact_match"),
+)
