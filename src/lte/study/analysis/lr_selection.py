@@ -72,34 +72,65 @@ def selection_table(profile: str, results: Path = RESULTS, experiment: str = "lr
 
 AXES = ("learning_rate", "clip", "input_scale")
 WIDEN_FACTOR = 3.0  # one step past an edge (docs/preregistration.md, section 4)
+# how far a stage-1 axis may be widened (docs/preregistration.md, section 4)
+AXIS_BOUNDS = {"learning_rate": (0.001, 50.0), "clip": (0.1, float("inf")), "input_scale": (0.01, 1.0)}
 
 
-def widened_axis(values: list[float], winner: float, factor: float = WIDEN_FACTOR) -> list[float] | None:
+def widened_axis(
+    values: list[float], winner: float, factor: float = WIDEN_FACTOR, bounds: tuple[float, float] | None = None
+) -> list[float] | None:
     """The axis with one more value past the edge `winner` sits on (x `factor` above the largest, / `factor`
-    below the smallest), or None when the winner is inside (or the axis has a single value: nothing to
-    compare with)."""
+    below the smallest), or None when the winner is inside, the axis has a single value (nothing to compare
+    with) or the new value would leave `bounds`."""
     values = sorted(set(values))
     if len(values) < 2 or values[0] < winner < values[-1]:
         return None
-    extra = values[-1] * factor if winner == values[-1] else values[0] / factor
-    return sorted(values + [float(f"{extra:.3g}")])
+    extra = float(f"{(values[-1] * factor if winner == values[-1] else values[0] / factor):.3g}")
+    if bounds is not None and not bounds[0] <= extra <= bounds[1]:
+        return None
+    return sorted(values + [extra])
 
 
 def edge_winners(table: pd.DataFrame) -> list[dict]:
     """For each (model, task) whose selected setting sits on an edge of an axis it was chosen on: the axis,
-    the winning value and the widened axis to select on again."""
+    the winning value, the widened axis, the new value (None at the axis's bound: `at_bound`) and the rates
+    to try it at (the winner's, /3 and x3)."""
     found = []
     for row in table[table["selected"]].itertuples():
         tried = table[(table.model == row.model) & (table.task == row.task)]
         for axis in AXES:
             values = [v for v in tried[axis] if v is not None and not pd.isna(v)]
             winner = getattr(row, axis)
-            widened = None if winner is None or pd.isna(winner) else widened_axis(values, float(winner))
-            if widened is not None:
-                found.append(
-                    {"model": row.model, "task": row.task, "axis": axis, "winner": float(winner), "widened": widened}
-                )
+            if winner is None or pd.isna(winner) or widened_axis(values, float(winner)) is None:
+                continue
+            widened = widened_axis(values, float(winner), bounds=AXIS_BOUNDS[axis])
+            rate = float(row.learning_rate)
+            found.append(
+                {
+                    "model": row.model,
+                    "task": row.task,
+                    "axis": axis,
+                    "winner": float(winner),
+                    "widened": widened,
+                    "new_value": None if widened is None else sorted(set(widened) - set(values))[0],
+                    "at_bound": widened is None,
+                    "rates": [float(f"{rate / WIDEN_FACTOR:.3g}"), rate, float(f"{rate * WIDEN_FACTOR:.3g}")],
+                }
+            )
     return found
+
+
+def edge_warning(edge: dict) -> str:
+    """What to do about one edge winner, as docs/preregistration.md section 4 says."""
+    where = f"warning: {edge['model']}/{edge['task']}: the selected {edge['axis']} {edge['winner']:g} is on the edge"
+    if edge["at_bound"]:
+        return f"{where} of its grid and at its bound {AXIS_BOUNDS[edge['axis']]}: not widened further"
+    if edge["axis"] == "learning_rate":
+        return f"{where} of its grid; try the rate {edge['new_value']:g} at the winner's clip and input scale"
+    return (
+        f"{where} of its grid; try {edge['axis']} {edge['new_value']:g} at the winner's other settings and the "
+        f"rates {', '.join(f'{r:g}' for r in edge['rates'])} in the selection experiment and sweep it again"
+    )
 
 
 CHANCE_MARGIN = 0.02  # a winner not above the constant guess by this much has learned nothing to speak of
@@ -128,10 +159,7 @@ def write_selection(profile: str, results: Path = RESULTS, log=None) -> dict:
     for warning in chance_warnings(table):
         log(warning)
     for edge in edge_winners(table):
-        log(
-            f"warning: {edge['model']}/{edge['task']}: the selected {edge['axis']} {edge['winner']:g} is on the "
-            f"edge of its grid; widen it to {edge['widened']} in the selection experiment and sweep it again"
-        )
+        log(edge_warning(edge))
     selected = {
         f"{r.model}/{r.task}": {
             "learning_rate": float(r.learning_rate),

@@ -85,7 +85,10 @@ def selection_threat(profile: str, results: Path) -> str | None:
     )
     text += (
         f"; {len(edges)} selected values sit on an edge of their grid ("
-        + ", ".join(f"{e['model']}/{e['task']} {e['axis']} {e['winner']:g}" for e in edges)
+        + ", ".join(
+            f"{e['model']}/{e['task']} {e['axis']} {e['winner']:g}{' (at its bound)' if e['at_bound'] else ''}"
+            for e in edges
+        )
         + ")"
         if edges
         else "; no selected value sits on an edge of its grid"
