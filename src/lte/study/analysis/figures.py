@@ -116,6 +116,25 @@ def _legend_title(counts: list[int], lost: int) -> str:
     return interval_note(counts) + (f" ({lost} diverged run{'s' if lost > 1 else ''} left out)" if lost else "")
 
 
+def shared_legend(fig: Figure, axes, title: str, ncol: int, fontsize: float = 8) -> None:
+    """One legend below the panels for all of them: every label once, in the order the panels first show it."""
+    by_label = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            by_label.setdefault(label, handle)
+    fig.legend(
+        list(by_label.values()),
+        list(by_label.keys()),
+        fontsize=fontsize,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=ncol,
+        frameon=False,
+        title=title,
+        title_fontsize=8,
+    )
+
+
 def strategy_figure(
     experiment: str, profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy"
 ) -> list[Path]:
@@ -148,18 +167,7 @@ def strategy_figure(
         counts, lost = counts + n, lost + k
         ax.set_title(task)
         ax.set_xlabel("curriculum strategy")
-    handles, labels = axes[0][0].get_legend_handles_labels()  # the panels share one legend
-    fig.legend(
-        handles,
-        labels,
-        fontsize=8,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=3,
-        frameon=False,
-        title=_legend_title(counts, lost),
-        title_fontsize=8,
-    )
+    shared_legend(fig, axes[0][:1], _legend_title(counts, lost), ncol=3)
     return save_figure(fig, outputs_dir("figures", profile, results) / f"{experiment}_{metric}")
 
 
@@ -193,18 +201,7 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
         ax.set_title(f"{MODEL_NAMES[model]}: copy of {sub.cfg_length.iloc[0]}-digit numbers")
         ax.set_xlabel("curriculum strategy")
     axes[1].set_ylabel("")
-    handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend, below both
-    fig.legend(
-        handles,
-        labels,
-        fontsize=8,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=5,
-        frameon=False,
-        title="input trick; " + _legend_title(counts, lost),
-        title_fontsize=8,
-    )
+    shared_legend(fig, axes[:1], "input trick; " + _legend_title(counts, lost), ncol=5)
     return save_figure(fig, outputs_dir("figures", profile, results) / f"memorisation_tricks_{metric}")
 
 
@@ -249,18 +246,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
         )
         ax.grid(alpha=0.3)
     axes[0].set_ylim(0, 1.02)
-    handles, labels = axes[0].get_legend_handles_labels()  # the panels share one legend, below both
-    fig.legend(
-        handles,
-        labels,
-        fontsize=8,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=4,
-        frameon=False,
-        title=f"lines: mean over {seeds_note(counts)}; bands: 95% t interval",
-        title_fontsize=8,
-    )
+    shared_legend(fig, axes[:1], f"lines: mean over {seeds_note(counts)}; bands: 95% t interval", ncol=4)
     return save_figure(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
 
 
@@ -311,20 +297,7 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("validation character accuracy")
     axes[0][0].set_ylim(0, 1.02)
-    by_label = {}
-    for ax in axes[0]:  # the panels share one legend: every setting once
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            by_label.setdefault(label, handle)
     seeds = seeds_note([int(n) for n in table.seeds])
-    fig.legend(
-        list(by_label.values()),
-        list(by_label.keys()),
-        fontsize=7,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=4,
-        frameon=False,
-        title_fontsize=8,
-        title=f"points: mean over {seeds} per setting, 95% t interval; circled: the setting selected",
-    )
+    title = f"points: mean over {seeds} per setting, 95% t interval; circled: the setting selected"
+    shared_legend(fig, axes[0], title, ncol=4, fontsize=7)  # every setting once, over all panels
     return save_figure(fig, outputs_dir("figures", profile, results) / "lr_selection")
