@@ -22,6 +22,21 @@ from lte.core.train import (
 )
 from lte.methods.ensemble import compiled_ensemble_step, stack, train_together, unstack
 
+# a small copy run that trains in a fraction of a second
+TINY = dict(
+    task="copy",
+    length=3,
+    nesting=1,
+    model="lstm",
+    hidden=16,
+    layers=1,
+    batch_size=4,
+    eval_every=3,
+    val_size=20,
+    test_size=20,
+    data="fresh",
+)
+
 
 @pytest.mark.parametrize("layout", ["vectorised", "sequential"])
 def test_an_ensemble_step_equals_separate_steps(layout):
@@ -70,19 +85,7 @@ def _comparable(rows: list[dict]) -> list[dict]:
 def test_training_runs_together_writes_what_training_each_alone_writes(tmp_path, layout):
     """Three runs of one shape in lock-step; one stops early (a smaller max_steps), the others go on. In the
     sequential layout every record is the same bits as alone."""
-    base = dict(
-        task="copy",
-        length=2,
-        nesting=1,
-        model="lstm",
-        hidden=16,
-        layers=1,
-        batch_size=4,
-        eval_every=2,
-        val_size=20,
-        test_size=20,
-        data="fresh",
-    )
+    base = {**TINY, "length": 2, "eval_every": 2}
     configs = [
         TrainConfig(**base, seed=0, max_steps=6),
         TrainConfig(**base, seed=1, max_steps=3),
@@ -172,21 +175,7 @@ def test_one_device_places_nothing():
 def test_a_runs_records_depend_on_its_slots_not_on_its_partners(tmp_path):
     """A sweep pads a last, smaller group with idle slots, so that a resumed or partial sweep computes the
     same bits: model 0 trained beside two others in 4 slots equals model 0 trained alone in 4 slots."""
-    base = dict(
-        task="copy",
-        length=3,
-        nesting=1,
-        model="lstm",
-        hidden=16,
-        layers=1,
-        batch_size=4,
-        eval_every=3,
-        val_size=20,
-        test_size=20,
-        data="fresh",
-        max_steps=6,
-        strategy="combined",
-    )
+    base = {**TINY, "max_steps": 6, "strategy": "combined"}
     configs = [TrainConfig(**base, seed=s) for s in range(3)]
     full = train_together(
         configs, [tmp_path / f"full{i}" for i in range(3)], log=lambda _: None, slots=4, layout="vectorised"
@@ -200,21 +189,7 @@ def test_a_runs_records_depend_on_its_slots_not_on_its_partners(tmp_path):
 
 
 def test_in_the_sequential_layout_a_runs_records_are_its_records_alone_whatever_its_slots(tmp_path):
-    base = dict(
-        task="copy",
-        length=3,
-        nesting=1,
-        model="irnn",
-        hidden=16,
-        layers=2,
-        batch_size=4,
-        eval_every=3,
-        val_size=20,
-        test_size=20,
-        data="fresh",
-        max_steps=6,
-        strategy="combined",
-    )
+    base = {**TINY, "model": "irnn", "layers": 2, "max_steps": 6, "strategy": "combined"}
     configs = [TrainConfig(**base, seed=s) for s in range(2)]
     train_together(configs, [tmp_path / f"k{i}" for i in range(2)], log=lambda _: None, slots=5, layout="sequential")
     train(configs[1], tmp_path / "alone", log=lambda _: None)

@@ -33,6 +33,14 @@ def quiet(_line):
     pass
 
 
+def flags(settings: dict) -> list[str]:
+    """The `lte train` flags that set `settings`."""
+    return [part for key, value in settings.items() for part in (f"--{key.replace('_', '-')}", str(value))]
+
+
+TINY_FLAGS = flags(TINY)
+
+
 def _cli(*args, cwd=None):
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env.pop("LTE_ALLOW_USER_CELLS", None)
@@ -135,33 +143,7 @@ def test_a_symlinked_lock_or_log_is_refused_and_its_target_untouched(tmp_path):
 
 @pytest.mark.parametrize("max_steps", [60, 1000])  # exploded at its end; exploded for DIVERGENCE_PATIENCE evals
 def test_a_finite_explosion_stops_the_run_as_diverged(tmp_path, max_steps):
-    done = _cli(
-        "train",
-        "--out",
-        tmp_path / "run",
-        "--task",
-        "addition",
-        "--length",
-        "2",
-        "--model",
-        "lstm",
-        "--hidden",
-        "16",
-        "--layers",
-        "1",
-        "--batch-size",
-        "8",
-        "--eval-every",
-        "20",
-        "--val-size",
-        "30",
-        "--test-size",
-        "30",
-        "--lr",
-        "1e30",
-        "--max-steps",
-        str(max_steps),
-    )
+    done = _cli("train", "--out", tmp_path / "run", *flags({**TINY, "max_steps": max_steps}), "--lr", "1e30")
     assert done.returncode == 1, done.stderr
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["diverged"] and summary["stop_reason"] == "diverged"
@@ -347,28 +329,6 @@ def test_a_truncated_compilation_cache_entry_is_removed_with_one_warning(tmp_pat
     assert "Warning" not in run()
 
 
-TINY_FLAGS = [
-    "--task",
-    "addition",
-    "--length",
-    "2",
-    "--model",
-    "lstm",
-    "--hidden",
-    "16",
-    "--layers",
-    "1",
-    "--batch-size",
-    "8",
-    "--eval-every",
-    "20",
-    "--val-size",
-    "30",
-    "--test-size",
-    "30",
-    "--max-steps",
-    "60",
-]
 UNWRITABLE = "/sys/lte-out"  # /sys refuses new files even to root (a chmod'ed folder does not)
 
 
