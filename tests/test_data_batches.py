@@ -79,44 +79,15 @@ def run_cli(*args):
 
 
 def test_cli_sample_prints_json_lines():
-    result = run_cli(
-        "sample",
-        "--task",
-        "program",
-        "--length",
-        "4",
-        "--nesting",
-        "3",
-        "--count",
-        "5",
-        "--seed",
-        "0",
-        "--split",
-        "test",
-        "--invert",
-    )
+    sample = "sample --task program --length 4 --nesting 3 --count 5 --seed 0 --split test --invert".split()
+    result = run_cli(*sample)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 5
     for row in rows:
         assert {"source", "input", "target", "task", "length", "nesting", "split"} <= set(row)
         assert row["split"] == "test" and row["target"].endswith(".") and row["input"].endswith("@")
-    again = run_cli(
-        "sample",
-        "--task",
-        "program",
-        "--length",
-        "4",
-        "--nesting",
-        "3",
-        "--count",
-        "5",
-        "--seed",
-        "0",
-        "--split",
-        "test",
-        "--invert",
-    )
+    again = run_cli(*sample)
     assert again.stdout == result.stdout
 
 

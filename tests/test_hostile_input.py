@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_flags import flags
 
 from lte.core.config import TrainConfig
 from lte.core.errors import LteError
@@ -31,11 +32,6 @@ TINY = dict(
 
 def quiet(_line):
     pass
-
-
-def flags(settings: dict) -> list[str]:
-    """The `lte train` flags that set `settings`."""
-    return [part for key, value in settings.items() for part in (f"--{key.replace('_', '-')}", str(value))]
 
 
 TINY_FLAGS = flags(TINY)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_flags import flags
 
 from data_gen.curriculum import Level
 from data_gen.pool import load_pool
@@ -68,23 +69,8 @@ def test_a_second_writer_of_a_run_folder_is_refused_at_once(tmp_path):
             train(TrainConfig(**TINY), out, log=quiet)
         assert not (out / "config.json").exists()  # refused before touching anything
         # from another process too, as a one-line error with exit 2
-        done = lte(
-            "train",
-            "--task",
-            "copy",
-            "--length",
-            "2",
-            "--model",
-            "irnn",
-            "--hidden",
-            "8",
-            "--layers",
-            "1",
-            "--max-steps",
-            "6",
-            "--out",
-            str(out),
-        )
+        settings = dict(task="copy", length=2, model="irnn", hidden=8, layers=1, max_steps=6)
+        done = lte("train", *flags(settings), "--out", str(out))
         assert done.returncode == 2 and "being written by another process" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
     finally:
@@ -168,35 +154,10 @@ def test_a_diverging_run_stops_at_once_and_is_recorded_as_diverged_in_valid_json
 
 
 def test_lte_train_exits_non_zero_when_the_run_diverges(tmp_path):
-    done = lte(
-        "train",
-        "--task",
-        "copy",
-        "--length",
-        "2",
-        "--model",
-        "irnn",
-        "--hidden",
-        "8",
-        "--layers",
-        "1",
-        "--batch-size",
-        "4",
-        "--eval-every",
-        "3",
-        "--val-size",
-        "8",
-        "--test-size",
-        "8",
-        "--lr",
-        "1e30",
-        "--clip",
-        "1e30",
-        "--max-steps",
-        "60",
-        "--out",
-        str(tmp_path / "run"),
+    exploding = {k: v for k, v in TINY.items() if k not in ("strategy", "nesting", "learning_rate")} | dict(
+        max_steps=60
     )
+    done = lte("train", *flags(exploding), "--lr", "1e30", "--clip", "1e30", "--out", str(tmp_path / "run"))
     assert done.returncode == 1 and "diverged" in done.stderr
     assert json.loads(done.stdout)["stop_reason"] == "diverged"
 
