@@ -77,3 +77,49 @@ def test_a_bad_boolean_is_a_clear_error(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--out", "x", "--embedding", "maybe"])
     assert "'maybe': expected true or false" in capsys.readouterr().err
+
+
+def _parsers(parser: argparse.ArgumentParser):
+    """The parser and every command's parser under it."""
+    yield "lte", parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def test_every_argument_of_every_command_has_help_and_states_its_default():
+    for command, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)):
+                continue
+            where = f"lte {command} {'/'.join(action.option_strings) or action.dest}"
+            assert action.help, where
+            default = action.default
+            if action.option_strings and default not in (None, False, argparse.SUPPRESS):
+                assert "default" in action.help, where
+
+
+def test_train_arguments_come_in_groups():
+    train = dict(_parsers(build_parser()))["train"]
+    groups = {g.title: {a.dest for a in g._group_actions} for g in train._action_groups}
+    assert {"task", "model", "optimiser", "schedule", "budget", "evaluation"} <= set(groups)
+    assert {"out", "from_run"} <= groups["run folder and devices"]
+    assert "strategy" in groups["task"] and "hidden" in groups["model"] and "max_steps" in groups["budget"]
+    assert {a.dest for a in train._action_groups[1]._group_actions} <= {"help"}  # nothing left ungrouped
+
+
+def test_train_from_a_committed_run_reproduces_its_config_and_takes_overrides(tmp_path):
+    from pathlib import Path
+
+    from lte.cli_arguments import load_run_config
+
+    run = next(Path("results/runs/quick/addition").glob("*/config.json")).parent
+    committed = load_run_config(run)
+    args = build_parser().parse_args(["train", "--out", str(tmp_path), "--from", str(run)])
+    assert config_from_arguments(args, TrainConfig, load_run_config(args.from_run)) == committed
+    args = build_parser().parse_args(["train", "--out", str(tmp_path), "--from", str(run), "--seed", "9"])
+    assert config_from_arguments(args, TrainConfig, committed) == dataclasses.replace(committed, seed=9)
+    args = build_parser().parse_args(["train", "--out", str(tmp_path), "--from", str(run), "--task", "program"])
+    other = config_from_arguments(args, TrainConfig, committed)  # the task's own nesting and rows
+    assert (other.task, other.nesting, other.hidden) == ("program", 3, committed.hidden)
+    assert other.resolved_row_length >= other.longest_example

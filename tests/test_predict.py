@@ -70,6 +70,17 @@ def test_predict_and_eval_on_the_command_line(addition_run):
     assert metrics["examples"] == 200 and metrics["char_accuracy"] > 0.9 and 0 <= metrics["exact_match"] <= 1
 
 
+def test_a_question_outside_the_trained_level_is_answered_with_a_note(addition_run):
+    out, config, _ = addition_run
+    params = load_params(out, config)
+    inside = predict(params, config, "print(99+100)")  # 2-digit addition draws literals up to 10**2
+    outside = predict(params, config, "print(150+7)")
+    assert "note" not in inside
+    assert outside["python"] == "157" and "150" in outside["note"] and "length 2" in outside["note"]
+    result = cli("predict", str(out), "print(150+7)")
+    assert result.returncode == 0 and "note: the program's largest number, 150," in result.stderr
+
+
 def test_predict_refuses_characters_outside_the_vocabulary(addition_run):
     out, _, _ = addition_run
     result = cli("predict", str(out), "print(12/34)")

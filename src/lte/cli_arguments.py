@@ -58,11 +58,6 @@ def check_out_folder(value: str, flag: str = "--out") -> Path:
     return path
 
 
-def nesting_of(args) -> int:
-    """--nesting, or the task's own default (3 for programs, 1 for tasks without nesting)."""
-    return args.nesting if args.nesting is not None else default_nesting(args.task)
-
-
 def check_count(count: int, flag: str = "--count") -> int:
     if count < 1:
         raise LteError(f"{flag} {count}: the number of test examples must be a positive integer")
@@ -105,6 +100,8 @@ def _config_problem(path: Path, error: Exception) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+# settings that change how long an example can be (a run's resolved row length then no longer applies)
+RESHAPING = {"task", "length", "nesting", "double"}
 # flags whose name differs from their config field (kept for the commands people already use)
 FLAG_NAMES = {"learning_rate": "lr"}
 
@@ -119,12 +116,19 @@ def _parse_bool(text: str) -> bool:
 
 def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
     """One flag per field of `config_class`, generated from the field: its type, its default and its help and
-    allowed values (the field's metadata, lte.core.config.setting)."""
+    allowed values (the field's metadata, lte.core.fields.setting), in an argument group per the field's
+    `group`. A flag not given is left out of the parsed arguments (argparse.SUPPRESS), so that
+    `config_from_arguments` can tell what was typed from what was defaulted (`lte train --from`)."""
     import dataclasses
     import typing
 
     hints = typing.get_type_hints(config_class)
+    groups: dict[str | None, argparse._ActionsContainer] = {None: parser}
     for f in dataclasses.fields(config_class):
+        group = f.metadata.get("group")
+        if group not in groups:
+            groups[group] = parser.add_argument_group(group)
+        add = groups[group].add_argument
         flag = "--" + FLAG_NAMES.get(f.name, f.name).replace("_", "-")
         kind, optional = hints[f.name], False
         if typing.get_origin(kind) in (typing.Union, types.UnionType):
@@ -134,41 +138,59 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_class) -> None:
         if choices:
             help_text += f"; one of {', '.join(map(str, choices))}"
         if f.name == "nesting":  # the task decides (data_gen.tasks.default_nesting)
-            parser.add_argument(
-                flag,
-                dest=f.name,
-                type=int,
-                default=None,
-                help=f"{help_text} (default: the task's own, programs 3, others 1)",
-            )
+            help_text += " (default: the task's own, programs 3, others 1)"
+            add(flag, dest=f.name, type=int, default=argparse.SUPPRESS, help=help_text)
         elif kind is bool and not optional:
-            parser.add_argument(flag, dest=f.name, action="store_true", help=help_text)
+            add(flag, dest=f.name, action="store_true", default=argparse.SUPPRESS, help=help_text)
         else:
-            parse = _parse_bool if kind is bool else kind
-            parser.add_argument(
+            add(
                 flag,
                 dest=f.name,
-                type=parse,
-                default=f.default,
+                type=_parse_bool if kind is bool else kind,
+                default=argparse.SUPPRESS,
                 metavar="{true,false}" if kind is bool else f.name.upper(),
                 help=f"{help_text} (default: {f.default})",
             )
 
 
-def config_from_arguments(args: argparse.Namespace, config_class):
-    """The config the flags of add_config_arguments describe (its own checks give clear errors)."""
+def config_from_arguments(args: argparse.Namespace, config_class, base=None):
+    """The config the flags of add_config_arguments describe: the flags given, over `base` (a config: `lte train
+    --from`) or else over the fields' defaults; a task given without its nesting takes the task's own. The
+    config's own checks give clear errors."""
     import dataclasses
 
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_class)}
-    return config_class(**values)
+    names = [f.name for f in dataclasses.fields(config_class)]
+    given = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    values = dataclasses.asdict(base) if base is not None else {}
+    if "nesting" in names and "nesting" not in given and (base is None or "task" in given):
+        values["nesting"] = default_nesting(given.get("task", values.get("task", _default(config_class, "task"))))
+    if base is not None and "row_length" in names and "row_length" not in given and set(given) & RESHAPING:
+        values["row_length"] = None  # the base's rows fit its own examples: fit the new ones instead
+    return config_class(**{**values, **given})
+
+
+def _default(config_class, name: str):
+    import dataclasses
+
+    return next(f.default for f in dataclasses.fields(config_class) if f.name == name)
 
 
 def add_train_parser(commands) -> None:
     from lte.core.config import TrainConfig
 
     p = commands.add_parser("train", help="train a model (or resume the run in --out)")
-    p.add_argument("--out", required=True, help="the run folder")
-    p.add_argument(
+    run = p.add_argument_group("run folder and devices")
+    run.add_argument("--out", required=True, help="the run folder")
+    run.add_argument(
+        "--from",
+        dest="from_run",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="start from the settings of this run folder's config.json (a committed run, say); any flag given "
+        "overrides its setting (default: the flags' own defaults)",
+    )
+    run.add_argument(
         "--cpu-devices",
         type=int,
         default=1,
@@ -176,7 +198,7 @@ def add_train_parser(commands) -> None:
         help="split each batch's rows over N CPU devices, one core each (a single run on a CPU with "
         "N cores; the same gradient up to rounding); default 1",
     )
-    p.add_argument(
+    run.add_argument(
         "--checkpoint-every",
         type=float,
         default=None,

@@ -13,7 +13,6 @@ from lte.cli_arguments import (
     check_seed,
     config_from_arguments,
     load_run_config,
-    nesting_of,
 )
 from lte.core.console import log_to_stderr
 from lte.core.errors import LteError
@@ -26,11 +25,12 @@ def run_train(args) -> int:
     from lte.core.train import CHECKPOINT_SECONDS, train
 
     out = check_out_folder(args.out)
-    check_seed(args.seed)
-    if args.model and ":" in args.model:  # named on the command line: the user's own cell
+    if hasattr(args, "seed"):
+        check_seed(args.seed)
+    if ":" in getattr(args, "model", ""):  # named on the command line: the user's own cell
         allow_user_cells(args.model)
-    args.nesting = nesting_of(args)
-    config = config_from_arguments(args, TrainConfig)
+    base = load_run_config(args.from_run) if args.from_run is not None else None
+    config = config_from_arguments(args, TrainConfig, base)
     if args.cpu_devices != 1:  # checked before JAX starts: it can be asked for devices only then
         check_data_parallel(config.model_config(), config.batch_size, args.cpu_devices)
         use_cpu_devices(args.cpu_devices)
@@ -86,6 +86,8 @@ def run_predict(args) -> int:
     config = load_run_config(args.run)
     result = predict(load_params(args.run, config, log=log_to_stderr), config, source)
     print(f"model:  {result['model']}\npython: {result['python']}")
+    if "note" in result:
+        log_to_stderr(f"note: {result['note']}")
     return 0
 
 
@@ -125,8 +127,6 @@ def run_in_folder(kind_name: str, args) -> dict:
     kind = get_kind(kind_name)
     if hasattr(args, "seed"):
         check_seed(args.seed)
-    if hasattr(args, "nesting"):  # a task's kind: the nesting its task defaults to
-        args.nesting = nesting_of(args)
     config = config_from_arguments(args, kind.config_class)
     if args.out is not None:
         return kind.train(config, check_out_folder(args.out), log=log_to_stderr)

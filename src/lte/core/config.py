@@ -27,66 +27,85 @@ MAX_EVAL_EXAMPLES = 1_000_000
 
 @dataclass(frozen=True)
 class TrainConfig:
-    # the task (data_gen.TaskSpec)
-    task: str = setting("program", "the task", TASKS)
-    length: int = setting(4, "the target level's length (digits of the largest literal)")
-    nesting: int = setting(3, "the target level's nesting (programs only; other tasks: 1)")
-    strategy: str = setting("combined", "the curriculum strategy", STRATEGIES)
-    invert: bool = setting(False, "feed the input reversed")
-    double: bool = setting(False, "feed the input twice")
-    mix_probability: float = setting(0.2, "combined: the share of examples drawn as by mix")
-    # the model
-    model: str = setting("lstm", "the recurrent cell (or a flax cell of your own: module.path:ClassName)", tuple(CELLS))
-    hidden: int = setting(128, "units per layer")
-    layers: int = setting(2, "recurrent layers")
-    forget_bias: float = setting(0.0, "LSTM forget-gate bias (Jozefowicz et al.: 1)")
-    identity_scale: float = setting(1.0, "IRNN: U = s * I at initialisation")
+    """One run's settings, each in its group: the task (what data_gen.TaskSpec takes), the model (ModelConfig),
+    the optimiser (Zaremba & Sutskever's protocol), the schedule, the budget (None: unlimited; the schedule's
+    stop rule still ends the run), the evaluation, the data and seed."""
+
+    task: str = setting("program", "the task", TASKS, group="task")
+    length: int = setting(4, "the target level's length (digits of the largest literal)", group="task")
+    nesting: int = setting(3, "the target level's nesting (programs only; other tasks: 1)", group="task")
+    strategy: str = setting("combined", "the curriculum strategy", STRATEGIES, group="task")
+    invert: bool = setting(False, "feed the input reversed", group="task")
+    double: bool = setting(False, "feed the input twice", group="task")
+    mix_probability: float = setting(0.2, "combined: the share of examples drawn as by mix", group="task")
+    model: str = setting(
+        "lstm", "the recurrent cell (or a flax cell of your own: module.path:ClassName)", tuple(CELLS), group="model"
+    )
+    hidden: int = setting(128, "units per layer", group="model")
+    layers: int = setting(2, "recurrent layers", group="model")
+    forget_bias: float = setting(0.0, "LSTM forget-gate bias (Jozefowicz et al.: 1)", group="model")
+    identity_scale: float = setting(1.0, "IRNN: U = s * I at initialisation", group="model")
     input_scale: float | None = setting(
         None,
         "scale of the input weights W at initialisation (None: the cell's own; IRNN: standard deviation "
         "0.001 as Le et al., LSTM: U(-0.08, 0.08) half-width)",
+        group="model",
     )
-    projection: int | None = setting(None, "LSTMP: the recurrent projection's size (None: hidden // 2)")
-    unroll: int = setting(1, "lax.scan unroll factor")
+    projection: int | None = setting(None, "LSTMP: the recurrent projection's size (None: hidden // 2)", group="model")
+    unroll: int = setting(1, "lax.scan unroll factor", group="model")
     gradient: str = setting(
         "fused",
         "fused (dU as one matmul after the backward scan), autodiff, or rtrl "
         "(real-time recurrent learning, small nets)",
         GRADIENTS,
+        group="model",
     )
-    bptt_window: int | None = setting(None, "truncated BPTT window in time steps (None: full BPTT over the row)")
-    dropout: float = setting(0.0, "dropout on non-recurrent connections (Zaremba et al. 2014)")
-    gradient_norm_penalty: float = setting(0.0, "weight of Pascanu et al. 2013's gradient-norm regulariser (0: off)")
-    embedding: bool | None = setting(None, "a learned input embedding (None: the cell's choice; LSTM yes, IRNN no)")
-    # optimisation (Zaremba & Sutskever's protocol)
-    learning_rate: float | None = setting(None, "SGD learning rate (None: the cell's default)")
-    clip: float = setting(5.0, "gradient global-norm clip")
-    batch_size: int = setting(32, "rows per batch; each row packs several examples")
+    bptt_window: int | None = setting(
+        None, "truncated BPTT window in time steps (None: full BPTT over the row)", group="model"
+    )
+    dropout: float = setting(0.0, "dropout on non-recurrent connections (Zaremba et al. 2014)", group="model")
+    gradient_norm_penalty: float = setting(
+        0.0, "weight of Pascanu et al. 2013's gradient-norm regulariser (0: off)", group="model"
+    )
+    embedding: bool | None = setting(
+        None, "a learned input embedding (None: the cell's choice; LSTM yes, IRNN no)", group="model"
+    )
+    learning_rate: float | None = setting(
+        None,
+        "SGD learning rate (None: the cell's default; the study's selected rates are in "
+        "results/lr_selection/selected_<profile>.json)",
+        group="optimiser",
+    )
+    clip: float = setting(5.0, "gradient global-norm clip", group="optimiser")
+    batch_size: int = setting(32, "rows per batch; each row packs several examples", group="optimiser")
     row_length: int | None = setting(
-        None, "characters per row (None: the smallest multiple of 16 >= the longest possible example)"
+        None,
+        "characters per row (None: the smallest multiple of 16 >= the longest possible example)",
+        group="optimiser",
     )
-    eval_every: int = setting(100, "steps between evaluations")
+    eval_every: int = setting(100, "steps between evaluations", group="evaluation")
     schedule: str = setting(
         "amended",
         "original: Zaremba's rule exactly; amended; or plateau (advance, decay and "
         "stop on the slope of validation accuracy, docs/preregistration.md): see "
         "lte.core.schedule",
         SCHEDULES,
+        group="schedule",
     )
-    target_accuracy: float = setting(0.95, "validation accuracy at which the curriculum moves on")
-    lr_decay: float = setting(0.8, "learning-rate factor when training accuracy stalls")
-    min_learning_rate: float = setting(1e-3, "the run stops when the learning rate falls below this")
-    # budgets (None: unlimited; the schedule's stop rule still ends the run)
-    max_steps: int | None = setting(10_000, "training steps at most")
-    max_seconds: float | None = setting(None, "training seconds at most")
-    # evaluation
-    val_size: int = setting(500, "validation examples")
-    test_size: int = setting(1000, "test examples")
-    # data and randomness
+    target_accuracy: float = setting(0.95, "validation accuracy at which the curriculum moves on", group="schedule")
+    lr_decay: float = setting(0.8, "learning-rate factor when training accuracy stalls", group="schedule")
+    min_learning_rate: float = setting(1e-3, "the run stops when the learning rate falls below this", group="schedule")
+    max_steps: int | None = setting(10_000, "training steps at most", group="budget")
+    max_seconds: float | None = setting(None, "training seconds at most", group="budget")
+    val_size: int = setting(500, "validation examples", group="evaluation")
+    test_size: int = setting(1000, "test examples", group="evaluation")
     data: str = setting(
-        "fresh", "fresh (generate every batch) or pool (cached pools, built once per level)", DATA_SOURCES
+        "fresh",
+        "fresh (generate every batch) or pool (cached pools, built once per level)",
+        DATA_SOURCES,
+        group="data and seed",
     )
-    seed: int = setting(0, "initial weights and data order")
+    seed: int = setting(0, "initial weights and data order", group="data and seed")
 
     def __post_init__(self) -> None:
         check_finite_numbers(self)

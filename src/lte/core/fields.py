@@ -7,9 +7,10 @@ import dataclasses
 from dataclasses import field
 
 
-def setting(default, help: str, choices: tuple | None = None):
-    """A dataclass field with its command-line help (and allowed values, shown in the help)."""
-    return field(default=default, metadata={"help": help, "choices": choices})
+def setting(default, help: str, choices: tuple | None = None, group: str | None = None):
+    """A dataclass field with its command-line help (and allowed values, shown in the help); `group` names the
+    part of the config it belongs to (the flag's argument group in `--help`; None: the command's options)."""
+    return field(default=default, metadata={"help": help, "choices": choices, "group": group})
 
 
 def from_json(config_class, data: dict, what: str = "config"):

@@ -332,4 +332,19 @@ def predict(params: dict, config: TrainConfig, source: str) -> dict:
     )
     _, decode_fn = make_eval_fns(config.model_config(), decode_steps)
     answer = predictions(params, eval_set, decode_fn)[0]
-    return {"input": model_input, "model": answer.removesuffix("."), "python": python}
+    out = {"input": model_input, "model": answer.removesuffix("."), "python": python}
+    largest = largest_literal(source)
+    if largest > 10**config.length:  # the generator draws literals from [1, 10**length]
+        out["note"] = (
+            f"the program's largest number, {largest}, is above {10**config.length:,}, the largest this model was "
+            f"trained on (its target level, length {config.length}): the question lies outside what it learned"
+        )
+    return out
+
+
+def largest_literal(source: str) -> int:
+    """The program's largest integer literal, in absolute value; 0 when it has none."""
+    return max(
+        (abs(node.value) for node in ast.walk(parse_program(source)) if isinstance(node, ast.Constant)),
+        default=0,
+    )
