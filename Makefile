@@ -92,7 +92,7 @@ sweep-adding_problem: $(STAMP) sweep-adding_selection  ## the adding problem (IR
 figures: $(STAMP)  ## rebuild every figure from the raw records in RESULTS (default results/; no training)
 	$(ANALYSIS) figures --profile $(PROFILE) --results $(RESULTS)
 # static pattern rules: make skips the implicit-rule search for phony targets, so a plain fig-% would do nothing
-FIGURE_NAMES := $(filter-out strategy_selection question3_selection,$(EXPERIMENTS)) adding_problem
+FIGURE_NAMES := $(filter-out strategy_selection question3_selection,$(EXPERIMENTS)) adding_problem question1_forest question3_forest
 TABLE_NAMES  := $(filter-out question3_selection,$(EXPERIMENTS)) csv parameters
 $(addprefix fig-,$(FIGURE_NAMES)): fig-%: $(STAMP)  ## one figure, e.g. make fig-addition
 	$(ANALYSIS) figure $* --profile $(PROFILE) --results $(RESULTS)

@@ -36,7 +36,7 @@ def test_figures_name_their_seeds_and_embed_truetype_fonts(tmp_path, capsys):
     shutil.copytree(FIXTURE, results)
     assert analysis_main(["figures", "--profile", "quick", "--results", str(results)]) == 0
     pdfs = [Path(p) for p in capsys.readouterr().out.split() if p.endswith(".pdf")]
-    assert len(pdfs) == 5
+    assert len(pdfs) == 7  # the five of the experiments and the forest plots of questions 1 and 3
     for pdf in pdfs:
         data = pdf.read_bytes()
         assert b"/Type3" not in data, f"{pdf.name} embeds a Type 3 font"
