@@ -41,3 +41,46 @@ def test_figures_name_their_seeds_and_embed_truetype_fonts(tmp_path, capsys):
         data = pdf.read_bytes()
         assert b"/Type3" not in data, f"{pdf.name} embeds a Type 3 font"
         assert b"/FontFile2" in data, f"{pdf.name} embeds no TrueType font"
+
+
+def _selection_table():
+    """Two settings of one model and task, three seeds each, the second selected."""
+    import pandas as pd
+
+    seeds = [(0.2, 0.3, 0.25), (0.7, 0.9, 0.8)]
+    return pd.DataFrame(
+        {
+            "model": "irnn",
+            "task": "addition",
+            "learning_rate": [0.1, 0.3],
+            "clip": 1.0,
+            "input_scale": 0.1,
+            "seeds": 3,
+            "val_char_accuracy": [float(np.mean(s)) for s in seeds],
+            "seed_values": seeds,
+            "selected": [False, True],
+        }
+    )
+
+
+def test_lr_selection_draws_every_seed_and_its_mean_and_no_interval():
+    from matplotlib.container import ErrorbarContainer
+
+    fig = figures.lr_selection_plot(_selection_table())
+    ax = fig.axes[0]
+    assert not [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    seeds = np.concatenate([c.get_offsets() for c in ax.collections if c.get_gid() == "seeds"])
+    assert sorted(seeds[:, 1]) == pytest.approx([0.2, 0.25, 0.3, 0.7, 0.8, 0.9])  # one dot per seed
+    (line,) = ax.get_lines()
+    assert list(line.get_ydata()) == pytest.approx([0.25, 0.8])  # the means
+    legend = fig.legends[0]
+    assert min(t.get_fontsize() for t in [*legend.get_texts(), legend.get_title()]) >= 7
+
+
+def test_lr_selection_of_the_records_has_a_dot_for_each_seed_that_did_not_diverge():
+    from lte.study.analysis.lr_selection import selection_table
+
+    table = selection_table("quick", FIXTURE)
+    fig = figures.lr_selection_plot(table)
+    dots = sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections if c.get_gid() == "seeds")
+    assert dots == sum(np.isfinite(v) for values in table.seed_values for v in values) > 0

@@ -255,37 +255,46 @@ CLIP_STYLES = ["-", "--", ":", "-."]
 SCALE_MARKERS = ["o", "s", "^", "D", "v"]
 
 
-def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
-    from lte.study.analysis.lr_selection import selection_table
+def lr_selection_plot(table) -> Figure:
+    """The selection grid from `selection_table`: per task, each setting's mean validation accuracy over the
+    learning rates tried (a line per model, clip and input scale), its seeds as dots, the selected setting circled.
 
-    table = selection_table(profile, results)
+    No interval: at two or three seeds a t interval spans far beyond [0, 1] and would hide the means."""
     tasks = sorted(table.task.unique())
     clips = sorted(set(table["clip"].dropna()))
     scales = sorted(set(table["input_scale"].dropna()))
-    fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), sharey=True, squeeze=False)
+    fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.8), sharey=True, squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for (model, clip, scale), group in table[table.task == task].groupby(
             ["model", "clip", "input_scale"], dropna=False
         ):
             group = group.sort_values("learning_rate")
             marker = SCALE_MARKERS[scales.index(scale) % len(SCALE_MARKERS)] if scale in scales else "o"
-            ax.errorbar(
+            ax.plot(
                 group.learning_rate,
                 group.val_char_accuracy,
-                yerr=np.nan_to_num([group.val_char_accuracy - group.low, group.high - group.val_char_accuracy]),
                 marker=marker,
-                markersize=4,
-                capsize=2,
-                elinewidth=0.8,
+                markersize=6,
                 color=MODEL_COLORS[model],
                 linestyle=CLIP_STYLES[clips.index(clip) % len(CLIP_STYLES)],
                 label=f"{MODEL_NAMES[model]}, clip {clip:g}, input scale {scale}",
+            )
+            seeds = [(lr, v) for lr, values in zip(group.learning_rate, group.seed_values) for v in values]
+            seeds = [(lr, v) for lr, v in seeds if np.isfinite(v)]  # a diverged seed has no score
+            ax.scatter(
+                [lr for lr, _ in seeds],
+                [v for _, v in seeds],
+                s=9,
+                color="black",  # as the seeds of the other figures; the line's marker is their mean
+                linewidths=0,
+                zorder=3,
+                gid="seeds",
             )
             chosen = group[group.selected]
             ax.scatter(
                 chosen.learning_rate,
                 chosen.val_char_accuracy,
-                s=140,
+                s=160,
                 facecolors="none",
                 edgecolors="black",
                 linewidths=1.5,
@@ -298,6 +307,15 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
     axes[0][0].set_ylabel("validation character accuracy")
     axes[0][0].set_ylim(0, 1.02)
     seeds = seeds_note([int(n) for n in table.seeds])
-    title = f"points: mean over {seeds} per setting, 95% t interval; circled: the setting selected"
-    shared_legend(fig, axes[0], title, ncol=4, fontsize=7)  # every setting once, over all panels
-    return save_figure(fig, outputs_dir("figures", profile, results) / "lr_selection")
+    title = f"lines: mean over {seeds} per setting; dots: the seeds; circled: the setting selected"
+    shared_legend(fig, axes[0], title, ncol=4, fontsize=8)  # every setting once, over all panels
+    return fig
+
+
+def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
+    """The selection grid of `profile`'s records, written as lr_selection.png and .pdf."""
+    from lte.study.analysis.lr_selection import selection_table
+
+    return save_figure(
+        lr_selection_plot(selection_table(profile, results)), outputs_dir("figures", profile, results) / "lr_selection"
+    )
