@@ -20,7 +20,7 @@ def test_a_diverged_run_is_left_out_of_its_bar_and_counted():
     assert heights == pytest.approx([0.6, 0.3])  # the NaN would have made the second bar vanish
     assert (counts, lost) == ([2, 2], 1)
     assert figures._legend_title(counts, lost) == (
-        "bars: mean over 2 seeds, 95% t interval; dots: seeds (1 diverged run left out)"
+        "bars: mean over 2 seeds, 95% t interval clipped to [0, 1]; dots: seeds (1 diverged run left out)"
     )
 
 
@@ -84,3 +84,54 @@ def test_lr_selection_of_the_records_has_a_dot_for_each_seed_that_did_not_diverg
     fig = figures.lr_selection_plot(table)
     dots = sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections if c.get_gid() == "seeds")
     assert dots == sum(np.isfinite(v) for values in table.seed_values for v in values) > 0
+
+
+def test_bar_intervals_of_proportions_stay_within_0_and_1():
+    fig, ax = figures.new_figure(1, 1, figsize=(3, 3))
+    # two seeds far apart: the t interval (12.7 standard errors either way) runs far past both ends
+    series = [("IRNN", "#E69F00", "...", [np.array([0.99, 0.2]), np.array([0.05, 0.6])])]
+    figures._bars(ax, ["a", "b"], series, "accuracy")
+    from matplotlib.container import ErrorbarContainer
+
+    (errorbars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    caps = [y for line in errorbars.lines[2] for segment in line.get_segments() for _, y in segment]
+    assert min(caps) == pytest.approx(0.0) and max(caps) == pytest.approx(1.0)
+
+
+def test_convergence_bands_stay_within_0_and_1(tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    shutil.copytree(FIXTURE, results)
+    drawn = {}
+    monkeypatch.setattr(figures, "save_figure", lambda fig, stem, **kw: drawn.setdefault("fig", fig) and [])
+    figures.convergence_figure("quick", results)
+    bands = [c for ax in drawn["fig"].axes for c in ax.collections if c.get_paths()]
+    ys = np.concatenate([path.vertices[:, 1] for band in bands for path in band.get_paths()])
+    assert len(bands) >= 2 and ys.min() >= 0.0 and ys.max() <= 1.0
+
+
+def test_the_adding_figure_step_labels_do_not_run_together():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from lte.study.analysis.adding import steps_in_thousands
+
+    fig, ax = figures.new_figure(1, 1, figsize=(5.5, 4.2))  # one panel of the adding figure
+    ax.plot([500, 150_000], [0.18, 0.01])  # the default profile's budget at T = 150
+    steps_in_thousands(ax)
+    fig.tight_layout()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    low, high = ax.get_xlim()
+    shown = [t for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if low <= x <= high]
+    boxes = [t.get_window_extent(renderer) for t in shown]
+    digit = ax.text(0, 0, "0", fontsize=shown[0].get_fontsize()).get_window_extent(renderer).width
+    assert len(boxes) >= 4
+    assert min(b.x0 - a.x1 for a, b in zip(boxes, boxes[1:])) >= 2 * digit  # at least two digits' gap
+
+
+def test_seed_dots_have_a_rim_that_keeps_them_apart_from_a_hatch():
+    fig, ax = figures.new_figure(1, 1, figsize=(3, 3))
+    figures._bars(ax, ["a"], [("double", "#E69F00", "...", [np.array([0.4, 0.5])])], "accuracy")
+    from matplotlib.collections import PathCollection
+
+    (dots,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert dots.get_zorder() > max(bar.get_zorder() for bar in ax.patches)
+    assert tuple(dots.get_edgecolors()[0][:3]) == (1.0, 1.0, 1.0) and dots.get_linewidths()[0] > 0
