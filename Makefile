@@ -18,7 +18,7 @@ LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.study.analysis
 EXPERIMENTS := lr_selection strategy_selection question3_selection addition memorisation convergence program
 
-.PHONY: help install lock test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data profile-runs clean \
+.PHONY: help install lock test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data bench-figure profile-runs clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_selection sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
@@ -136,6 +136,9 @@ $(BENCH_STAMP): $(STAMP)
 bench: bench-data $(BENCH_STAMP)  ## the data path, training steps of LSTM and IRNN at the study's shapes beside PyTorch, and a run's cost over its steps per study shape (a few minutes; lte bench --full for every cell and 2 x 400)
 	$(LTE) bench
 	$(LTE) profile-runs --steps 1000 --label bench-1000-steps
+
+bench-figure: $(STAMP)  ## redraw the figure of every benchmark table in results/bench from its CSVs (times nothing)
+	$(LTE) bench --figures-only
 
 profile-runs: $(STAMP)  ## where a study run's time goes, per shape of the default profile, at the cells' own budgets (about 5 min; results/bench/run_profile/)
 	$(LTE) profile-runs --profile default --results $(RESULTS)
