@@ -18,7 +18,7 @@ LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.study.analysis
 EXPERIMENTS := lr_selection strategy_selection question3_selection addition memorisation convergence program
 
-.PHONY: help install lock test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data profile-runs clean \
+.PHONY: help install lock test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data bench-figure profile-runs clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_selection sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
@@ -92,7 +92,7 @@ sweep-adding_problem: $(STAMP) sweep-adding_selection  ## the adding problem (IR
 figures: $(STAMP)  ## rebuild every figure from the raw records in RESULTS (default results/; no training)
 	$(ANALYSIS) figures --profile $(PROFILE) --results $(RESULTS)
 # static pattern rules: make skips the implicit-rule search for phony targets, so a plain fig-% would do nothing
-FIGURE_NAMES := $(filter-out strategy_selection question3_selection,$(EXPERIMENTS)) adding_problem
+FIGURE_NAMES := $(filter-out strategy_selection question3_selection,$(EXPERIMENTS)) adding_problem question1_forest question3_forest
 TABLE_NAMES  := $(filter-out question3_selection,$(EXPERIMENTS)) csv parameters
 $(addprefix fig-,$(FIGURE_NAMES)): fig-%: $(STAMP)  ## one figure, e.g. make fig-addition
 	$(ANALYSIS) figure $* --profile $(PROFILE) --results $(RESULTS)
@@ -136,6 +136,9 @@ $(BENCH_STAMP): $(STAMP)
 bench: bench-data $(BENCH_STAMP)  ## the data path, training steps of LSTM and IRNN at the study's shapes beside PyTorch, and a run's cost over its steps per study shape (a few minutes; lte bench --full for every cell and 2 x 400)
 	$(LTE) bench
 	$(LTE) profile-runs --steps 1000 --label bench-1000-steps
+
+bench-figure: $(STAMP)  ## redraw the figure of every benchmark table in results/bench from its CSVs (times nothing)
+	$(LTE) bench --figures-only
 
 profile-runs: $(STAMP)  ## where a study run's time goes, per shape of the default profile, at the cells' own budgets (about 5 min; results/bench/run_profile/)
 	$(LTE) profile-runs --profile default --results $(RESULTS)

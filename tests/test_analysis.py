@@ -34,7 +34,7 @@ def test_everything_rebuilds_from_the_records(results, capsys):
     assert analysis_main(["figures", "--profile", "quick", "--results", str(results)]) == 0
     assert analysis_main(["tables", "--profile", "quick", "--results", str(results)]) == 0
     written = capsys.readouterr().out.split()
-    assert len([p for p in written if p.endswith(".png")]) == 5
+    assert len([p for p in written if p.endswith(".png")]) == 7  # with the forest plots of questions 1 and 3
     assert len([p for p in written if p.endswith(".tex")]) == 6  # five experiment tables and the parameter table
     csv = results / "quick" / "runs.csv"
     import pandas as pd

@@ -16,3 +16,17 @@ def test_every_subpackage_is_listed_for_the_wheel():
         if (base / top).is_dir()
     }
     assert found == listed
+
+
+def test_the_citation_states_the_package_version_a_release_date_and_its_authors():
+    import datetime
+
+    import pytest
+
+    yaml = pytest.importorskip("yaml")  # PyYAML comes with Ray, a dev dependency
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert str(citation["version"]) == project["version"]
+    assert datetime.date.fromisoformat(str(citation["date-released"]))
+    assert citation["authors"] and all(a.get("name") or a.get("family-names") for a in citation["authors"])
+    assert citation["license"] == project["license"]

@@ -178,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the tables go (default: results/bench for a complete run, a temporary "
         "folder for a tiny or filtered one)",
     )
+    b.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="time nothing: redraw the figure of every table in results/bench (or --out) from its CSVs",
+    )
     return parser
 
 

@@ -207,6 +207,13 @@ def run_bench(args) -> int:
     from lte import bench
     from lte.core.data_parallel import use_cpu_devices
 
+    if args.figures_only:  # the committed tables' figures, redrawn after a change to the figure's code
+        tables = bench.benchmark_tables(Path(args.out or "results/bench"))
+        if not tables:
+            raise LteError(f"no benchmark tables in {args.out or 'results/bench'}: run `lte bench` first")
+        for figure in (path for table in tables for path in bench.bench_figure(table)):
+            print(f"wrote {figure}")
+        return 0
     if args.repeats < 1:
         raise LteError(f"--repeats {args.repeats}: the benchmark needs at least 1 timed step per shape")
     if args.tiny and args.full:

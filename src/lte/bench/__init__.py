@@ -30,7 +30,7 @@ from lte.bench.ensemble_table import (
     shared_overhead_bound,
     with_layouts,
 )
-from lte.bench.figure import bench_figure
+from lte.bench.figure import bench_figure, bench_plot, benchmark_tables
 from lte.bench.goals import DEFAULT_RUN_MINUTES, goals_report
 from lte.bench.references import TORCH_CELLS, cudnn_lstm_step, reference_lstm, torch_step
 from lte.bench.shapes import (
@@ -87,6 +87,8 @@ __all__ = [
     "_synthetic_batch",
     "_train_state",
     "bench_figure",
+    "bench_plot",
+    "benchmark_tables",
     "compiled_memory_mb",
     "counted_weights",
     "cudnn_lstm_step",

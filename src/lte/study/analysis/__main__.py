@@ -1,7 +1,8 @@
 """Rebuild figures, tables and the report from the raw records, without training.
 
 python -m lte.study.analysis all [--profile default]
-python -m lte.study.analysis figure program|addition|memorisation|convergence|lr_selection
+python -m lte.study.analysis figure program|addition|memorisation|convergence|lr_selection|adding_problem|
+    question1_forest|question3_forest
 python -m lte.study.analysis table lr_selection|program|addition|memorisation|convergence|csv
 python -m lte.study.analysis report
 python -m lte.study.analysis compare --committed results --fresh reproduce/<profile>
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from lte.core.errors import LteError
-from lte.study.analysis import figures, tables
+from lte.study.analysis import figures, forest, tables
 from lte.study.analysis.report import write_report
 from lte.study.experiment import outputs_dir
 
@@ -25,6 +26,8 @@ FIGURES = {
     "convergence": lambda p, r: figures.convergence_figure(p, r),
     "lr_selection": lambda p, r: figures.lr_selection_figure(p, r),
     "adding_problem": lambda p, r: _adding_figure(p, r),
+    "question1_forest": lambda p, r: forest.question1_forest(p, r),
+    "question3_forest": lambda p, r: forest.question3_forest(p, r),
 }
 
 

@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from lte.core.run_folder import indexed_runs, read_metrics
 from lte.kinds.adding import AddingConfig, adding_test_set, predict_one_mse
@@ -18,6 +19,12 @@ from lte.study.experiment import outputs_dir, runs_dir
 MODEL_LINES = {"lstm": "-", "irnn": "--", "rnn": ":"}
 MODEL_MARKERS = {"lstm": "o", "irnn": "s", "rnn": "^"}
 ADDING_EXPERIMENT = "adding_problem"  # the experiment (experiments/adding_problem.toml) the analysis reads
+
+
+def steps_in_thousands(ax) -> None:
+    """Training steps on x as 20k, 40k, ...: six-digit counts written out run into each other at this width."""
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10], integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0"))
 
 
 @cache
@@ -83,6 +90,7 @@ def adding_figure(
             label=f"predict 1 (this test set's MSE {baselines[T]:.3f})",
         )
         ax.set_xlabel("training step")
+        steps_in_thousands(ax)
         ax.set_ylabel("test MSE")
         ax.set_ylim(0, 0.25)  # linear: the question is how far below the baseline, not orders of magnitude
         ax.set_title(f"adding problem, T = {T}")

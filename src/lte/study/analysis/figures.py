@@ -1,7 +1,8 @@
 """The study's figures, rebuilt from the raw run records in seconds (PNG and PDF).
 
-Every bar is a mean over seeds with its 95% t interval; the dots are the seeds. Each figure says how many
-seeds its intervals rest on, counted from the records. Colours are Okabe & Ito's, and every series also has
+Every bar is a mean over seeds with its 95% t interval, clipped to [0, 1] (an accuracy cannot leave it; at two
+or three seeds the t interval often does); the dots are the seeds. Each figure says how many seeds its
+intervals rest on, counted from the records. Colours are Okabe & Ito's, and every series also has
 its own hatch, line style or marker, so that the figures still read in grey.
 """
 
@@ -35,6 +36,7 @@ METRIC_NAMES = {
     "test_char_accuracy": "test character accuracy (teacher-forced)",
     "test_exact_match": "test exact match (greedy decode)",
 }
+PROPORTION = (0.0, 1.0)  # where an accuracy or an exact-match rate lies: the intervals drawn are clipped to it
 
 
 # TrueType fonts in PDFs (venues reject Type 3); set while saving only: importing this module changes nothing
@@ -67,13 +69,19 @@ def seeds_note(counts: list[int]) -> str:
 
 def interval_note(counts: list[int], what: str = "bars") -> str:
     """The legend title that says what the bars and intervals are, with the seed counts of the records."""
-    return f"{what}: mean over {seeds_note(counts)}, 95% t interval; dots: seeds"
+    return f"{what}: mean over {seeds_note(counts)}, 95% t interval clipped to [0, 1]; dots: seeds"
+
+
+def clipped_interval(low: np.ndarray, high: np.ndarray, bounds: tuple[float, float] = PROPORTION):
+    """The interval's ends clipped to `bounds` (NaN ends, of a single seed, stay NaN)."""
+    return np.clip(np.asarray(low, float), *bounds), np.clip(np.asarray(high, float), *bounds)
 
 
 def _bars(
     ax, groups: list[str], series: list[tuple[str, str, str, list[np.ndarray]]], ylabel: str, chance=None
 ) -> tuple[list[int], int]:
-    """Grouped bars: for each series (label, color, hatch, values per group) a bar per group, with CI and seeds.
+    """Grouped bars of proportions: for each series (label, color, hatch, values per group) a bar per group,
+    with its interval clipped to [0, 1] and its seeds.
 
     Diverged runs (NaN) are left out of the bar and counted; returns the seed count of every bar and the
     number of runs left out."""
@@ -87,7 +95,8 @@ def _bars(
         counts += [len(f) for f in finite if len(f)]
         stats = [t_interval(v) for v in finite]
         means = np.array([s.mean for s in stats])
-        err = np.nan_to_num(np.array([[s.mean - s.low for s in stats], [s.high - s.mean for s in stats]]))
+        low, high = clipped_interval([s.low for s in stats], [s.high for s in stats])
+        err = np.nan_to_num(np.array([means - low, high - means]))
         ax.bar(
             offset,
             means,
@@ -102,7 +111,10 @@ def _bars(
             error_kw={"elinewidth": 1},
         )
         for xo, values in zip(offset, finite):
-            ax.scatter(np.full(len(values), xo), values, s=9, color="black", zorder=3, linewidths=0)
+            # a white rim keeps the dots apart from a dotted or crossed hatch behind them
+            ax.scatter(
+                np.full(len(values), xo), values, s=16, color="black", edgecolors="white", linewidths=0.7, zorder=3
+            )
     if chance is not None:
         ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance (most frequent character)")
     ax.set_xticks(x, groups)
@@ -218,6 +230,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
     for (variant_id, variant), group in curves.groupby(["label_variant_id", "label_variant"], sort=False):
         by_step = group.pivot_table(index="step", columns="label_seed", values=metric)
         bands = [t_interval(row.dropna().to_numpy()) for _, row in by_step.iterrows()]
+        low, high = clipped_interval([b.low for b in bands], [b.high for b in bands])
         steps = by_step.index.to_numpy(float)
         counts.append(by_step.shape[1])
         color, line, marker = VARIANT_STYLES.get(variant_id, (None, "-", None))
@@ -232,7 +245,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
                 markevery=max(1, len(x) // 8),
                 label=f"{variant}, {by_step.shape[1]} seeds",
             )
-            ax.fill_between(x, [b.low for b in bands], [b.high for b in bands], color=color, alpha=0.2)
+            ax.fill_between(x, low, high, color=color, alpha=0.2)
     axes[0].set_xlabel("training steps")
     axes[1].set_xlabel("seconds (steps x measured time per step, one core)")
     axes[0].set_ylabel(METRIC_NAMES[metric])
@@ -246,7 +259,8 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
         )
         ax.grid(alpha=0.3)
     axes[0].set_ylim(0, 1.02)
-    shared_legend(fig, axes[:1], f"lines: mean over {seeds_note(counts)}; bands: 95% t interval", ncol=4)
+    title = f"lines: mean over {seeds_note(counts)}; bands: 95% t interval clipped to [0, 1]"
+    shared_legend(fig, axes[:1], title, ncol=4)
     return save_figure(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
 
 
@@ -255,37 +269,46 @@ CLIP_STYLES = ["-", "--", ":", "-."]
 SCALE_MARKERS = ["o", "s", "^", "D", "v"]
 
 
-def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
-    from lte.study.analysis.lr_selection import selection_table
+def lr_selection_plot(table) -> Figure:
+    """The selection grid from `selection_table`: per task, each setting's mean validation accuracy over the
+    learning rates tried (a line per model, clip and input scale), its seeds as dots, the selected setting circled.
 
-    table = selection_table(profile, results)
+    No interval: at two or three seeds a t interval spans far beyond [0, 1] and would hide the means."""
     tasks = sorted(table.task.unique())
     clips = sorted(set(table["clip"].dropna()))
     scales = sorted(set(table["input_scale"].dropna()))
-    fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), sharey=True, squeeze=False)
+    fig, axes = new_figure(1, len(tasks), figsize=(4.2 * len(tasks), 3.8), sharey=True, squeeze=False)
     for ax, task in zip(axes[0], tasks):
         for (model, clip, scale), group in table[table.task == task].groupby(
             ["model", "clip", "input_scale"], dropna=False
         ):
             group = group.sort_values("learning_rate")
             marker = SCALE_MARKERS[scales.index(scale) % len(SCALE_MARKERS)] if scale in scales else "o"
-            ax.errorbar(
+            ax.plot(
                 group.learning_rate,
                 group.val_char_accuracy,
-                yerr=np.nan_to_num([group.val_char_accuracy - group.low, group.high - group.val_char_accuracy]),
                 marker=marker,
-                markersize=4,
-                capsize=2,
-                elinewidth=0.8,
+                markersize=6,
                 color=MODEL_COLORS[model],
                 linestyle=CLIP_STYLES[clips.index(clip) % len(CLIP_STYLES)],
                 label=f"{MODEL_NAMES[model]}, clip {clip:g}, input scale {scale}",
+            )
+            seeds = [(lr, v) for lr, values in zip(group.learning_rate, group.seed_values) for v in values]
+            seeds = [(lr, v) for lr, v in seeds if np.isfinite(v)]  # a diverged seed has no score
+            ax.scatter(
+                [lr for lr, _ in seeds],
+                [v for _, v in seeds],
+                s=9,
+                color="black",  # as the seeds of the other figures; the line's marker is their mean
+                linewidths=0,
+                zorder=3,
+                gid="seeds",
             )
             chosen = group[group.selected]
             ax.scatter(
                 chosen.learning_rate,
                 chosen.val_char_accuracy,
-                s=140,
+                s=160,
                 facecolors="none",
                 edgecolors="black",
                 linewidths=1.5,
@@ -298,6 +321,15 @@ def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
     axes[0][0].set_ylabel("validation character accuracy")
     axes[0][0].set_ylim(0, 1.02)
     seeds = seeds_note([int(n) for n in table.seeds])
-    title = f"points: mean over {seeds} per setting, 95% t interval; circled: the setting selected"
-    shared_legend(fig, axes[0], title, ncol=4, fontsize=7)  # every setting once, over all panels
-    return save_figure(fig, outputs_dir("figures", profile, results) / "lr_selection")
+    title = f"lines: mean over {seeds} per setting; dots: the seeds; circled: the setting selected"
+    shared_legend(fig, axes[0], title, ncol=4, fontsize=8)  # every setting once, over all panels
+    return fig
+
+
+def lr_selection_figure(profile: str, results: Path = RESULTS) -> list[Path]:
+    """The selection grid of `profile`'s records, written as lr_selection.png and .pdf."""
+    from lte.study.analysis.lr_selection import selection_table
+
+    return save_figure(
+        lr_selection_plot(selection_table(profile, results)), outputs_dir("figures", profile, results) / "lr_selection"
+    )

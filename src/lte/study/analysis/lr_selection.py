@@ -57,6 +57,8 @@ def selection_table(profile: str, results: Path = RESULTS, experiment: str = "lr
                 "low": estimate.low if estimate else nan,
                 "high": estimate.high if estimate else nan,
                 "test_char_accuracy": group["test_char_accuracy"].mean() if not diverged else nan,
+                # each seed's score (NaN where it diverged), for the figure's dots
+                "seed_values": tuple(group["val_target_char_accuracy"].astype(float)),
             }
         )
     arm = ["model", "task"] + (["strategy"] if per_strategy else [])

@@ -197,6 +197,8 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
         )
         lines += [
             "",
+            f"![question 1: each factor's normalised gain per model]({fig}/question1_forest.png)",
+            "",
             "Tables of every cell: "
             f"[program]({profile}/tables/program.md), [addition]({profile}/tables/addition.md), "
             f"[memorisation]({profile}/tables/memorisation.md).",
@@ -211,6 +213,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
         lines += ["", f"Steps and seconds to the target: [convergence table]({profile}/tables/convergence.md).", ""]
     lines += [f"## 3. {QUESTIONS[3]}", "", q3["detail"], ""]
     if "parts" in q3:
+        lines += [f"![question 3: the best setting against every other]({fig}/question3_forest.png)", ""]
         for model in ("irnn", "lstm"):
             for task in ("computation", "memorisation"):
                 part = q3["parts"][model][task]

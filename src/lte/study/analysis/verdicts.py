@@ -144,7 +144,7 @@ def _rising_arms(experiment: str, profile: str, results: Path) -> set[str]:
 def question_1(profile: str, results: Path = RESULTS) -> dict:
     """Per task: each factor's normalised gain per model, the two models' acts compared, the task's verdict
     (lte.study.analysis.question1, docs/preregistration.md section 5)."""
-    rows, task_verdicts = [], {}
+    rows, gains, task_verdicts = [], [], {}
     for experiment in ("program", "addition", "memorisation"):
         runs = _runs(experiment, profile, results)
         rising_cells = _rising_arms(experiment, profile, results)
@@ -173,6 +173,20 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
                         " (rising)" if r.rising else ""
                     )
                     row[f"{model.upper()} act"] = r.act
+                    gains.append(
+                        {
+                            "task": task,
+                            "factor": factor,
+                            "model": model,
+                            "mean": r.estimate.mean,
+                            "low": r.low,
+                            "high": r.high,
+                            "decision": r.decision,
+                            "act": r.act,
+                            "rising": r.rising,
+                            "level": judged["level"],
+                        }
+                    )
                 row["agreement"] = agreement_
                 row["interval level"] = f"{judged['level']:.3f}"
                 rows.append(row)
@@ -199,7 +213,8 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
         + f"{int(table['LSTM gain'].str.contains('rising').sum() + table['IRNN gain'].str.contains('rising').sum())} "
         f"gains rest on a cell still rising at the end of its budget and are left undecided."
     )
-    return {"verdict": verdict, "detail": detail, "table": table, "tasks": task_verdicts}
+    # `gains`: the numbers behind the table's text, one row per (task, factor, model), for the forest plot
+    return {"verdict": verdict, "detail": detail, "table": table, "gains": pd.DataFrame(gains), "tasks": task_verdicts}
 
 
 # ---------------------------------------------------------------- question 2
