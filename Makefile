@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 comma := ,
 # `make bench` adds PyTorch (the side-by-side columns) and, where an NVIDIA GPU is found, a CUDA build of JAX
@@ -18,7 +19,7 @@ LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.study.analysis
 EXPERIMENTS := lr_selection strategy_selection question3_selection addition memorisation convergence program
 
-.PHONY: help install lock test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data bench-figure profile-runs clean \
+.PHONY: help install dev lock test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data bench-figure profile-runs clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_selection sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
@@ -29,24 +30,30 @@ help:  ## list the targets
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e . -c constraints.txt
+	touch $@
+# the test tools, the linter and Ray (whose backend the tests cover): for `make test`, `make lint`, `make format`
+$(DEV_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt
 	touch $@
 
-install: $(STAMP)  ## make .venv and install the package with its test tools (versions pinned by constraints.txt)
+install: $(STAMP)  ## make .venv and install the package with what the study needs (versions pinned by constraints.txt)
 
-lock: $(STAMP)  ## refresh constraints.txt from what .venv holds now (after upgrading a package on purpose)
+dev: $(DEV_STAMP)  ## install adds the test tools, the linter and Ray (make test and make lint do this themselves)
+
+lock: $(DEV_STAMP)  ## refresh constraints.txt from what .venv holds now (after upgrading a package on purpose)
 	{ echo "# The exact versions the committed records were made with (Python 3.11, Linux x86-64)."; \
 	  echo "# make install installs within these; make lock refreshes this file from the current .venv."; \
 	  $(BIN)/python -m pip freeze --exclude-editable | sed -E 's/\+[A-Za-z0-9.]+$$//'; } > constraints.txt
 
-test: $(STAMP)  ## run the test suite
+test: $(DEV_STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n 2
 
-lint: $(STAMP)  ## ruff: the linter (pyflakes, pycodestyle, import order, bugbear) and the formatter's check
+lint: $(DEV_STAMP)  ## ruff: the linter (pyflakes, pycodestyle, import order, bugbear) and the formatter's check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)  ## ruff: sort imports and format the code in place
+format: $(DEV_STAMP)  ## ruff: sort imports and format the code in place
 	$(BIN)/ruff check --select I --fix .
 	$(BIN)/ruff format .
 

@@ -1,7 +1,9 @@
-"""The package as installed from a wheel holds every module an editable install finds."""
+"""The package as installed from a wheel holds every module an editable install finds; what make installs."""
 
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,3 +32,19 @@ def test_the_citation_states_the_package_version_a_release_date_and_its_authors(
     assert datetime.date.fromisoformat(str(citation["date-released"]))
     assert citation["authors"] and all(a.get("name") or a.get("family-names") for a in citation["authors"])
     assert citation["license"] == project["license"]
+
+
+def test_make_install_installs_the_study_and_make_test_adds_the_test_tools():
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+
+    def installs(target: str) -> list[str]:
+        dry = subprocess.run(["make", "-n", "-B", target], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+        return [line for line in dry.splitlines() if "pip install" in line and "--upgrade pip" not in line]
+
+    assert installs("install") == [line for line in installs("install") if "[dev]" not in line] != []
+    assert any("'.[dev]'" in line for line in installs("test"))
+    assert any("'.[dev]'" in line for line in installs("lint"))
