@@ -74,3 +74,25 @@ def test_a_finished_folder_with_another_config_is_refused(tmp_path):
     (folder / "config.json").write_text(json.dumps({**saved, "clip": 1.0}))  # as if a default had changed
     with pytest.raises(LteError, match=r"trained with a different config \(clip: 1.0 in the folder, 5.0 now\)"):
         run_cells(header, cells, "quick", workers=1, results=results, log=lambda _: None)
+
+
+def test_defaults_are_valid_and_agree_and_rename_no_run():
+    """A task alone is a valid config (its nesting is the task's own), the task part's defaults are
+    data_gen.TaskSpec's, and a changed default leaves the names of runs made before it alone: every committed
+    char run's folder is still the name its config and labels give."""
+    import json
+    from pathlib import Path
+
+    from data_gen.tasks import TaskSpec
+    from lte.core.config import TrainConfig
+    from lte.kinds.char import char_folder_name
+
+    assert TrainConfig(task="addition").nesting == TaskSpec(task="addition").nesting == 1
+    assert TrainConfig().spec() == TaskSpec() and TrainConfig().nesting == 3
+    checked = 0
+    for index in sorted(Path("results/runs").glob("*/*/cells.json")):
+        for cell in json.loads(index.read_text())["cells"]:
+            if cell.get("kind", "char") == "char":
+                assert char_folder_name(TrainConfig.from_json(cell["config"]), cell["labels"]) == cell["name"]
+                checked += 1
+    assert checked > 500

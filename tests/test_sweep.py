@@ -125,11 +125,15 @@ def test_experiment_files_expand_into_their_grids(tmp_path):
         for m in ("lstm", "irnn")
     }
     # grids of one size for both models: 5 rates x 2 clips x 2 input scales on copy and addition, the rates
-    # alone on programs
-    assert len(grids["lstm"]) == len(grids["irnn"]) == 2 * 20 + 5
-    assert {c for _, _, c, _ in grids["lstm"]} == {c for _, _, c, _ in grids["irnn"]} == {1.0, 5.0}
+    # alone on programs; then each two-value axis widened once, at 3 rates (docs/preregistration.md, section 4)
+    assert len(grids["lstm"]) == len(grids["irnn"]) == 2 * 20 + 5 + 2 * 2 * 3
+    assert {c for _, _, c, _ in grids["lstm"]} == {c for _, _, c, _ in grids["irnn"]} == {0.333, 1.0, 5.0}
     assert {r for t, r, _, _ in grids["lstm"] if t == "program"} == {r for t, r, _, _ in grids["lstm"]}
-    assert {s for _, _, _, s in grids["irnn"]} == {0.1, 0.3}  # the IRNN's input scale is searched
+    assert {s for t, _, _, s in grids["irnn"] if t == "copy"} == {0.3, 0.1, 0.9}  # the IRNN's input scale is searched
+    for m in ("lstm", "irnn"):  # a widened value is tried at 3 rates, a factor of about 3 apart
+        for task in ("copy", "addition"):
+            rates = sorted({r for t, r, c, _ in grids[m] if t == task and c == 0.333})
+            assert len(rates) == 3 and all(2.9 < b / a < 3.4 for a, b in zip(rates, rates[1:]))
     assert {c.config.seed for c in selection}.isdisjoint(range(10))  # never the seeds the experiments report
 
 

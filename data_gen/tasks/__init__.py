@@ -56,13 +56,15 @@ class TaskSpec:
 
     task: str = "program"
     length: int = 4
-    nesting: int = 3
+    nesting: int | None = None  # None: the task's own (default_nesting: programs 3, the others 1)
     strategy: str = "baseline"
     invert: bool = False
     double: bool = False
     mix_probability: float = 0.2
 
     def __post_init__(self) -> None:
+        if self.nesting is None:
+            object.__setattr__(self, "nesting", default_nesting(self.task))
         fixed = task_module(self.task).FIXED_NESTING
         if fixed is not None and self.nesting != fixed:
             raise DataGenError(f"task {self.task!r} has nesting {fixed} only, got nesting {self.nesting!r}")

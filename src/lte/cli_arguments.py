@@ -10,7 +10,6 @@ import os
 import types
 from pathlib import Path
 
-from data_gen.tasks import default_nesting
 from lte.core.errors import LteError
 
 # what a write can meet that is no bug of the package, and what to do about it (1: the run failed for now,
@@ -162,17 +161,11 @@ def config_from_arguments(args: argparse.Namespace, config_class, base=None):
     names = [f.name for f in dataclasses.fields(config_class)]
     given = {name: getattr(args, name) for name in names if hasattr(args, name)}
     values = dataclasses.asdict(base) if base is not None else {}
-    if "nesting" in names and "nesting" not in given and (base is None or "task" in given):
-        values["nesting"] = default_nesting(given.get("task", values.get("task", _default(config_class, "task"))))
+    if base is not None and "nesting" in names and "nesting" not in given and "task" in given:
+        values["nesting"] = None  # another task: its own nesting (the config resolves None)
     if base is not None and "row_length" in names and "row_length" not in given and set(given) & RESHAPING:
         values["row_length"] = None  # the base's rows fit its own examples: fit the new ones instead
     return config_class(**{**values, **given})
-
-
-def _default(config_class, name: str):
-    import dataclasses
-
-    return next(f.default for f in dataclasses.fields(config_class) if f.name == name)
 
 
 def add_train_parser(commands) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from data_gen.curriculum import STRATEGIES
-from data_gen.tasks import TASKS, TaskSpec, max_example_length
+from data_gen.tasks import TASKS, TaskSpec, default_nesting, max_example_length
 from lte.core.cells import CELLS, get_cell
 from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
 from lte.core.fields import from_json, setting
@@ -33,8 +34,10 @@ class TrainConfig:
 
     task: str = setting("program", "the task", TASKS, group="task")
     length: int = setting(4, "the target level's length (digits of the largest literal)", group="task")
-    nesting: int = setting(3, "the target level's nesting (programs only; other tasks: 1)", group="task")
-    strategy: str = setting("combined", "the curriculum strategy", STRATEGIES, group="task")
+    nesting: int | None = setting(
+        None, "the target level's nesting (programs only; other tasks: 1; None: the task's own)", group="task"
+    )
+    strategy: str = setting("baseline", "the curriculum strategy", STRATEGIES, group="task")
     invert: bool = setting(False, "feed the input reversed", group="task")
     double: bool = setting(False, "feed the input twice", group="task")
     mix_probability: float = setting(0.2, "combined: the share of examples drawn as by mix", group="task")
@@ -107,7 +110,13 @@ class TrainConfig:
     )
     seed: int = setting(0, "initial weights and data order", group="data and seed")
 
+    # the defaults run names were made against before nesting was resolved by the task and the strategy's
+    # default became data_gen.TaskSpec's (lte.kinds.naming.naming_defaults)
+    NAMING_DEFAULTS: ClassVar[dict] = {"nesting": 3, "strategy": "combined"}
+
     def __post_init__(self) -> None:
+        if self.nesting is None:
+            object.__setattr__(self, "nesting", default_nesting(self.task))
         check_finite_numbers(self)
         self.spec()  # task, length, nesting, strategy, mix probability
         self.model_config()  # model, sizes, options

@@ -38,7 +38,7 @@ from lte.core.fields import from_json, setting
 from lte.core.model import matmul_rows, run_layer
 from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
 from lte.kinds import RunKind
-from lte.kinds.naming import config_digest, field_defaults
+from lte.kinds.naming import config_digest, naming_defaults
 from lte.kinds.summary import read_summary
 
 BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U(0, 1)
@@ -247,7 +247,7 @@ def _train_adding(config: AddingConfig, out: Path, log) -> dict:
 def run_name(config: AddingConfig, labels: dict | None = None) -> str:
     """model_T<T>_seed<s>-<digest of the settings that differ from their defaults>: a changed setting gets a new
     folder, never a stale one."""
-    digest = config_digest(config.to_json(), field_defaults(AddingConfig))
+    digest = config_digest(config.to_json(), naming_defaults(AddingConfig))
     return f"{config.model}_T{config.sequence_length}_seed{config.seed}-{digest}"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from lte.core.config import TrainConfig
 from lte.core.errors import LteError
 from lte.kinds import RunKind
-from lte.kinds.naming import config_digest, field_defaults
+from lte.kinds.naming import config_digest, naming_defaults
 from lte.kinds.summary import is_diverged, read_summary
 
 
@@ -22,7 +22,7 @@ def char_folder_name(c: TrainConfig, labels: dict) -> str:
     parts += ["inv"] if c.invert else []
     parts += ["dbl"] if c.double else []
     parts += [f"lr{c.resolved_learning_rate:g}", f"s{c.seed}"]
-    return "-".join(parts) + "-" + config_digest(c.to_json(), field_defaults(type(c)))
+    return "-".join(parts) + "-" + config_digest(c.to_json(), naming_defaults(type(c)))
 
 
 def char_summary_row(path: Path) -> dict:

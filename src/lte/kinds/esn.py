@@ -23,13 +23,14 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from data_gen.curriculum import STRATEGIES
-from data_gen.tasks import TASKS
+from data_gen.tasks import TASKS, default_nesting
 from data_gen.vocab import VOCAB_SIZE
 from lte.core.config import TrainConfig
 from lte.core.console import log_to_stderr
@@ -37,7 +38,7 @@ from lte.core.errors import LteError, check_finite_numbers, check_positive_ints
 from lte.core.fields import from_json, setting
 from lte.core.run_folder import append_metrics, train_in_folder, truncate_metrics, write_json_atomic
 from lte.kinds import RunKind
-from lte.kinds.naming import config_digest, field_defaults
+from lte.kinds.naming import config_digest, naming_defaults
 
 # a dense N x N reservoir (float64) and its eigenvalues: 512 MiB and minutes at 8192; the study's has 400
 MAX_UNITS = 8192
@@ -48,7 +49,9 @@ class ESNConfig:
     # the task: its data as the study's training batches and test set (lte.core.data), at the target level
     task: str = setting("copy", "the task", TASKS)
     length: int = setting(3, "the target level's length")
-    nesting: int = setting(1, "the target level's nesting (programs only; other tasks: 1)")
+    nesting: int | None = setting(
+        None, "the target level's nesting (programs only; other tasks: 1; None: the task's own)"
+    )
     strategy: str = setting("combined", "how the training batches draw examples (lte train's strategy)", STRATEGIES)
     batch_size: int = setting(32, "rows per training batch")
     test_size: int = setting(1000, "test examples (the study's fixed test set)")
@@ -63,7 +66,11 @@ class ESNConfig:
     fit_batches: int = setting(50, "training batches whose states the readout is fitted on")
     seed: int = setting(0, "reservoir and data")
 
+    NAMING_DEFAULTS: ClassVar[dict] = {"nesting": 1}  # before nesting was resolved by the task
+
     def __post_init__(self) -> None:
+        if self.nesting is None and self.task in TASKS:
+            object.__setattr__(self, "nesting", default_nesting(self.task))
         check_finite_numbers(self)
         for name, low, high in (
             ("spectral_radius", 0.0, None),
@@ -120,7 +127,7 @@ class ESNConfig:
 def run_name(config: ESNConfig, labels: dict | None = None) -> str:
     """esn-u<units>-r<radius>-<task><length>x<nesting>-s<seed>-<digest of the settings that differ from their
     defaults>."""
-    digest = config_digest(config.to_json(), field_defaults(ESNConfig))
+    digest = config_digest(config.to_json(), naming_defaults(ESNConfig))
     return (
         f"esn-u{config.units}-r{config.spectral_radius:g}-{config.task}{config.length}x{config.nesting}"
         f"-s{config.seed}-{digest}"

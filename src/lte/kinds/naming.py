@@ -17,6 +17,12 @@ def field_defaults(config_class) -> dict:
     }
 
 
+def naming_defaults(config_class) -> dict:
+    """The defaults a kind's run names are made against: each field's declared default, but where a default
+    has changed since records were named, the old one (the class's NAMING_DEFAULTS), so that no run is renamed."""
+    return {**field_defaults(config_class), **getattr(config_class, "NAMING_DEFAULTS", {})}
+
+
 def config_digest(config_json: dict, defaults: dict) -> str:
     """Six hex digits of the settings that differ from their declared defaults, with the naming schema: run
     folders of different configs never share a name, and adding a field (with a default) renames none."""

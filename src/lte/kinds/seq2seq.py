@@ -24,14 +24,14 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from data_gen.tasks import TASKS, TaskSpec, sample_examples
+from data_gen.tasks import TASKS, TaskSpec, default_nesting, sample_examples
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
 from lte.core import checkpoint
 from lte.core.cells import CELLS, get_cell
@@ -43,7 +43,7 @@ from lte.core.metrics import masked_mean_and_counts
 from lte.core.model import ModelConfig, matmul_rows, run_layer
 from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
 from lte.kinds import RunKind
-from lte.kinds.naming import config_digest, field_defaults
+from lte.kinds.naming import config_digest, naming_defaults
 
 GO = "@"
 
@@ -52,7 +52,9 @@ GO = "@"
 class Seq2SeqConfig:
     task: str = setting("addition", "the task", TASKS)
     length: int = setting(2, "the target level's length")
-    nesting: int = setting(1, "the target level's nesting (programs only; other tasks: 1)")
+    nesting: int | None = setting(
+        None, "the target level's nesting (programs only; other tasks: 1; None: the task's own)"
+    )
     model: str = setting("lstm", "the recurrent cell of encoder and decoder", tuple(CELLS))
     hidden: int = setting(64, "units per direction")
     batch_size: int = setting(32, "examples per batch")
@@ -63,7 +65,11 @@ class Seq2SeqConfig:
     test_size: int = setting(500, "test examples (one fixed set for every seed)")
     seed: int = setting(0, "initial weights and batches")
 
+    NAMING_DEFAULTS: ClassVar[dict] = {"nesting": 1}  # before nesting was resolved by the task
+
     def __post_init__(self) -> None:
+        if self.nesting is None and self.task in TASKS:
+            object.__setattr__(self, "nesting", default_nesting(self.task))
         check_finite_numbers(self)
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
@@ -88,7 +94,7 @@ class Seq2SeqConfig:
 
 def run_name(config: Seq2SeqConfig, labels: dict | None = None) -> str:
     """s2s-<model>-h<H>-<task><length>x<nesting>-s<seed>-<digest of the settings that differ from their defaults>."""
-    digest = config_digest(config.to_json(), field_defaults(Seq2SeqConfig))
+    digest = config_digest(config.to_json(), naming_defaults(Seq2SeqConfig))
     return f"s2s-{config.model}-h{config.hidden}-{config.task}{config.length}x{config.nesting}-s{config.seed}-{digest}"
 
 
