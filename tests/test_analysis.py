@@ -127,3 +127,18 @@ def test_the_report_tells_records_made_before_the_flax_cells_from_those_after():
     assert not predates(FLAX_CELLS_COMMIT, FLAX_CELLS_COMMIT)
     assert not predates("HEAD", FLAX_CELLS_COMMIT)
     assert not predates("not-a-commit", FLAX_CELLS_COMMIT)  # git cannot tell: no claim either way
+
+
+def test_the_readme_block_shows_question_1s_figure(tmp_path, monkeypatch):
+    from lte.study.analysis import report
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# top\n\n{report.README_START}\nold\n{report.README_END}\n\n## after\n")
+    monkeypatch.setattr(report, "records_status", lambda profile, results: {"complete": True, "text": ""})
+    answers = {i: {"verdict": f"verdict {i}"} for i in report.QUESTIONS}
+    prov = {"runs": 3, "adding_runs": 0, "cpu_count": 2, "devices": ["cpu: test"], "sweeps": {}}
+    report.update_readme(answers, prov, tmp_path, readme)
+    text = readme.read_text()
+    assert "](results/default/figures/question1_forest.png)" in text
+    assert "addition_test_char_accuracy" not in text
+    assert text.startswith("# top\n") and text.endswith("\n\n## after\n") and "old" not in text

@@ -298,10 +298,14 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
 
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+# the README's figure: question 1's forest plot (each factor's normalised gain per model and task, the intervals
+# its verdict is read from), written by `figures` once question 1's records are complete
+README_FIGURE = "question1_forest.png"
+README_FIGURE_ALT = "Question 1: each factor's normalised gain for the LSTM and the IRNN, per task"
 
 
 def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Path = Path("README.md")) -> None:
-    """The README's results section (verdicts, main figure, measured time), between its markers."""
+    """The README's results section (verdicts, question 1's figure, measured time), between its markers."""
     if not readme.exists() or README_START not in readme.read_text():
         return
     section = [
@@ -317,8 +321,7 @@ def update_readme(answers: dict, prov: dict, results: Path = RESULTS, readme: Pa
     if status["complete"]:
         section += [
             "",
-            f"![Test character accuracy per strategy, LSTM vs IRNN](results/{DEFAULT_PROFILE}/figures/"
-            "addition_test_char_accuracy.png)",
+            f"![{README_FIGURE_ALT}](results/{DEFAULT_PROFILE}/figures/{README_FIGURE})",
             "",
             f"The default profile (`{DEFAULT_PROFILE}`) is {prov['runs']} training runs"
             + (f" and {prov['adding_runs']} of the adding problem" if prov["adding_runs"] else "")
