@@ -17,9 +17,23 @@ RESULTS := results
 FRESH    = reproduce/$(PROFILE)
 LTE     := $(BIN)/lte
 ANALYSIS := $(BIN)/python -m lte.study.analysis
+# what `make lock-cuda` writes: the packages of pip's resolution report that constraints.txt does not pin
+define LOCK_CUDA
+import json
+normal = lambda name: name.lower().replace("_", "-")
+pinned = {normal(line.split("==")[0]) for line in open("constraints.txt") if "==" in line}
+print("# The cuda extra's packages (JAX's CUDA plugin and the NVIDIA wheels), resolved for Linux x86-64")
+print("# within constraints.txt by make lock-cuda; make install-cuda and make bench (with a GPU) use them.")
+for item in json.load(open(".venv/cuda-report.json"))["install"]:
+    meta = item["metadata"]
+    if normal(meta["name"]) not in pinned and normal(meta["name"]) != "lte":
+        print(f"{normal(meta['name'])}=={meta['version']}")
+endef
+export LOCK_CUDA
+
 EXPERIMENTS := lr_selection strategy_selection question3_selection addition memorisation convergence program
 
-.PHONY: help install dev lock test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data bench-figure profile-runs clean \
+.PHONY: help install dev install-cuda lock lock-cuda test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data bench-figure profile-runs clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_selection sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
@@ -136,9 +150,21 @@ paper: paper-check report  ## paper/main.pdf from the records in RESULTS (PROFIL
 bench-data: $(STAMP)  ## how many encoded examples/s each data path delivers
 	$(BIN)/python -m data_gen bench
 
+# PyPI's Linux torch wheel is the CUDA build (gigabytes of NVIDIA libraries): without a GPU, PyTorch's own CPU
+# index is searched too (its X+cpu wheel satisfies constraints.txt's torch==X and ranks above it)
+TORCH_CPU_INDEX := $(if $(shell command -v nvidia-smi 2>/dev/null),,--extra-index-url https://download.pytorch.org/whl/cpu)
+CUDA_CONSTRAINTS := $(if $(findstring cuda,$(BENCH_EXTRAS)),-c constraints-cuda.txt)
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[$(BENCH_EXTRAS)]' -c constraints.txt
+	$(BIN)/python -m pip install --quiet -e '.[$(BENCH_EXTRAS)]' -c constraints.txt $(CUDA_CONSTRAINTS) $(TORCH_CPU_INDEX)
 	touch $@
+
+install-cuda: $(STAMP)  ## JAX on an NVIDIA GPU: the cuda extra, its NVIDIA wheels pinned by constraints-cuda.txt
+	$(BIN)/python -m pip install --quiet -e '.[cuda]' -c constraints.txt -c constraints-cuda.txt
+
+lock-cuda: $(STAMP)  ## refresh constraints-cuda.txt: the cuda extra resolved within constraints.txt (installs nothing)
+	$(BIN)/python -m pip install --quiet --dry-run --ignore-installed --report $(VENV)/cuda-report.json \
+	  -e '.[cuda]' -c constraints.txt
+	$(BIN)/python -c "$$LOCK_CUDA" > constraints-cuda.txt
 
 bench: bench-data $(BENCH_STAMP)  ## the data path, training steps of LSTM and IRNN at the study's shapes beside PyTorch, and a run's cost over its steps per study shape (a few minutes; lte bench --full for every cell and 2 x 400)
 	$(LTE) bench

@@ -48,3 +48,14 @@ def test_make_install_installs_the_study_and_make_test_adds_the_test_tools():
     assert installs("install") == [line for line in installs("install") if "[dev]" not in line] != []
     assert any("'.[dev]'" in line for line in installs("test"))
     assert any("'.[dev]'" in line for line in installs("lint"))
+
+
+def test_the_cuda_pins_belong_to_the_pinned_jax():
+    def pins(name: str) -> dict[str, str]:
+        lines = (ROOT / name).read_text().splitlines()
+        return dict(line.split("==") for line in lines if "==" in line and not line.startswith("#"))
+
+    base, cuda = pins("constraints.txt"), pins("constraints-cuda.txt")
+    assert cuda["jax-cuda12-plugin"] == cuda["jax-cuda12-pjrt"] == base["jax"] == base["jaxlib"]
+    assert not set(cuda) & set(base)  # each package pinned in one file
+    assert any(name.startswith("nvidia-") for name in cuda)
