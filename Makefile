@@ -33,7 +33,7 @@ export LOCK_CUDA
 
 EXPERIMENTS := lr_selection strategy_selection question3_selection addition memorisation convergence program
 
-.PHONY: help install dev install-cuda lock lock-cuda test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data bench-figure profile-runs clean \
+.PHONY: help install dev install-cuda lock lock-cuda models test lint format spot-check reproduce reproduce-clean records compare sweeps figures tables report paper paper-check bench bench-data bench-figure profile-runs clean \
         $(addprefix sweep-,$(EXPERIMENTS)) sweep-adding_selection sweep-adding_problem $(addprefix fig-,$(EXPERIMENTS)) $(addprefix table-,$(EXPERIMENTS)) table-csv table-parameters
 
 help:  ## list the targets
@@ -77,6 +77,9 @@ reproduce: $(STAMP)  ## retrain the study from scratch into reproduce/PROFILE/, 
 	$(MAKE) sweeps PROFILE=$(PROFILE) RESULTS=$(FRESH)
 	$(MAKE) figures tables report PROFILE=$(PROFILE) RESULTS=$(FRESH)
 	$(ANALYSIS) compare --profile $(PROFILE) --committed results --fresh $(FRESH)
+
+models: $(STAMP)  ## retrain the study's best model per model and task (chosen on validation) from its record into results/models/PROFILE/, keeping its final parameters for lte predict
+	$(LTE) ship-models --profile $(PROFILE) --results $(RESULTS)
 
 spot-check: $(STAMP)  ## retrain the first committed run of each recorded commit, experiment and model (PROFILE) and compare: does the code as it stands still compute the records? (writes results/runs/PROFILE/spot_check.json)
 	$(ANALYSIS) spot-check --profile $(PROFILE) --results $(RESULTS)

@@ -29,6 +29,7 @@ from lte.cli_commands import (
     run_migrate_names,
     run_predict,
     run_profile_runs,
+    run_ship_models,
     run_step_times,
     run_sweep,
     run_train,
@@ -145,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--label", default="current", help="the table's name under results/bench/run_profile/ (default: current)"
     )
     pf.add_argument("--out", default=None, help="another folder for the table (default: RESULTS/bench/run_profile)")
+    sm = commands.add_parser(
+        "ship-models",
+        help="retrain the study's best model per model and task from its record and keep its parameters "
+        "(results/models/PROFILE/), so that lte predict answers on a fresh clone",
+    )
+    sm.add_argument("--profile", default="default", help="whose records (default: default)")
+    sm.add_argument("--results", default="results", help="the results folder (default: results)")
+    sm.add_argument(
+        "--only", action="append", help="only this model-task, e.g. lstm-addition (repeatable; default: all)"
+    )
     m = commands.add_parser(
         "migrate-names", help="rename run folders to the current naming rule (records are kept, never retrained)"
     )
@@ -219,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "step-times": run_step_times,
         "profile-runs": run_profile_runs,
         "migrate-names": run_migrate_names,
+        "ship-models": run_ship_models,
     }
     run = handlers.get(args.command) or functools.partial(run_kind, args.command)  # a kind's own command
     try:

@@ -270,3 +270,10 @@ def run_migrate_names(args) -> int:
     )
     print(f"{renamed} run folder(s) renamed under {args.results}")
     return 0
+
+
+def run_ship_models(args) -> int:
+    from lte.study.shipped_models import ship_models
+
+    print(ship_models(args.profile, check_out_folder(args.results, "--results"), args.only, log=log_to_stderr))
+    return 0

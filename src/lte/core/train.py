@@ -18,6 +18,7 @@ from lte.core.console import log_to_stderr
 from lte.core.errors import LteError
 from lte.core.evaluate import evaluate, make_eval_fns, predictions  # noqa: F401 (re-exported)
 from lte.core.optimizer import TrainState, make_optimizer, with_learning_rate  # noqa: F401 (re-exported)
+from lte.core.params_file import PARAMS_FILE, load_params_file
 from lte.core.run_folder import read_metrics, read_record  # noqa: F401 (re-exported)
 from lte.core.run_loop import CHECKPOINT_SECONDS, PHASES, TIMING_FIELDS, RunLoop, starting_level  # noqa: F401
 from lte.core.steps import (  # noqa: F401 (re-exported: the training path's public names stay here)
@@ -122,8 +123,14 @@ def _drive(run: RunLoop, take_steps) -> TrainState:
 
 
 def load_params(run: Path, config: TrainConfig, log=None) -> dict:
-    """The newest intact checkpoint's parameters of a run folder; `log` is told which step it is."""
+    """The newest intact checkpoint's parameters of a run folder, or a shipped model's params.npz when it has
+    no checkpoints; `log` is told which."""
     folder = Path(run) / "checkpoints"
+    shipped = Path(run) / PARAMS_FILE
+    if not folder.is_dir() and shipped.is_file():
+        if log:
+            log(f"using the final parameters in {shipped}")
+        return load_params_file(shipped, init_train_state(config).params)
     if not folder.is_dir():
         raise LteError(f"{run} has no checkpoint yet; train it first")
     restored = checkpoint.restore_latest(
