@@ -128,15 +128,10 @@ def _legend_title(counts: list[int], lost: int) -> str:
     return interval_note(counts) + (f" ({lost} diverged run{'s' if lost > 1 else ''} left out)" if lost else "")
 
 
-def shared_legend(fig: Figure, axes, title: str, ncol: int, fontsize: float = 8) -> None:
-    """One legend below the panels for all of them: every label once, in the order the panels first show it."""
-    by_label = {}
-    for ax in np.ravel(axes):
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            by_label.setdefault(label, handle)
+def legend_below(fig: Figure, handles: list, title: str, ncol: int, fontsize: float = 8) -> None:
+    """One legend for the whole figure, centred below its panels."""
     fig.legend(
-        list(by_label.values()),
-        list(by_label.keys()),
+        handles=handles,
         fontsize=fontsize,
         loc="upper center",
         bbox_to_anchor=(0.5, 0.0),
@@ -145,6 +140,15 @@ def shared_legend(fig: Figure, axes, title: str, ncol: int, fontsize: float = 8)
         title=title,
         title_fontsize=8,
     )
+
+
+def shared_legend(fig: Figure, axes, title: str, ncol: int, fontsize: float = 8) -> None:
+    """One legend below the panels for all of them: every label once, in the order the panels first show it."""
+    by_label = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            by_label.setdefault(label, handle)
+    legend_below(fig, list(by_label.values()), title, ncol, fontsize)
 
 
 def strategy_figure(

@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from lte.study.analysis.comparisons import DELTA, Pending
-from lte.study.analysis.figures import MODEL_COLORS, MODEL_NAMES, new_figure, save_figure
+from lte.study.analysis.figures import MODEL_COLORS, MODEL_NAMES, legend_below, new_figure, save_figure
 from lte.study.analysis.question1 import DELTA_GAIN
 from lte.study.experiment import RESULTS, outputs_dir
 
@@ -161,16 +161,8 @@ def question1_figure(gains: pd.DataFrame) -> Figure:
     models = [Line2D([], [], color=MODEL_COLORS[m], linewidth=1.6, label=MODEL_NAMES[m]) for m in ("lstm", "irnn")]
     words = ACT_WORDS | {"rising": "unclear: a cell still rising"}
     handles = _decision_legend(words, f"±δ = ±{DELTA_GAIN:g}: no gain that matters", PAST_EDGE, models)
-    fig.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=5,
-        fontsize=8,
-        frameon=False,
-        title="the factor's act on each model, read from its false-coverage-rate interval (Benjamini-Yekutieli)",
-        title_fontsize=8,
-    )
+    title = "the factor's act on each model, read from its false-coverage-rate interval (Benjamini-Yekutieli)"
+    legend_below(fig, handles, title, ncol=5)
     return fig
 
 
@@ -231,16 +223,8 @@ def question3_figure(parts: dict) -> Figure:
         "unclear": "unclear",
     }
     handles = _decision_legend(words, f"±δ = ±{DELTA:g}: no difference that matters", PAST_EDGE)
-    fig.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=6,
-        fontsize=8,
-        frameon=False,
-        title="best chosen on validation; decision read from its false-coverage-rate interval, clipped to [-1, 1]",
-        title_fontsize=8,
-    )
+    title = "best chosen on validation; decision read from its false-coverage-rate interval, clipped to [-1, 1]"
+    legend_below(fig, handles, title, ncol=6)
     return fig
 
 
