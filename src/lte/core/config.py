@@ -118,8 +118,10 @@ class TrainConfig:
         if self.nesting is None:
             object.__setattr__(self, "nesting", default_nesting(self.task))
         check_finite_numbers(self)
-        self.spec()  # task, length, nesting, strategy, mix probability
-        self.model_config()  # model, sizes, options
+        # the task and model parts, built (and checked) once: every evaluation asks for them
+        object.__setattr__(self, "_task", TaskSpec(**self.settings_of("task")))
+        model = self.settings_of("model")
+        object.__setattr__(self, "_model", ModelConfig(cell=model.pop("model"), **model))
         if self.schedule not in SCHEDULES:
             raise LteError(f"unknown schedule {self.schedule!r}; allowed: {', '.join(SCHEDULES)}")
         if self.data not in DATA_SOURCES:
@@ -146,33 +148,17 @@ class TrainConfig:
                 f"({self.longest_example} characters); use at least that or leave it unset"
             )
 
+    def settings_of(self, group: str) -> dict:
+        """The settings of one group of fields (`setting(group=...)`): a part of the config, by field name."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("group") == group}
+
     def spec(self) -> TaskSpec:
-        return TaskSpec(
-            task=self.task,
-            length=self.length,
-            nesting=self.nesting,
-            strategy=self.strategy,
-            invert=self.invert,
-            double=self.double,
-            mix_probability=self.mix_probability,
-        )
+        """The task part (data_gen.TaskSpec)."""
+        return self._task
 
     def model_config(self) -> ModelConfig:
-        return ModelConfig(
-            cell=self.model,
-            hidden=self.hidden,
-            layers=self.layers,
-            forget_bias=self.forget_bias,
-            identity_scale=self.identity_scale,
-            input_scale=self.input_scale,
-            projection=self.projection,
-            unroll=self.unroll,
-            gradient=self.gradient,
-            bptt_window=self.bptt_window,
-            dropout=self.dropout,
-            gradient_norm_penalty=self.gradient_norm_penalty,
-            embedding=self.embedding,
-        )
+        """The model part (lte.core.model.ModelConfig; `model` is its `cell`)."""
+        return self._model
 
     @property
     def longest_example(self) -> int:
