@@ -43,3 +43,14 @@ def test_a_run_stopped_on_a_plateau_far_below_its_cells_best_seed_is_counted(mon
     assert "memorisation 1 of 4" in text and "addition 1 of 4" in text
     monkeypatch.setattr(threats, "load_runs", lambda *_: records.assign(test_char_accuracy=[0.8, 1.0, 0.5, 0.9]))
     assert threats.stopped_low_threat("default", tmp_path).startswith("No run was stopped")
+
+
+def test_the_selection_threat_names_both_stages_and_their_edges():
+    from pathlib import Path
+
+    from lte.study.analysis.threats import selection_threat
+
+    text = selection_threat("quick", Path("results"))
+    assert "(s)" not in text and "on the baseline strategy (" in text
+    assert "then each strategy's learning rate on its own (3 rates per strategy, on addition, copy; " in text
+    assert "winning rate" in text and "irnn/copy/naive" in text  # a stage-2 winner on the edge of its 3 rates

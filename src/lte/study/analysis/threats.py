@@ -79,21 +79,46 @@ def selection_threat(profile: str, results: Path) -> str | None:
     runs = load_runs("lr_selection", profile, results, require_all=False)
     strategies = sorted(runs.cfg_strategy.unique()) if "cfg_strategy" in runs else []
     seeds = int(table.seeds.min())
-    text = (
-        f"Hyperparameters were selected on {seeds} seed(s) per setting, on the {', '.join(strategies)} "
-        f"strateg{'y' if len(strategies) == 1 else 'ies'} only"
-    )
-    text += (
-        f"; {len(edges)} selected values sit on an edge of their grid ("
+    on_edge = (
+        f"{len(edges)} selected value{'s' if len(edges) != 1 else ''} on an edge of the grid: "
         + ", ".join(
             f"{e['model']}/{e['task']} {e['axis']} {e['winner']:g}{' (at its bound)' if e['at_bound'] else ''}"
             for e in edges
         )
-        + ")"
         if edges
-        else "; no selected value sits on an edge of its grid"
+        else "no selected value on an edge of the grid"
     )
-    return text + "."
+    text = (
+        f"Hyperparameters were selected on validation data, {seeds} seed{'s' if seeds != 1 else ''} per setting: "
+        f"the learning rate, clip and input scale on the {', '.join(strategies)} "
+        f"strateg{'y' if len(strategies) == 1 else 'ies'} ({on_edge})"
+    )
+    return text + _per_strategy_note(profile, results) + "."
+
+
+def _per_strategy_note(profile: str, results: Path) -> str:
+    """What the per-strategy stage (stage 2) tuned, and which of its winning rates sit on an edge of the rates
+    it tried; a note that there is none when its records are missing."""
+    from lte.study.analysis.lr_selection import STRATEGY_SELECTION, selection_table, widened_axis
+
+    try:
+        table = selection_table(profile, results, STRATEGY_SELECTION)
+    except (FileNotFoundError, ValueError):
+        return ", and no learning rate per strategy (the per-strategy stage has no complete records)"
+    arm = ["model", "task", "strategy"]
+    counts = sorted(set(table.groupby(arm)["learning_rate"].nunique()))
+    edges = [
+        "/".join(map(str, key))
+        for key, group in table.groupby(arm)
+        if (winner := group[group.selected]).shape[0]
+        and widened_axis(list(group.learning_rate), float(winner.learning_rate.iloc[0])) is not None
+    ]
+    rates = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    on_edge = f"{len(edges)} winning rate{'s' if len(edges) != 1 else ''} on an edge: {', '.join(edges)}"
+    return (
+        f", then each strategy's learning rate on its own ({rates} rates per strategy, on "
+        f"{', '.join(sorted(table.task.unique()))}; {on_edge if edges else 'no winning rate on an edge'})"
+    )
 
 
 def parameters_threat(profile: str, results: Path) -> str | None:
