@@ -85,3 +85,19 @@ def test_ship_models_retrains_a_best_run_to_its_record(tmp_path):
     ]
     with pytest.raises(LteError, match="no best run for gru-addition"):
         ship_models("quick", tmp_path, only=["gru-addition"])
+
+
+def test_train_from_a_record_on_one_core_retrains_it_bit_for_bit(tmp_path):
+    from lte.core.run_loop import TIMING_FIELDS
+    from lte.core.train import read_metrics
+
+    def untimed(folder: Path) -> list[dict]:
+        return [{k: v for k, v in row.items() if k not in TIMING_FIELDS} for row in read_metrics(folder)]
+
+    record = Path("results/runs/quick/addition/irnn-h32x1-addition2x1-baseline-lr0.3-s2-3a256f")
+    command = [sys.executable, "-m", "lte", "train", "--from", str(record), "--out", str(tmp_path / "run")]
+    done = subprocess.run([*command, "--one-core"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert untimed(tmp_path / "run") == untimed(record)
+    refused = subprocess.run([*command, "--one-core", "--cpu-devices", "2"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--one-core and --cpu-devices 2: choose one" in refused.stderr

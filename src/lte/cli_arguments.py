@@ -192,6 +192,12 @@ def add_train_parser(commands) -> None:
         "N cores; the same gradient up to rounding); default 1",
     )
     run.add_argument(
+        "--one-core",
+        action="store_true",
+        help="train on one core with XLA's multi-threaded CPU kernels off, as a sweep's worker does: the "
+        "bits of a committed record (all cores sum in another order)",
+    )
+    run.add_argument(
         "--checkpoint-every",
         type=float,
         default=None,

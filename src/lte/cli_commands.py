@@ -31,6 +31,12 @@ def run_train(args) -> int:
         allow_user_cells(args.model)
     base = load_run_config(args.from_run) if args.from_run is not None else None
     config = config_from_arguments(args, TrainConfig, base)
+    if args.one_core:  # before JAX's CPU backend starts: it reads XLA_FLAGS once
+        if args.cpu_devices != 1:
+            raise LteError(f"--one-core and --cpu-devices {args.cpu_devices}: choose one")
+        from lte.core.runtime import single_threaded_cpu_env
+
+        os.environ.update(single_threaded_cpu_env())
     if args.cpu_devices != 1:  # checked before JAX starts: it can be asked for devices only then
         check_data_parallel(config.model_config(), config.batch_size, args.cpu_devices)
         use_cpu_devices(args.cpu_devices)

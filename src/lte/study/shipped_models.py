@@ -88,17 +88,13 @@ def ship_models(profile: str, results: Path = RESULTS, only: list[str] | None = 
 
 
 def retrain(record: Path, folder: Path) -> None:
-    """`lte train --from record --out folder` in a process of its own on one core, as a sweep's worker trains
-    (XLA's multi-threaded CPU kernels would sum in another order and give other bits)."""
-    import os
+    """`lte train --from record --out folder --one-core`: as a sweep's worker trains (XLA's multi-threaded CPU
+    kernels would sum in another order and give other bits)."""
     import subprocess
     import sys
 
-    from lte.core.runtime import single_threaded_cpu_env
-
     done = subprocess.run(
-        [sys.executable, "-m", "lte", "train", "--from", str(record), "--out", str(folder)],
-        env={**os.environ, **single_threaded_cpu_env()},
+        [sys.executable, "-m", "lte", "train", "--from", str(record), "--out", str(folder), "--one-core"],
         capture_output=True,
         text=True,
     )
