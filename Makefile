@@ -53,7 +53,7 @@ $(DEV_STAMP): $(STAMP)
 
 install: $(STAMP)  ## make .venv and install the package with what the study needs (versions pinned by constraints.txt)
 
-dev: $(DEV_STAMP)  ## install adds the test tools, the linter and Ray (make test and make lint do this themselves)
+dev: $(DEV_STAMP)  ## what make install installs, and the test tools, the linter and Ray (make test and make lint add them themselves)
 
 lock: $(DEV_STAMP)  ## refresh constraints.txt from what .venv holds now (after upgrading a package on purpose)
 	{ echo "# The exact versions the committed records were made with (Python 3.11, Linux x86-64)."; \
