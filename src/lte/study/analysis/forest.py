@@ -170,11 +170,17 @@ def question1_forest(profile: str, results: Path = RESULTS) -> list[Path]:
     """Question 1's forest plot, written as question1_forest.png and .pdf (none while records are missing)."""
     from lte.study.analysis.verdicts import question_1
 
+    return _saved_forest(lambda: question1_figure(question_1(profile, results)["gains"]), profile, results, "question1")
+
+
+def _saved_forest(make_figure, profile: str, results: Path, question: str) -> list[Path]:
+    """`make_figure()` saved as <question>_forest.png and .pdf; nothing while the judged records are missing
+    (the other figures do not need this one)."""
     try:
-        gains = question_1(profile, results)["gains"]
-    except Pending:  # records of a judged experiment are missing: the other figures do not need this one
+        fig = make_figure()
+    except Pending:
         return []
-    return save_figure(question1_figure(gains), outputs_dir("figures", profile, results) / "question1_forest")
+    return save_figure(fig, outputs_dir("figures", profile, results) / f"{question}_forest")
 
 
 QUESTION3_TASKS = {"computation": "computation (addition)", "memorisation": "memorisation (copy)"}
@@ -232,8 +238,4 @@ def question3_forest(profile: str, results: Path = RESULTS) -> list[Path]:
     """Question 3's forest plot, written as question3_forest.png and .pdf (none while records are missing)."""
     from lte.study.analysis.verdicts import question_3
 
-    try:
-        parts = question_3(profile, results)["parts"]
-    except Pending:
-        return []
-    return save_figure(question3_figure(parts), outputs_dir("figures", profile, results) / "question3_forest")
+    return _saved_forest(lambda: question3_figure(question_3(profile, results)["parts"]), profile, results, "question3")
