@@ -166,7 +166,7 @@ def test_a_validation_set_of_its_own_and_the_test_sets_own_baseline(tmp_path):
     assert all("val_mse" in row for row in rows) and summary["final_val_mse"] == rows[-1]["val_mse"]
     assert summary["baseline_mse"] == pytest.approx(predict_one_mse(test_y))
     assert "val_size" in config.to_json() and "val_size" not in AddingConfig().to_json()  # old records' form
-    with pytest.raises(LteError, match="val_size must be a whole number of sequences, 0 or more, got -1"):
+    with pytest.raises(LteError, match="val_size must be a whole number of examples, 0 or more, got -1"):
         AddingConfig(val_size=-1)
 
 

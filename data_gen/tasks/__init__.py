@@ -14,10 +14,10 @@ split whichever tricks are used.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
-from data_gen.curriculum import Curriculum, Hardness, Level
+from data_gen.curriculum import STRATEGIES, Curriculum, Hardness, Level
 from data_gen.errors import DataGenError, check_choice
 from data_gen.registry import register_modules
 from data_gen.splits import SPLITS, split_of
@@ -50,17 +50,24 @@ TERMINATOR = "@"
 END = "."
 
 
+def _setting(default, help: str, choices: tuple | None = None):
+    """A field with its help and allowed values (what lte's command-line flags and TOML keys are made from)."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """Everything that shapes the distribution of examples (but the current level)."""
 
-    task: str = "program"
-    length: int = 4
-    nesting: int | None = None  # None: the task's own (default_nesting: programs 3, the others 1)
-    strategy: str = "baseline"
-    invert: bool = False
-    double: bool = False
-    mix_probability: float = 0.2
+    task: str = _setting("program", "the task", TASKS)
+    length: int = _setting(4, "the target level's length (digits of the largest literal)")
+    nesting: int | None = _setting(
+        None, "the target level's nesting (programs only; other tasks: 1; None: the task's own)"
+    )
+    strategy: str = _setting("baseline", "the curriculum strategy", STRATEGIES)
+    invert: bool = _setting(False, "feed the input reversed")
+    double: bool = _setting(False, "feed the input twice")
+    mix_probability: float = _setting(0.2, "combined: the share of examples drawn as by mix")
 
     def __post_init__(self) -> None:
         if self.nesting is None:

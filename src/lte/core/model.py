@@ -25,33 +25,42 @@ import jax
 import jax.numpy as jnp
 
 from data_gen.vocab import VOCAB_SIZE
-from lte.core.cells import get_cell, output_size
+from lte.core.cells import CELLS, get_cell, output_size
 from lte.core.errors import LteError, check_finite_numbers, check_positive_ints
+from lte.core.fields import setting
 from lte.core.recurrence import GRADIENTS, scan_layer
 
 EMBED_INIT_SCALE = 0.08
+MAX_HIDDEN, MAX_LAYERS = 16_384, 64  # far beyond the study's 2 x 400; a larger net is a typo, not a run
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    cell: str = "lstm"
-    hidden: int = 128
-    layers: int = 2
-    vocab_size: int = VOCAB_SIZE
-    forget_bias: float = 0.0  # LSTM only
-    identity_scale: float = 1.0  # IRNN only
-    # scale of every layer's input weights W (None: the cell's own, `cell.input_scale`:
-    # the IRNN's N(0, 0.001^2) standard deviation, the LSTM's U(-0.08, 0.08) half-width)
-    input_scale: float | None = None
-    projection: int | None = None  # LSTMP only: the recurrent projection's size (None: hidden // 2)
-    bptt_window: int | None = None  # truncated BPTT window (None: full BPTT)
-    dropout: float = 0.0  # on non-recurrent connections, in training only
-    gradient_norm_penalty: float = 0.0  # weight of Pascanu et al.'s regulariser (lte.methods.pascanu), in training only
-    unroll: int = 1  # lax.scan unroll factor
-    gradient: str = (
-        "fused"  # "fused": dU as one matmul after the backward scan; "autodiff": plain (lte.core.recurrence)
+    cell: str = setting("lstm", "the recurrent cell (or a flax cell of your own: module.path:ClassName)", tuple(CELLS))
+    hidden: int = setting(128, "units per layer")
+    layers: int = setting(2, "recurrent layers")
+    vocab_size: int = setting(VOCAB_SIZE, "characters the model reads and writes")
+    forget_bias: float = setting(0.0, "LSTM forget-gate bias (Jozefowicz et al.: 1)")
+    identity_scale: float = setting(1.0, "IRNN: U = s * I at initialisation")
+    input_scale: float | None = setting(
+        None,
+        "scale of the input weights W at initialisation (None: the cell's own; IRNN: standard deviation "
+        "0.001 as Le et al., LSTM: U(-0.08, 0.08) half-width)",
     )
-    embedding: bool | None = None  # None: the cell's own choice (LSTM yes, IRNN and RNN no)
+    projection: int | None = setting(None, "LSTMP: the recurrent projection's size (None: hidden // 2)")
+    bptt_window: int | None = setting(None, "truncated BPTT window in time steps (None: full BPTT over the row)")
+    dropout: float = setting(0.0, "dropout on non-recurrent connections, in training only (Zaremba et al. 2014)")
+    gradient_norm_penalty: float = setting(
+        0.0, "weight of Pascanu et al. 2013's gradient-norm regulariser (lte.methods.pascanu; 0: off)"
+    )
+    unroll: int = setting(1, "lax.scan unroll factor")
+    gradient: str = setting(
+        "fused",
+        "fused (dU as one matmul after the backward scan), autodiff, or rtrl (real-time recurrent learning, "
+        "small nets)",
+        GRADIENTS,
+    )
+    embedding: bool | None = setting(None, "a learned input embedding (None: the cell's choice; LSTM yes, IRNN no)")
 
     def __post_init__(self) -> None:
         get_cell(self.cell)
@@ -65,6 +74,10 @@ class ModelConfig:
         if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or not penalty >= 0:
             raise LteError(f"gradient_norm_penalty must be a number >= 0, got {penalty!r}")
         check_positive_ints(self, ("hidden", "layers", "unroll"))
+        if self.hidden > MAX_HIDDEN or self.layers > MAX_LAYERS:
+            raise LteError(
+                f"hidden {self.hidden} x layers {self.layers}: at most {MAX_HIDDEN} units and {MAX_LAYERS} layers"
+            )
         self._check_combinations()
         scale = self.input_scale
         if scale is not None and (

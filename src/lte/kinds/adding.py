@@ -17,7 +17,6 @@ its figure and outcome (lte.study.analysis.adding) read the runs its index lists
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -31,11 +30,12 @@ import optax
 
 from lte.core import checkpoint
 from lte.core.cells import CELLS, get_cell
+from lte.core.config import Budget, Data, Evaluation, Optimiser
 from lte.core.console import log_to_stderr
 from lte.core.data import TEST_SEED, VAL_SEED
-from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.core.fields import from_json, setting
-from lte.core.model import matmul_rows, run_layer
+from lte.core.errors import LteError, check_positive_ints, check_positive_numbers
+from lte.core.fields import ComposedConfig, Part, compose, setting
+from lte.core.model import ModelConfig, matmul_rows, run_layer
 from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
 from lte.kinds import RunKind
 from lte.kinds.naming import config_digest, naming_defaults
@@ -45,48 +45,70 @@ BASELINE_MSE = 2.0 / 12.0  # predicting 1 always: the variance of a sum of two U
 
 
 @dataclass(frozen=True)
-class AddingConfig:
-    model: str = setting("irnn", "the recurrent cell", tuple(CELLS))
-    hidden: int = setting(100, "units")
+class AddingSequences:
+    """The adding problem's data: sequences of T (value, marker) pairs."""
+
     sequence_length: int = setting(150, "T: the length of each sequence")
-    batch_size: int = setting(16, "sequences per batch")
-    learning_rate: float = setting(0.01, "SGD learning rate")
-    clip: float = setting(1.0, "gradient global-norm clip")
-    max_steps: int = setting(10_000, "training steps")
-    eval_every: int = setting(500, "steps between test evaluations")
-    test_size: int = setting(1000, "test sequences (one fixed set for every seed)")
-    val_size: int = setting(
-        0, "validation sequences (one fixed set, apart from the test set; what a selection scores); 0: none"
-    )
-    seed: int = setting(0, "initial weights and data")
-    forget_bias: float = setting(0.0, "LSTM only: added to the forget gate's bias at initialisation")
 
     def __post_init__(self) -> None:
-        check_finite_numbers(self)
-        if self.model not in CELLS:
-            raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
-        check_positive_ints(self, ("hidden", "sequence_length", "batch_size", "max_steps", "eval_every", "test_size"))
-        if isinstance(self.val_size, bool) or not isinstance(self.val_size, int) or self.val_size < 0:
-            raise LteError(f"val_size must be a whole number of sequences, 0 or more, got {self.val_size!r}")
+        check_positive_ints(self, ("sequence_length",))
         if self.sequence_length < 2:
             raise LteError(f"sequence_length must be at least 2 (one marker per half), got {self.sequence_length}")
-        if (
-            isinstance(self.forget_bias, bool)
-            or not isinstance(self.forget_bias, (int, float))
-            or not math.isfinite(self.forget_bias)
-        ):
-            raise LteError(f"forget_bias must be a finite number, got {self.forget_bias!r}")
-        check_positive_numbers(self, ("learning_rate", "clip"))
+
+
+class AddingRules(ComposedConfig):
+    """One adding-problem run's settings (Le et al.'s section 4.1): the cell and its width, the sequences, the
+    optimiser, the steps, the evaluations and the seed."""
+
+    WHAT = "adding-problem config"
+
+    def check(self) -> None:
+        if self.model not in CELLS:
+            raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
+        check_positive_ints(self, ("max_steps",))
+        check_positive_numbers(self, ("learning_rate",))
 
     def to_json(self) -> dict:
-        data = dataclasses.asdict(self)
+        data = super().to_json()
         if not self.val_size:  # the form of the records made before validation sets existed
             del data["val_size"]
         return data
 
-    @classmethod
-    def from_json(cls, data: dict) -> AddingConfig:
-        return from_json(cls, data, "adding-problem config")
+
+AddingConfig = compose(
+    "AddingConfig",
+    [
+        Part(ModelConfig, "model", ("cell", "hidden"), rename={"cell": "model"}),
+        Part(AddingSequences, "task"),
+        Part(Optimiser, "optimiser", ("batch_size", "learning_rate", "clip")),
+        Part(Budget, "budget", ("max_steps",)),
+        Part(Evaluation, "evaluation", ("eval_every", "test_size", "val_size")),
+        Part(Data, "seed", ("seed",)),
+        Part(ModelConfig, "model", ("forget_bias",)),
+    ],
+    base=AddingRules,
+    defaults={
+        "model": "irnn",
+        "hidden": 100,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+        "clip": 1.0,
+        "eval_every": 500,
+        "val_size": 0,
+    },  # fmt: skip
+    helps={
+        "model": "the recurrent cell",
+        "hidden": "units",
+        "batch_size": "sequences per batch",
+        "learning_rate": "SGD learning rate",
+        "max_steps": "training steps",
+        "eval_every": "steps between test evaluations",
+        "test_size": "test sequences (one fixed set for every seed)",
+        "val_size": "validation sequences (one fixed set, apart from the test set; what a selection scores); 0: none",
+        "seed": "initial weights and data",
+        "forget_bias": "LSTM only: added to the forget gate's bias at initialisation",
+    },
+)
 
 
 def adding_examples(seed: int, index: int, count: int, T: int) -> tuple[np.ndarray, np.ndarray]:

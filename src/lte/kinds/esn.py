@@ -19,7 +19,6 @@ unfinished is simply refit.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +28,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from data_gen.curriculum import STRATEGIES
-from data_gen.tasks import TASKS, default_nesting
+from data_gen.tasks import TaskSpec
 from data_gen.vocab import VOCAB_SIZE
-from lte.core.config import TrainConfig
+from lte.core.config import Data, Evaluation, Optimiser, TrainConfig
 from lte.core.console import log_to_stderr
-from lte.core.errors import LteError, check_finite_numbers, check_positive_ints
-from lte.core.fields import from_json, setting
+from lte.core.errors import LteError, check_positive_ints
+from lte.core.fields import ComposedConfig, Part, compose, setting
+from lte.core.model import ModelConfig
 from lte.core.run_folder import append_metrics, train_in_folder, truncate_metrics, write_json_atomic
 from lte.kinds import RunKind
 from lte.kinds.naming import config_digest, naming_defaults
@@ -45,38 +44,22 @@ MAX_UNITS = 8192
 
 
 @dataclass(frozen=True)
-class ESNConfig:
-    # the task: its data as the study's training batches and test set (lte.core.data), at the target level
-    task: str = setting("copy", "the task", TASKS)
-    length: int = setting(3, "the target level's length")
-    nesting: int | None = setting(
-        None, "the target level's nesting (programs only; other tasks: 1; None: the task's own)"
-    )
-    strategy: str = setting("combined", "how the training batches draw examples (lte train's strategy)", STRATEGIES)
-    batch_size: int = setting(32, "rows per training batch")
-    test_size: int = setting(1000, "test examples (the study's fixed test set)")
-    # the reservoir and its readout
+class Reservoir:
+    """The echo-state network's own settings: its fixed random reservoir and the ridge fit of its readout."""
+
     units: int = setting(400, "reservoir units")
     spectral_radius: float = setting(0.9, "the reservoir matrix's spectral radius")
     leak_rate: float = setting(1.0, "leaky integration rate in (0, 1] (1: no leak)")
     density: float = setting(0.1, "share of nonzero reservoir weights, in (0, 1]")
-    input_scale: float = setting(1.0, "scale of the input weights")
     ridge: float = setting(1e-2, "ridge penalty of the readout fit")
     washout: int = setting(0, "steps of each row left out of the fit (>= 0)")
     fit_batches: int = setting(50, "training batches whose states the readout is fitted on")
-    seed: int = setting(0, "reservoir and data")
-
-    NAMING_DEFAULTS: ClassVar[dict] = {"nesting": 1}  # before nesting was resolved by the task
 
     def __post_init__(self) -> None:
-        if self.nesting is None and self.task in TASKS:
-            object.__setattr__(self, "nesting", default_nesting(self.task))
-        check_finite_numbers(self)
         for name, low, high in (
             ("spectral_radius", 0.0, None),
             ("leak_rate", 0.0, 1.0),
             ("density", 0.0, 1.0),
-            ("input_scale", 0.0, None),
             ("ridge", 0.0, None),
         ):
             value = getattr(self, name)
@@ -94,9 +77,21 @@ class ESNConfig:
                 f"units {self.units}: at most {MAX_UNITS} reservoir units (the reservoir is a dense "
                 f"units x units matrix whose eigenvalues are computed)"
             )
-        if not isinstance(self.washout, int) or self.washout < 0:
+        if isinstance(self.washout, bool) or not isinstance(self.washout, int) or self.washout < 0:
             raise LteError(f"washout must be a non-negative integer, got {self.washout!r}")
-        rows = self.task_config().resolved_row_length  # also checks the task's fields
+
+
+class ESNRules(ComposedConfig):
+    """One echo-state network's settings: the task (its data as the study's training batches and test set, at
+    the target level), the reservoir and its readout, and the seed."""
+
+    WHAT = "echo-state-network config"
+    NAMING_DEFAULTS: ClassVar[dict] = {"nesting": 1}  # before nesting was resolved by the task
+
+    def check(self) -> None:
+        if self.input_scale is None:
+            raise LteError("input_scale must be a positive number, got None")
+        rows = self.task_config().resolved_row_length
         if self.washout >= rows:
             raise LteError(
                 f"washout {self.washout} leaves no step of a row to fit on: rows of this task are "
@@ -116,12 +111,28 @@ class ESNConfig:
             seed=self.seed,
         )
 
-    def to_json(self) -> dict:
-        return dataclasses.asdict(self)
 
-    @classmethod
-    def from_json(cls, data: dict) -> ESNConfig:
-        return from_json(cls, data, "echo-state-network config")
+ESNConfig = compose(
+    "ESNConfig",
+    [
+        Part(TaskSpec, "task", ("task", "length", "nesting", "strategy")),
+        Part(Optimiser, "task", ("batch_size",)),
+        Part(Evaluation, "task", ("test_size",)),
+        Part(Reservoir, "reservoir and readout", ("units", "spectral_radius", "leak_rate", "density")),
+        Part(ModelConfig, "reservoir and readout", ("input_scale",)),
+        Part(Reservoir, "reservoir and readout", ("ridge", "washout", "fit_batches")),
+        Part(Data, "seed", ("seed",)),
+    ],
+    base=ESNRules,
+    defaults={"task": "copy", "length": 3, "strategy": "combined", "input_scale": 1.0},
+    helps={
+        "strategy": "how the training batches draw examples (lte train's strategy)",
+        "batch_size": "rows per training batch",
+        "test_size": "test examples (the study's fixed test set)",
+        "input_scale": "scale of the input weights",
+        "seed": "reservoir and data",
+    },
+)
 
 
 def run_name(config: ESNConfig, labels: dict | None = None) -> str:

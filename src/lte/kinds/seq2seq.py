@@ -31,14 +31,15 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from data_gen.tasks import TASKS, TaskSpec, default_nesting, sample_examples
+from data_gen.tasks import TaskSpec, sample_examples
 from data_gen.vocab import PAD_ID, VOCAB_SIZE, decode, encode
 from lte.core import checkpoint
 from lte.core.cells import CELLS, get_cell
+from lte.core.config import Data, Evaluation, Optimiser
 from lte.core.console import log_to_stderr
 from lte.core.data import TEST_SEED
-from lte.core.errors import LteError, check_finite_numbers, check_positive_ints, check_positive_numbers
-from lte.core.fields import from_json, setting
+from lte.core.errors import LteError, check_positive_ints
+from lte.core.fields import ComposedConfig, Part, compose, setting
 from lte.core.metrics import masked_mean_and_counts
 from lte.core.model import ModelConfig, matmul_rows, run_layer
 from lte.core.run_folder import append_metrics, read_metrics, train_in_folder, truncate_metrics, write_json_atomic
@@ -49,47 +50,56 @@ GO = "@"
 
 
 @dataclass(frozen=True)
-class Seq2SeqConfig:
-    task: str = setting("addition", "the task", TASKS)
-    length: int = setting(2, "the target level's length")
-    nesting: int | None = setting(
-        None, "the target level's nesting (programs only; other tasks: 1; None: the task's own)"
-    )
-    model: str = setting("lstm", "the recurrent cell of encoder and decoder", tuple(CELLS))
-    hidden: int = setting(64, "units per direction")
-    batch_size: int = setting(32, "examples per batch")
-    learning_rate: float | None = setting(None, "SGD learning rate (None: the cell's default)")
-    clip: float = setting(5.0, "gradient global-norm clip")
-    steps: int = setting(1000, "training steps")
-    eval_every: int = setting(250, "steps between test evaluations")
-    test_size: int = setting(500, "test examples (one fixed set for every seed)")
-    seed: int = setting(0, "initial weights and batches")
+class Seq2SeqSteps:
+    """The seq2seq kind's budget: a fixed number of steps (no curriculum, no stop rule)."""
 
-    NAMING_DEFAULTS: ClassVar[dict] = {"nesting": 1}  # before nesting was resolved by the task
+    steps: int = setting(1000, "training steps")
 
     def __post_init__(self) -> None:
-        if self.nesting is None and self.task in TASKS:
-            object.__setattr__(self, "nesting", default_nesting(self.task))
-        check_finite_numbers(self)
+        check_positive_ints(self, ("steps",))
+
+
+class Seq2SeqRules(ComposedConfig):
+    """One encoder-decoder run's settings: the task at its target level, the cell and its width per direction,
+    the optimiser, the steps, the test evaluation and the seed."""
+
+    WHAT = "seq2seq config"
+    NAMING_DEFAULTS: ClassVar[dict] = {"nesting": 1}  # before nesting was resolved by the task
+
+    def check(self) -> None:
         if self.model not in CELLS:
             raise LteError(f"unknown model {self.model!r}; allowed: {', '.join(CELLS)}")
-        self.spec()
-        check_positive_ints(self, ("hidden", "batch_size", "steps", "eval_every", "test_size"))
-        check_positive_numbers(self, ("clip",) + (("learning_rate",) if self.learning_rate is not None else ()))
 
     def spec(self) -> TaskSpec:
-        return TaskSpec(task=self.task, length=self.length, nesting=self.nesting)
+        return self.part(TaskSpec)
 
     @property
     def rate(self) -> float:
         return self.learning_rate if self.learning_rate is not None else get_cell(self.model).default_learning_rate
 
-    def to_json(self) -> dict:
-        return dataclasses.asdict(self)
 
-    @classmethod
-    def from_json(cls, data: dict) -> Seq2SeqConfig:
-        return from_json(cls, data, "seq2seq config")
+Seq2SeqConfig = compose(
+    "Seq2SeqConfig",
+    [
+        Part(TaskSpec, "task", ("task", "length", "nesting")),
+        Part(ModelConfig, "model", ("cell", "hidden"), rename={"cell": "model"}),
+        Part(Optimiser, "optimiser", ("batch_size", "learning_rate", "clip")),
+        Part(Seq2SeqSteps, "budget"),
+        Part(Evaluation, "evaluation", ("eval_every", "test_size")),
+        Part(Data, "seed", ("seed",)),
+    ],
+    base=Seq2SeqRules,
+    defaults={"task": "addition", "length": 2, "hidden": 64, "eval_every": 250, "test_size": 500},
+    helps={
+        "model": "the recurrent cell of encoder and decoder",
+        "hidden": "units per direction",
+        "batch_size": "examples per batch",
+        "learning_rate": "SGD learning rate (None: the cell's default)",
+        "eval_every": "steps between test evaluations",
+        "test_size": "test examples (one fixed set for every seed)",
+        "seed": "initial weights and batches",
+    },
+)
 
 
 def run_name(config: Seq2SeqConfig, labels: dict | None = None) -> str:
