@@ -274,3 +274,20 @@ def test_an_equal_parameters_variant_takes_the_width_nearest_the_reference_model
         text.replace('parameters_of = "lstm"', 'parameters_of = "lstm9"'),
         r"parameters_of in \[\[variant\]\] 1 must name a model",
     )
+
+
+def test_a_variant_may_run_on_named_cells_and_profiles_only(tmp_path):
+    base = TINY + '\n[[variant]]\nlabel = "rate"\nid = "same"\n'
+    widened = base + '\n[[variant]]\nlabel = "rate x 9"\nid = "ninefold"\nlearning_rate_scale = 9\n'
+    _, cells = _load(tmp_path, widened + 'only = [{ model = "irnn", strategy = "baseline" }]\n')
+    assert sorted((c.labels["variant_id"], c.config.model, c.config.learning_rate) for c in cells) == [
+        ("ninefold", "irnn", 4.5),
+        ("same", "irnn", 0.5),
+        ("same", "lstm", 0.5),
+    ]
+    _, cells = _load(tmp_path, widened + 'profiles = ["default"]\n')  # not this profile's: left out
+    assert {c.labels["variant_id"] for c in cells} == {"same"}
+    _, cells = _load(tmp_path, widened + 'only = [{ model = "gru" }]\n')  # matches no cell
+    assert {c.labels["variant_id"] for c in cells} == {"same"}
+    _error(tmp_path, widened + 'only = { model = "irnn" }\n', r"only in \[\[variant\]\] 2 must be a non-empty list")
+    _error(tmp_path, widened + 'profiles = "default"\n', r"profiles in \[\[variant\]\] 2 must be a list of profile")

@@ -21,7 +21,10 @@ strategy (the per-strategy stage's, results/lr_selection/selected_strategies_<pr
 where it made one; else experiments/lr_selection.toml's for the model and task;
 char kind only); "selected-base" always the latter. A variant's
 `learning_rate_scale` multiplies the cell's learning rate (the per-strategy
-stage tries the base rate / 3 and x 3). A profile may
+stage tries the base rate / 3 and x 3); its `only = [{ model = "lstm", task =
+"copy" }, ...]` keeps it to the cells whose grid labels match one of those
+tables (the widened rates of a selection), and `profiles = [...]` to those
+profiles. A profile may
 replace whole grid axes (`[profiles.<name>] grid = { seed = [...] }`).
 
 The file is checked against this schema before any cell is made (`validate_spec`),
@@ -129,7 +132,7 @@ def load_experiment(
     tasks = {k: {**v, **task_overrides.get(k, {})} for k, v in spec.get("tasks", {}).items()}
     profile_grid = profile_settings.pop("grid", {})
     grid = {**spec.get("grid", {}), **profile_grid}  # a profile may replace whole axes
-    variants = spec.get("variant", [{}])
+    variants = [v for v in spec.get("variant", [{}]) if profile in v.get("profiles", [profile])] or [{}]
     grids = grid_per_task(grid, tasks)
     count = len(variants) * sum(
         math.prod(
@@ -162,6 +165,8 @@ def load_experiment(
                 settings["hidden"] = int(round(hidden * variant["hidden_scale"]))
             if "parameters_of" in variant:  # the width with the reference model's parameter count
                 settings["hidden"] = _equal_parameter_hidden(variant, settings, defaults, path)
+            if "only" in variant and not any(all(labels.get(k) == v for k, v in f.items()) for f in variant["only"]):
+                continue  # the variant runs only on the cells it names (a widened selection)
             if variant.get("label"):
                 labels["variant"] = variant["label"]
                 labels["variant_id"] = variant.get("id", variant["label"])

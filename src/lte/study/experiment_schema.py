@@ -26,6 +26,8 @@ VARIANT_EXTRAS = (
     "hidden_scale",
     "learning_rate_scale",
     "parameters_of",
+    "only",
+    "profiles",
 )  # a variant's keys besides settings
 PROFILE_EXTRAS = ("tasks", "grid")  # a profile's sub-tables besides settings
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -163,6 +165,19 @@ def check_axis(schema: Schema, axis: str, values, where: str, tasks: dict, suffi
 
 def check_variant(schema: Schema, variant, where: str) -> None:
     check_settings(schema, variant, where, VARIANT_EXTRAS)
+    profiles = variant.get("profiles")
+    if profiles is not None and (not isinstance(profiles, list) or not all(isinstance(p, str) for p in profiles)):
+        raise LteError(f"profiles in {where} must be a list of profile names, got {profiles!r}")
+    only = variant.get("only")
+    if only is not None and (
+        not isinstance(only, list)
+        or not only
+        or not all(isinstance(f, dict) and f and all(isinstance(k, str) for k in f) for f in only)
+    ):
+        raise LteError(
+            f"only in {where} must be a non-empty list of tables of grid labels (e.g. only = [{{ model = "
+            f'"lstm", task = "copy" }}]): the variant runs on the cells that match one of them; got {only!r}'
+        )
     label = variant.get("label")
     if label is not None and (not isinstance(label, str) or not label):
         raise LteError(f"label in {where} must be a non-empty string, got {label!r}")
