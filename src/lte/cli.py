@@ -27,6 +27,7 @@ from lte.cli_commands import (
     run_eval,
     run_kind,
     run_migrate_names,
+    run_paper_budget,
     run_predict,
     run_profile_runs,
     run_ship_models,
@@ -146,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--label", default="current", help="the table's name under results/bench/run_profile/ (default: current)"
     )
     pf.add_argument("--out", default=None, help="another folder for the table (default: RESULTS/bench/run_profile)")
+    pb = commands.add_parser(
+        "paper-budget",
+        help="estimate the paper profile's compute (FLOP at its step caps) and its time at measured and assumed "
+        "rates: results/bench/paper-budget.md (nothing is trained)",
+    )
+    pb.add_argument("--results", default="results", help="where the benchmark table is and the estimate goes "
+                    "(default: results)")  # fmt: skip
     sm = commands.add_parser(
         "ship-models",
         help="retrain the study's best model per model and task from its record and keep its parameters "
@@ -229,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "adding": run_adding,
         "step-times": run_step_times,
         "profile-runs": run_profile_runs,
+        "paper-budget": run_paper_budget,
         "migrate-names": run_migrate_names,
         "ship-models": run_ship_models,
     }

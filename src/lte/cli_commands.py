@@ -178,6 +178,13 @@ def run_step_times(args) -> int:
     return 0
 
 
+def run_paper_budget(args) -> int:
+    from lte.bench.paper_budget import write_estimate
+
+    write_estimate(Path(args.results), log=log_to_stderr)
+    return 0
+
+
 def run_profile_runs(args) -> int:
     from lte.study.run_profile import profile_runs
 
