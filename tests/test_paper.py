@@ -55,6 +55,20 @@ def test_every_file_the_paper_names_exists(profile):
     assert not missing, f"make figures tables report PROFILE={profile} should write: {missing}"
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_generated_macro_name_is_letters_only(profile):
+    # a digit ends a control sequence's name: \newcommand{\Seeds3x}{...} would typeset "3x" before the document
+    names = re.findall(r"\\newcommand\{\\([^}]*)\}", (PAPER / "generated" / f"{profile}.tex").read_text())
+    assert len(names) > 20 and [n for n in names if not n.isalpha()] == []
+
+
+def test_a_macro_name_spells_out_its_digits():
+    from lte.study.analysis.paper_numbers import _macro_name
+
+    assert _macro_name("Seeds", "question3_selection") == "SeedsQuestionThreeSelection"
+    assert _macro_name("Seeds", "lr_selection") == "SeedsLrSelection"
+
+
 def test_every_citation_is_in_the_bibliography_and_every_entry_is_cited():
     cited = {
         key.strip()

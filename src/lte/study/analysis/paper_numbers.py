@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -147,6 +148,14 @@ def _adding_baseline(outcome: dict) -> str:
     return "pending" if value is None else f"{value:.3f}"
 
 
+def _macro_name(prefix: str, name: str) -> str:
+    """A LaTeX macro name for `name` (question3_selection -> QuestionThreeSelection): letters only, since a
+    digit ends a control sequence's name."""
+    digits = dict(zip("0123456789", ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]))
+    words = re.split(r"_|(\d)", name)
+    return prefix + "".join(digits.get(w, w.title()) for w in words if w)
+
+
 def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> Path:
     """paper/generated/<profile>.tex: every number and verdict the paper quotes, as macros; and
     paper/generated/<profile>/*.tex: the tables only the paper shows."""
@@ -167,7 +176,7 @@ def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path =
         macros["VerdictThreeShort"] = answers[3]["verdict"]
     macros |= setting_macros(profile, results)
     seeds = seed_counts(finished_runs(profile, results))
-    macros |= {f"Seeds{''.join(w.title() for w in e.split('_'))}": seeds.get(e, "none") for e in EXPERIMENTS}
+    macros |= {_macro_name("Seeds", e): seeds.get(e, "none") for e in EXPERIMENTS}
     estimate = time_estimate(prov)
     outcome = adding_outcome(profile, results)
     macros |= {
