@@ -48,7 +48,7 @@ def test_a_tiny_run_trains_resumes_and_draws(tmp_path):
     from lte.study.analysis.report import adding_section
 
     section = "\n".join(adding_section("quick", tmp_path, "quick/figures"))
-    assert "| T=10 irnn |" in section and "**not testable" in section
+    assert "| T=10 irnn |" in section and "**is not testable" in section
     assert "At T = 10, learned: irnn no." in section and "1 run of 6 steps" in section
     assert adding_section("quick", tmp_path / "nothing", "quick/figures") == []
 

@@ -98,7 +98,7 @@ def test_question3_forest_draws_an_interval_per_other_setting():
     parts = {
         model: {
             "computation": {"winner": "mix", "table": table(["baseline", "naive"], ["equivalent", "unclear"])},
-            "memorisation": {"winner": "mix + none", "table": table(["a", "b", "c"], ["higher", "lower", "unclear"])},
+            "memorisation": {"winner": "mix + none", "table": table(["a", "b", "c"], ["higher", "lower", "rising"])},
         }
         for model in ("irnn", "lstm")
     }
@@ -110,3 +110,4 @@ def test_question3_forest_draws_an_interval_per_other_setting():
         assert len(_intervals(ax)) == len(parts[model][task]["table"])
         assert _band_width(ax) == pytest.approx(2 * DELTA)
         assert math.isclose(ax.get_xlim()[1], -ax.get_xlim()[0])  # symmetric about 0
+    assert "unclear: a cell still rising" in {t.get_text() for t in fig.legends[0].get_texts()}

@@ -141,6 +141,11 @@ def test_the_paper_builds_with_the_verdicts_and_without_type3_fonts(tmp_path):
     assert f"Profile {profile}" in text  # the profile asked for, not a fixed one
     assert "The verdicts" in text and " ".join(_verdict(profile).split()) in " ".join(text.split())
     assert "References" in text
+    assert "(s)" not in text, "a template plural: say 1 seed, 2 seeds"
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(paper / "main.pdf")], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Title:\s+Can an IRNN", info, re.M), info
+        assert "(A4)" in info, info
     if shutil.which("pdffonts"):
         fonts = subprocess.run(["pdffonts", str(paper / "main.pdf")], capture_output=True, text=True, check=True).stdout
         assert "Type 3" not in fonts, fonts

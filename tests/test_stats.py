@@ -10,11 +10,14 @@ from lte.study.analysis.stats import (
     Estimate,
     benjamini_hochberg,
     bootstrap_mean,
+    clip_interval,
     decide,
     difference_of_differences,
     equivalence_p,
     format_estimate,
+    format_interval,
     holm,
+    no_interval_note,
     paired_difference,
     t_interval,
     welch_difference,
@@ -101,9 +104,11 @@ def test_equivalence_p_is_the_larger_of_two_one_sided_tests():
 
 
 def test_equivalence_p_edge_cases():
-    flat = t_interval([0.01, 0.01, 0.01])
-    assert flat.se == 0
-    assert equivalence_p(flat, 0.02) == 0.0 and equivalence_p(flat, 0.005) == 1.0
+    flat = t_interval([0.01, 0.01, 0.01])  # zero spread, mean not 0: no standard error to test with
+    assert math.isnan(flat.se) and math.isnan(equivalence_p(flat, 0.02))
+    at_zero = paired_difference([0.7, 0.8, 0.9], [0.7, 0.8, 0.9])  # every difference 0
+    assert at_zero.se == 0 and equivalence_p(at_zero, 0.02) == 0.0
+    assert math.isnan(equivalence_p(Estimate(0.01, 0.01, 0.01, 0.0, 3, 2.0, 0.0, "made by hand"), 0.02))
     assert math.isnan(equivalence_p(t_interval([0.3]), 0.02))
 
 
@@ -191,3 +196,96 @@ def test_format_estimate():
     e = Estimate(0.123, 0.05, 0.196, 0.01, 8, 7.0, 0.03, "paired t, 8 seeds")
     assert format_estimate(e) == "0.123 [0.050, 0.196]"
     assert format_estimate(e, digits=2) == "0.12 [0.05, 0.20]"
+
+
+def test_format_estimate_clips_into_bounds_and_says_why_there_is_no_interval():
+    wide = t_interval([0.504 - 0.2, 0.504 + 0.2])  # two seeds: t_{1, 0.975} = 12.7 throws the ends far out
+    assert wide.low < 0 and wide.high > 1
+    assert format_estimate(wide, bounds=(0.0, 1.0)) == "0.504 [0.000, 1.000]"
+    assert format_estimate(wide).startswith("0.504 [-")  # without bounds: the t interval as it is
+    assert format_estimate(t_interval([0.496])) == "0.496 (1 seed, no interval)"
+    assert format_estimate(t_interval([0.9, 0.9])) == "0.900 (no interval: zero spread over 2 seeds)"
+    assert format_estimate(t_interval([0.5, float("nan")])) == "nan (no interval)"
+    assert format_interval(0.496, math.nan, math.nan) == "0.496 (no interval)"  # never "[nan, nan]"
+    assert format_interval(-0.5, -1.7, 0.4, bounds=(-1.0, 1.0)) == "-0.500 [-1.000, 0.400]"
+    assert clip_interval(-0.2, 1.3, (0.0, 1.0)) == (0.0, 1.0) and clip_interval(-0.2, 1.3) == (-0.2, 1.3)
+    low, high = clip_interval(math.nan, math.nan, (0.0, 1.0))
+    assert math.isnan(low) and math.isnan(high)
+
+
+# Zero spread: every per-seed difference the same.
+
+
+def _no_interval(e: Estimate) -> bool:
+    return e.zero_spread and all(math.isnan(v) for v in (e.low, e.high, e.p_value, e.se))
+
+
+def test_zero_spread_gives_no_interval_and_no_p_value_not_a_certain_difference():
+    # results/quick: the LSTM's mix + invert against combined + double on copy, 2 seeds, both 0.001 apart
+    e = paired_difference([0.999, 0.998], [0.998, 0.997])
+    assert _no_interval(e) and abs(e.mean - 0.001) < 1e-12 and e.n == 2 and e.df == 1
+    assert e.method == "paired t, 2 seeds; zero spread, no interval"
+    assert no_interval_note(e) == "no interval: zero spread over 2 seeds"
+    assert _no_interval(t_interval([0.4, 0.4, 0.4]))
+    assert _no_interval(welch_difference([0.5, 0.5], [0.4, 0.4, 0.4]))
+    assert _no_interval(difference_of_differences([0.6, 0.7], [0.5, 0.6], [0.3, 0.3], [0.3, 0.3]))
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")  # SciPy's, on the nearly equal differences
+def test_a_spread_within_rounding_is_zero_spread():
+    # 0.013 added to each seed: the float differences disagree in their last bits, and SciPy's paired t test
+    # would call that p ~ 1e-31
+    b = np.array([0.1, 0.2, 0.3])
+    a = b + 0.013
+    d = a - b
+    assert d.std(ddof=1) > 0 and st.ttest_rel(a, b).pvalue < 1e-20
+    assert _no_interval(paired_difference(a, b))
+    # a real spread, however small against the values, is kept
+    tiny = paired_difference(b + np.array([1e-6, 2e-6, 3e-6]), b)
+    assert not tiny.zero_spread and tiny.low < tiny.mean < tiny.high and 0 < tiny.p_value < 1
+
+
+def test_zero_spread_at_zero_is_the_point_zero_with_p_one():
+    e = paired_difference([0.7, 0.8], [0.7, 0.8])  # the arms agree on every seed
+    assert e.zero_spread and (e.mean, e.low, e.high, e.se, e.p_value) == (0.0, 0.0, 0.0, 0.0, 1.0)
+    assert e.method == "paired t, 2 seeds; zero spread, all 0"
+    assert format_estimate(e) == "0.000 [0.000, 0.000]"
+    w = welch_difference([0.6, 0.6], [0.6, 0.6, 0.6])
+    assert w.zero_spread and (w.low, w.high, w.p_value) == (0.0, 0.0, 1.0)
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")  # SciPy's warning on the flat group
+def test_one_group_without_spread_is_still_an_ordinary_welch_comparison():
+    e = welch_difference([0.5, 0.5, 0.5], C)
+    ref = st.ttest_ind([0.5, 0.5, 0.5], C, equal_var=False)
+    assert not e.zero_spread and _close(e.p_value, ref.pvalue) and _close(e.df, ref.df)
+
+
+def test_callers_leave_zero_spread_out_of_the_family_and_undecided():
+    """question 1's and question 3's deciders (the FCR interval read from se and df, Benjamini-Hochberg over the
+    family) on a family with a zero-spread comparison: it is neither a rejection nor a decision."""
+    from lte.study.analysis.comparisons import Comparison, decide_family
+    from lte.study.analysis.question1 import DELTA_GAIN, fcr_level, judge_task, normalised_gain
+
+    noisy = paired_difference(A, B)
+    family = [
+        Comparison({"other": "flat"}, paired_difference([0.999, 0.998], [0.998, 0.997])),
+        Comparison({"other": "zero"}, paired_difference([0.9, 0.8], [0.9, 0.8])),
+        Comparison({"other": "noisy"}, noisy),
+    ]
+    decide_family(family)
+    flat, zero, rest = family
+    assert math.isnan(flat.p_difference) and math.isnan(flat.low) and flat.decision == "unclear"
+    assert (zero.low, zero.high, zero.p_difference, zero.decision) == (0.0, 0.0, 1.0, "equivalent")
+    # the family's level: m = 2 tests with a p-value, R = 1 (the noisy one, p ~ 0.0003) at most
+    assert flat.level == fcr_level([1.0, noisy.p_value]) == 1 - 0.05 / 2
+    assert rest.decision == "equivalent"  # 0.01 [0.006, 0.014] lies inside +-0.05
+
+    # question 1 (results/quick, copy, the LSTM's mix against baseline): no interval, so no act
+    gain = normalised_gain(np.array([0.99, 0.991]), np.array([0.998, 0.999]))
+    assert _no_interval(gain) and gain.mean == pytest.approx(-0.8)
+    arms = {("lstm", "mix"): ([0.99, 0.991], [0.998, 0.999]), ("irnn", "mix"): ([0.6, 0.7], [0.5, 0.62])}
+    judged = judge_task({k: tuple(np.array(v) for v in arm) for k, arm in arms.items()})
+    lstm = next(r for r in judged["results"] if r.model == "lstm")
+    assert math.isnan(lstm.low) and lstm.decision == "unclear" and lstm.act == "unclear"
+    assert judged["level"] == 0.95 and DELTA_GAIN > 0  # m = 1: the IRNN's gain alone

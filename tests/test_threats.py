@@ -54,3 +54,90 @@ def test_the_selection_threat_names_both_stages_and_their_edges():
     assert "(s)" not in text and "on the baseline strategy (" in text
     assert "then each strategy's learning rate on its own (3 rates per strategy, on addition, copy; " in text
     assert "winning rate" in text and "irnn/copy/naive" in text  # a stage-2 winner on the edge of its 3 rates
+
+
+def test_one_run_is_singular(monkeypatch, tmp_path):
+    records = pd.DataFrame({"cfg_model": ["irnn", "lstm", "lstm"], "steps": [5000, 5000, 5000]})
+    monkeypatch.setattr(threats, "load_runs", lambda *_: records)
+    text = threats.adding_threat("quick", tmp_path)
+    assert "IRNN 5,000 steps, 1 run; LSTM 5,000 steps, 2 runs" in text and "1 runs" not in text
+    assert threats.plural(1, "seed") == "1 seed" and threats.plural(3, "seed") == "3 seeds"
+
+
+def test_no_run_stopped_on_a_plateau_is_said_as_such(monkeypatch, tmp_path):
+    records = pd.DataFrame(
+        {
+            "label_model": ["lstm", "lstm", "irnn"],
+            "label_seed": [0, 1, 0],
+            "stop_reason": ["max_steps", "max_steps", "diverged"],
+            "test_char_accuracy": [0.2, 0.9, float("nan")],
+        }
+    )
+    monkeypatch.setattr(threats, "load_runs", lambda *_: records)
+    text = threats.stopped_low_threat("quick", tmp_path)
+    assert text.startswith("No run stopped on a plateau, so the stop rule never acted")
+    assert "8 ended at their step cap and 4 diverged" in text  # four experiments of the same records
+    assert "0.3 or more below" not in text
+
+
+def test_few_seeds_per_cell_are_a_threat(monkeypatch, tmp_path):
+    records = pd.DataFrame({"label_model": ["lstm", "lstm", "irnn", "irnn"], "label_seed": [0, 1, 0, 1]})
+    monkeypatch.setattr(threats, "load_runs", lambda *_: records)
+    text = threats.seeds_threat("quick", tmp_path)
+    assert "Few study seeds per cell (fewer than 5): program 2, addition 2, memorisation 2, convergence 2" in text
+    many = pd.DataFrame({"label_model": ["lstm"] * 5, "label_seed": range(5)})
+    monkeypatch.setattr(threats, "load_runs", lambda *_: many)
+    assert threats.seeds_threat("quick", tmp_path) is None
+
+
+def test_question_3s_lstm_choice_on_its_own_test_runs_is_named(monkeypatch, tmp_path):
+    assert threats.question3_choice_threat("quick", tmp_path) is None  # no study records: nothing to say
+    (tmp_path / "runs" / "quick" / "addition").mkdir(parents=True)
+    (tmp_path / "runs" / "quick" / "addition" / "cells.json").write_text("{}")
+    monkeypatch.setattr(threats, "load_runs", lambda *_: pd.DataFrame({"label_seed": [103, 104, 105]}))
+    text = threats.question3_choice_threat("quick", tmp_path)
+    assert "Question 3's LSTM part" in text and "section 7" in text
+    assert "separate seeds (3 seeds: 103, 104, 105; question3_selection)" in text
+    monkeypatch.setattr(threats, "load_runs", lambda *_: pd.DataFrame())
+    assert "So does the IRNN's here" in threats.question3_choice_threat("quick", tmp_path)
+
+
+def test_shared_rates_are_a_threat(monkeypatch, tmp_path):
+    memorisation = pd.DataFrame(
+        {
+            "cfg_model": ["irnn"] * 4,
+            "cfg_strategy": ["naive"] * 4,
+            "cfg_invert": [False, True, False, True],
+            "cfg_double": [False, False, True, True],
+            "cfg_learning_rate": [0.9] * 4,
+        }
+    )
+    program = pd.DataFrame(
+        {"cfg_model": ["irnn", "irnn", "lstm", "lstm"], "cfg_strategy": ["baseline", "naive"] * 2}
+    ).assign(cfg_learning_rate=[0.3, 0.3, 5.0, 5.0])
+    monkeypatch.setattr(
+        threats, "load_runs", lambda experiment, *_: {"memorisation": memorisation, "program": program}[experiment]
+    )
+    text = threats.rate_sharing_threat("quick", tmp_path)
+    assert text.startswith("Rates are shared, not tuned per arm, to fit the compute budget")
+    assert "the copy tricks (invert, double) run at their strategy's rate" in text
+    assert "programs run every strategy at stage 1's rate, tuned on baseline (IRNN 0.3, LSTM 5)" in text
+    tuned = program.assign(cfg_learning_rate=[0.3, 0.9, 5.0, 5.0])  # a rate per strategy: not shared
+    monkeypatch.setattr(
+        threats, "load_runs", lambda experiment, *_: {"memorisation": memorisation, "program": tuned}[experiment]
+    )
+    assert "programs" not in threats.rate_sharing_threat("quick", tmp_path)
+
+
+def test_the_quick_records_threats_name_every_measured_threat():
+    from pathlib import Path
+
+    text = "\n".join(threats.threats_section("quick", Path("results")))
+    assert "1 runs" not in text and "(s)" not in text
+    assert "No run stopped on a plateau, so the stop rule never acted" in text
+    assert "Few study seeds per cell (fewer than 5): program 2, addition 4, memorisation 2, convergence 4" in text
+    assert "Rates are shared, not tuned per arm" in text and "Question 3's LSTM part" in text
+    # the adding selection's warnings (adding_selection.py), which the sweep only logged before
+    assert "IRNN rate 1 on the top edge of those tried (0.01, 0.1, 1), validation MSE 0.1703, not below " in text
+    assert "predicting 1 (0.1676 at T = 30)" in text
+    assert "LSTM rate 0.01 on the bottom edge" in text and "RNN rate 0.01 on the bottom edge" in text

@@ -64,7 +64,7 @@ def _table(name: str, profile: str, results: Path) -> list[Path]:
             f"Selection per strategy: validation character accuracy, {tables.INTERVAL}",
         )
     if name == "convergence":
-        return tables.write_table(tables.convergence_table(profile, results), out / name, "Convergence")
+        return tables.write_table(tables.convergence_table(profile, results), out / name, tables.CONVERGENCE_CAPTION)
     return tables.write_table(
         tables.strategy_table(name, profile, results),
         out / name,

@@ -144,13 +144,14 @@ def adding_outcome(
 
 
 def adding_verdict(outcome: dict) -> str:
-    """Whether Le et al.'s expectation at T = 150 held: the IRNN and the LSTM learn, the tanh RNN does not."""
+    """Whether Le et al.'s expectation at T = 150 held (the IRNN and the LSTM learn, the tanh RNN does not), as
+    the predicate of a sentence whose subject is the expectation."""
     at_150 = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith("T=150 ")}
     if not {"irnn", "lstm", "rnn"} <= set(at_150):
-        return "not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
+        return "is not testable: the runs do not include IRNN, LSTM and tanh RNN at T = 150"
     held = at_150["irnn"] and at_150["lstm"] and not at_150["rnn"]
     return (
-        ("held" if held else "did not hold") + " at this profile's budget (IRNN learned: "
+        ("held" if held else "did not hold") + " (IRNN learned: "
         f"{'yes' if at_150['irnn'] else 'no'}, LSTM: {'yes' if at_150['lstm'] else 'no'}, "
         f"tanh RNN: {'yes' if at_150['rnn'] else 'no'})"
     )

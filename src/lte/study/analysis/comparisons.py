@@ -3,6 +3,7 @@ within their family from the interval printed beside them."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pandas as pd
 from lte.study.analysis.labels import task_name
 from lte.study.analysis.question1 import decide_by_interval, fcr_interval, fcr_level
 from lte.study.analysis.records import load_runs
-from lte.study.analysis.stats import Estimate, benjamini_hochberg, format_interval
+from lte.study.analysis.stats import Estimate, benjamini_hochberg, format_interval, no_interval_note
 from lte.study.experiment import RESULTS
 
 METRIC = "test_char_accuracy"
@@ -50,12 +51,20 @@ def decide_family(comparisons: list[Comparison], delta: float = DELTA) -> list[C
     return comparisons
 
 
+def _estimate_text(c: Comparison) -> str:
+    """The difference and its decision's interval, clipped to [-1, 1] (a difference of two accuracies), or why
+    it has none."""
+    if math.isnan(c.low) or math.isnan(c.high):
+        return f"{c.estimate.mean:.3f} ({no_interval_note(c.estimate) or 'no interval'})"
+    return format_interval(c.estimate.mean, c.low, c.high, bounds=(-1.0, 1.0))
+
+
 def comparisons_frame(comparisons: list[Comparison]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
                 **c.label,
-                "estimate": format_interval(c.estimate.mean, c.low, c.high),
+                "estimate": _estimate_text(c),
                 "mean": c.estimate.mean,
                 "low": c.low,
                 "high": c.high,

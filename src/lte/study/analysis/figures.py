@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from lte.study.analysis.chance import chance_of
 from lte.study.analysis.labels import STRATEGIES, TRICKS, task_name
-from lte.study.analysis.records import load_curves, load_runs
+from lte.study.analysis.records import load_runs
 from lte.study.analysis.stats import t_interval
 from lte.study.experiment import RESULTS, outputs_dir
 
@@ -222,13 +222,14 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
 
 
 def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
-    """Accuracy against steps and against seconds (steps x the measured time per step); mean over seeds
-    with its 95% t band, and the target accuracy of question 2."""
+    """Accuracy against steps and against seconds on the runs' own clock (steps x each model's measured time
+    per step in its runs, the clock that decides question 2); mean over seeds with its 95% t band, and the
+    target accuracies of question 2's times to target."""
+    from lte.study.analysis.question2 import TARGETS
     from lte.study.analysis.verdicts import convergence_evidence
 
     evidence = convergence_evidence(profile, results)
-    curves = load_curves("convergence", profile, results)
-    per_step = {k: v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
+    curves = evidence["curves"]
     fig, axes = new_figure(1, 2, figsize=(11, 3.8), sharey=True)
     counts = []
     for (variant_id, variant), group in curves.groupby(["label_variant_id", "label_variant"], sort=False):
@@ -238,7 +239,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
         steps = by_step.index.to_numpy(float)
         counts.append(by_step.shape[1])
         color, line, marker = VARIANT_STYLES.get(variant_id, (None, "-", None))
-        for ax, x in zip(axes, [steps, steps * per_step[variant_id]]):
+        for ax, x in zip(axes, [steps, steps * evidence["run_ms"][variant_id] / 1000.0]):
             ax.plot(
                 x,
                 [b.mean for b in bands],
@@ -251,16 +252,19 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
             )
             ax.fill_between(x, low, high, color=color, alpha=0.2)
     axes[0].set_xlabel("training steps")
-    axes[1].set_xlabel("seconds (steps x measured time per step, one core)")
+    axes[1].set_xlabel("seconds (steps x each model's measured time per step in its runs, one core)")
     axes[0].set_ylabel(METRIC_NAMES[metric])
     for ax in axes:
-        ax.axhline(
-            evidence["target"],
-            color="black",
-            linestyle=":",
-            linewidth=1.2,
-            label=f"target accuracy {evidence['target']:.2f} (question 2's rule)",
-        )
+        for i, target in enumerate(TARGETS):
+            ax.axhline(
+                target,
+                color="0.45",
+                linestyle=":",
+                linewidth=0.9,
+                label=f"target accuracies {', '.join(f'{t:g}' for t in TARGETS)} (question 2's times to target)"
+                if i == 0
+                else None,
+            )
         ax.grid(alpha=0.3)
     axes[0].set_ylim(0, 1.02)
     title = f"lines: mean over {seeds_note(counts)}; bands: 95% t interval clipped to [0, 1]"

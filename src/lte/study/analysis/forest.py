@@ -30,7 +30,7 @@ DECISION_STYLES = {
     "lower": ("v", True, "#D55E00"),
     "equivalent": ("D", True, "#0072B2"),
     "unclear": ("o", False, "#777777"),
-    "rising": ("s", False, "#777777"),  # question 1: undecided because a cell still rises
+    "rising": ("s", False, "#777777"),  # undecided because a cell still rises
 }
 # question 1 names its decisions by what a factor does to a model
 ACT_WORDS = {"higher": "helps", "lower": "hurts", "equivalent": "none (inside ±δ)", "unclear": "unclear"}
@@ -228,6 +228,8 @@ def question3_figure(parts: dict) -> Figure:
         "lower": "best is lower",
         "unclear": "unclear",
     }
+    if any((parts[m][task]["table"].decision == "rising").any() for m in models for task in QUESTION3_TASKS):
+        words["rising"] = "unclear: a cell still rising"
     handles = _decision_legend(words, f"±δ = ±{DELTA:g}: no difference that matters", PAST_EDGE)
     title = "best chosen on validation; decision read from its false-coverage-rate interval, clipped to [-1, 1]"
     legend_below(fig, handles, title, ncol=6)

@@ -10,6 +10,7 @@ import pandas as pd
 from lte.study.analysis.adding import adding_verdict
 from lte.study.analysis.design import configured_memorisation_length
 from lte.study.analysis.provenance import finished_runs, time_estimate
+from lte.study.analysis.question2 import TARGETS
 from lte.study.analysis.tables import EXPERIMENTS
 from lte.study.experiment import RESULTS
 
@@ -38,14 +39,44 @@ def setting_macros(profile: str, results: Path = RESULTS) -> dict:
         values = sorted(set(runs[column].dropna()))
         return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
 
+    import inspect
+
+    from lte.core import schedule
+    from lte.study.analysis.rising import FINAL_FRACTION, RISING_SLOPE
+
+    defaults = inspect.signature(schedule.update_schedule).parameters
+    layers, hidden = only("cfg_layers"), only("cfg_hidden")
+    selection = runs[runs.experiment == "lr_selection"]
+    per_setting = (
+        selection.groupby(
+            [c for c in selection.columns if c.startswith("cfg_") and c != "cfg_seed"], dropna=False
+        ).size()
+        if len(selection)
+        else pd.Series([0])
+    )
+    seeds = int(per_setting.min())
     return {
+        "LayersOfUnits": f"{layers} layer{'' if layers == '1' else 's'} of {hidden} units",
+        "SelectionSeeds": f"{seeds} seed{'' if seeds == 1 else 's'}",
+        "AdvanceAccuracy": f"{defaults['target_accuracy'].default:g}",
+        "AdvanceWindow": f"{schedule.ADVANCE_WINDOW_STEPS:,}".replace(",", "{,}"),
+        "AdvanceSlope": f"{schedule.ADVANCE_MIN_SLOPE:g}",
+        "DecayWindow": f"{schedule.TARGET_WINDOW_STEPS:,}".replace(",", "{,}"),
+        "DecaySlope": f"{schedule.TARGET_MIN_SLOPE:g}",
+        "DecayFactor": f"{defaults['decay'].default:g}",
+        "StopWindow": f"{schedule.STOP_WINDOW_STEPS:,}".replace(",", "{,}"),
+        "StopSlope": f"{schedule.STOP_MIN_SLOPE:g}",
+        "FinalFraction": f"{100 * FINAL_FRACTION:.0f}\\%",
+        "RisingSlope": f"{RISING_SLOPE:g}",
         "Hidden": only("cfg_hidden"),
         "Layers": only("cfg_layers"),
         "BatchRows": only("cfg_batch_size"),
         "Clip": only("cfg_clip"),
         "EvalEvery": only("cfg_eval_every"),
         "InputScale": only("cfg_input_scale"),
-        "MaxSteps": f"{int(runs.cfg_max_steps.min())}--{int(runs.cfg_max_steps.max())}",
+        "MaxSteps": "--".join(
+            f"{int(v):,}".replace(",", "{,}") for v in (runs.cfg_max_steps.min(), runs.cfg_max_steps.max())
+        ),
         "PoolSize": f"{DEFAULT_POOL_SIZE:,}".replace(",", "{,}"),
         "IrnnInputStd": f"{irnn.INPUT_STD:g}",
     }
@@ -63,8 +94,12 @@ def seed_counts(runs: pd.DataFrame) -> dict[str, str]:
 
 
 def _short_answer(part: dict) -> str:
-    """Question 3's answer for one task in a few words: the winner and whether the test data confirm it."""
-    return f"{part['winner']} ({'confirmed' if part['confirmed'] else 'not confirmed'} on test)"
+    """Question 3's answer for one task in a few words: the winner, whether the test data confirm it, and the
+    settings it ties with."""
+    if not part["confirmed"]:
+        return f"{part['winner']} (not confirmed on test)"
+    ties = f"; tied within δ with {', '.join(part['ties'])}" if part["ties"] else ""
+    return f"{part['winner']} (confirmed on test{ties})"
 
 
 def _frame_tex(frame: pd.DataFrame, columns: dict[str, str]) -> str:
@@ -108,6 +143,11 @@ def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULT
                 "decision": "decision",
             },
         )
+    if "judged" in answers[2]:
+        from lte.study.analysis.verdicts import convergence_targets
+
+        targets = convergence_targets(answers[2])
+        out["q2-targets"] = _frame_tex(targets, {c: c for c in targets.columns})
     for model in ("irnn", "lstm"):
         for task in ("computation", "memorisation"):
             if "parts" in answers[3]:
@@ -187,7 +227,7 @@ def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path =
         "Commits": ", ".join(sorted({c.removesuffix("-dirty")[:12] for c in prov["commits"]})),
         "Devices": "; ".join(prov["devices"]),
         "CpuCount": str(prov["cpu_count"]),
-        "ConvergenceTarget": f"{answers[2]['target']:.2f}" if "target" in answers[2] else "pending",
+        "ConvergenceTargets": ", ".join(f"{t:g}" for t in TARGETS[:-1]) + f" and {TARGETS[-1]:g}",
         "StepWindow": f"{answers[2]['step_window']:,.0f}" if "step_window" in answers[2] else "pending",
         "SecondWindow": f"{answers[2]['second_window']:.1f}" if "second_window" in answers[2] else "pending",
         "EquivalenceMargin": f"{DELTA:g}",
@@ -196,10 +236,10 @@ def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path =
         "MemorisationLength": str(configured_memorisation_length(profile, results) or "pending"),
         "AddingRuns": str(prov["adding_runs"]),
         "AddingBaseline": _adding_baseline(outcome),
-        "AddingVerdict": adding_verdict(outcome) if outcome else "not run",
+        "AddingVerdict": adding_verdict(outcome) if outcome else "was not tested (no runs)",
         "Profile": profile,
     }
-    raw = {"PoolSize"}  # already LaTeX
+    raw = {"PoolSize", "MaxSteps", "AdvanceWindow", "DecayWindow", "StopWindow", "FinalFraction"}  # already LaTeX
     body = "".join(f"\\newcommand{{\\{k}}}{{{v if k in raw else _tex(v)}}}\n" for k, v in macros.items())
     path = out / f"{profile}.tex"
     path.write_text(f"% generated by lte.study.analysis.report from results/runs/{profile}; do not edit\n" + body)

@@ -195,16 +195,32 @@ def time_estimate(prov: dict) -> dict:
     return {"minutes": minutes, "measured": sorted(whole), "ratio": ratio, "total_minutes": total}
 
 
+def _whole_minutes(minutes: float) -> str:
+    """Minutes to the nearest whole one; '<1' below half a minute (never '0')."""
+    return "<1" if minutes < 0.5 else f"{minutes:.0f}"
+
+
 def time_sentence(prov: dict) -> str:
+    """The profile's sweep wall time per experiment and in all (`provenance.time_estimate`), a sweep of under
+    half a minute as '<1 min'."""
     estimate = time_estimate(prov)
     if estimate["total_minutes"] is None:
         return "its sweeps have not been timed whole yet."
     parts = ", ".join(
-        f"{e} {m:.0f}" + ("" if e in estimate["measured"] else " (estimated)") for e, m in estimate["minutes"].items()
+        f"{e} {_whole_minutes(m)}" + ("" if e in estimate["measured"] else " (estimated)")
+        for e, m in estimate["minutes"].items()
     )
     total = estimate["total_minutes"]
-    span = f"{total / 60:.1f} hours" if total >= 60 else f"{total:.0f} minutes"
-    head = f"a whole run of its sweeps takes about {span} ({parts} min): "
+    span = (
+        f"about {total / 60:.1f} hours"
+        if total >= 60
+        else f"about {total:.0f} minutes"
+        if total >= 1.5
+        else "about a minute"
+        if total >= 0.5
+        else "under a minute"
+    )
+    head = f"a whole run of its sweeps takes {span} ({parts} min): "
     if len(estimate["measured"]) == len(estimate["minutes"]):
         return head + "each experiment's sweep measured whole (the wall time of its sittings added up)."
     return (

@@ -19,15 +19,23 @@ from lte.study.analysis.comparisons import (
     decide_family,
 )
 from lte.study.analysis.labels import TRICKS
+from lte.study.analysis.rising import rising_runs
 from lte.study.analysis.stats import paired_difference
 from lte.study.experiment import RESULTS
 
 SELECTION_EXPERIMENT = "question3_selection"  # every compared setting on seeds of its own (103-105)
 
 
-def best_setting(runs: pd.DataFrame, keys: list[str], label, chosen_on: pd.DataFrame | None = None) -> dict:
+def best_setting(
+    runs: pd.DataFrame,
+    keys: list[str],
+    label,
+    chosen_on: pd.DataFrame | None = None,
+    rising: set[str] = frozenset(),
+) -> dict:
     """Pick the best setting on validation accuracy, of `chosen_on` (the selection seeds' runs) when given, else
-    of `runs` themselves; compare it on test with every other, paired by seed."""
+    of `runs` themselves; compare it on test with every other, paired by seed. A comparison with a setting
+    whose cell is still rising (`rising`: run names) is not decided (docs/preregistration.md, section 2)."""
     groups = {k if isinstance(k, tuple) else (k,): g for k, g in runs.groupby(keys)}
     if chosen_on is None:
         score = {k: g[SELECTION_METRIC].mean() for k, g in groups.items()}
@@ -44,27 +52,35 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label, chosen_on: pd.DataF
         if k != winner
     ]
     decide_family(comparisons)
+    winner_rising = bool(set(groups[winner].cell) & rising)
+    for c, k in zip(comparisons, [k for k in groups if k != winner]):
+        if winner_rising or set(groups[k].cell) & rising:
+            c.decision = "rising"
     decisions = {c.label["other"]: c.decision for c in comparisons}
     confirmed = all(d in ("higher", "equivalent") for d in decisions.values())
     beaten = [o for o, d in decisions.items() if d == "higher"]
     ties = [o for o, d in decisions.items() if d == "equivalent"]
     better = [o for o, d in decisions.items() if d == "lower"]
     undecided = [o for o, d in decisions.items() if d == "unclear"]
+    still_rising = [o for o, d in decisions.items() if d == "rising"]
     where = "the selection seeds' validation" if chosen_on is not None else "validation, same runs"
     text = f"{label(winner)} (chosen on {where}: {score[winner]:.3f}; test {groups[winner][METRIC].mean():.3f})"
+    settled = (
+        f"better than {', '.join(beaten)}" if beaten else "",
+        f"tied within δ with {', '.join(ties)}" if ties else "",
+    )
     if confirmed:
-        answer = (
-            f"{label(winner)}"
-            + (f", clearly better than {_some(beaten, len(decisions))}" if beaten else "")
-            + (f", tied within δ with {_some(ties, len(decisions))}" if ties else "")
-        )
+        answer = f"{label(winner)} (confirmed on test" + "".join(f"; {s}" for s in settled if s) + ")"
+    elif winner_rising:
+        answer = f"{label(winner)} (not confirmed on test: its own cell is still rising)"
     elif better:
         answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
     else:
-        answer = (
-            f"{label(winner)} (best on validation; on test, undecided against {len(undecided)} of the "
-            f"{len(decisions)} other settings)"
+        open_ = (
+            f"undecided against {', '.join(undecided)}" if undecided else "",
+            f"a cell still rising against {', '.join(still_rising)}" if still_rising else "",
         )
+        answer = f"{label(winner)} (not confirmed on test: " + "; ".join(s for s in (*open_, *settled) if s) + ")"
     return {
         "winner": label(winner),
         "confirmed": confirmed,
@@ -75,15 +91,10 @@ def best_setting(runs: pd.DataFrame, keys: list[str], label, chosen_on: pd.DataF
         "ties": ties,
         "better": better,
         "undecided": undecided,
+        "rising": still_rising,
+        "winner_rising": winner_rising,
         "table": comparisons_frame(comparisons),
     }
-
-
-def _some(settings: list[str], others: int, at_most: int = 3) -> str:
-    """Name a few settings; a longer list is counted (the question's detail names every one)."""
-    if len(settings) <= at_most:
-        return ", ".join(settings)
-    return f"{len(settings)} of the {others} other settings"
 
 
 def _trick_name(invert: bool, double: bool) -> str:
@@ -102,6 +113,7 @@ def _selection_runs(profile: str, results: Path) -> pd.DataFrame | None:
 def question_3(profile: str, results: Path = RESULTS) -> dict:
     addition = _runs("addition", profile, results)
     memo = _runs("memorisation", profile, results)
+    rising = rising_runs("addition", profile, results) | rising_runs("memorisation", profile, results)
     selection = _selection_runs(profile, results)
 
     def chosen_on(task: str, model: str) -> pd.DataFrame | None:
@@ -112,13 +124,18 @@ def question_3(profile: str, results: Path = RESULTS) -> dict:
     for model in MODELS:
         parts[model] = {
             "computation": best_setting(
-                addition[addition.cfg_model == model], ["cfg_strategy"], lambda k: k[0], chosen_on("addition", model)
+                addition[addition.cfg_model == model],
+                ["cfg_strategy"],
+                lambda k: k[0],
+                chosen_on("addition", model),
+                rising,
             ),
             "memorisation": best_setting(
                 memo[memo.cfg_model == model],
                 ["cfg_strategy", "cfg_invert", "cfg_double"],
                 lambda k: f"{k[0]} + {_trick_name(k[1], k[2])}",
                 chosen_on("copy", model),
+                rising,
             ),
         }
     irnn = parts["irnn"]
@@ -134,6 +151,9 @@ def question_3(profile: str, results: Path = RESULTS) -> dict:
             out += f"; worse on test than {', '.join(p['better'])}"
         if p["undecided"]:
             out += f"; undecided against {', '.join(p['undecided'])}"
+        if p["rising"]:
+            rising_side = "its own cell is" if p["winner_rising"] else "a cell is"
+            out += f"; not decided ({rising_side} still rising) against {', '.join(p['rising'])}"
         return out
 
     detail = (

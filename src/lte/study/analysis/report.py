@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
 
-from lte.core import schedule
 from lte.study.analysis.adding import adding_verdict
 from lte.study.analysis.curriculum import curriculum_section
 from lte.study.analysis.design import configured_memorisation_length, design_section
+from lte.study.analysis.method_sections import QUICK_PROFILE, deviations_section, hyperparameters_section
 from lte.study.analysis.paper_numbers import write_paper_numbers
 from lte.study.analysis.pilot import pilot_section
 from lte.study.analysis.provenance import (  # noqa: F401 (RUN_CODE, run_code_unchanged_since re-exported)
@@ -22,11 +23,12 @@ from lte.study.analysis.provenance import (  # noqa: F401 (RUN_CODE, run_code_un
     records_status,
     run_code_line,
     run_code_unchanged_since,
+    time_estimate,
     time_sentence,
 )
 from lte.study.analysis.rising import slopes_section
-from lte.study.analysis.threats import threats_section
-from lte.study.analysis.verdicts import question_1, question_2, question_3
+from lte.study.analysis.threats import plural, threats_section
+from lte.study.analysis.verdicts import convergence_targets, question_1, question_2, question_3
 from lte.study.experiment import DEFAULT_PROFILE, RESULTS
 
 QUESTIONS = {
@@ -76,6 +78,11 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
             + ".",
             "",
         ]
+    from lte.study.analysis.adding_selection import recorded_warnings, warnings_text
+
+    warnings = recorded_warnings(profile, results)
+    if warnings:
+        lines += [f"**The selection's warnings.** {warnings_text(warnings)}", ""]
     for T in sorted({int(k.split()[0][2:]) for k in outcome} - {150}):
         learned = {k.split()[1]: v["below_half_baseline"] for k, v in outcome.items() if k.startswith(f"T={T} ")}
         lines.append(
@@ -89,47 +96,27 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
     count = sum(len(r["steps"]) for r in rows)
     lines += [
         "",
-        f"{count} run{'s' if count != 1 else ''} of {', '.join(map(str, steps))} steps, "
+        f"{count} run{'s' if count != 1 else ''} of {', '.join(f'{n:,}' for n in steps)} steps, "
         f"{sum(sum(r['wall_time']) for r in rows) / 60:.0f} min of training in all, recorded at commit "
         f"{', '.join(commits)}.",
     ]
     return lines + ["", f"![adding problem]({fig}/adding_problem.png)", ""]
 
 
-DEVIATIONS = f"""\
-- **The curriculum's schedule** (`schedule = "plateau"`, `lte.core.schedule`, stated in
-  `docs/preregistration.md` before the records; `"original"` restores Zaremba's rule): a level is left when
-  validation accuracy passes 0.95 or its least-squares slope over the last
-  {schedule.ADVANCE_WINDOW_STEPS:,} steps is at most {schedule.ADVANCE_MIN_SLOPE} per 1,000 steps; at the target
-  level a slope of at most {schedule.TARGET_MIN_SLOPE} over {schedule.TARGET_WINDOW_STEPS:,} steps decays the
-  rate by 0.8, and after a decay a slope of at most {schedule.STOP_MIN_SLOPE} over
-  {schedule.STOP_WINDOW_STEPS:,} steps stops the run, so a run still learning is neither slowed nor stopped.
-  Zaremba's rule advances when training accuracy falls below its value 5 evaluations ago, which on
-  a 300-example validation set fired about every 500 steps whether the model was learning or not. Baseline
-  and mix, whose data ignore the level, start at the target level. A level whose validation split holds fewer
-  than 50 distinct examples (copy and addition at length 1) is judged on its training split.
-- **Budgets**: each run ends on its plateau or at a cap sized by a pilot (copy 40,000, addition and programs
-  30,000 steps; `experiments/pilot.toml`); the report flags every cell still rising over the last 20% of its
-  steps, and a comparison that involves one does not decide a verdict.
-- **The IRNN's input weights**: Le et al. draw them from N(0, 0.001^2); reading one-hot characters that
-  leaves the IRNN almost no input signal, so the input scale is searched with the learning rate and the
-  clip, on validation data, for both models alike (`experiments/lr_selection.toml`).
-- **Size**: 1 layer of 64 units, batches of 32 rows (Zaremba: 2 x 400, batch 100); `PROFILE=paper` runs
-  Zaremba's scale.
-- **The memorisation length** is sized to the tuned LSTM: the shortest copy at which its baseline is below
-  ceiling, by a rule stated before its pilot ran (`experiments/memorisation_length.toml`, applied in the
-  default profile's report), so that question 1 can be tested there.
-"""
-
-
 def _pending_section(error: Exception) -> list[str]:
     return [f"*Pending*: {error}", ""]
+
+
+def _table_value(v) -> str:
+    if isinstance(v, float):
+        return "-" if math.isnan(v) else f"{v:.3g}"  # a p-value a test without spread does not have
+    return str(v)
 
 
 def _markdown_table(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in frame[columns].itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row) + " |")
+        lines.append("| " + " | ".join(_table_value(v) for v in row) + " |")
     return lines
 
 
@@ -177,6 +164,13 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
         "|---|---|",
     ]
     lines += [f"| {i}. {QUESTIONS[i]} | **{answers[i]['verdict']}** |" for i in QUESTIONS]
+    if profile == QUICK_PROFILE:
+        lines += [
+            "",
+            f"*Profile `{profile}`: a small run of the same machinery, most of whose runs end at their cap; its "
+            "verdicts are not the study's answers (see the deviations below, and docs/preregistration.md, "
+            "section 10).*",
+        ]
     lines += ["", f"## 1. {QUESTIONS[1]}", "", q1["detail"], ""]
     if "table" in q1:
         lines += [
@@ -210,7 +204,15 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
         lines += _markdown_table(
             q2["table"], ["variant", "measure", "estimate", "method", "p (BH)", "interval level", "decision"]
         )
-        lines += ["", f"Steps and seconds to the target: [convergence table]({profile}/tables/convergence.md).", ""]
+        lines += ["", "Steps and seconds to each target accuracy (median over the runs that reach it):", ""]
+        targets = convergence_targets(q2)
+        lines += _markdown_table(targets, list(targets.columns))
+        lines += [
+            "",
+            f"Each model's time per step on both clocks, final accuracy and areas: [convergence table]"
+            f"({profile}/tables/convergence.md).",
+            "",
+        ]
     lines += [f"## 3. {QUESTIONS[3]}", "", q3["detail"], ""]
     if "parts" in q3:
         lines += [f"![question 3: the best setting against every other]({fig}/question3_forest.png)", ""]
@@ -243,9 +245,8 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
         "## Diverged runs",
         "",
         (
-            f"{len(diverged)} run(s) diverged and are left out of the comparisons: "
-            + ", ".join(f"`{d}`" for d in diverged)
-            + "."
+            f"{plural(len(diverged), 'run')} diverged and {'is' if len(diverged) == 1 else 'are'} left out of "
+            "the comparisons: " + ", ".join(f"`{d}`" for d in diverged) + "."
         )
         if diverged
         else "No run of the judged experiments diverged.",
@@ -253,22 +254,14 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
     ]
     lines += design_section(profile, configured_memorisation_length(profile, results), results)
     lines += pilot_section(profile, results)
+    lines += hyperparameters_section(profile, results, fig)
+    lines += adding_section(profile, results, fig)
+    lines += deviations_section(profile, results)
     lines += [
-        "## Hyperparameters",
-        "",
-        "Learning rate, clip and input scale, chosen per model and task on validation data at the target level "
-        f"(never on test data): [table]({profile}/tables/lr_selection.md).",
-        "",
-        f"![hyperparameter selection]({fig}/lr_selection.png)",
-        "",
-        *adding_section(profile, results, fig),
-        "## Deviations from the original studies",
-        "",
-        DEVIATIONS,
         "## Provenance",
         "",
         f"- runs: {prov['runs']}, by commit as recorded: "
-        + ", ".join(f"`{c}` ({n} runs)" for c, n in prov["commit_counts"].items()),
+        + ", ".join(f"`{c}` ({plural(n, 'run')})" for c, n in prov["commit_counts"].items()),
         run_code_line(prov, profile, results),
         *(
             [
@@ -279,10 +272,10 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
             if any(predates(commit, FLAX_CELLS_COMMIT) for commit in prov["commits"])
             else []
         ),
-        f"- device(s): {', '.join(prov['devices'])}; {prov['cpu_count']} CPU cores; {prov['platform']}",
+        f"- device(s): {', '.join(prov['devices'])}; {plural(prov['cpu_count'], 'CPU core')}; {prov['platform']}",
         f"- Python {prov['python']}; " + ", ".join(f"{k} {v}" for k, v in sorted(prov["versions"].items())),
         f"- training time, all runs added up: {_minutes(prov['training_seconds'])}",
-        "- sweep wall time (2 CPU cores): " + time_sentence(prov),
+        f"- sweep wall time ({plural(prov['cpu_count'], 'CPU core')}): " + time_sentence(prov),
         "",
     ]
     path = results / "README.md" if profile == DEFAULT_PROFILE else results / profile / "README.md"

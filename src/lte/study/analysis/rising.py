@@ -7,8 +7,13 @@ runs' final slopes exceeds RISING_SLOPE. A comparison that involves a rising cel
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+
+from lte.study.analysis.records import load_curves
+from lte.study.experiment import RESULTS
 
 FINAL_FRACTION = 0.2
 RISING_SLOPE = 0.01  # test accuracy per 1,000 steps
@@ -38,6 +43,22 @@ def cell_slopes(curves: pd.DataFrame, by: list[str], metric: str = METRIC) -> pd
     table = table.rename(columns={"mean": "final_slope", "count": "runs"})
     table["rising"] = table["final_slope"] > RISING_SLOPE
     return table
+
+
+def rising_runs(experiment: str, profile: str, results: Path = RESULTS) -> set[str]:
+    """The runs (`cell` names) of every cell of `experiment` (its runs over seeds, by their non-seed labels)
+    that is still rising."""
+    curves = load_curves(experiment, profile, results)
+    if curves.empty:
+        return set()
+    by = sorted(c for c in curves.columns if c.startswith("label_") and c != "label_seed")
+    table = cell_slopes(curves, by)
+    runs_of = curves.drop_duplicates("cell").set_index(by)["cell"]
+    return {
+        cell
+        for key in table[table.rising][by].itertuples(index=False)
+        for cell in np.atleast_1d(runs_of.loc[tuple(key)] if len(by) > 1 else runs_of.loc[key[0]])
+    }
 
 
 def slopes_section(experiments: dict[str, pd.DataFrame]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 from lte.study.analysis.chance import chance_of
 from lte.study.analysis.labels import STRATEGIES, TRICKS, task_name
 from lte.study.analysis.records import load_runs
-from lte.study.analysis.stats import format_estimate, t_interval
+from lte.study.analysis.stats import format_estimate, no_interval_note, t_interval
 from lte.study.experiment import RESULTS, outputs_dir, runs_dir
 
 EXPERIMENTS = (
@@ -23,7 +24,18 @@ EXPERIMENTS = (
     "convergence",
 )
 OPTIONAL = ("strategy_selection", "question3_selection")  # absent from records made before they existed
-INTERVAL = "mean [95% t interval] over seeds"
+# Where a tabled quantity lies: its printed interval is clipped to it (a t interval knows no bounds; at two
+# seeds it can run far past them).
+PROPORTION = (0.0, 1.0)  # an accuracy, an exact-match rate, an area under an accuracy curve (a mean accuracy)
+DIFFERENCE = (-1.0, 1.0)  # a difference of two accuracies
+NONNEGATIVE = (0.0, math.inf)  # steps, seconds
+NO_INTERVAL = "a cell of one seed, or whose seeds all agree, has no interval"
+INTERVAL = f"mean [95% t interval, clipped to [0, 1]] over seeds; {NO_INTERVAL}"
+CONVERGENCE_CAPTION = (
+    "Convergence (addition, combined): each model's time per step (in its runs, and the step timed alone), final "
+    "test accuracy, and the area under its test-accuracy curve over the steps and seconds all runs share, "
+    f"{INTERVAL}"
+)
 
 
 def tex_escape(text) -> str:
@@ -61,12 +73,21 @@ def write_table(table: pd.DataFrame, stem: Path, caption: str) -> list[Path]:
     return paths
 
 
-def _cell(values) -> str:
-    """mean [interval] of the runs that have a value; diverged runs (NaN) are counted beside it, never averaged."""
+def _cell(values, bounds: tuple[float, float] = PROPORTION) -> str:
+    """mean [interval] of the runs that have a value, the interval clipped into `bounds` (PROPORTION for an
+    accuracy, DIFFERENCE for a difference of two, NONNEGATIVE for steps or seconds); diverged runs (NaN) are
+    counted beside it, never averaged.
+
+    Without an interval it says why: '0.496 (1 seed, no interval)', '1.000 (no interval: zero spread over 2
+    seeds)' (all seeds equal, 0 included: a point is no t interval); '-' when no run has a value.
+    """
     values = pd.Series(values, dtype=float)
     finite = values.dropna()
     lost = f" ({len(values) - len(finite)} diverged)" if len(finite) < len(values) else ""
-    return (format_estimate(t_interval(finite)) if len(finite) else "-") + lost
+    if not len(finite):
+        return "-" + lost
+    e = t_interval(finite)
+    return (f"{e.mean:.3f} ({no_interval_note(e)})" if e.zero_spread else format_estimate(e, bounds=bounds)) + lost
 
 
 def strategy_table(experiment: str, profile: str, results: Path = RESULTS) -> pd.DataFrame:
@@ -114,9 +135,7 @@ def lr_table(profile: str, results: Path = RESULTS, experiment: str = "lr_select
             "clip": t["clip"].map(g),
             "input scale": t.input_scale.map(g),
             "val char acc (target level)": [
-                f"diverged ({r.diverged} of {r.seeds} seeds)"
-                if r.diverged
-                else f"{r.val_char_accuracy:.3f}" + (f" [{r.low:.3f}, {r.high:.3f}]" if r.seeds > 1 else "")
+                f"diverged ({r.diverged} of {r.seeds} seeds)" if r.diverged else _cell(r.seed_values)
                 for r in t.itertuples()
             ],
             "seeds": t.seeds.astype(str),
@@ -126,28 +145,25 @@ def lr_table(profile: str, results: Path = RESULTS, experiment: str = "lr_select
 
 
 def convergence_table(profile: str, results: Path = RESULTS) -> pd.DataFrame:
-    """Per variant: final accuracy, areas under the curve, steps and seconds to the target (question 2's rule)."""
+    """Per variant (question 2): width, parameters, time per step on both clocks, final accuracy, and the area
+    under the test-accuracy curve on each clock; the times to each target are question 2's own table."""
     from lte.study.analysis.verdicts import convergence_evidence
 
     evidence = convergence_evidence(profile, results)
-    runs, target = evidence["runs"], evidence["target"]
+    areas = evidence["judged"]["areas"]
     rows = []
-    for variant, sub in runs.groupby("label_variant", sort=False):
-        reached = sub.dropna(subset=["steps_to_target"])
-        rows.append(
-            {
-                "model": variant,
-                "hidden": str(sub.cfg_hidden.iloc[0]),
-                "parameters": f"{int(sub.parameters.iloc[0]):,}",
-                "ms per step (measured)": f"{1000 * sub.seconds_per_step.iloc[0]:.3f}",
-                "final char acc": _cell(sub.test_char_accuracy),
-                "area (steps)": _cell(sub.area_steps),
-                "area (seconds)": _cell(sub.area_seconds),
-                f"reached {target:.2f}": f"{len(reached)}/{len(sub)}",
-                "steps to target": _cell(reached.steps_to_target),
-                "seconds to target": _cell(reached.seconds_to_target),
-            }
-        )
+    for variant, sub in evidence["runs"].groupby("label_variant_id", sort=False):
+        row = {
+            "model": evidence["names"].get(variant, variant),
+            "hidden": str(sub.cfg_hidden.iloc[0]),
+            "parameters": f"{int(sub.parameters.iloc[0]):,}",
+            "ms per step (runs)": f"{evidence['run_ms'][variant]:.3f}",
+            "ms per step (step alone)": f"{evidence['step_ms'][variant]:.3f}",
+            "final char acc": _cell(sub.test_char_accuracy),
+        }
+        for clock, group in areas[areas.variant == variant].groupby("clock", sort=False):
+            row[f"area ({clock})"] = _cell(group.area)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -204,10 +220,5 @@ def write_all_tables(profile: str, results: Path = RESULTS) -> list[Path]:
             out / experiment,
             f"{experiment}: test accuracy at the target level, {INTERVAL}",
         )
-    paths += write_table(
-        convergence_table(profile, results),
-        out / "convergence",
-        f"Convergence (addition, combined): areas under the test-accuracy curve and steps and "
-        f"seconds to the target (runs that reached it), {INTERVAL}",
-    )
+    paths += write_table(convergence_table(profile, results), out / "convergence", CONVERGENCE_CAPTION)
     return paths

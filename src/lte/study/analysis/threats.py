@@ -9,11 +9,31 @@ from pathlib import Path
 
 from lte.study.analysis.records import load_curves, load_runs
 from lte.study.analysis.rising import RISING_SLOPE, cell_slopes
-from lte.study.experiment import RESULTS
+from lte.study.experiment import RESULTS, runs_dir
 
 JUDGED = ("program", "addition", "memorisation", "convergence")
 EQUAL_PARAMETERS_WITHIN = 0.05
 STOPPED_LOW_GAP = 0.3  # a run stopped on a plateau this far below its cell's best seed may have stopped too soon
+FEW_SEEDS = 5  # fewer study seeds per cell than this is named as a threat
+STOP_REASONS = {
+    "max_steps": "ended at their step cap",
+    "max_seconds": "ended at their time cap",
+    "diverged": "diverged",
+}
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """'1 run', '2 runs' (`plural_form` where adding s is wrong)."""
+    return f"{count:,} {noun if count == 1 else plural_form or noun + 's'}"
+
+
+def and_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _non_seed_labels(frame) -> list[str]:
+    return sorted(c for c in frame.columns if c.startswith("label_") and c != "label_seed")
 
 
 def _or_none(load, *args):
@@ -46,25 +66,118 @@ def rising_threat(profile: str, results: Path) -> str | None:
 
 
 def stopped_low_threat(profile: str, results: Path) -> str | None:
-    """Runs the plateau rule stopped far below another seed of their cell: a plateau they might have left."""
-    counts = []
+    """Runs the plateau rule stopped far below another seed of their cell: a plateau they might have left. When
+    no run stopped on a plateau at all, says so (the stop rule never acted) and how the runs ended instead."""
+    counts, plateaus, reasons = [], 0, {}
     for experiment in JUDGED:
         runs = _or_none(load_runs, experiment, profile, results)
         if runs is None or "stop_reason" not in runs:
             continue
-        by = sorted(c for c in runs.columns if c.startswith("label_") and c != "label_seed")
+        by = _non_seed_labels(runs)
         best = runs.groupby(by, dropna=False)["test_char_accuracy"].transform("max")
         plateau = runs.stop_reason.astype(str).str.startswith("plateau")
         low = plateau & (runs.test_char_accuracy <= best - STOPPED_LOW_GAP)
         counts.append((experiment, int(low.sum()), len(runs)))
+        plateaus += int(plateau.sum())
+        for reason, n in runs.stop_reason.astype(str).value_counts().items():
+            reasons[reason] = reasons.get(reason, 0) + int(n)
     if not counts:
         return None
+    if not plateaus:
+        return (
+            "No run stopped on a plateau, so the stop rule never acted: of the judged runs, "
+            + and_list(
+                [
+                    f"{n:,} {STOP_REASONS.get(r, f'ended with {r}')}"
+                    for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+                ]
+            )
+            + "."
+        )
     low = [(e, k, n) for e, k, n in counts if k]
     if not low:
-        return f"No run was stopped on a plateau {STOPPED_LOW_GAP:.1f} or more below the best seed of its cell."
+        return (
+            f"No run was stopped on a plateau {STOPPED_LOW_GAP:.1f} or more below the best seed of its cell "
+            f"({plural(plateaus, 'run')} stopped on a plateau)."
+        )
     return (
         f"Runs stopped on a plateau {STOPPED_LOW_GAP:.1f} or more below the best seed of their cell (they might "
         "have left the plateau later, as other seeds did): " + ", ".join(f"{e} {k} of {n}" for e, k, n in low) + "."
+    )
+
+
+def seeds_threat(profile: str, results: Path) -> str | None:
+    """The study's seeds per cell, where an experiment has fewer than FEW_SEEDS."""
+    few = []
+    for experiment in JUDGED:
+        runs = _or_none(load_runs, experiment, profile, results)
+        if runs is None or "label_seed" not in runs:
+            continue
+        by = _non_seed_labels(runs)
+        seeds = runs.groupby(by, dropna=False)["label_seed"].nunique() if by else [runs.label_seed.nunique()]
+        low, high = int(min(seeds)), int(max(seeds))
+        if low < FEW_SEEDS:
+            few.append(f"{experiment} {low}" if low == high else f"{experiment} {low}-{high}")
+    if not few:
+        return None
+    return (
+        f"Few study seeds per cell (fewer than {FEW_SEEDS}): {', '.join(few)}. A t interval over n seeds has n - 1 "
+        "degrees of freedom, so the intervals are wide and many comparisons stay unclear; a diverged seed leaves a "
+        "paired comparison one seed fewer."
+    )
+
+
+def question3_choice_threat(profile: str, results: Path) -> str | None:
+    """Question 3's LSTM part chooses its winner on the same runs that then test it (docs/preregistration.md,
+    section 7); the IRNN's is chosen on separate seeds, where their records exist."""
+    if not any((runs_dir(e, profile, results) / "cells.json").exists() for e in ("addition", "memorisation")):
+        return None
+    text = (
+        "Question 3's LSTM part (reported for comparison) chooses the LSTM's best setting on the validation "
+        "accuracy of the study's runs and then tests it on the test accuracy of those same runs "
+        "(docs/preregistration.md, section 7): choice and confirmation share their seeds, which favours the "
+        "winner. "
+    )
+    selection = _or_none(load_runs, "question3_selection", profile, results)
+    if selection is None or "label_seed" not in selection:
+        return text + "So does the IRNN's here: the IRNN's own choice (question3_selection) has no complete records."
+    seeds = sorted(int(s) for s in selection.label_seed.unique())
+    return (
+        text + f"The IRNN's choice is made on separate seeds ({plural(len(seeds), 'seed')}: "
+        f"{', '.join(map(str, seeds))}; question3_selection)."
+    )
+
+
+def rate_sharing_threat(profile: str, results: Path) -> str | None:
+    """Arms that run at a rate tuned for another arm (docs/preregistration.md, section 3 item 3 and section 4):
+    the copy tricks at their strategy's rate, and the programs' strategies at stage 1's baseline rate."""
+    parts = []
+    memorisation = _or_none(load_runs, "memorisation", profile, results)
+    if memorisation is not None and {"cfg_invert", "cfg_double", "cfg_learning_rate"} <= set(memorisation.columns):
+        tricks = memorisation.groupby(["cfg_model", "cfg_strategy"])[["cfg_invert", "cfg_double"]].apply(
+            lambda g: len(g.drop_duplicates())
+        )
+        rates = memorisation.groupby(["cfg_model", "cfg_strategy"])["cfg_learning_rate"].nunique()
+        if (tricks > 1).any() and (rates == 1).all():
+            parts.append(
+                "the copy tricks (invert, double) run at their strategy's rate, tuned without tricks, so question "
+                "1's trick factors compare an arm at the rate tuned for it with arms at a rate not tuned for them"
+            )
+    program = _or_none(load_runs, "program", profile, results)
+    if program is not None and {"cfg_strategy", "cfg_learning_rate"} <= set(program.columns):
+        rates = program.groupby("cfg_model")["cfg_learning_rate"].unique()
+        if program.cfg_strategy.nunique() > 1 and all(len(r) == 1 for r in rates):
+            parts.append(
+                "programs run every strategy at stage 1's rate, tuned on baseline ("
+                + ", ".join(f"{m.upper()} {r[0]:g}" for m, r in rates.items())
+                + "), so question 1's program factors compare baseline at its tuned rate with strategies at a "
+                "rate not tuned for them"
+            )
+    if not parts:
+        return None
+    return (
+        "Rates are shared, not tuned per arm, to fit the compute budget (docs/preregistration.md, section 3 item 3 "
+        "and section 4): " + "; ".join(parts) + "."
     )
 
 
@@ -113,10 +226,12 @@ def _per_strategy_note(profile: str, results: Path) -> str:
         if (winner := group[group.selected]).shape[0]
         and widened_axis(list(group.learning_rate), float(winner.learning_rate.iloc[0])) is not None
     ]
-    rates = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    rates = (
+        f"{counts[0]} rate{'s' if counts[0] != 1 else ''}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]} rates"
+    )
     on_edge = f"{len(edges)} winning rate{'s' if len(edges) != 1 else ''} on an edge: {', '.join(edges)}"
     return (
-        f", then each strategy's learning rate on its own ({rates} rates per strategy, on "
+        f", then each strategy's learning rate on its own ({rates} per strategy, on "
         f"{', '.join(sorted(table.task.unique()))}; {on_edge if edges else 'no winning rate on an edge'})"
     )
 
@@ -147,9 +262,17 @@ def adding_threat(profile: str, results: Path) -> str | None:
         "The adding problem's step budgets are "
         + ("equal" if equal else "unequal")
         + " across models ("
-        + ", ".join(f"{m.upper()} {b:,} steps, {seeds[m]} runs" for m, b in budgets.items())
+        + "; ".join(f"{m.upper()} {b:,} steps, {plural(int(seeds[m]), 'run')}" for m, b in budgets.items())
         + ")."
     )
+
+
+def adding_selection_threat(profile: str, results: Path) -> str | None:
+    """The adding problem's selection warnings: a winner on an edge of its grid, or no better than predict-1."""
+    from lte.study.analysis.adding_selection import recorded_warnings, warnings_text
+
+    warnings = recorded_warnings(profile, results)
+    return f"The adding problem's selection: {warnings_text(warnings)}" if warnings else None
 
 
 def devices_threat(profile: str, results: Path) -> str | None:
@@ -173,9 +296,13 @@ def threats_section(profile: str, results: Path = RESULTS) -> list[str]:
         for t in (
             rising_threat(profile, results),
             stopped_low_threat(profile, results),
+            seeds_threat(profile, results),
             selection_threat(profile, results),
+            rate_sharing_threat(profile, results),
+            question3_choice_threat(profile, results),
             parameters_threat(profile, results),
             adding_threat(profile, results),
+            adding_selection_threat(profile, results),
             devices_threat(profile, results),
         )
         if t

@@ -40,11 +40,12 @@ from lte.study.analysis.comparisons import (  # noqa: F401 (re-exported)
 )
 from lte.study.analysis.labels import STRATEGIES, TRICKS
 from lte.study.analysis.question1 import judge_task
+from lte.study.analysis.question2 import TARGETS
 from lte.study.analysis.question2 import judge as judge_convergence
 from lte.study.analysis.question3 import SELECTION_EXPERIMENT, best_setting, question_3  # noqa: F401
 from lte.study.analysis.records import load_curves
-from lte.study.analysis.rising import cell_slopes
-from lte.study.analysis.stats import format_interval
+from lte.study.analysis.rising import cell_slopes, rising_runs
+from lte.study.analysis.stats import format_interval, no_interval_note
 from lte.study.experiment import RESULTS
 
 RULES = f"""\
@@ -65,7 +66,8 @@ Fixed before the records were made (`lte.study.analysis.verdicts`):
   comparison (a paired comparison loses that seed), counted in the tables, and listed in the report.
 - **Still rising.** A run's final slope is the least-squares slope of its test accuracy over the last 20% of
   its steps, per 1,000 steps; a cell (its runs over seeds) whose mean final slope exceeds 0.01 is *rising*,
-  and a question-1 comparison that involves it is not decided (docs/preregistration.md, section 2).
+  and a comparison that involves it is not decided: its decision is *rising*, and it counts as unclear in
+  every verdict (docs/preregistration.md, section 2).
 - **Question 1** is judged per task (docs/preregistration.md, section 5) on each factor's *normalised gain*
   (for each strategy against baseline without tricks, and each trick against none within each strategy):
   per seed, treated minus control over the control's headroom (1 minus its mean, at least 0.01), so that a
@@ -82,16 +84,18 @@ Fixed before the records were made (`lte.study.analysis.verdicts`):
   Welch, one family. Seconds are the runs' **own measured training time** (the loop's clock), which
   decides; seconds from each model's step timed alone (`step_times.json`) are reported beside them. Per
   variant and clock: **yes** when the IRNN's area is *higher*, **no** when *lower* or *equivalent*, else
-  **unclear** (also when a cell is still rising). Steps and seconds to a target accuracy are reported
-  beside it; the target is 90% of the lower of the two models' median final accuracies, rounded down to
-  0.05.
+  **unclear** (also when a cell is still rising). Beside it: the steps and seconds to each of the target
+  accuracies {", ".join(f"{t:g}" for t in TARGETS)} (median over the runs that reach it, and how many do), and
+  each model's final accuracy.
 - **Question 3**: for each task (computation: addition; memorisation: copy), the IRNN's best setting
-  (strategy; for copy, strategy and trick) is the one with the highest mean *validation* accuracy on the
-  per-strategy selection's seeds (100-102, at each setting's best rate; without those records, on the study's
-  own runs, which the answer then says); it is then compared on *test* accuracy on the study's seeds with
-  every other setting, paired by seed. It is **confirmed** when it
-  is *higher* than or *equivalent* to every other setting, and the answer lists those it is clearly
-  better than and those it ties with; **not confirmed** when any other setting is *higher* on test.
+  (strategy; for copy, strategy and trick) is the one with the highest mean *validation* accuracy at the
+  target level on question 3's own selection runs (every compared setting at its strategy's selected rate,
+  seeds 103-105, which chose no rate; without those records, on the study's own runs, which the answer then
+  says); it is then compared on *test* accuracy on the study's seeds with every other setting, paired by
+  seed. It is **confirmed** when it is *higher* than or *equivalent* to every other setting, and the answer
+  names those it is better than and those it ties with; **not confirmed** when any other setting is
+  *higher* on test, or when a comparison is unclear or involves a rising cell (the answer names them). The
+  LSTM's part is chosen on its study runs' validation accuracy, for comparison only.
 """
 
 
@@ -125,20 +129,8 @@ def _factor_arms(runs: pd.DataFrame, experiment: str) -> list[tuple[str, str, pd
     return arms
 
 
-def _rising_arms(experiment: str, profile: str, results: Path) -> set[str]:
-    """The cells (runs of one arm over seeds, by their non-seed labels) whose runs are still rising."""
-    curves = load_curves(experiment, profile, results)
-    if curves.empty:
-        return set()
-    by = sorted(c for c in curves.columns if c.startswith("label_") and c != "label_seed")
-    table = cell_slopes(curves, by)
-    rising = table[table.rising]
-    runs_of = curves.drop_duplicates("cell").set_index(by)["cell"] if by else None
-    return {
-        cell
-        for key in rising[by].itertuples(index=False)
-        for cell in np.atleast_1d(runs_of.loc[tuple(key)] if len(by) > 1 else runs_of.loc[key[0]])
-    }
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def question_1(profile: str, results: Path = RESULTS) -> dict:
@@ -147,7 +139,7 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
     rows, gains, task_verdicts = [], [], {}
     for experiment in ("program", "addition", "memorisation"):
         runs = _runs(experiment, profile, results)
-        rising_cells = _rising_arms(experiment, profile, results)
+        rising_cells = rising_runs(experiment, profile, results)
         by_task: dict[str, tuple[dict, set]] = {}
         for task, factor, treated, control in _factor_arms(runs, experiment):
             arms, rising = by_task.setdefault(task, ({}, set()))
@@ -167,7 +159,7 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
                     interval = (
                         f"[{r.low:.2f}, {r.high:.2f}]"
                         if math.isfinite(r.low) and math.isfinite(r.high)
-                        else f"[no interval: {r.estimate.n} paired seed{'s' if r.estimate.n != 1 else ''}]"
+                        else f"[{no_interval_note(r.estimate) or 'no interval'}]"
                     )
                     row[f"{model.upper()} gain"] = f"{r.estimate.mean:.2f} {interval}" + (
                         " (rising)" if r.rising else ""
@@ -201,29 +193,32 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
     else:
         verdict = "unclear"
     verdict += " (" + "; ".join(f"{t}: {v}" for t, v in task_verdicts.items()) + ")"
+    if len(testable) == 1:  # docs/preregistration.md, section 3: the verdict says so when it rests on one setting
+        verdict += f"; it rests on one task, {next(iter(testable))}"
     table = pd.DataFrame(rows)
-    acting = table[table["LSTM act"].isin(["helps", "hurts"]) | table["IRNN act"].isin(["helps", "hurts"])]
+    acts = table[["LSTM act", "IRNN act"]]
+    acting = table[acts.isin(["helps", "hurts"]).any(axis=1)]
+    settled = table[(acts != "unclear").all(axis=1)]
+    rising_gains = int(sum(table[f"{m.upper()} gain"].str.endswith("(rising)").sum() for m in MODELS))
     detail = (
         f"Judged per task on each factor's normalised gain (treated minus control over the control's "
-        f"headroom, paired by seed). {len(acting)} of {len(table)} factors act on at least one model; of "
-        f"those, {int((acting.agreement == 'same').sum())} act alike, "
-        f"{int((acting.agreement == 'differs').sum())} differ and "
-        f"{int((acting.agreement == 'unclear').sum())} are undecided. "
+        f"headroom, paired by seed). Of {_count(len(table), 'factor')}, {len(settled)} "
+        f"{'is' if len(settled) == 1 else 'are'} decided for both models and {len(acting)} act on at least one; "
+        f"{int((table.agreement == 'same').sum())} act alike, {int((table.agreement == 'differs').sum())} "
+        f"differ and {int((table.agreement == 'unclear').sum())} are unclear. "
         + (f"Untestable (nothing acts on the LSTM): {', '.join(untestable)}. " if untestable else "")
-        + f"{int(table['LSTM gain'].str.contains('rising').sum() + table['IRNN gain'].str.contains('rising').sum())} "
-        f"gains rest on a cell still rising at the end of its budget and are left undecided."
+        + (
+            f"{_count(rising_gains, 'gain')} of {2 * len(table)} rest on a cell still rising at the end of its "
+            "budget and are left undecided."
+            if rising_gains
+            else "No gain rests on a cell still rising."
+        )
     )
     # `gains`: the numbers behind the table's text, one row per (task, factor, model), for the forest plot
     return {"verdict": verdict, "detail": detail, "table": table, "gains": pd.DataFrame(gains), "tasks": task_verdicts}
 
 
 # ---------------------------------------------------------------- question 2
-
-
-def convergence_target(runs: pd.DataFrame) -> float:
-    """90% of the lower of the LSTM's and the equal-units IRNN's median final accuracy, rounded down to 0.05."""
-    medians = [runs[runs.label_variant_id == v][METRIC].median() for v in ("lstm", "irnn-units")]
-    return float(np.floor(0.9 * min(medians) / 0.05 + 1e-9) * 0.05)
 
 
 def step_times(profile: str, results: Path = RESULTS) -> dict | None:
@@ -236,43 +231,9 @@ def step_times(profile: str, results: Path = RESULTS) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def curve_areas(curves: pd.DataFrame, runs: pd.DataFrame, seconds_per_step: dict) -> tuple[pd.DataFrame, float, float]:
-    """Per run: the mean of its test-accuracy curve over the shared steps and over the shared seconds.
-
-    The windows end where the shortest run ends (in steps, and in seconds at the measured step times), so
-    no curve is extrapolated; before its first evaluation a curve holds that evaluation's value.
-    Returns (runs with area_steps and area_seconds, step window, second window).
-    """
-    runs = runs.copy()
-    runs["seconds_per_step"] = runs.label_variant_id.map(seconds_per_step)
-    step_window = float(runs.steps.min())
-    second_window = float((runs.steps * runs.seconds_per_step).min())
-    areas = []
-    for run in runs.itertuples():
-        c = curves[curves.cell == run.cell].sort_values("step")
-        steps = np.concatenate([[0.0], c.step.to_numpy(float)])
-        accuracy = np.concatenate([[c[METRIC].iloc[0]], c[METRIC].to_numpy(float)])
-        row = {"cell": run.cell}
-        for name, window, scale in (
-            ("area_steps", step_window, 1.0),
-            ("area_seconds", second_window, run.seconds_per_step),
-        ):
-            grid = np.linspace(0.0, window, 401)[1:]
-            row[name] = float(np.interp(grid, steps * scale, accuracy).mean())
-        areas.append(row)
-    return runs.merge(pd.DataFrame(areas), on="cell"), step_window, second_window
-
-
-def first_reach(curves: pd.DataFrame, target: float) -> pd.DataFrame:
-    rows = []
-    for cell, c in curves.groupby("cell"):
-        hit = c.sort_values("step")
-        hit = hit[hit[METRIC] >= target]
-        rows.append({"cell": cell, "steps_to_target": float(hit.step.iloc[0]) if len(hit) else np.nan})
-    return pd.DataFrame(rows)
-
-
 def convergence_evidence(profile: str, results: Path = RESULTS) -> dict:
+    """Question 2's evidence (lte.study.analysis.question2.judge) with what the tables and figures add: the
+    runs, their curves, and each variant's name, time per step on both clocks (ms) and parameter count."""
     runs = _runs("convergence", profile, results)
     curves = load_curves("convergence", profile, results)
     measured = step_times(profile, results)
@@ -281,53 +242,89 @@ def convergence_evidence(profile: str, results: Path = RESULTS) -> dict:
             "convergence/step_times.json is missing: run `lte step-times --profile "
             f"{profile}` (make sweeps does) to measure each model's time per step"
         )
-    per_step = {k: v["seconds_per_step"] for k, v in measured["variants"].items()}
-    runs, step_window, second_window = curve_areas(curves, runs, per_step)
-    target = convergence_target(runs)
-    runs = runs.merge(first_reach(curves, target), on="cell")
-    runs["seconds_to_target"] = runs.steps_to_target * runs.seconds_per_step
+    step_ms = {k: 1000 * v["seconds_per_step"] for k, v in measured["variants"].items()}
+    by_variant = {variant: group for variant, group in curves.groupby("label_variant_id", sort=False)}
+    slopes = cell_slopes(curves, ["label_variant_id"])
+    judged = judge_convergence(
+        by_variant, "lstm", ms_per_step=step_ms, rising=frozenset(slopes[slopes.rising].label_variant_id)
+    )
+    per_run_ms = 1000 * runs.wall_time.astype(float) / runs.steps.astype(float)
     return {
+        "judged": judged,
         "runs": runs,
-        "target": target,
-        "step_window": step_window,
-        "second_window": second_window,
+        "curves": curves,
+        "names": dict(zip(curves.label_variant_id, curves.label_variant)),
+        "step_ms": step_ms,
+        "run_ms": {v: float(per_run_ms[runs.label_variant_id == v].mean()) for v in step_ms},
+        "rising": sorted(slopes[slopes.rising].label_variant_id),
+        "step_window": judged["windows"]["steps"],
+        "second_window": judged["windows"]["run seconds"],
         "step_times": measured,
     }
+
+
+def convergence_targets(evidence: dict) -> pd.DataFrame:
+    """Per variant and target accuracy: the runs that reach it and the median steps and seconds (both clocks)
+    of those that do (docs/preregistration.md, section 6)."""
+    reach = evidence["judged"]["to_target"]
+    rows = []
+    for (variant, target), group in reach.groupby(["variant", "target"], sort=False):
+        by_clock = group.set_index("clock")
+        first = by_clock.iloc[0]
+        row = {
+            "model": evidence["names"].get(variant, variant),
+            "target": f"{target:.2f}",
+            "reached": f"{round(first.fraction * first.runs)}/{first.runs}",
+        }
+        for clock, column in (("steps", "steps"), ("run seconds", "run s"), ("step-alone seconds", "step-alone s")):
+            if clock in by_clock.index:
+                median = by_clock.loc[clock, "median"]
+                row[f"median {column}"] = (
+                    "-" if not np.isfinite(median) else f"{median:,.0f}" if clock == "steps" else f"{median:.1f}"
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _window(clock: str, window: float) -> str:
+    return f"{window:,.0f} steps" if clock == "steps" else f"{window:,.1f} s"
 
 
 def question_2(profile: str, results: Path = RESULTS) -> dict:
     """Per IRNN variant and clock, its area under the curve against the LSTM's (lte.study.analysis.question2,
     docs/preregistration.md section 6): the runs' own training time decides the seconds verdict."""
     evidence = convergence_evidence(profile, results)
-    curves = load_curves("convergence", profile, results)
-    by_variant = {variant: group for variant, group in curves.groupby("label_variant_id", sort=False)}
-    per_step = {k: 1000 * v["seconds_per_step"] for k, v in evidence["step_times"]["variants"].items()}
-    slopes = cell_slopes(curves, ["label_variant_id"])
-    judged = judge_convergence(
-        by_variant, "lstm", ms_per_step=per_step, rising=frozenset(slopes[slopes.rising].label_variant_id)
-    )
-    names = dict(zip(curves.label_variant_id, curves.label_variant))
+    judged, names, per_step = evidence["judged"], evidence["names"], evidence["step_ms"]
     table = judged["comparisons"].assign(
         variant=lambda t: t.variant.map(names),
         measure=lambda t: t.clock,
-        estimate=lambda t: [format_interval(m, lo, hi) for m, lo, hi in zip(t.difference, t["low"], t["high"])],
+        estimate=lambda t: [
+            format_interval(m, lo, hi, bounds=(-1.0, 1.0)) for m, lo, hi in zip(t.difference, t["low"], t["high"])
+        ],
         **{"interval level": lambda t: t.level},
     )
     verdicts_by = judged["verdicts"]
+    rising = set(evidence["rising"])
+
+    def short(variant: str, by: dict) -> str:
+        still = " (a cell still rising)" if rising & {variant, "lstm"} else ""
+        name = names[variant].split("(")[-1].rstrip(")")
+        return f"{name}: {by['steps']} in steps, {by['run seconds']} in seconds{still}"
+
     verdict = "; ".join(
-        f"{names[v].split('(')[-1].rstrip(')')}: {by['steps']} in steps, {by['run seconds']} in seconds"
-        for v, by in sorted(verdicts_by.items(), key=lambda item: (item[0] != "irnn-units", item[0]))
+        short(v, by) for v, by in sorted(verdicts_by.items(), key=lambda item: (item[0] != "irnn-units", item[0]))
     )
     lines = [
-        f"{r.variant} minus LSTM over the shared {r.clock} (window {r.window:,.1f}): {r.estimate} "
+        f"{r.variant} minus LSTM over the shared {r.clock} (window {_window(r.clock, r.window)}): {r.estimate} "
         f"({r.method}; level {r.level:.3f}; {r.decision})"
         for r in table.itertuples()
     ]
+    ms = lambda by: ", ".join(f"{names.get(k, k)} {v:.2f} ms" for k, v in by.items())  # noqa: E731
     detail = (
-        "; ".join(lines) + ". Seconds are the runs' own measured training time (the loop's clock), which "
-        "decides; the seconds from the step timed alone ("
-        + ", ".join(f"{k} {v:.2f} ms" for k, v in per_step.items())
-        + ") are reported beside them. Mean final accuracy: "
+        "; ".join(lines)
+        + f". Seconds are the runs' own measured training time (the loop's clock; per step {ms(evidence['run_ms'])}), "
+        f"which decides; the seconds from the step timed alone ({ms(per_step)}) are reported beside them. "
+        "Mean final accuracy: "
         + ", ".join(f"{names[r.variant]} {r._3:.3f}" for r in judged["final"].itertuples())
         + "."
     )
