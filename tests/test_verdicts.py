@@ -422,19 +422,24 @@ def test_q3_undecided_when_test_is_too_noisy(results):
     assert all(other in computation["answer"] for other in computation["undecided"])
 
 
+def make_rising(results: Path, pattern: str) -> None:
+    """Give every addition run matching `pattern` a curve rising by 0.05 per 1,000 steps to its last step."""
+    rising = [
+        {"step": step, "level": [3, 1], "test_char_accuracy": 0.3 + 0.05 * step / 1000, "wall_time": step / 1e3}
+        for step in range(100, 2001, 100)
+    ]
+    folders = list(runs_dir("addition", PROFILE, results).glob(pattern))
+    assert len(folders) == len(SEEDS)
+    for folder in folders:
+        (folder / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rising))
+
+
 def test_q3_leaves_a_comparison_with_a_rising_cell_undecided(results):
     def mean(task, model, strategy, trick):
         return 0.5 + (0.2 if (task, model, strategy) == ("addition", "irnn", "combined") else 0.0)
 
     write_study(results, mean, np.random.default_rng(6), experiments=("addition", "memorisation"), sd=0.002)
-    rising = [
-        {"step": step, "level": [2, 1], "test_char_accuracy": 0.3 + 0.05 * step / 1000, "wall_time": step / 1e3}
-        for step in range(100, 2001, 100)
-    ]  # +0.05 per 1,000 steps to the end of its budget
-    folders = list(runs_dir("addition", PROFILE, results).glob("irnn-addition-naive-*"))
-    assert len(folders) == len(SEEDS)
-    for folder in folders:
-        (folder / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rising))
+    make_rising(results, "irnn-addition-naive-*")
     computation = verdicts.question_3(PROFILE, results)["parts"]["irnn"]["computation"]
     assert computation["winner"] == "combined" and not computation["confirmed"]
     assert computation["rising"] == ["naive"] and sorted(computation["beaten"]) == ["baseline", "mix"]
@@ -536,14 +541,7 @@ def test_q2_pending_without_step_times(results):
 
 def test_q1_leaves_a_factor_whose_cell_is_still_rising_undecided(results):
     write_study(results, additive(), np.random.default_rng(6), sd=0.002)
-    rising = [
-        {"step": step, "level": [3, 1], "test_char_accuracy": 0.3 + 0.05 * step / 1000, "wall_time": step / 1e3}
-        for step in range(100, 2001, 100)
-    ]  # +0.05 per 1,000 steps to the end of its budget
-    folders = list(runs_dir("addition", PROFILE, results).glob("irnn-addition-combined-*"))
-    assert len(folders) == len(SEEDS)
-    for folder in folders:
-        (folder / "metrics.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rising))
+    make_rising(results, "irnn-addition-combined-*")
     answer = verdicts.question_1(PROFILE, results)
     table = _q1_table(answer)
     key = (TASK_NAMES["addition"], "combined vs baseline")
