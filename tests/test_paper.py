@@ -62,6 +62,19 @@ def test_every_generated_macro_name_is_letters_only(profile):
     assert len(names) > 20 and [n for n in names if not n.isalpha()] == []
 
 
+@pytest.mark.parametrize("profile", PROFILES)
+def test_no_template_plural_in_the_paper_or_its_generated_text(profile):
+    texts = [
+        MAIN,
+        *(
+            f.read_text()
+            for f in [PAPER / "generated" / f"{profile}.tex", *named_files(profile)]
+            if f.suffix == ".tex" and f.exists()
+        ),
+    ]
+    assert not [t for t in texts if "(s)" in _body(t)], "a template plural: say 1 seed, 2 seeds"
+
+
 def test_a_macro_name_spells_out_its_digits():
     from lte.study.analysis.paper_numbers import _macro_name
 
