@@ -30,7 +30,7 @@ def test_tables_hold_the_means_of_the_records(results):
                 cell = row[f"{model.upper()} {column}"]
                 assert cell.startswith(f"{sub[metric].mean():.3f} ")
                 # the fixture's seeds often agree to the last digit: then no interval, and the cell says why
-                assert cell.endswith("]") or cell.endswith("(no interval: zero spread over 2 seeds)")
+                assert cell.endswith("]") or cell.endswith("(all seeds equal)")
 
 
 def test_everything_rebuilds_from_the_records(results, capsys):
@@ -151,10 +151,10 @@ def test_a_cell_clips_its_interval_into_bounds_and_says_why_it_has_none():
     # two seeds far apart: the 95% t interval (t_{1} = 12.7) runs far past [0, 1], as in memorisation.md
     assert tables._cell([0.2, 0.808]) == "0.504 [0.000, 1.000]"
     assert tables._cell([0.03, 0.05]) == "0.040 [0.000, 0.167]"  # -0.087 unclipped
-    assert tables._cell([0.496]) == "0.496 (1 seed, no interval)"  # not "[nan, nan]"
-    assert tables._cell([0.496, float("nan")]) == "0.496 (1 seed, no interval) (1 diverged)"
-    assert tables._cell([0.9, 0.9]) == "0.900 (no interval: zero spread over 2 seeds)"
-    assert tables._cell([0.0, 0.0]) == "0.000 (no interval: zero spread over 2 seeds)"
+    assert tables._cell([0.496]) == "0.496 (1 seed)"  # not "[nan, nan]"
+    assert tables._cell([0.496, float("nan")]) == "0.496 (1 seed) (1 diverged)"
+    assert tables._cell([0.9, 0.9]) == "0.900 (all seeds equal)"
+    assert tables._cell([0.0, 0.0]) == "0.000 (all seeds equal)"
     assert tables._cell([float("nan")]) == "- (1 diverged)"
     # a difference of two accuracies stays in [-1, 1]; steps and seconds at or above 0
     assert tables._cell([-0.9, 0.1], tables.DIFFERENCE) == "-0.400 [-1.000, 1.000]"
@@ -171,7 +171,7 @@ def test_the_tables_print_no_impossible_bound_and_no_nan(results, capsys):
         ends = [float(v) for pair in re.findall(r"\[(-?[\d.]+), (-?[\d.]+)\]", text) for v in pair]
         assert all(0 <= v <= 1 for v in ends) and "nan" not in text
     selection = tables.lr_table("quick", results)["val char acc (target level)"]
-    assert "nan" not in selection.str.cat() and selection.str.contains(r"\(1 seed, no interval\)").any()
+    assert "nan" not in selection.str.cat() and selection.str.contains(r"\(1 seed\)").any()
     assert analysis_main(["table", "memorisation", "--profile", "quick", "--results", str(results)]) == 0
     caption = (results / "quick" / "tables" / "memorisation.md").read_text().splitlines()[0]
     assert "95% t interval, clipped to [0, 1]" in caption and "no interval" in caption

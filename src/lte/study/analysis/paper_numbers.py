@@ -35,9 +35,9 @@ def setting_macros(profile: str, results: Path = RESULTS) -> dict:
     runs = finished_runs(profile, results)
     runs = runs[runs.get("label_variant", pd.Series(index=runs.index, dtype=object)).ne("IRNN (equal parameters)")]
 
-    def only(column: str) -> str:
+    def only(column: str, joiner: str = ", ") -> str:
         values = sorted(set(runs[column].dropna()))
-        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+        return joiner.join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
 
     import inspect
 
@@ -72,7 +72,7 @@ def setting_macros(profile: str, results: Path = RESULTS) -> dict:
         "Layers": only("cfg_layers"),
         "BatchRows": only("cfg_batch_size"),
         "Clip": only("cfg_clip"),
-        "EvalEvery": only("cfg_eval_every"),
+        "EvalEvery": only("cfg_eval_every", " or "),  # "evaluation every 100 or 200 steps" (by task)
         "InputScale": only("cfg_input_scale"),
         "MaxSteps": "--".join(
             f"{int(v):,}".replace(",", "{,}") for v in (runs.cfg_max_steps.min(), runs.cfg_max_steps.max())

@@ -11,7 +11,7 @@ import pandas as pd
 from lte.study.analysis.chance import chance_of
 from lte.study.analysis.labels import STRATEGIES, TRICKS, task_name
 from lte.study.analysis.records import load_runs
-from lte.study.analysis.stats import format_estimate, no_interval_note, t_interval
+from lte.study.analysis.stats import format_estimate, t_interval
 from lte.study.experiment import RESULTS, outputs_dir, runs_dir
 
 EXPERIMENTS = (
@@ -78,8 +78,8 @@ def _cell(values, bounds: tuple[float, float] = PROPORTION) -> str:
     accuracy, DIFFERENCE for a difference of two, NONNEGATIVE for steps or seconds); diverged runs (NaN) are
     counted beside it, never averaged.
 
-    Without an interval it says why: '0.496 (1 seed, no interval)', '1.000 (no interval: zero spread over 2
-    seeds)' (all seeds equal, 0 included: a point is no t interval); '-' when no run has a value.
+    Without an interval it says why, briefly (a table cell; the caption says the rest): '0.496 (1 seed)',
+    '1.000 (all seeds equal)' (0 included: a point is no t interval); '-' when no run has a value.
     """
     values = pd.Series(values, dtype=float)
     finite = values.dropna()
@@ -87,7 +87,11 @@ def _cell(values, bounds: tuple[float, float] = PROPORTION) -> str:
     if not len(finite):
         return "-" + lost
     e = t_interval(finite)
-    return (f"{e.mean:.3f} ({no_interval_note(e)})" if e.zero_spread else format_estimate(e, bounds=bounds)) + lost
+    if e.zero_spread and e.n > 1:
+        return f"{e.mean:.3f} (all seeds equal){lost}"
+    if e.n < 2:
+        return f"{e.mean:.3f} (1 seed){lost}"
+    return format_estimate(e, bounds=bounds) + lost
 
 
 def strategy_table(experiment: str, profile: str, results: Path = RESULTS) -> pd.DataFrame:
