@@ -89,3 +89,16 @@ def test_the_readme_is_short_and_starts_with_the_commands():
         "make reproduce",
         "make test",
     ]
+
+
+def test_the_readmes_train_example_quotes_its_runs_own_record():
+    # the numbers the README gives for `lte train --from RUN` are that run's summary.json, not typed from memory
+    import json
+
+    readme = (ROOT / "README.md").read_text()
+    run = re.search(r"lte train --from (\S+)", readme).group(1)
+    summary = json.loads((ROOT / run / "summary.json").read_text())
+    quoted = re.search(r"records ([\d,]+) steps in (\d+) s of training", readme)
+    assert quoted, "the README should say how many steps and seconds the named run's record holds"
+    assert int(quoted.group(1).replace(",", "")) == summary["steps"]
+    assert int(quoted.group(2)) == round(summary["wall_time"])
