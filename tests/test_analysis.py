@@ -98,6 +98,17 @@ def test_changed_run_code_is_reported_as_computing_the_records_only_after_a_clea
     record.write_text(json.dumps({**machine, "exact_against_records_code": 9}))
     assert "**different from**" in report.run_code_line(prov, "quick", tmp_path)
     assert "the same as" in report.run_code_line({"commits": ["new"]}, "quick", tmp_path)
+    # some sampled runs exact, others changed by the code (their own commit's code gives other bits here)
+    runs = [
+        {"run": "lr_selection/a", "status": "exact"},
+        {"run": "addition/b", "status": "differs", "against_records_code": "differs"},
+        {"run": "program/c", "status": "differs", "against_records_code": "differs"},
+    ]
+    partial = {**spot, "checked": 3, "exact": 1, "exact_against_records_code": 1, "device": "cpu: B", "runs": runs}
+    record.write_text(json.dumps(partial))
+    line = report.run_code_line(prov, "quick", tmp_path)
+    assert line.count("**different from**") == 1 and "1 bit for bit, and 2 (addition, program) differ" in line
+    assert "a change of code since those records were made changed their bits" in line
 
 
 def test_the_run_code_the_report_checks_covers_every_module_a_run_imports():

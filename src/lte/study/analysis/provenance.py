@@ -167,7 +167,43 @@ def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
             f"differ from the records, computed on {', '.join(spot['records_devices'])} (XLA compiles for the "
             f"CPU it runs on, and float rounding grows over training) ({link})"
         )
+    partial = _partial_spot_check(profile, results)
+    if partial:
+        return head + "**different from** the records' commit(s) in its text; " + partial
     return head + "**different from** the records' commit(s)"
+
+
+def _partial_spot_check(profile: str, results: Path) -> str | None:
+    """What a committed spot-check at the current run code found when only some sampled runs came out exact:
+    which experiments differ, and whether the records' own code retrained on the same machine differs too (then
+    the code, not the machine, changed those bits); None without such a record."""
+    from lte.study.analysis.spot_check import record_path
+
+    path = record_path(profile, results)
+    if not path.exists():
+        return None
+    spot = json.loads(path.read_text())
+    if "dirty" in spot.get("commit", "dirty") or not run_code_unchanged_since(spot["commit"]):
+        return None
+    differing = [r for r in spot.get("runs", []) if r.get("status") != "exact"]
+    if not differing or "device" not in spot:
+        return None
+    experiments = sorted({r["run"].split("/")[0] for r in differing})
+    by_code = all(r.get("against_records_code") == "differs" for r in differing)
+    readme_dir = results if profile == DEFAULT_PROFILE else results / profile
+    where = Path(os.path.relpath(path, readme_dir)).as_posix()
+    return (
+        f"a spot-check with it (at `{spot['commit'][:7]}`, on {spot['device']}) retrained {spot['checked']} "
+        f"records, the first of each recorded commit, experiment and model: {spot['exact']} bit for bit, and "
+        f"{len(differing)} ({', '.join(experiments)}) differ from their records"
+        + (
+            ", and as much from a retraining with their own commit's code on the same machine: a change of code "
+            "since those records were made changed their bits"
+            if by_code and spot.get("exact_against_records_code") is not None
+            else ""
+        )
+        + f" ([{Path(where).name}]({where}))"
+    )
 
 
 def _minutes(seconds: float) -> str:
