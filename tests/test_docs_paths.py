@@ -102,3 +102,5 @@ def test_the_readmes_train_example_quotes_its_runs_own_record():
     assert quoted, "the README should say how many steps and seconds the named run's record holds"
     assert int(quoted.group(1).replace(",", "")) == summary["steps"]
     assert int(quoted.group(2)) == round(summary["wall_time"])
+    device = summary["provenance"]["device"].removeprefix("cpu: ")
+    assert device in " ".join(readme[quoted.end() :].split()[:12]), f"name the run's device, {device}"
