@@ -91,16 +91,17 @@ def test_the_readme_is_short_and_starts_with_the_commands():
     ]
 
 
-def test_the_readmes_train_example_quotes_its_runs_own_record():
-    # the numbers the README gives for `lte train --from RUN` are that run's summary.json, not typed from memory
+@pytest.mark.parametrize("page", [p for p in PAGES if "lte train --from results/" in p.read_text()], ids=str)
+def test_a_train_example_quotes_its_runs_own_record(page):
+    # the numbers a page gives for `lte train --from RUN` are that run's summary.json, not typed from memory
     import json
 
-    readme = (ROOT / "README.md").read_text()
-    run = re.search(r"lte train --from (\S+)", readme).group(1)
+    text = page.read_text()
+    run = re.search(r"lte train --from (results/\S+)", text).group(1)
     summary = json.loads((ROOT / run / "summary.json").read_text())
-    quoted = re.search(r"records ([\d,]+) steps in (\d+) s of training", readme)
-    assert quoted, "the README should say how many steps and seconds the named run's record holds"
+    quoted = re.search(r"records ([\d,]+) steps in (\d+) s of training", text)
+    assert quoted, "say how many steps and seconds the named run's record holds"
     assert int(quoted.group(1).replace(",", "")) == summary["steps"]
     assert int(quoted.group(2)) == round(summary["wall_time"])
     device = summary["provenance"]["device"].removeprefix("cpu: ")
-    assert device in " ".join(readme[quoted.end() :].split()[:12]), f"name the run's device, {device}"
+    assert device in " ".join(text[quoted.end() :].split()[:12]), f"name the run's device, {device}"
