@@ -587,3 +587,25 @@ def test_q1_a_gain_resting_on_one_paired_seed_says_so_instead_of_nan(results):
     gain = table.loc[(TASK_NAMES["addition"], "naive vs baseline"), "IRNN gain"]
     assert "[1 seed, no interval]" in gain and "nan" not in gain
     assert table.loc[(TASK_NAMES["addition"], "naive vs baseline"), "IRNN act"] == "unclear"
+
+
+def test_a_model_fast_to_a_lower_plateau_is_named_as_a_threat(results):
+    # The IRNN reaches its plateau of 0.6 in a few hundred steps at a sixth of the LSTM's step time; the LSTM
+    # climbs to 0.9. Over the shared seconds (the IRNN's 2 s) the IRNN's area is higher, yet it ends far lower.
+    from lte.study.analysis.threats import question2_window_threat
+
+    write_convergence(
+        results,
+        final={"lstm": 0.9, "irnn-units": 0.6, "irnn-params": 0.9},
+        tau={"lstm": 300, "irnn-units": 100, "irnn-params": 300},
+        seconds_per_step={"lstm": 0.006, "irnn-units": 0.001, "irnn-params": 0.006},
+        rng=np.random.default_rng(13),
+        sd=0.002,
+    )
+    answer = verdicts.question_2(PROFILE, results)
+    assert answer["verdict"].startswith(
+        "equal units: no in steps, yes in seconds (to a lower final accuracy: 0.60 against 0.90)"
+    )
+    threat = question2_window_threat(PROFILE, results)
+    assert "IRNN (equal units) over the shared run seconds and step-alone seconds" in threat
+    assert "faster to a lower plateau" in threat and "IRNN (equal parameters) over" not in threat

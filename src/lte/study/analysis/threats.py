@@ -251,6 +251,44 @@ def parameters_threat(profile: str, results: Path) -> str | None:
     )
 
 
+def question2_window_threat(profile: str, results: Path) -> str | None:
+    """A variant the area calls faster over the shared window that ends lower than the LSTM: the window ends
+    where the first run stops, so it cannot see a model that is fast to a lower plateau."""
+    from lte.study.analysis.comparisons import DELTA, Pending
+    from lte.study.analysis.verdicts import convergence_evidence
+
+    try:
+        evidence = convergence_evidence(profile, results)
+    except (Pending, FileNotFoundError):
+        return None
+    judged, names = evidence["judged"], evidence["names"]
+    if judged["comparisons"].empty:
+        return None
+    final = judged["final"].set_index("variant")["final accuracy"]
+    clocks_by_variant: dict[str, list[str]] = {}
+    for r in judged["comparisons"].itertuples():
+        if r.decision == "higher" and final[r.variant] < final["lstm"] - DELTA:
+            clocks_by_variant.setdefault(r.variant, []).append(r.clock)
+    faster_lower = [
+        f"{names.get(v, v)} over the shared {and_list(clocks)} ({final[v]:.3f} final against the LSTM's "
+        f"{final['lstm']:.3f})"
+        for v, clocks in clocks_by_variant.items()
+    ]
+    if not faster_lower:
+        return None
+    seconds = evidence["runs"].groupby("label_variant_id").wall_time.median()
+    return (
+        "Question 2's areas are taken over the window all runs share, which ends where the first run stops "
+        f"({judged['windows']['steps']:,.0f} steps; {judged['windows']['run seconds']:.1f} s of its own clock), "
+        "while the median run trains for "
+        + and_list([f"{seconds[v]:.0f} s ({names.get(v, v)})" for v in seconds.index])
+        + ". The area calls faster "
+        + and_list(faster_lower)
+        + ": faster to a lower plateau, which the area over that window cannot see; the times to each target "
+        "and the final accuracies beside it can."
+    )
+
+
 def adding_threat(profile: str, results: Path) -> str | None:
     runs = _or_none(load_runs, "adding_problem", profile, results)
     if runs is None:
@@ -301,6 +339,7 @@ def threats_section(profile: str, results: Path = RESULTS) -> list[str]:
             rate_sharing_threat(profile, results),
             question3_choice_threat(profile, results),
             parameters_threat(profile, results),
+            question2_window_threat(profile, results),
             adding_threat(profile, results),
             adding_selection_threat(profile, results),
             devices_threat(profile, results),

@@ -86,7 +86,8 @@ Fixed before the records were made (`lte.study.analysis.verdicts`):
   variant and clock: **yes** when the IRNN's area is *higher*, **no** when *lower* or *equivalent*, else
   **unclear** (also when a cell is still rising). Beside it: the steps and seconds to each of the target
   accuracies {", ".join(f"{t:g}" for t in TARGETS)} (median over the runs that reach it, and how many do), and
-  each model's final accuracy.
+  each model's final accuracy; a *yes* whose variant ends more than δ below the LSTM says so (the window ends
+  where the first run stops, so the area cannot see a model fast to a lower plateau).
 - **Question 3**: for each task (computation: addition; memorisation: copy), the IRNN's best setting
   (strategy; for copy, strategy and trick) is the one with the highest mean *validation* accuracy at the
   target level on question 3's own selection runs (every compared setting at its strategy's selected rate,
@@ -306,8 +307,12 @@ def question_2(profile: str, results: Path = RESULTS) -> dict:
     verdicts_by = judged["verdicts"]
     rising = set(evidence["rising"])
 
+    final = judged["final"].set_index("variant")["final accuracy"]
+
     def short(variant: str, by: dict) -> str:
         still = " (a cell still rising)" if rising & {variant, "lstm"} else ""
+        if "yes" in by.values() and final[variant] < final["lstm"] - DELTA:  # the area's window cannot see it
+            still += f" (to a lower final accuracy: {final[variant]:.2f} against {final['lstm']:.2f})"
         name = names[variant].split("(")[-1].rstrip(")")
         return f"{name}: {by['steps']} in steps, {by['run seconds']} in seconds{still}"
 
