@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lte.study.analysis import figures
@@ -135,3 +136,14 @@ def test_seed_dots_have_a_rim_that_keeps_them_apart_from_a_hatch():
     (dots,) = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert dots.get_zorder() > max(bar.get_zorder() for bar in ax.patches)
     assert tuple(dots.get_edgecolors()[0][:3]) == (1.0, 1.0, 1.0) and dots.get_linewidths()[0] > 0
+
+
+def test_a_stopped_run_holds_its_final_value_in_the_convergence_curves():
+    from lte.study.analysis.figures import held_by_step
+
+    curves = pd.DataFrame(
+        {"step": [100, 200, 300, 100, 200], "label_seed": [0, 0, 0, 1, 1], "acc": [0.1, 0.5, 0.9, 0.2, 0.4]}
+    )
+    held = held_by_step(curves, "acc")
+    assert held.loc[300].tolist() == [0.9, 0.4]  # seed 1 stopped at step 200 and keeps its 0.4
+    assert held.mean(axis=1).loc[300] == pytest.approx(0.65)

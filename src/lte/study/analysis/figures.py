@@ -12,6 +12,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from lte.study.analysis.chance import chance_of
@@ -221,6 +222,12 @@ def tricks_figure(profile: str, results: Path = RESULTS, metric: str = "test_cha
     return save_figure(fig, outputs_dir("figures", profile, results) / f"memorisation_tricks_{metric}")
 
 
+def held_by_step(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One column per seed, one row per step; a run that stopped (on its plateau) holds its final value, so a
+    mean over the columns stays over every seed to the end, not over the few runs still going."""
+    return curves.pivot_table(index="step", columns="label_seed", values=metric).ffill()
+
+
 def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "test_char_accuracy") -> list[Path]:
     """Accuracy against steps and against seconds on the runs' own clock (steps x each model's measured time
     per step in its runs, the clock that decides question 2); mean over seeds with its 95% t band, and the
@@ -233,7 +240,7 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
     fig, axes = new_figure(1, 2, figsize=(11, 3.8), sharey=True)
     counts = []
     for (variant_id, variant), group in curves.groupby(["label_variant_id", "label_variant"], sort=False):
-        by_step = group.pivot_table(index="step", columns="label_seed", values=metric)
+        by_step = held_by_step(group, metric)
         bands = [t_interval(row.dropna().to_numpy()) for _, row in by_step.iterrows()]
         low, high = clipped_interval([b.low for b in bands], [b.high for b in bands])
         steps = by_step.index.to_numpy(float)
@@ -261,14 +268,17 @@ def convergence_figure(profile: str, results: Path = RESULTS, metric: str = "tes
                 color="0.45",
                 linestyle=":",
                 linewidth=0.9,
-                label=f"target accuracies {', '.join(f'{t:g}' for t in TARGETS)} (question 2's times to target)"
-                if i == 0
-                else None,
+                label=f"targets {TARGETS[0]:g}-{TARGETS[-1]:g} (times to target)" if i == 0 else None,
             )
         ax.grid(alpha=0.3)
+    for ax, window in zip(axes, (evidence["step_window"], evidence["second_window"])):
+        ax.axvline(window, color="black", linestyle="--", linewidth=1.0, label="end of question 2's area window")
     axes[0].set_ylim(0, 1.02)
-    title = f"lines: mean over {seeds_note(counts)}; bands: 95% t interval clipped to [0, 1]"
-    shared_legend(fig, axes[:1], title, ncol=4)
+    title = (
+        f"lines: mean over {seeds_note(counts)} (a run that stopped holds its final accuracy); "
+        "bands: 95% t interval clipped to [0, 1]"
+    )
+    shared_legend(fig, axes[:1], title, ncol=5)
     return save_figure(fig, outputs_dir("figures", profile, results) / f"convergence_{metric}")
 
 
