@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -609,3 +610,15 @@ def test_a_model_fast_to_a_lower_plateau_is_named_as_a_threat(results):
     threat = question2_window_threat(PROFILE, results)
     assert "IRNN (equal units) over the shared run seconds and step-alone seconds" in threat
     assert "faster to a lower plateau" in threat and "IRNN (equal parameters) over" not in threat
+    # over the LSTM's whole run (12 s) the IRNN, held at its 0.6 after it stops, is the lower one
+    sensitivity = re.search(r"the same difference in area is IRNN \(equal units\) ([-+][\d.]+) \[", threat)
+    assert sensitivity and float(sensitivity.group(1)) < -0.05
+
+
+def test_a_stopped_run_holds_its_final_accuracy_in_the_sensitivity_area():
+    from lte.study.analysis.question2 import area_under_curve, held_area
+
+    curve, x = np.array([0.2, 0.6]), np.array([100.0, 200.0])
+    assert held_area(curve, x, 200.0) == area_under_curve(curve, x, 200.0)
+    # to 400: 0.2 held to 100, a ramp to 0.6 at 200, then 0.6 held: (20 + 40 + 120) / 400
+    assert held_area(curve, x, 400.0) == pytest.approx((100 * 0.2 + 100 * 0.4 + 200 * 0.6) / 400)

@@ -62,6 +62,43 @@ def area_under_curve(curve: np.ndarray, x: np.ndarray, upto: float) -> float:
     return float(np.sum((ys[1:] + ys[:-1]) / 2 * np.diff(xs)) / upto)
 
 
+def held_area(curve: np.ndarray, x: np.ndarray, upto: float) -> float:
+    """`area_under_curve` over [0, upto] for a run that may have stopped before `upto`: a stopped run holds its
+    final accuracy (a sensitivity measure: the rule's own window never extrapolates)."""
+    curve, x = np.asarray(curve, float), np.asarray(x, float)
+    if upto > x[-1]:
+        curve, x = np.append(curve, curve[-1]), np.append(x, upto)
+    return area_under_curve(curve, x, upto)
+
+
+def window_sensitivity(
+    curves_by_variant: Mapping[str, pd.DataFrame], lstm_key: str, clock: str, windows: list[float]
+) -> pd.DataFrame:
+    """Each IRNN variant minus the LSTM in area on `clock` ('steps' or 'run seconds') over longer `windows`,
+    stopped runs holding their final accuracy; Welch 95% intervals, unadjusted: reported beside the rule,
+    never deciding (docs/preregistration.md, section 6 fixes the shared window)."""
+    frames = {v: _clocked(c, None) for v, c in curves_by_variant.items()}
+    rows = []
+    for window in windows:
+        areas = {
+            v: [held_area(run[METRIC].to_numpy(), run[clock].to_numpy(), window) for _, run in _runs(f)]
+            for v, f in frames.items()
+        }
+        for variant in (v for v in frames if v != lstm_key):
+            e = welch_difference(areas[variant], areas[lstm_key])
+            rows.append(
+                {
+                    "variant": variant,
+                    "clock": clock,
+                    "window": window,
+                    "difference": e.mean,
+                    "low": e.low,
+                    "high": e.high,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def time_to_target(curve: np.ndarray, x: np.ndarray, target: float) -> float:
     """The first x at which accuracy reaches `target`, interpolated linearly between evaluations; NaN if
     never. A first evaluation already at the target gives its own x."""
