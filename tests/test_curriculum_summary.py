@@ -84,3 +84,19 @@ def test_the_section_flags_runs_that_never_left_level_1_and_names_the_schedule_o
     assert "Records of the amended schedule log every advance as left on target" in amended
     reached = "\n".join(curriculum_section({"memorisation": early.assign(cfg_schedule="plateau")}))
     assert "Never left level 1" not in reached
+
+
+def test_seeds_that_left_a_level_stalled_are_set_against_the_others():
+    from lte.study.analysis.curriculum import stall_split
+
+    def with_accuracy(run: pd.DataFrame, final: float) -> pd.DataFrame:
+        return run.assign(test_char_accuracy=[0.1] * (len(run) - 1) + [final])
+
+    stalled = with_accuracy(_run("s", "naive", [[2, 1], [3, 1], [3, 1]], ["advance-stalled", None, None]), 0.6)
+    on_target = with_accuracy(_run("t", "naive", [[2, 1], [3, 1], [3, 1]], ["advance", None, None]), 0.9)
+    alone = with_accuracy(_run("u", "combined", [[2, 1], [3, 1]], ["advance-stalled", None]), 0.5)
+    split = stall_split(pd.concat([stalled, on_target, alone]), ["label_model", "label_strategy"])
+    assert len(split) == 1  # combined has no seed that did not stall: nothing to set against
+    row = split.iloc[0]
+    assert row.label_strategy == "naive" and (row.stalled_runs, row.other_runs) == (1, 1)
+    assert (row.stalled_final, row.other_final) == (0.6, 0.9)

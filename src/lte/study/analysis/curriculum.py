@@ -141,5 +141,44 @@ def curriculum_section(experiments: dict[str, pd.DataFrame]) -> list[str]:
                 )
                 + ".",
             ]
+        split = stall_split(curves, ["label_model", "label_strategy"])
+        if len(split):
+            lines += [
+                "",
+                "**Seeds that left a level stalled against those that did not** (cells with both; mean final test "
+                "character accuracy): "
+                + "; ".join(
+                    f"{r.label_model.upper()} {r.label_strategy}: {_runs(r.stalled_runs)} stalled "
+                    f"{r.stalled_final:.3f}, {_runs(r.other_runs)} not {r.other_final:.3f}"
+                    for r in split.itertuples(index=False)
+                )
+                + ". A stall is judged on a window of steps (docs/preregistration.md, section 1); a run moved on "
+                "from a plateau it would have left later ends lower.",
+            ]
         lines.append("")
     return lines
+
+
+def stall_split(curves: pd.DataFrame, by: list[str], metric: str = "test_char_accuracy") -> pd.DataFrame:
+    """Per group `by` whose runs include some that left a level stalled and some that never did: how many of
+    each and their mean final `metric` (a run's last evaluation)."""
+    if metric not in curves:
+        return pd.DataFrame()
+    per_run = run_curriculum(curves)
+    last = curves.sort_values("step").groupby("cell")[metric].last().rename("final")
+    per_run = per_run.merge(last, on="cell").merge(curves.drop_duplicates("cell")[["cell", *by]], on="cell")
+    rows = []
+    for key, group in per_run.groupby(by, sort=True):
+        stalled = group[group["advance-stalled"] > 0]
+        other = group[group["advance-stalled"] == 0]
+        if len(stalled) and len(other):
+            rows.append(
+                {
+                    **dict(zip(by, key if isinstance(key, tuple) else (key,))),
+                    "stalled_runs": len(stalled),
+                    "stalled_final": float(stalled.final.mean()),
+                    "other_runs": len(other),
+                    "other_final": float(other.final.mean()),
+                }
+            )
+    return pd.DataFrame(rows)
