@@ -15,6 +15,16 @@ def test_the_equal_parameters_model_is_judged_against_the_five_percent_rule(monk
     assert "(0.71x), outside 5%" in threats.parameters_threat("default", tmp_path)
     monkeypatch.setattr(threats, "load_runs", runs(38753))
     assert "(1.00x), within 5%" in threats.parameters_threat("default", tmp_path)
+    # at the equal-units IRNN's selected settings: said, since its own width was never tuned
+    tuned = {"cfg_learning_rate": [1.5, 0.3, 0.3], "cfg_clip": [0.1, 1.0, 1.0], "cfg_input_scale": [0.1, 0.1, 0.1]}
+    runs3 = pd.DataFrame(
+        {"label_variant_id": ["lstm", "irnn-units", "irnn-params"], "parameters": [38571, 9707, 38753]}
+    )
+    monkeypatch.setattr(threats, "load_runs", lambda *_: runs3.assign(**tuned))
+    assert "not tuned for its own width" in threats.parameters_threat("default", tmp_path)
+    tuned["cfg_learning_rate"][2] = 0.1
+    monkeypatch.setattr(threats, "load_runs", lambda *_: runs3.assign(**tuned))
+    assert "not tuned" not in threats.parameters_threat("default", tmp_path)
 
 
 def test_unequal_adding_budgets_are_named(monkeypatch, tmp_path):

@@ -245,9 +245,19 @@ def parameters_threat(profile: str, results: Path) -> str | None:
         return None
     ratio = counts["irnn-params"] / counts["lstm"]
     verdict = "within" if abs(ratio - 1) <= EQUAL_PARAMETERS_WITHIN else "outside"
+    settings = ["cfg_learning_rate", "cfg_clip", "cfg_input_scale"]
+    shared = all(c in runs for c in settings) and {
+        tuple(runs[runs.label_variant_id == v][settings].iloc[0]) for v in ("irnn-params", "irnn-units")
+    } <= {tuple(runs[runs.label_variant_id == "irnn-units"][settings].iloc[0])}
     return (
         f"The equal-parameters IRNN has {counts['irnn-params']:,} parameters against the LSTM's "
-        f"{counts['lstm']:,} ({ratio:.2f}x), {verdict} {EQUAL_PARAMETERS_WITHIN:.0%}."
+        f"{counts['lstm']:,} ({ratio:.2f}x), {verdict} {EQUAL_PARAMETERS_WITHIN:.0%}"
+        + (
+            "; it runs at the learning rate, clip and input scale selected for the equal-units IRNN, not tuned "
+            "for its own width."
+            if shared and "irnn-units" in counts.index
+            else "."
+        )
     )
 
 
