@@ -170,3 +170,19 @@ def test_the_committed_pdf_is_the_default_profile_paper():
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "Profile default" in text
+
+
+def test_report_markdown_becomes_escaped_latex():
+    from lte.study.analysis.paper_numbers import itemize, markdown_tex
+
+    assert markdown_tex("a **b** `x_y` at 5% of c_d") == r"a \textbf{b} \texttt{x\_y} at 5\% of c\_d"
+    assert itemize(["one", "two"]).count(r"\item ") == 2
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_paper_lists_the_reports_threats(profile):
+    from lte.study.analysis.threats import threats_section
+
+    threats = [line for line in threats_section(profile) if line.startswith("- ")]
+    listed = (PAPER / "generated" / profile / "threats.tex").read_text()
+    assert listed.count(r"\item ") == len(threats), f"make report PROFILE={profile} is stale"

@@ -12,6 +12,7 @@ from lte.study.analysis.design import configured_memorisation_length
 from lte.study.analysis.provenance import finished_runs, time_estimate
 from lte.study.analysis.question2 import TARGETS
 from lte.study.analysis.tables import EXPERIMENTS
+from lte.study.analysis.threats import threats_section
 from lte.study.experiment import RESULTS
 
 
@@ -25,6 +26,24 @@ def _tex(text: str) -> str:
         .replace(">=", r"$\geq$")
         .replace("δ", r"$\delta$")
     )
+
+
+def markdown_tex(text: str) -> str:
+    """One line of the report's markdown (code spans, bold) as LaTeX, its special characters escaped."""
+    parts = re.split(r"(`[^`]*`)", text)
+    out = []
+    for part in parts:
+        if part.startswith("`") and part.endswith("`") and len(part) > 1:
+            out.append(r"\texttt{" + _tex(part[1:-1]) + "}")
+        else:
+            out.append(re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", _tex(part)))
+    return "".join(out)
+
+
+def itemize(lines: list[str]) -> str:
+    """A LaTeX itemize of markdown list items."""
+    items = "".join(f"  \\item {markdown_tex(line)}\n" for line in lines)
+    return "\\begin{itemize}\\setlength{\\itemsep}{1pt}\n" + items + "\\end{itemize}\n"
 
 
 def setting_macros(profile: str, results: Path = RESULTS) -> dict:
@@ -161,6 +180,8 @@ def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULT
                         "decision": "decision",
                     },
                 )
+    threats = [line.removeprefix("- ") for line in threats_section(profile, results) if line.startswith("- ")]
+    out["threats"] = itemize(threats) if threats else "No record speaks to a threat to validity.\n"
     if adding_outcome(profile, results):
         out["adding"] = latex_tabular(adding_table(profile, results))
     estimate = time_estimate(prov)
