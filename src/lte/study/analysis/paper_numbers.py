@@ -132,6 +132,7 @@ def _frame_tex(frame: pd.DataFrame, columns: dict[str, str]) -> str:
 def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> dict[str, str]:
     """The tables only the paper shows (the verdicts' evidence, the adding problem, the measured times)."""
     from lte.study.analysis.adding import adding_outcome
+    from lte.study.analysis.discussion import conclusion, discussion
     from lte.study.analysis.tables import adding_table, latex_tabular, lr_table
 
     lr = lr_table(profile, results)
@@ -180,6 +181,11 @@ def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULT
                         "decision": "decision",
                     },
                 )
+    out["discussion"] = (
+        "".join(markdown_tex(p) + "\n\n" for p in discussion(answers, profile, results))
+        or "The records are not complete enough for a discussion.\n"
+    )
+    out["conclusion"] = markdown_tex(conclusion(answers)) + "\n"
     threats = [line.removeprefix("- ") for line in threats_section(profile, results) if line.startswith("- ")]
     out["threats"] = itemize(threats) if threats else "No record speaks to a threat to validity.\n"
     if adding_outcome(profile, results):

@@ -11,6 +11,7 @@ import pandas as pd
 from lte.study.analysis.adding import adding_verdict
 from lte.study.analysis.curriculum import curriculum_section
 from lte.study.analysis.design import configured_memorisation_length, design_section
+from lte.study.analysis.discussion import discussion
 from lte.study.analysis.method_sections import QUICK_PROFILE, deviations_section, hyperparameters_section
 from lte.study.analysis.paper_numbers import write_paper_numbers
 from lte.study.analysis.pilot import pilot_section
@@ -228,6 +229,7 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
                     part["table"], ["other", "estimate", "p (BH)", "interval level", "decision"]
                 ) + [""]
     lines += threats_section(profile, results)
+    lines += ["## Discussion", "", *[line for p in discussion(answers, profile, results) for line in (p, "")]]
     lines += slopes_section(
         {
             experiment: _curves_or_empty(experiment, profile, results)

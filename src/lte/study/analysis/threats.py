@@ -44,7 +44,8 @@ def _or_none(load, *args):
     return frame if len(frame) else None
 
 
-def rising_threat(profile: str, results: Path) -> str | None:
+def rising_counts(profile: str, results: Path) -> list[tuple[str, int, int]]:
+    """(experiment, cells still rising, cells) for every judged experiment with records."""
     counts = []
     for experiment in JUDGED:
         curves = _or_none(load_curves, experiment, profile, results)
@@ -53,6 +54,11 @@ def rising_threat(profile: str, results: Path) -> str | None:
         by = sorted(c for c in curves.columns if c.startswith("label_") and c != "label_seed")
         table = cell_slopes(curves, by)
         counts.append((experiment, int(table.rising.sum()), len(table)))
+    return counts
+
+
+def rising_threat(profile: str, results: Path) -> str | None:
+    counts = rising_counts(profile, results)
     rising = [(e, r, n) for e, r, n in counts if r]
     if not counts:
         return None

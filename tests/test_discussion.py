@@ -1,0 +1,84 @@
+"""The discussion (lte.study.analysis.discussion): each reading printed only where the records support it."""
+
+import pandas as pd
+
+from lte.study.analysis import discussion
+
+
+def q2_answer(params_final: float, verdict_units: str = "yes") -> dict:
+    variants = ["lstm", "irnn-units", "irnn-params"]
+    runs = pd.DataFrame({"label_variant_id": variants, "parameters": [38571, 9707, 38753], "cfg_hidden": [64, 64, 158]})
+    final = pd.DataFrame({"variant": variants, "final accuracy": [0.83, 0.60, params_final]})
+    return {
+        "runs": runs,
+        "run_ms": {"lstm": 2.45, "irnn-units": 1.0, "irnn-params": 2.41},
+        "judged": {
+            "final": final,
+            "verdicts": {
+                "irnn-units": {"steps": "no", "run seconds": verdict_units},
+                "irnn-params": {"steps": "no", "run seconds": "no"},
+            },
+        },
+    }
+
+
+def test_question2_reads_width_only_when_the_wide_irnn_comes_within_delta():
+    close = discussion.question2_paragraph(q2_answer(0.81))
+    assert "0.02 below the LSTM's mean" in close and "goes with its width" in close
+    assert "ahead in seconds because its step is cheap" in close
+    far = discussion.question2_paragraph(q2_answer(0.70, verdict_units="no"))
+    assert "goes with its width" not in far and "closes 43% of the gap" in far
+    assert "ahead in seconds" not in far
+
+
+def test_question2_waits_for_its_records():
+    assert discussion.question2_paragraph({"pending": True, "verdict": "pending"}) is None
+
+
+def test_question1_names_what_acts_on_each_model_and_where_they_part():
+    gains = pd.DataFrame(
+        [
+            ("copy", "invert vs no trick (baseline)", "lstm", "helps", False),
+            ("copy", "invert vs no trick (baseline)", "irnn", "hurts", False),
+            ("copy", "naive vs baseline", "lstm", "none", False),
+            ("copy", "naive vs baseline", "irnn", "unclear", True),
+            ("addition", "naive vs baseline", "lstm", "none", False),
+            ("addition", "naive vs baseline", "irnn", "helps", False),
+        ],
+        columns=["task", "factor", "model", "act", "rising"],
+    )
+    table = pd.DataFrame(
+        {
+            "task": ["copy", "copy", "addition"],
+            "factor": ["invert vs no trick (baseline)", "naive vs baseline", "naive vs baseline"],
+            "agreement": ["differs", "unclear", "differs"],
+        }
+    )
+    text = discussion.question1_paragraph(
+        {"gains": gains, "table": table, "tasks": {"addition": "untestable", "copy": "no"}}
+    )
+    assert "On copy (**no**), the LSTM is helped by invert vs no trick (baseline)" in text
+    assert "the IRNN is hurt by invert vs no trick (baseline); they part on invert" in text
+    assert "(gains resting on a cell still rising: 1 of 4)" in text
+    assert "On addition (**untestable**)" in text and "nothing acting on the LSTM" in text
+
+
+def test_the_adding_paragraph_says_what_each_model_learned(monkeypatch, tmp_path):
+    def outcome(*_):
+        row = lambda mean, learned: {  # noqa: E731
+            "mean": mean,
+            "baseline_mse": 0.18,
+            "below_half_baseline": learned,
+            "steps": [150000],
+        }
+        return {"T=150 irnn": row(0.003, True), "T=150 lstm": row(0.187, False), "T=150 rnn": row(0.18, False)}
+
+    monkeypatch.setattr("lte.study.analysis.adding.adding_outcome", outcome)
+    text = discussion.adding_paragraph("default", tmp_path)
+    assert "(150,000 steps each)" in text and "the IRNN learned it" in text
+    assert "cannot hold a state" in text and "at this budget and its selected rate it did not" in text
+
+
+def test_the_quick_profile_has_no_reading():
+    (only,) = discussion.discussion({}, "quick")
+    assert "smoke test" in only
