@@ -57,10 +57,51 @@ def test_question1_names_what_acts_on_each_model_and_where_they_part():
     text = discussion.question1_paragraph(
         {"gains": gains, "table": table, "tasks": {"addition": "untestable", "copy": "no"}}
     )
-    assert "On copy (**no**), the LSTM is helped by invert vs no trick (baseline)" in text
-    assert "the IRNN is hurt by invert vs no trick (baseline); they part on invert" in text
+    assert "On copy (**no**), the LSTM is helped by inverting under baseline" in text
+    assert "the IRNN is hurt by inverting under baseline; they part on inverting under baseline" in text
     assert "(gains resting on a cell still rising: 1 of 4)" in text
     assert "On addition (**untestable**)" in text and "nothing acting on the LSTM" in text
+    assert "at the ceiling" not in text
+    ceiling = [{"task": "copy", "model": "lstm", "control": "baseline", "accuracy": 1.0, "acts": []}]
+    with_ceiling = discussion.question1_paragraph(
+        {"gains": gains, "table": table, "tasks": {"copy": "no"}},
+        {("copy", "lstm"): 1.0, ("copy", "irnn"): 0.8},
+        ceiling,
+    )
+    assert "where the baselines end at 1.00 (LSTM) and 0.80 (IRNN)" in with_ceiling
+    assert "the LSTM's baseline control is at the ceiling" in with_ceiling
+
+
+def test_factor_words():
+    assert discussion.factor_words("naive vs baseline") == "the naive curriculum"
+    assert discussion.factor_words("double vs no trick (mix)") == "doubling under mix"
+    assert discussion.factor_words("both vs no trick (baseline)") == "both tricks under baseline"
+
+
+def test_mechanism_readings_need_their_premises():
+    gains = pd.DataFrame(
+        [
+            ("addition", "mix vs baseline", "lstm", "helps"),
+            ("addition", "mix vs baseline", "irnn", "hurts"),
+            ("copy", "naive vs baseline", "lstm", "none"),
+            ("copy", "naive vs baseline", "irnn", "helps"),
+        ],
+        columns=["task", "factor", "model", "act"],
+    )
+    answers = {1: {"gains": gains}, 2: q2_answer(0.81)}
+    baselines = {("addition", "lstm"): 0.8, ("addition", "irnn"): 0.6, ("copy", "lstm"): 1.0, ("copy", "irnn"): 0.8}
+    ceiling = [{"task": "copy", "model": "lstm", "control": "baseline", "accuracy": 1.0, "acts": []}]
+    text = discussion.mechanism_paragraph(answers, baselines, ceiling)
+    assert "below the LSTM's on addition and copy, with 0.25x its parameters" in text
+    assert "width, not the lack of gates" in text
+    assert "The curricula that help the LSTM on addition (the mix curriculum)" in text
+    assert "On copy the roles turn" in text and "helped by the naive curriculum" in text
+    # the wide IRNN far from the LSTM: no width reading, and no plateau-based curriculum reading needs it
+    assert "width" not in discussion.mechanism_paragraph({1: {"gains": gains}, 2: q2_answer(0.70)}, baselines, [])
+    # no ceiling: no turn of roles; models level: nothing to explain
+    assert "roles turn" not in discussion.mechanism_paragraph(answers, baselines, [])
+    level = {k: 0.8 for k in baselines}
+    assert discussion.mechanism_paragraph(answers, level, []) is None
 
 
 def test_the_adding_paragraph_says_what_each_model_learned(monkeypatch, tmp_path):

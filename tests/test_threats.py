@@ -151,3 +151,48 @@ def test_the_quick_records_threats_name_every_measured_threat():
     assert "IRNN rate 1 on the top edge of those tried (0.01, 0.1, 1), validation MSE 0.1703, not below " in text
     assert "predicting 1 (0.1676 at T = 30)" in text
     assert "LSTM rate 0.01 on the bottom edge" in text and "RNN rate 0.01 on the bottom edge" in text
+
+
+def test_a_control_at_the_ceiling_is_named_with_the_change_that_decided(monkeypatch, tmp_path):
+    controls = [
+        {
+            "task": "copy (14 digits)",
+            "model": "lstm",
+            "control": "baseline",
+            "accuracy": 1.0,
+            "acts": [
+                ("double vs no trick (baseline)", "hurts", -0.57, -57.2),
+                ("both vs no trick (baseline)", "hurts", -0.016, -1.65),
+            ],
+        }
+    ]
+    monkeypatch.setattr(threats, "ceiling_controls", lambda *_: controls)
+    text = threats.ceiling_threat("default", tmp_path)
+    assert "copy (14 digits) LSTM baseline (1.000)" in text
+    assert "both vs no trick (baseline) hurts the LSTM on copy (14 digits) with a change of -0.016" in text
+    monkeypatch.setattr(threats, "ceiling_controls", lambda *_: [])
+    assert threats.ceiling_threat("default", tmp_path) is None
+
+
+def test_ceiling_controls_are_read_from_the_control_arms(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from lte.study.analysis import comparisons, verdicts
+
+    rows = [
+        (model, strategy, acc)
+        for model, base in (("lstm", 0.99), ("irnn", 0.7))
+        for strategy, acc in (("baseline", base), ("naive", base - 0.02), ("mix", base), ("combined", base))
+    ]
+    runs = pd.DataFrame(rows, columns=["cfg_model", "cfg_strategy", "test_char_accuracy"]).assign(
+        cfg_invert=False, cfg_double=False, task_name="addition"
+    )
+    gains = pd.DataFrame(
+        [("addition", "naive vs baseline", "lstm", "hurts", -2.0)], columns=["task", "factor", "model", "act", "mean"]
+    )
+    monkeypatch.setattr(comparisons, "_runs", lambda experiment, *_: runs if experiment == "addition" else runs[:0])
+    monkeypatch.setattr(verdicts, "question_1", lambda *_: {"gains": gains})
+    (control,) = threats.ceiling_controls("default", tmp_path)
+    assert (control["model"], control["control"], control["accuracy"]) == ("lstm", "baseline", 0.99)
+    ((factor, act, moved, gain),) = control["acts"]
+    assert (factor, act, round(moved, 3), gain) == ("naive vs baseline", "hurts", -0.02, -2.0)

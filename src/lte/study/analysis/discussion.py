@@ -11,15 +11,26 @@ from pathlib import Path
 import pandas as pd
 
 from lte.study.analysis.method_sections import QUICK_PROFILE
-from lte.study.analysis.threats import and_list, plural
+from lte.study.analysis.threats import and_list, ceiling_controls, plural
 from lte.study.analysis.verdicts import DELTA
 from lte.study.experiment import RESULTS
 
 ACTS = ("helps", "hurts")
 
 
+TRICK_WORDS = {"invert": "inverting", "double": "doubling", "both": "both tricks"}
+
+
+def factor_words(factor: str) -> str:
+    """A factor's name in prose: 'mix vs baseline' -> 'mix', 'double vs no trick (mix)' -> 'doubling under mix'."""
+    if factor.endswith(" vs baseline"):
+        return f"the {factor.removesuffix(' vs baseline')} curriculum"
+    trick, _, strategy = factor.partition(" vs no trick (")
+    return f"{TRICK_WORDS.get(trick, trick)} under {strategy.rstrip(')')}"
+
+
 def _acting(gains: pd.DataFrame, model: str, act: str) -> list[str]:
-    return sorted(gains[(gains.model == model) & (gains.act == act)].factor)
+    return sorted(factor_words(f) for f in gains[(gains.model == model) & (gains.act == act)].factor)
 
 
 def _acts_sentence(gains: pd.DataFrame, model: str, name: str) -> str:
@@ -28,20 +39,49 @@ def _acts_sentence(gains: pd.DataFrame, model: str, name: str) -> str:
         for verb, act in (("helped", "helps"), ("hurt", "hurts"))
         if (factors := _acting(gains, model, act))
     ]
-    return f"the {name} is " + (" and ".join(said) if said else "neither helped nor hurt by any factor")
+    return (
+        (f"the {name} is " + " and ".join(said))
+        if said
+        else f"the {name} is shown neither helped nor hurt by any factor"
+    )
 
 
-def question1_paragraph(answer: dict) -> str | None:
-    """Per task, which factors act on each model and where the models part."""
+def baseline_accuracies(profile: str, results: Path) -> dict[tuple[str, str], float]:
+    """Mean test accuracy of each (task, model)'s baseline without tricks: where each model starts."""
+    from lte.study.analysis.comparisons import Pending, _runs
+
+    out = {}
+    for experiment in ("program", "addition", "memorisation"):
+        try:
+            runs = _runs(experiment, profile, results)
+        except Pending:
+            continue
+        plain = runs[(runs.cfg_strategy == "baseline") & ~runs.cfg_invert & ~runs.cfg_double]
+        for (task, model), group in plain.groupby(["task_name", "cfg_model"]):
+            out[(task, model)] = float(group.test_char_accuracy.mean())
+    return out
+
+
+def question1_paragraph(answer: dict, baselines: dict | None = None, ceilings: list[dict] | None = None) -> str | None:
+    """Per task, where each model starts, which factors act on each and where they part; a control at the
+    ceiling is named, since against it a factor can only hurt."""
     if answer.get("pending") or "gains" not in answer or answer["gains"].empty:
         return None
-    gains, table = answer["gains"], answer["table"]
+    gains, table, baselines, ceilings = answer["gains"], answer["table"], baselines or {}, ceilings or []
     sentences = []
     for task, verdict in answer["tasks"].items():
         here = gains[gains.task == task]
-        differs = sorted(table[(table.task == task) & (table.agreement == "differs")].factor)
+        differs = sorted(factor_words(f) for f in table[(table.task == task) & (table.agreement == "differs")].factor)
         lstm, irnn = _acts_sentence(here, "lstm", "LSTM"), _acts_sentence(here, "irnn", "IRNN")
-        text = f"On {task} (**{verdict}**), {lstm}, and {irnn}"
+        if lstm.endswith("any factor") and irnn.endswith("any factor"):
+            lstm, irnn = "no factor is shown to help or hurt either model", ""
+        text = f"On {task} (**{verdict}**)"
+        if (task, "lstm") in baselines and (task, "irnn") in baselines:
+            text += (
+                f", where the baselines end at {baselines[(task, 'lstm')]:.2f} (LSTM) and "
+                f"{baselines[(task, 'irnn')]:.2f} (IRNN)"
+            )
+        text += f", {lstm}" + (f", and {irnn}" if irnn else "")
         if verdict == "untestable":
             text += "; with nothing acting on the LSTM there is no effect for the IRNN to share"
         elif differs:
@@ -49,8 +89,76 @@ def question1_paragraph(answer: dict) -> str | None:
         rising = int(here.rising.sum())
         if rising:
             text += f" (gains resting on a cell still rising: {rising} of {len(here)})"
-        sentences.append(text + ".")
+        text += "."
+        at_ceiling = [c for c in ceilings if c["task"] == task]
+        if at_ceiling:
+            models = sorted({c["model"].upper() for c in at_ceiling})
+            text += (
+                f" Here the {and_list(models)}'s {and_list(sorted({c['control'] for c in at_ceiling}))} "
+                f"{'control is' if len(at_ceiling) == 1 else 'controls are'} at the ceiling, so a factor can "
+                "hurt but hardly help, and the task tests little more than which factors harm."
+            )
+        sentences.append(text)
     return "**Question 1.** " + " ".join(sentences)
+
+
+def mechanism_paragraph(answers: dict, baselines: dict[tuple[str, str], float], ceilings: list[dict]) -> str | None:
+    """Why the IRNN behaves as it does: readings, each printed only where its premise holds in the records, each
+    naming what would test it."""
+    tasks = sorted({task for task, _ in baselines if (task, "lstm") in baselines and (task, "irnn") in baselines})
+    if not tasks:
+        return None
+    readings = []
+    behind = [t for t in tasks if baselines[(t, "irnn")] < baselines[(t, "lstm")] - DELTA]
+    q2 = answers.get(2, {})
+    numbers = _variant_numbers(q2) if "judged" in q2 and not q2.get("pending") else {}
+    width = plateau = False
+    if {"lstm", "irnn-units", "irnn-params"} <= set(numbers):
+        lstm_final = numbers["lstm"]["final"]
+        plateau = numbers["irnn-units"]["final"] < lstm_final - DELTA
+        width = plateau and numbers["irnn-params"]["final"] >= lstm_final - DELTA
+    if behind:
+        text = f"At equal units the IRNN's baseline ends more than δ below the LSTM's on {and_list(behind)}"
+        if {"lstm", "irnn-units"} <= set(numbers):
+            text += f", with {numbers['irnn-units']['parameters'] / numbers['lstm']['parameters']:.2f}x its parameters"
+        if width:
+            text += (
+                "; on addition the IRNN given the LSTM's parameter count comes within δ of it (question 2), so "
+                "width, not the lack of gates, is the first reading of these gaps, one that equal-parameters runs "
+                "of every task and strategy would test"
+            )
+        readings.append(text + ".")
+    gains = answers.get(1, {}).get("gains")
+    if gains is not None and not answers[1].get("pending"):
+        for task in behind if plateau else []:
+            if any(c["task"] == task for c in ceilings):
+                continue
+            here = gains[(gains.task == task) & gains.factor.str.endswith(" vs baseline")]
+            lstm_helped = set(here[(here.model == "lstm") & (here.act == "helps")].factor)
+            irnn_not = {
+                f
+                for f in lstm_helped
+                if here[(here.model == "irnn") & (here.factor == f)].act.iloc[0] in ("none", "hurts")
+            }
+            if irnn_not:
+                named = and_list(sorted(factor_words(f) for f in irnn_not))
+                readings.append(
+                    f"The curricula that help the LSTM on {task} ({named}) spend part of the budget on easier "
+                    "levels; an IRNN that reaches its own plateau early at the target (question 2) has less to gain "
+                    "from them and loses steps at the target. Whether the IRNN, given the LSTM's capacity, would "
+                    "take the LSTM's gain is untested here."
+                )
+        for task in sorted({c["task"] for c in ceilings if c["model"] == "lstm"}):
+            helped = _acting(gains[gains.task == task], "irnn", "helps")
+            if helped and (task, "irnn") in baselines and baselines[(task, "irnn")] < 1 - DELTA:
+                readings.append(
+                    f"On {task} the roles turn: the LSTM has mastered the task at this size, while the IRNN, still "
+                    f"below the ceiling, is helped by {and_list(helped)}, as Zaremba's LSTM was on tasks it had not "
+                    "mastered. What a factor does may depend on how far a model is from mastering a task more than on "
+                    "its architecture; comparing the two models each at a length where its own baseline has the "
+                    "same headroom would test that."
+                )
+    return ("**Why the IRNN behaves as it does.** " + " ".join(readings)) if readings else None
 
 
 def _variant_numbers(answer: dict) -> dict[str, dict]:
@@ -108,7 +216,26 @@ def question2_paragraph(answer: dict) -> str | None:
     return text.rstrip()
 
 
+def _standing(part: dict) -> str:
+    """How a question 3 winner stands on test, with counts rather than lists of the other settings."""
+    others = sum(len(part[k]) for k in ("beaten", "ties", "better", "undecided", "rising"))
+    counts = [
+        f"{verb} {len(part[key])}"
+        for verb, key in (
+            ("better than", "beaten"),
+            ("tied within δ with", "ties"),
+            ("worse than", "better"),
+            ("undecided against", "undecided"),
+            ("against a rising cell for", "rising"),
+        )
+        if part[key]
+    ]
+    status = "confirmed" if part["confirmed"] else "not confirmed"
+    return f"{status} on test: " + ", ".join(counts) + f" of the {others} other settings"
+
+
 def question3_paragraph(answer: dict) -> str | None:
+    """The IRNN's best settings beside the LSTM's, and how firmly the test seeds back them."""
     if answer.get("pending") or "parts" not in answer:
         return None
     irnn, lstm = answer["parts"]["irnn"], answer["parts"]["lstm"]
@@ -116,10 +243,9 @@ def question3_paragraph(answer: dict) -> str | None:
     for task, name in (("computation", "addition"), ("memorisation", "copy")):
         part, other = irnn[task], lstm[task]
         same = "the same as" if part["winner"] == other["winner"] else "unlike"
-        tie = f", tied within δ with {and_list(part['ties'])}" if part["ties"] else ""
         sentences.append(
-            f"on {name} the IRNN's best setting is {part['winner']} ({part['answer']}{tie}), {same} the LSTM's "
-            f"({other['winner']})"
+            f"on {name} the IRNN's best setting on validation is {part['winner']} ({_standing(part)}), {same} the "
+            f"LSTM's ({other['winner']})"
         )
     text = "; ".join(sentences)
     return "**Question 3.** " + text[0].upper() + text[1:] + "."
@@ -132,11 +258,13 @@ def discussion(answers: dict, profile: str, results: Path = RESULTS) -> list[str
             f"The `{profile}` profile is a smoke test of the pipeline: its runs are too short and too few to be "
             "read, so it has no discussion; the default profile's report has one."
         ]
+    baselines, ceilings = baseline_accuracies(profile, results), ceiling_controls(profile, results)
     return [
         p
         for p in (
-            question1_paragraph(answers[1]),
+            question1_paragraph(answers[1], baselines, ceilings),
             question2_paragraph(answers[2]),
+            mechanism_paragraph(answers, baselines, ceilings),
             question3_paragraph(answers[3]),
             adding_paragraph(profile, results),
             outlook_paragraph(profile, results),
