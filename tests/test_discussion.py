@@ -57,10 +57,11 @@ def test_question1_names_what_acts_on_each_model_and_where_they_part():
     text = discussion.question1_paragraph(
         {"gains": gains, "table": table, "tasks": {"addition": "untestable", "copy": "no"}}
     )
-    assert "On copy (**no**), the LSTM is helped by inverting under baseline" in text
-    assert "the IRNN is hurt by inverting under baseline; they part on inverting under baseline" in text
+    assert "On copy, verdict **no**: the LSTM is helped by inverting under baseline" in text
+    assert "; the IRNN is hurt by inverting under baseline; they part on inverting under baseline" in text
     assert "(gains resting on a cell still rising: 1 of 4)" in text
-    assert "On addition (**untestable**)" in text and "nothing acting on the LSTM" in text
+    assert "On addition, verdict **untestable**: no factor is shown to help or hurt the LSTM" in text
+    assert "nothing acting on the LSTM" in text
     assert "at the ceiling" not in text
     ceiling = [{"task": "copy", "model": "lstm", "control": "baseline", "accuracy": 1.0, "acts": []}]
     with_ceiling = discussion.question1_paragraph(
@@ -68,7 +69,7 @@ def test_question1_names_what_acts_on_each_model_and_where_they_part():
         {("copy", "lstm"): 1.0, ("copy", "irnn"): 0.8},
         ceiling,
     )
-    assert "where the baselines end at 1.00 (LSTM) and 0.80 (IRNN)" in with_ceiling
+    assert "the baselines end at 1.00 (LSTM) and 0.80 (IRNN); " in with_ceiling
     assert "the LSTM's baseline control is at the ceiling" in with_ceiling
 
 

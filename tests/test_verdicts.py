@@ -23,6 +23,7 @@ import pytest
 
 from lte.core.config import TrainConfig
 from lte.study.analysis import verdicts
+from lte.study.analysis.labels import and_list
 from lte.study.analysis.stats import decide, welch_difference
 from lte.study.experiment import runs_dir
 
@@ -365,14 +366,14 @@ def test_q3_confirmed_when_the_validation_winner_also_wins_on_test(results):
     assert computation["confirmed"]
     assert sorted(computation["beaten"]) == ["baseline", "mix", "naive"]
     assert computation["ties"] == computation["better"] == computation["undecided"] == []
-    assert "computation: combined (confirmed on test; better than baseline, mix, naive);" in answer["verdict"]
+    assert "computation: combined (confirmed on test; better than baseline, mix and naive);" in answer["verdict"]
     # memorisation is a tight null: whichever setting validation picks ties with all 15 others
     memorisation = answer["parts"]["irnn"]["memorisation"]
     assert memorisation["confirmed"] and len(memorisation["ties"]) == 15
     # the verdict names every tie, and so does the detail
     assert answer["verdict"].endswith(
         f"memorisation: {memorisation['winner']} (confirmed on test; tied within δ with "
-        f"{', '.join(memorisation['ties'])})"
+        f"{and_list(memorisation['ties'])})"
     )
     assert all(other in answer["detail"] for other in memorisation["ties"])
 
@@ -447,7 +448,8 @@ def test_q3_leaves_a_comparison_with_a_rising_cell_undecided(results):
     table = computation["table"].set_index("other")
     assert table.loc["naive", "decision"] == "rising" and table.loc["mix", "decision"] == "higher"
     assert computation["answer"] == (
-        "combined (not confirmed on test: a cell still rising against naive; better than baseline, mix)"
+        "combined (not confirmed on test: not decided (a cell is still rising) against naive; "
+        "better than baseline and mix)"
     )
 
 

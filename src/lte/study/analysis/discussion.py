@@ -29,21 +29,23 @@ def factor_words(factor: str) -> str:
     return f"{TRICK_WORDS.get(trick, trick)} under {strategy.rstrip(')')}"
 
 
+def factor_list(factors: list[str]) -> str:
+    """Factors named without ambiguity: one by name, several counted, separated by semicolons (a factor's own
+    name can hold 'and')."""
+    return factors[0] if len(factors) == 1 else f"{len(factors)} factors ({'; '.join(factors)})"
+
+
 def _acting(gains: pd.DataFrame, model: str, act: str) -> list[str]:
     return sorted(factor_words(f) for f in gains[(gains.model == model) & (gains.act == act)].factor)
 
 
 def _acts_sentence(gains: pd.DataFrame, model: str, name: str) -> str:
     said = [
-        f"{verb} by {and_list(factors)}"
+        f"{verb} by {factor_list(factors)}"
         for verb, act in (("helped", "helps"), ("hurt", "hurts"))
         if (factors := _acting(gains, model, act))
     ]
-    return (
-        (f"the {name} is " + " and ".join(said))
-        if said
-        else f"the {name} is shown neither helped nor hurt by any factor"
-    )
+    return (f"the {name} is " + " and ".join(said)) if said else f"no factor is shown to help or hurt the {name}"
 
 
 def baseline_accuracies(profile: str, results: Path) -> dict[tuple[str, str], float]:
@@ -73,19 +75,19 @@ def question1_paragraph(answer: dict, baselines: dict | None = None, ceilings: l
         here = gains[gains.task == task]
         differs = sorted(factor_words(f) for f in table[(table.task == task) & (table.agreement == "differs")].factor)
         lstm, irnn = _acts_sentence(here, "lstm", "LSTM"), _acts_sentence(here, "irnn", "IRNN")
-        if lstm.endswith("any factor") and irnn.endswith("any factor"):
+        if lstm.startswith("no factor") and irnn.startswith("no factor"):
             lstm, irnn = "no factor is shown to help or hurt either model", ""
-        text = f"On {task} (**{verdict}**)"
+        text = f"On {task}, verdict **{verdict}**: "
         if (task, "lstm") in baselines and (task, "irnn") in baselines:
             text += (
-                f", where the baselines end at {baselines[(task, 'lstm')]:.2f} (LSTM) and "
-                f"{baselines[(task, 'irnn')]:.2f} (IRNN)"
+                f"the baselines end at {baselines[(task, 'lstm')]:.2f} (LSTM) and "
+                f"{baselines[(task, 'irnn')]:.2f} (IRNN); "
             )
-        text += f", {lstm}" + (f", and {irnn}" if irnn else "")
+        text += lstm + (f"; {irnn}" if irnn else "")
         if verdict == "untestable":
             text += "; with nothing acting on the LSTM there is no effect for the IRNN to share"
         elif differs:
-            text += f"; they part on {and_list(differs)}"
+            text += f"; they part on {factor_list(differs)}"
         rising = int(here.rising.sum())
         if rising:
             text += f" (gains resting on a cell still rising: {rising} of {len(here)})"
@@ -123,7 +125,8 @@ def mechanism_paragraph(answers: dict, baselines: dict[tuple[str, str], float], 
             text += f", with {numbers['irnn-units']['parameters'] / numbers['lstm']['parameters']:.2f}x its parameters"
         if width:
             text += (
-                "; on addition the IRNN given the LSTM's parameter count comes within δ of it (question 2), so "
+                "; on addition the IRNN given the LSTM's parameter count ends less than δ below it in mean "
+                "(question 2, combined strategy), so "
                 "width, not the lack of gates, is the first reading of these gaps, one that equal-parameters runs "
                 "of every task and strategy would test"
             )
@@ -141,19 +144,20 @@ def mechanism_paragraph(answers: dict, baselines: dict[tuple[str, str], float], 
                 if here[(here.model == "irnn") & (here.factor == f)].act.iloc[0] in ("none", "hurts")
             }
             if irnn_not:
-                named = and_list(sorted(factor_words(f) for f in irnn_not))
+                named = factor_list(sorted(factor_words(f) for f in irnn_not))
                 readings.append(
-                    f"The curricula that help the LSTM on {task} ({named}) spend part of the budget on easier "
-                    "levels; an IRNN that reaches its own plateau early at the target (question 2) has less to gain "
-                    "from them and loses steps at the target. Whether the IRNN, given the LSTM's capacity, would "
-                    "take the LSTM's gain is untested here."
+                    f"The curricula that help the LSTM on {task} ({named}) give part of the budget to easier "
+                    "examples (naive to the earlier levels, mix to easier examples drawn beside the target's); an "
+                    "IRNN that reaches its own plateau early at the target (question 2) has less to gain from them "
+                    "and gives up examples at the target. Whether the IRNN, given the LSTM's capacity, would take "
+                    "the LSTM's gain is untested here."
                 )
         for task in sorted({c["task"] for c in ceilings if c["model"] == "lstm"}):
             helped = _acting(gains[gains.task == task], "irnn", "helps")
             if helped and (task, "irnn") in baselines and baselines[(task, "irnn")] < 1 - DELTA:
                 readings.append(
                     f"On {task} the roles turn: the LSTM has mastered the task at this size, while the IRNN, still "
-                    f"below the ceiling, is helped by {and_list(helped)}, as Zaremba's LSTM was on tasks it had not "
+                    f"below the ceiling, is helped by {factor_list(helped)}, as Zaremba's LSTM was on tasks it had not "
                     "mastered. What a factor does may depend on how far a model is from mastering a task more than on "
                     "its architecture; comparing the two models each at a length where its own baseline has the "
                     "same headroom would test that."
@@ -195,7 +199,7 @@ def question2_paragraph(answer: dict) -> str | None:
     if params["final"] >= lstm["final"] - DELTA:
         text += (
             f", {abs(lstm['final'] - params['final']):.2f} {'below' if params['final'] < lstm['final'] else 'above'} "
-            f"the LSTM's mean (within δ = {DELTA:g}): most of the "
+            f"the LSTM's mean (less than δ = {DELTA:g}; no equivalence test): most of the "
             "equal-units IRNN's deficit on this task goes with its width, not with its lack of gates. "
         )
     elif gap > 0 and params["final"] > units["final"]:
@@ -226,12 +230,12 @@ def _standing(part: dict) -> str:
             ("tied within δ with", "ties"),
             ("worse than", "better"),
             ("undecided against", "undecided"),
-            ("against a rising cell for", "rising"),
+            ("not decided (a cell still rising) against", "rising"),
         )
         if part[key]
     ]
     status = "confirmed" if part["confirmed"] else "not confirmed"
-    return f"{status} on test: " + ", ".join(counts) + f" of the {others} other settings"
+    return f"{status} on test; of the {plural(others, 'other setting')}, " + and_list(counts)
 
 
 def question3_paragraph(answer: dict) -> str | None:
@@ -282,9 +286,10 @@ def adding_paragraph(profile: str, results: Path) -> str | None:
         return None
     names = {"irnn": "IRNN", "lstm": "LSTM", "rnn": "tanh RNN"}
     ends = and_list([f"the {names[m]} at {at_150[m]['mean']:.3f}" for m in ("irnn", "lstm", "rnn")])
+    ends = ends.replace("the IRNN at", "the IRNN ends at", 1)
     learned = ["the " + names[m] for m in ("irnn", "lstm", "rnn") if at_150[m]["below_half_baseline"]]
     steps = sorted({s for row in at_150.values() for s in row["steps"]})
-    budget = f"{steps[0]:,} steps each" if len(steps) == 1 else f"{steps[0]:,}-{steps[-1]:,} steps"
+    budget = f"{steps[0]:,} steps each" if len(steps) == 1 else f"{steps[0]:,} to {steps[-1]:,} steps"
     text = (
         f"**The adding problem.** At T = 150 ({budget}), against {at_150['irnn']['baseline_mse']:.3f} for "
         f"predicting 1, {ends}; "
@@ -333,11 +338,16 @@ def outlook_paragraph(profile: str, results: Path) -> str | None:
     return text
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def conclusion(answers: dict) -> str:
     """The answers in one paragraph (markdown)."""
+    first, second, third = (_sentence(answers[i]["verdict"]) for i in (1, 2, 3))
     return (
-        f"Do the strategies and tricks that help the LSTM help the IRNN in the same way? **{answers[1]['verdict']}**. "
-        f"Does the IRNN converge faster? **{answers[2]['verdict']}**. Which strategy is best for the IRNN? "
-        f"**{answers[3]['verdict']}**. Each answer follows a rule written down before its records were made, and "
+        f"Do the strategies and tricks that help the LSTM help the IRNN in the same way? **{first}**. "
+        f"Does the IRNN converge faster? **{second}**. Which strategy is best for the IRNN? "
+        f"**{third}**. Each answer follows a rule written down before its records were made, and "
         "every number here is regenerated from the committed records by `make report`."
     )

@@ -14,3 +14,13 @@ def task_name(row: pd.Series) -> str:
     if row["cfg_task"] == "program":
         return f"program ({row['cfg_length']},{row['cfg_nesting']})"
     return f"{row['cfg_task']} ({row['cfg_length']} digits)"
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """'1 run', '2 runs' (`plural_form` where adding s is wrong)."""
+    return f"{count:,} {noun if count == 1 else plural_form or noun + 's'}"
+
+
+def and_list(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -146,7 +146,7 @@ def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
     )
     unchanged = all(run_code_unchanged_since(c) for c in prov["commits"]) if prov["commits"] else None
     if unchanged is not False:
-        return head + ("the same as" if unchanged else "not comparable (no git) with") + " the records' commit(s)"
+        return head + ("the same as" if unchanged else "not comparable (no git) with") + " the records' commits"
     spot = verified_at(profile, results)
     if spot and "dirty" not in spot["commit"] and run_code_unchanged_since(spot["commit"]):
         readme_dir = results if profile == DEFAULT_PROFILE else results / profile  # where `write_report` writes
@@ -154,12 +154,12 @@ def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
         link = f"[{Path(where).name}]({where})"
         if spot["exact"] == spot["checked"]:
             return (
-                head + "different from the records' commit(s) in its text, and computes the same records: a "
+                head + "different from the records' commits in its text, and computes the same records: a "
                 f"spot-check with it (at `{spot['commit'][:7]}`) retrained {spot['checked']} of them, the first "
                 f"of each experiment and model, bit for bit ({link})"
             )
         return (
-            head + "different from the records' commit(s) in its text, and computes the same bits as their "
+            head + "different from the records' commits in its text, and computes the same bits as their "
             f"code: a spot-check (at `{spot['commit'][:7]}`, on {spot['device']}"
             + (f", {spot['vector_extension']}" if spot.get("vector_extension") else "")
             + f") retrained {spot['checked']} of "
@@ -169,8 +169,8 @@ def run_code_line(prov: dict, profile: str, results: Path = RESULTS) -> str:
         )
     partial = _partial_spot_check(profile, results)
     if partial:
-        return head + "**different from** the records' commit(s) in its text; " + partial
-    return head + "**different from** the records' commit(s)"
+        return head + "**different from** the records' commits in its text; " + partial
+    return head + "**different from** the records' commits"
 
 
 def _partial_spot_check(profile: str, results: Path) -> str | None:

@@ -18,7 +18,7 @@ from lte.study.analysis.comparisons import (
     comparisons_frame,
     decide_family,
 )
-from lte.study.analysis.labels import TRICKS
+from lte.study.analysis.labels import TRICKS, and_list
 from lte.study.analysis.rising import rising_runs
 from lte.study.analysis.stats import paired_difference
 from lte.study.experiment import RESULTS
@@ -66,19 +66,19 @@ def best_setting(
     where = "the selection seeds' validation" if chosen_on is not None else "validation, same runs"
     text = f"{label(winner)} (chosen on {where}: {score[winner]:.3f}; test {groups[winner][METRIC].mean():.3f})"
     settled = (
-        f"better than {', '.join(beaten)}" if beaten else "",
-        f"tied within δ with {', '.join(ties)}" if ties else "",
+        f"better than {and_list(beaten)}" if beaten else "",
+        f"tied within δ with {and_list(ties)}" if ties else "",
     )
     if confirmed:
         answer = f"{label(winner)} (confirmed on test" + "".join(f"; {s}" for s in settled if s) + ")"
     elif winner_rising:
         answer = f"{label(winner)} (not confirmed on test: its own cell is still rising)"
     elif better:
-        answer = f"not confirmed: {', '.join(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
+        answer = f"not confirmed: {and_list(better)} beat{'s' if len(better) == 1 else ''} {label(winner)} on test"
     else:
         open_ = (
-            f"undecided against {', '.join(undecided)}" if undecided else "",
-            f"a cell still rising against {', '.join(still_rising)}" if still_rising else "",
+            f"undecided against {and_list(undecided)}" if undecided else "",
+            f"not decided (a cell is still rising) against {and_list(still_rising)}" if still_rising else "",
         )
         answer = f"{label(winner)} (not confirmed on test: " + "; ".join(s for s in (*open_, *settled) if s) + ")"
     return {
@@ -144,16 +144,16 @@ def question_3(profile: str, results: Path = RESULTS) -> dict:
     def describe(p: dict) -> str:
         out = p["text"]
         if p["beaten"]:
-            out += f"; clearly better on test than {', '.join(p['beaten'])}"
+            out += f"; better on test than {and_list(p['beaten'])}"
         if p["ties"]:
-            out += f"; tied within δ with {', '.join(p['ties'])}"
+            out += f"; tied within δ with {and_list(p['ties'])}"
         if p["better"]:
-            out += f"; worse on test than {', '.join(p['better'])}"
+            out += f"; worse on test than {and_list(p['better'])}"
         if p["undecided"]:
-            out += f"; undecided against {', '.join(p['undecided'])}"
+            out += f"; undecided against {and_list(p['undecided'])}"
         if p["rising"]:
             rising_side = "its own cell is" if p["winner_rising"] else "a cell is"
-            out += f"; not decided ({rising_side} still rising) against {', '.join(p['rising'])}"
+            out += f"; not decided ({rising_side} still rising) against {and_list(p['rising'])}"
         return out
 
     detail = (

@@ -28,7 +28,7 @@ from lte.study.analysis.provenance import (  # noqa: F401 (RUN_CODE, run_code_un
     time_sentence,
 )
 from lte.study.analysis.rising import slopes_section
-from lte.study.analysis.threats import plural, threats_section
+from lte.study.analysis.threats import and_list, plural, threats_section
 from lte.study.analysis.verdicts import convergence_targets, question_1, question_2, question_3
 from lte.study.experiment import DEFAULT_PROFILE, RESULTS
 
@@ -97,7 +97,7 @@ def adding_section(profile: str, results: Path, fig: str) -> list[str]:
     count = sum(len(r["steps"]) for r in rows)
     lines += [
         "",
-        f"{count} run{'s' if count != 1 else ''} of {', '.join(f'{n:,}' for n in steps)} steps, "
+        f"{plural(count, 'run')} of " + and_list([f"{n:,}" for n in steps]) + " steps, "
         f"{sum(sum(r['wall_time']) for r in rows) / 60:.0f} min of training in all, recorded at commit "
         f"{', '.join(commits)}.",
     ]
@@ -274,7 +274,8 @@ def write_report(profile: str, results: Path = RESULTS) -> Path:
             if any(predates(commit, FLAX_CELLS_COMMIT) for commit in prov["commits"])
             else []
         ),
-        f"- device(s): {', '.join(prov['devices'])}; {plural(prov['cpu_count'], 'CPU core')}; {prov['platform']}",
+        f"- {'device' if len(prov['devices']) == 1 else 'devices'}: {', '.join(prov['devices'])}; "
+        f"{plural(prov['cpu_count'], 'CPU core')}; {prov['platform']}",
         f"- Python {prov['python']}; " + ", ".join(f"{k} {v}" for k, v in sorted(prov["versions"].items())),
         f"- training time, all runs added up: {_minutes(prov['training_seconds'])}",
         f"- sweep wall time ({plural(prov['cpu_count'], 'CPU core')}): " + time_sentence(prov),

@@ -71,15 +71,20 @@ def clip_interval(low: float, high: float, bounds: tuple[float, float] | None = 
     return float(np.clip(low, *bounds)), float(np.clip(high, *bounds))
 
 
+def fixed(value: float, digits: int = 3) -> str:
+    """`value` to `digits` decimals, never '-0.00': a value that rounds to zero prints unsigned."""
+    return f"{round(value, digits) + 0.0:.{digits}f}"
+
+
 def format_interval(
     mean: float, low: float, high: float, digits: int = 3, bounds: tuple[float, float] | None = None
 ) -> str:
     """'mean [low, high]', the ends clipped into `bounds` when given; 'mean (no interval)' when an end is nan
     (`format_estimate` says why)."""
     if math.isnan(low) or math.isnan(high):
-        return f"{mean:.{digits}f} (no interval)"
+        return f"{fixed(mean, digits)} (no interval)"
     low, high = clip_interval(low, high, bounds)
-    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+    return f"{fixed(mean, digits)} [{fixed(low, digits)}, {fixed(high, digits)}]"
 
 
 # ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lte.study.analysis.labels import and_list, plural  # noqa: F401 (re-exported)
 from lte.study.analysis.records import load_curves, load_runs
 from lte.study.analysis.rising import RISING_SLOPE, cell_slopes
 from lte.study.experiment import RESULTS, runs_dir
@@ -20,16 +21,6 @@ STOP_REASONS = {
     "max_seconds": "ended at their time cap",
     "diverged": "diverged",
 }
-
-
-def plural(count: int, noun: str, plural_form: str | None = None) -> str:
-    """'1 run', '2 runs' (`plural_form` where adding s is wrong)."""
-    return f"{count:,} {noun if count == 1 else plural_form or noun + 's'}"
-
-
-def and_list(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _non_seed_labels(frame) -> list[str]:
@@ -306,8 +297,8 @@ def question2_window_threat(profile: str, results: Path) -> str | None:
         "Question 2's areas are taken over the window all runs share, which ends where the first run stops "
         f"({judged['windows']['steps']:,.0f} steps; {judged['windows']['run seconds']:.1f} s of its own clock), "
         "while the median run trains for "
-        + and_list([f"{seconds[v]:.0f} s ({names.get(v, v)})" for v in seconds.index])
-        + ". The area calls faster "
+        + and_list([f"{names.get(v, v)} {seconds[v]:.0f} s" for v in seconds.index])
+        + ". Over that window the area finds faster "
         + and_list(faster_lower)
         + ": faster to a lower plateau, which the area over that window cannot see; the times to each target "
         "and the final accuracies beside it can. Over the LSTM's median run length instead "

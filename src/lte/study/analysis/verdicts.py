@@ -45,7 +45,7 @@ from lte.study.analysis.question2 import judge as judge_convergence
 from lte.study.analysis.question3 import SELECTION_EXPERIMENT, best_setting, question_3  # noqa: F401
 from lte.study.analysis.records import load_curves
 from lte.study.analysis.rising import cell_slopes, rising_runs
-from lte.study.analysis.stats import format_interval, no_interval_note
+from lte.study.analysis.stats import fixed, format_interval, no_interval_note
 from lte.study.experiment import RESULTS
 
 RULES = f"""\
@@ -158,11 +158,11 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
                 for model in MODELS:
                     r = results_by[(model, factor)]
                     interval = (
-                        f"[{r.low:.2f}, {r.high:.2f}]"
+                        f"[{fixed(r.low, 2)}, {fixed(r.high, 2)}]"
                         if math.isfinite(r.low) and math.isfinite(r.high)
                         else f"[{no_interval_note(r.estimate) or 'no interval'}]"
                     )
-                    row[f"{model.upper()} gain"] = f"{r.estimate.mean:.2f} {interval}" + (
+                    row[f"{model.upper()} gain"] = f"{fixed(r.estimate.mean, 2)} {interval}" + (
                         " (rising)" if r.rising else ""
                     )
                     row[f"{model.upper()} act"] = r.act
