@@ -186,3 +186,15 @@ def test_the_paper_lists_the_reports_threats(profile):
     threats = [line for line in threats_section(profile) if line.startswith("- ")]
     listed = (PAPER / "generated" / profile / "threats.tex").read_text()
     assert listed.count(r"\item ") == len(threats), f"make report PROFILE={profile} is stale"
+
+
+def test_a_grouped_table_gives_its_group_a_heading_row_not_a_column():
+    import pandas as pd
+
+    from lte.study.analysis.tables import latex_tabular
+
+    table = pd.DataFrame({"task": ["copy", "copy", "addition"], "cell": ["a", "b", "c"], "mean (95%)": ["1", "2", "3"]})
+    tex = latex_tabular(table, group_by="task")
+    assert tex.count(r"\multicolumn{2}") == 2 and r"\emph{copy}" in tex and r"\emph{addition}" in tex
+    assert "task &" not in tex and r"mean\\(95\%)" in tex
+    assert tex.count(r"\addlinespace") == 1

@@ -121,12 +121,12 @@ def _short_answer(part: dict) -> str:
     return f"{part['winner']} (confirmed on test{ties})"
 
 
-def _frame_tex(frame: pd.DataFrame, columns: dict[str, str]) -> str:
+def _frame_tex(frame: pd.DataFrame, columns: dict[str, str], group_by: str | None = None) -> str:
     """Some columns of a verdict table, renamed, as a LaTeX tabular (floats as in the report's tables)."""
     from lte.study.analysis.tables import latex_tabular
 
     table = frame[list(columns)].rename(columns=columns)
-    return latex_tabular(table.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)))
+    return latex_tabular(table.map(lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)), group_by)
 
 
 def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULTS) -> dict[str, str]:
@@ -149,6 +149,7 @@ def paper_tables(profile: str, answers: dict, prov: dict, results: Path = RESULT
                 "IRNN act": "IRNN act",
                 "agreement": "agreement",
             },
+            group_by="task",
         )
     if "table" in answers[2]:
         out["q2"] = _frame_tex(
