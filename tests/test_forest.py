@@ -54,10 +54,23 @@ def test_a_difference_of_accuracies_is_clipped_to_its_possible_range():
     assert not [line for line in ax.lines if line.get_gid() == "past_edge"]  # cut by the bound, not the window
 
 
-def test_the_window_shows_every_estimate_and_caps_the_intervals():
+def test_the_window_caps_estimates_and_intervals_alike():
     rows = [forest.ForestRow(0, -3.0, -50.0, 40.0, "unclear"), forest.ForestRow(1, 0.1, 0.0, 0.2, "higher")]
-    assert forest.forest_window(rows, DELTA_GAIN, cap=2.0) == pytest.approx(3.3)  # the estimate at -3 in view
+    assert forest.forest_window(rows, DELTA_GAIN, cap=5.0) == pytest.approx(5.0)  # the interval capped
+    assert forest.forest_window(rows[:1] + [forest.ForestRow(2, -1.0, -1.5, -0.5, "lower")], DELTA_GAIN, 5.0) == (
+        pytest.approx(5.0)
+    )
     assert forest.forest_window(rows[1:], DELTA_GAIN, cap=2.0) == pytest.approx(3 * DELTA_GAIN)  # the band in view
+
+
+def test_an_estimate_past_the_edge_sits_on_it_with_its_value_written():
+    fig, ax = forest.new_figure(1, 1, figsize=(4, 3))
+    rows = [forest.ForestRow(0, -57.2, -104.7, -9.6, "lower"), forest.ForestRow(1, 0.5, 0.2, 0.8, "higher")]
+    forest.draw_forest(ax, rows, DELTA_GAIN, window=5.0)
+    (offsets,) = [c.get_offsets() for c in ax.collections if c.get_gid() == "estimates:lower"]
+    assert offsets[0][0] == pytest.approx(-5.0)
+    (label,) = [t for t in ax.texts if t.get_gid() == "past_edge_value"]
+    assert label.get_text() == "-57.2"
 
 
 def _gains() -> pd.DataFrame:

@@ -52,11 +52,10 @@ class ForestRow:
 
 
 def forest_window(rows: list[ForestRow], delta: float, cap: float) -> float:
-    """The half-width of the x range: every estimate and the ±δ band in view, intervals up to `cap`; wider
-    intervals run past the edge (and are marked so)."""
-    means = [abs(r.mean) for r in rows if math.isfinite(r.mean)]
-    ends = [abs(v) for r in rows for v in (r.low, r.high) if math.isfinite(v)]
-    return max(3 * delta, 1.1 * max(means, default=0.0), min(cap, 1.1 * max(ends, default=0.0)))
+    """The half-width of the x range: the ±δ band in view, and every estimate and interval up to `cap`; an
+    estimate or interval past it is drawn at the edge and marked so (one outlier must not squash the rest)."""
+    values = [abs(v) for r in rows for v in (r.mean, r.low, r.high) if math.isfinite(v)]
+    return max(3 * delta, min(cap, 1.1 * max(values, default=0.0)))
 
 
 def draw_forest(
@@ -86,7 +85,7 @@ def draw_forest(
         if here:
             edge = [r.color for r in here] if decision in ("unclear", "rising") else color
             ax.scatter(
-                [r.mean for r in here],
+                [max(-window, min(window, r.mean)) for r in here],
                 [r.y for r in here],
                 marker=marker,
                 s=36,
@@ -95,6 +94,20 @@ def draw_forest(
                 linewidths=1.2,
                 zorder=4,
                 gid=f"estimates:{decision}",
+            )
+    for row in rows:  # an estimate past the edge sits on it, its value written beside it
+        if math.isfinite(row.mean) and abs(row.mean) > window:
+            side = 1 if row.mean > 0 else -1
+            ax.annotate(
+                f"{row.mean:.1f}",
+                (side * window, row.y),
+                xytext=(-6 * side, 0),
+                textcoords="offset points",
+                ha="right" if side > 0 else "left",
+                va="center",
+                fontsize=7,
+                color=row.color,
+                gid="past_edge_value",
             )
     ax.set_xlim(-window * 1.04, window * 1.04)
     ax.grid(axis="x", alpha=0.3)
@@ -149,7 +162,7 @@ def question1_figure(gains: pd.DataFrame) -> Figure:
     fig, axes = new_figure(
         len(panels), 1, figsize=(8, 1.0 + 0.32 * sum(heights)), squeeze=False, gridspec_kw={"height_ratios": heights}
     )
-    cap = 2.0  # a gain of -2: twice the control's headroom lost; wider intervals say little more
+    cap = 5.0  # a gain of -5: five times the control's headroom lost (a control near the ceiling); beyond, marked
     window = forest_window([r for _, rows in panels.values() for r in rows], DELTA_GAIN, cap)
     for ax, (task, (factors, rows)) in zip(axes[:, 0], panels.items()):
         draw_forest(ax, rows, DELTA_GAIN, window)
