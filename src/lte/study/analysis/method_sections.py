@@ -148,10 +148,11 @@ def deviations_section(profile: str, results: Path = RESULTS) -> list[str]:
     length = f" (copy-{_span(settings['copy_length'])} in this profile)" if settings["copy_length"] else ""
     lines.append(
         f"- **The memorisation length**{length} is sized to the tuned LSTM: the shortest copy at which its "
-        "baseline is below ceiling, by a rule stated before its pilot ran (`experiments/memorisation_length.toml`, "
-        "applied in the default profile's report"
+        "baseline ends its pilot below the ceiling, by a rule stated before the pilot ran "
+        "(`experiments/memorisation_length.toml`, applied in the default profile's report"
         + ("" if profile == DEFAULT_PROFILE else "; this profile's length is set in its experiment file")
-        + "), so that question 1 can be tested there."
+        + "), so that question 1 can be tested there; whether the study's own runs of that baseline stay below "
+        "the ceiling is among the threats to validity."
     )
     if profile == QUICK_PROFILE:
         lines.append("- " + quick_note(profile, results, all_caps))
