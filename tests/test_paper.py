@@ -198,3 +198,12 @@ def test_a_grouped_table_gives_its_group_a_heading_row_not_a_column():
     assert tex.count(r"\multicolumn{2}") == 2 and r"\emph{copy}" in tex and r"\emph{addition}" in tex
     assert "task &" not in tex and r"mean\\(95\%)" in tex
     assert tex.count(r"\addlinespace") == 1
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_generated_latex_is_ascii(profile):
+    # a text-mode symbol such as ± or ≥ needs a bitmap (Type 3) font and breaks font expansion: the
+    # generator writes them in math mode instead
+    files = [PAPER / "generated" / f"{profile}.tex", *(PAPER / "generated" / profile).glob("*.tex")]
+    offending = {f.name: sorted(set(re.findall(r"[^\x00-\x7f]", f.read_text()))) for f in files}
+    assert {name: chars for name, chars in offending.items() if chars} == {}

@@ -105,3 +105,18 @@ def test_the_false_coverage_level_widens_with_the_family():
     assert fcr_level([0.001, 0.5, 0.9, 0.9]) == 1 - 0.05 * 1 / 4
     assert fcr_level([0.001, 0.002, 0.003, 0.004]) == 1 - 0.05
     assert fcr_level([0.5]) == 0.95
+
+
+def test_a_differing_factor_says_how_many_single_seeds_undo_it():
+    from lte.study.analysis.question1 import leave_one_out_acts
+
+    robust = judge_task(_task({("lstm", "mix"): (0.8, 0.5), ("irnn", "mix"): (0.3, 0.5)}))
+    assert robust["verdict"] == "no" and robust["fragility"] == {"mix": 0}
+    # a spread-out help: leaving out one of four seeds leaves its interval across zero
+    control = np.array([0.5, 0.51, 0.49, 0.5, 0.5])
+    treated = control + np.array([0.2, 0.25, 0.3, 0.02, 0.5])
+    irnn = (control - 0.2 + 0.01 * np.arange(5), control)
+    carried = judge_task({("lstm", "mix"): (treated, control), ("irnn", "mix"): irnn})
+    assert carried["agreements"]["mix"] == "differs" and carried["fragility"]["mix"] == 4
+    assert leave_one_out_acts(treated, control, carried["level"]).count("helps") == 1
+    assert "mix" not in judge_task(_task({("lstm", "mix"): (0.8, 0.5), ("irnn", "mix"): (0.8, 0.5)}))["fragility"]

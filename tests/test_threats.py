@@ -62,7 +62,7 @@ def test_the_selection_threat_names_both_stages_and_their_edges():
 
     text = selection_threat("quick", Path("results"))
     assert "(s)" not in text and "on the baseline strategy (" in text
-    assert "then each strategy's learning rate on its own (3 rates per strategy, on addition, copy; " in text
+    assert "then each strategy's learning rate on its own (3 rates per strategy, on addition and copy; " in text
     assert "winning rate" in text and "irnn/copy/naive" in text  # a stage-2 winner on the edge of its 3 rates
 
 
@@ -196,3 +196,58 @@ def test_ceiling_controls_are_read_from_the_control_arms(monkeypatch, tmp_path):
     assert (control["model"], control["control"], control["accuracy"]) == ("lstm", "baseline", 0.99)
     ((factor, act, moved, gain),) = control["acts"]
     assert (factor, act, round(moved, 3), gain) == ("naive vs baseline", "hurts", -0.02, -2.0)
+
+
+def _curves(slopes: dict[str, float], label: dict[str, str], steps: int = 10_000) -> pd.DataFrame:
+    """A straight test-accuracy curve per run with the given slope per 1,000 steps."""
+    rows = []
+    for cell, slope in slopes.items():
+        for step in range(0, steps + 1, 500):
+            rows.append(
+                {"cell": cell, "step": step, "test_char_accuracy": 0.3 + slope * step / 1000, "label_arm": label[cell]}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_the_budget_threat_counts_capped_runs_and_runs_the_cell_mean_hides(monkeypatch, tmp_path):
+    slopes = {"a0": 0.03, "a1": -0.03, "b0": 0.0, "b1": 0.0}  # cell a: mean 0, one seed still rising
+    curves = _curves(slopes, {"a0": "a", "a1": "a", "b0": "b", "b1": "b"})
+    runs = pd.DataFrame({"cell": list(slopes), "stop_reason": ["max_steps", "plateau", "plateau", "plateau"]})
+    monkeypatch.setattr(threats, "JUDGED", ("addition",))
+    monkeypatch.setattr(threats, "load_runs", lambda e, *_: runs if e == "addition" else pd.DataFrame())
+    monkeypatch.setattr(threats, "load_curves", lambda e, *_: curves if e == "addition" else pd.DataFrame())
+    text = threats.budget_threat("default", tmp_path)
+    assert "addition 1 of 4 (1 of them still rising on their own)" in text
+    assert (
+        "in cells whose mean slope is not (the cell rule, on the mean over seeds, can hide them): addition 1." in text
+    )
+
+
+def test_a_late_collapse_is_named_with_its_best_and_final_accuracy(monkeypatch, tmp_path):
+    curves = pd.DataFrame(
+        {
+            "cell": ["fell"] * 3 + ["held"] * 3,
+            "step": [0, 1, 2] * 2,
+            "test_char_accuracy": [0.2, 0.9, 0.5, 0.2, 0.9, 0.85],
+        }
+    )
+    monkeypatch.setattr(threats, "JUDGED", ("memorisation",))
+    monkeypatch.setattr(threats, "load_curves", lambda *_: curves)
+    text = threats.fell_back_threat("default", tmp_path)
+    assert "`fell` (0.900 to 0.500)" in text and "held" not in text
+
+
+def test_strategies_at_different_rates_are_listed(monkeypatch, tmp_path):
+    from lte.study.analysis import comparisons
+
+    runs = pd.DataFrame(
+        {
+            "task_name": "addition (3 digits)",
+            "cfg_model": ["lstm"] * 2 + ["irnn"] * 2,
+            "cfg_strategy": ["baseline", "mix"] * 2,
+            "cfg_learning_rate": [15.0, 5.0, 0.3, 0.3],
+        }
+    )
+    monkeypatch.setattr(comparisons, "_runs", lambda experiment, *_: runs if experiment == "addition" else runs[:0])
+    text = threats.rates_threat("default", tmp_path)
+    assert "addition (3 digits) LSTM (baseline 15, mix 5)" in text and "IRNN" not in text

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from lte.study.analysis.method_sections import QUICK_PROFILE
+from lte.study.analysis.stats import format_interval
 from lte.study.analysis.threats import and_list, ceiling_controls, plural
 from lte.study.analysis.verdicts import DELTA
 from lte.study.experiment import RESULTS
@@ -73,7 +74,18 @@ def question1_paragraph(answer: dict, baselines: dict | None = None, ceilings: l
     sentences = []
     for task, verdict in answer["tasks"].items():
         here = gains[gains.task == task]
-        differs = sorted(factor_words(f) for f in table[(table.task == task) & (table.agreement == "differs")].factor)
+        fragile = answer.get("fragility", {}).get(task, {})
+        differs = sorted(
+            factor_words(f)
+            + (
+                f", undone in {plural(fragile[f], 'case')} by leaving out one seed"
+                if fragile.get(f)
+                else ", robust to leaving out any one seed"
+                if f in fragile
+                else ""
+            )
+            for f in table[(table.task == task) & (table.agreement == "differs")].factor
+        )
         lstm, irnn = _acts_sentence(here, "lstm", "LSTM"), _acts_sentence(here, "irnn", "IRNN")
         if lstm.startswith("no factor") and irnn.startswith("no factor"):
             lstm, irnn = "no factor is shown to help or hurt either model", ""
@@ -116,19 +128,23 @@ def mechanism_paragraph(answers: dict, baselines: dict[tuple[str, str], float], 
     numbers = _variant_numbers(q2) if "judged" in q2 and not q2.get("pending") else {}
     width = plateau = False
     if {"lstm", "irnn-units", "irnn-params"} <= set(numbers):
-        lstm_final = numbers["lstm"]["final"]
-        plateau = numbers["irnn-units"]["final"] < lstm_final - DELTA
-        width = plateau and numbers["irnn-params"]["final"] >= lstm_final - DELTA
+        plateau = numbers["irnn-units"]["final"] < numbers["lstm"]["final"] - DELTA
+        width = plateau and width_comparison(numbers)[0] == "equivalent"
     if behind:
         text = f"At equal units the IRNN's baseline ends more than δ below the LSTM's on {and_list(behind)}"
         if {"lstm", "irnn-units"} <= set(numbers):
             text += f", with {numbers['irnn-units']['parameters'] / numbers['lstm']['parameters']:.2f}x its parameters"
         if width:
             text += (
-                "; on addition the IRNN given the LSTM's parameter count ends less than δ below it in mean "
-                "(question 2, combined strategy), so "
-                "width, not the lack of gates, is the first reading of these gaps, one that equal-parameters runs "
-                "of every task and strategy would test"
+                "; on addition the IRNN given the LSTM's parameter count is equivalent to it within δ "
+                "(question 2, combined strategy), so width, not the lack of gates, is the first reading of these "
+                "gaps, one that equal-parameters runs of every task and strategy would test"
+            )
+        elif plateau:
+            text += (
+                "; whether width or the lack of gates carries these gaps is open: on addition the IRNN given "
+                "the LSTM's parameter count closes much of the gap in mean, but not to within δ (question 2), "
+                "and only that task and strategy was run at equal parameters"
             )
         readings.append(text + ".")
     gains = answers.get(1, {}).get("gains")
@@ -144,7 +160,7 @@ def mechanism_paragraph(answers: dict, baselines: dict[tuple[str, str], float], 
                 if here[(here.model == "irnn") & (here.factor == f)].act.iloc[0] in ("none", "hurts")
             }
             if irnn_not:
-                named = factor_list(sorted(factor_words(f) for f in irnn_not))
+                named = and_list(sorted(factor_words(f) for f in irnn_not))  # curricula: no 'and' inside
                 readings.append(
                     f"The curricula that help the LSTM on {task} ({named}) give part of the budget to easier "
                     "examples (naive to the earlier levels, mix to easier examples drawn beside the target's); an "
@@ -154,11 +170,13 @@ def mechanism_paragraph(answers: dict, baselines: dict[tuple[str, str], float], 
                 )
         for task in sorted({c["task"] for c in ceilings if c["model"] == "lstm"}):
             helped = _acting(gains[gains.task == task], "irnn", "helps")
+            hurt = _acting(gains[gains.task == task], "irnn", "hurts")
             if helped and (task, "irnn") in baselines and baselines[(task, "irnn")] < 1 - DELTA:
                 readings.append(
-                    f"On {task} the roles turn: the LSTM has mastered the task at this size, while the IRNN, still "
-                    f"below the ceiling, is helped by {factor_list(helped)}, as Zaremba's LSTM was on tasks it had not "
-                    "mastered. What a factor does may depend on how far a model is from mastering a task more than on "
+                    f"On {task} the LSTM has mastered the task at this size, so a factor can only hurt it; the "
+                    f"IRNN, still below the ceiling, is helped by {factor_list(helped)}"
+                    + (f" and hurt by {factor_list(hurt)}" if hurt else "")
+                    + ". What a factor does may depend on how far a model is from mastering a task as much as on "
                     "its architecture; comparing the two models each at a length where its own baseline has the "
                     "same headroom would test that."
                 )
@@ -174,8 +192,19 @@ def _variant_numbers(answer: dict) -> dict[str, dict]:
             "parameters": int(group.parameters.iloc[0]),
             "hidden": int(group.cfg_hidden.iloc[0]),
             "ms": answer["run_ms"][variant],
+            "finals": group.test_char_accuracy.astype(float).to_numpy(),
         }
     return out
+
+
+def width_comparison(numbers: dict[str, dict]) -> tuple[str, object]:
+    """('equivalent' | 'open', the Welch estimate) for the equal-parameters IRNN's final accuracy minus the
+    LSTM's: equivalent when its 95% interval lies inside ±δ."""
+    from lte.study.analysis.stats import welch_difference
+
+    estimate = welch_difference(numbers["irnn-params"]["finals"], numbers["lstm"]["finals"])
+    inside = -DELTA < estimate.low and estimate.high < DELTA
+    return ("equivalent" if inside else "open"), estimate
 
 
 def question2_paragraph(answer: dict) -> str | None:
@@ -196,16 +225,21 @@ def question2_paragraph(answer: dict) -> str | None:
         f"at {params['final']:.2f}"
     )
     gap = lstm["final"] - units["final"]
-    if params["final"] >= lstm["final"] - DELTA:
+    if gap > 0 and params["final"] > units["final"]:
+        text += f", closing {min(1.0, (params['final'] - units['final']) / gap):.0%} of the gap in mean"
+    width, estimate = width_comparison(numbers)
+    difference = format_interval(estimate.mean, estimate.low, estimate.high, bounds=(-1.0, 1.0))
+    spread = f"{params['finals'].min():.2f} to {params['finals'].max():.2f}"
+    if width == "equivalent":
         text += (
-            f", {abs(lstm['final'] - params['final']):.2f} {'below' if params['final'] < lstm['final'] else 'above'} "
-            f"the LSTM's mean (less than δ = {DELTA:g}; no equivalence test): most of the "
-            "equal-units IRNN's deficit on this task goes with its width, not with its lack of gates. "
+            f"; against the LSTM {difference} (Welch 95%), inside ±δ: on this task the equal-units IRNN's "
+            "deficit goes with its width, not with its lack of gates. "
         )
-    elif gap > 0 and params["final"] > units["final"]:
-        text += f", which closes {(params['final'] - units['final']) / gap:.0%} of the gap to the LSTM. "
     else:
-        text += ". "
+        text += (
+            f"; against the LSTM {difference} (Welch 95%; its seeds end at {spread}), not inside ±δ: width may "
+            "carry much of the equal-units IRNN's deficit, but these runs do not show that it carries all of it. "
+        )
     fast = [v for v in ("irnn-units", "irnn-params") if verdicts[v]["run seconds"] == "yes"]
     slow_steps = all(verdicts[v]["steps"] == "no" for v in ("irnn-units", "irnn-params"))
     if slow_steps:
@@ -224,7 +258,7 @@ def _standing(part: dict) -> str:
     """How a question 3 winner stands on test, with counts rather than lists of the other settings."""
     others = sum(len(part[k]) for k in ("beaten", "ties", "better", "undecided", "rising"))
     counts = [
-        f"{verb} {len(part[key])}"
+        f"{verb} {len(part[key])}" + (f" ({and_list(part[key])})" if len(part[key]) <= 3 else "")
         for verb, key in (
             ("better than", "beaten"),
             ("tied within δ with", "ties"),

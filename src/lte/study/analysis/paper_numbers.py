@@ -25,6 +25,9 @@ def _tex(text: str) -> str:
         .replace("&", r"\&")
         .replace(">=", r"$\geq$")
         .replace("δ", r"$\delta$")
+        .replace("±", r"$\pm$")  # the text-mode glyph is a bitmap font without cm-super
+        .replace("×", r"$\times$")
+        .replace("≥", r"$\geq$")
     )
 
 

@@ -63,6 +63,17 @@ def decide_by_interval(low: float, high: float, delta: float) -> str:
     return "unclear"
 
 
+def leave_one_out_acts(treated: np.ndarray, control: np.ndarray, level: float) -> list[str]:
+    """The act read from the gain's interval (at the family's `level`) with each seed left out in turn: how
+    much one seed carries a decision."""
+    acts = []
+    for i in range(len(treated)):
+        keep = np.arange(len(treated)) != i
+        estimate = normalised_gain(treated[keep], control[keep])
+        acts.append(ACTS[decide_by_interval(*fcr_interval(estimate, level), DELTA_GAIN)])
+    return acts
+
+
 def agreement(lstm: str, irnn: str) -> str:
     """'same', 'differs' or 'unclear' from the two models' acts ('helps', 'hurts', 'none', 'unclear')."""
     if "unclear" in (lstm, irnn):
@@ -121,4 +132,21 @@ def judge_task(
         verdict = "yes"
     else:
         verdict = "unclear"
-    return {"results": results, "level": level, "agreements": agreements, "verdict": verdict}
+    # how many single seeds, left out, change a differing factor's agreement (the verdict 'no' rests on those)
+    fragility = {}
+    for f in factors:
+        if agreements[f] != "differs":
+            continue
+        turned = 0
+        for model in MODELS:
+            other = acts[("irnn" if model == "lstm" else "lstm", f)]
+            loo = leave_one_out_acts(*arms[(model, f)], level)
+            turned += sum(agreement(a, other) != "differs" for a in loo)
+        fragility[f] = turned
+    return {
+        "results": results,
+        "level": level,
+        "agreements": agreements,
+        "verdict": verdict,
+        "fragility": fragility,
+    }

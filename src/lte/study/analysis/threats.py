@@ -229,7 +229,7 @@ def _per_strategy_note(profile: str, results: Path) -> str:
     on_edge = f"{len(edges)} winning rate{'s' if len(edges) != 1 else ''} on an edge: {', '.join(edges)}"
     return (
         f", then each strategy's learning rate on its own ({rates} per strategy, on "
-        f"{', '.join(sorted(table.task.unique()))}; {on_edge if edges else 'no winning rate on an edge'})"
+        f"{and_list(sorted(table.task.unique()))}; {on_edge if edges else 'no winning rate on an edge'})"
     )
 
 
@@ -304,6 +304,90 @@ def question2_window_threat(profile: str, results: Path) -> str | None:
         "and the final accuracies beside it can. Over the LSTM's median run length instead "
         f"({seconds['lstm']:.0f} s), each stopped run holding its final accuracy, the same difference in area is "
         f"{sensitivity} (Welch 95%, unadjusted; a sensitivity check, not the pre-registered window)."
+    )
+
+
+FELL_BACK = 0.1  # a run whose final test accuracy is this far below its own best collapsed late
+CAPPED = "max_steps"
+
+
+def budget_threat(profile: str, results: Path) -> str | None:
+    """Where the step caps bind: runs that ended at their cap (and how many of those still rose), and runs
+    still rising on their own in cells whose mean slope is not (the cell rule can mask them)."""
+    from lte.study.analysis.rising import run_slopes
+
+    capped, masked = [], []
+    for experiment in (*JUDGED, "question3_selection"):
+        runs = _or_none(load_runs, experiment, profile, results)
+        curves = _or_none(load_curves, experiment, profile, results)
+        if runs is None or curves is None or "stop_reason" not in runs:
+            continue
+        slopes = run_slopes(curves)
+        at_cap = runs[runs.stop_reason == CAPPED]
+        if len(at_cap):
+            still = int((slopes.reindex(at_cap.cell) > RISING_SLOPE).sum())
+            rising_note = f" ({still} of them still rising on their own)" if still else ""
+            capped.append(f"{experiment} {len(at_cap)} of {len(runs)}{rising_note}")
+        by = _non_seed_labels(curves)
+        table = cell_slopes(curves, by)
+        flat_cells = table[~table.rising]
+        labels = curves.drop_duplicates("cell").set_index("cell")[by]
+        flat_keys = set(map(tuple, flat_cells[by].astype(str).to_numpy()))
+        own = slopes[slopes > RISING_SLOPE]
+        hidden = [c for c in own.index if tuple(labels.loc[c].astype(str)) in flat_keys]
+        if hidden:
+            masked.append(f"{experiment} {len(hidden)}")
+    if not capped and not masked:
+        return None
+    text = ""
+    if capped:
+        text += "Runs that ended at their step cap rather than on a plateau: " + "; ".join(capped) + "."
+    if masked:
+        text += (
+            (" " if text else "")
+            + f"Runs whose own final slope is above {RISING_SLOPE} per 1,000 steps in cells whose mean slope is not "
+            "(the cell rule, on the mean over seeds, can hide them): " + ", ".join(masked) + "."
+        )
+    return text
+
+
+def fell_back_threat(profile: str, results: Path) -> str | None:
+    """Runs that collapsed late: final test accuracy FELL_BACK or more below their own best evaluation."""
+    found = []
+    for experiment in JUDGED:
+        curves = _or_none(load_curves, experiment, profile, results)
+        if curves is None:
+            continue
+        per_run = curves.groupby("cell")["test_char_accuracy"].agg(["max", "last"])
+        fell = per_run[per_run["max"] - per_run["last"] >= FELL_BACK]
+        found += [f"`{cell}` ({row['max']:.3f} to {row['last']:.3f})" for cell, row in fell.sort_index().iterrows()]
+    if not found:
+        return None
+    return (
+        f"Runs that ended {FELL_BACK} or more below their own best test accuracy (a late collapse; they count "
+        "as they ended, and one such seed can leave a comparison undecided): " + "; ".join(found) + "."
+    )
+
+
+def rates_threat(profile: str, results: Path) -> str | None:
+    """Question 1's arms at different learning rates: a strategy's effect is then its own and its rate's."""
+    from lte.study.analysis.comparisons import Pending, _runs
+
+    found = []
+    for experiment in ("program", "addition", "memorisation"):
+        try:
+            runs = _runs(experiment, profile, results)
+        except (Pending, FileNotFoundError):
+            continue
+        for (task, model), group in runs.groupby(["task_name", "cfg_model"]):
+            rates = group.groupby("cfg_strategy")["cfg_learning_rate"].first()
+            if rates.nunique() > 1:
+                found.append(f"{task} {model.upper()} (" + ", ".join(f"{s} {r:.3g}" for s, r in rates.items()) + ")")
+    if not found:
+        return None
+    return (
+        "Strategies run at different learning rates (each strategy's own selected rate), so a strategy's effect "
+        "in question 1 is that of the strategy and its rate together: " + "; ".join(found) + "."
     )
 
 
@@ -431,7 +515,10 @@ def threats_section(profile: str, results: Path = RESULTS) -> list[str]:
             stopped_low_threat(profile, results),
             seeds_threat(profile, results),
             selection_threat(profile, results),
+            budget_threat(profile, results),
+            fell_back_threat(profile, results),
             rate_sharing_threat(profile, results),
+            rates_threat(profile, results),
             ceiling_threat(profile, results),
             question3_choice_threat(profile, results),
             parameters_threat(profile, results),

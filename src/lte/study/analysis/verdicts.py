@@ -137,7 +137,7 @@ def _count(n: int, noun: str) -> str:
 def question_1(profile: str, results: Path = RESULTS) -> dict:
     """Per task: each factor's normalised gain per model, the two models' acts compared, the task's verdict
     (lte.study.analysis.question1, docs/preregistration.md section 5)."""
-    rows, gains, task_verdicts = [], [], {}
+    rows, gains, task_verdicts, fragility = [], [], {}, {}
     for experiment in ("program", "addition", "memorisation"):
         runs = _runs(experiment, profile, results)
         rising_cells = rising_runs(experiment, profile, results)
@@ -152,6 +152,7 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
         for task, (arms, rising) in by_task.items():
             judged = judge_task(arms, rising)
             task_verdicts[task] = judged["verdict"]
+            fragility[task] = judged["fragility"]
             results_by = {(r.model, r.factor): r for r in judged["results"]}
             for factor, agreement_ in judged["agreements"].items():
                 row = {"task": task, "factor": factor}
@@ -216,7 +217,14 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
         )
     )
     # `gains`: the numbers behind the table's text, one row per (task, factor, model), for the forest plot
-    return {"verdict": verdict, "detail": detail, "table": table, "gains": pd.DataFrame(gains), "tasks": task_verdicts}
+    return {
+        "verdict": verdict,
+        "detail": detail,
+        "table": table,
+        "gains": pd.DataFrame(gains),
+        "tasks": task_verdicts,
+        "fragility": fragility,  # per task and differing factor: single seeds whose leaving out undoes it
+    }
 
 
 # ---------------------------------------------------------------- question 2
