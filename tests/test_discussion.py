@@ -108,7 +108,7 @@ def test_mechanism_readings_need_their_premises():
     text = discussion.mechanism_paragraph(answers, baselines, ceiling)
     assert "below the LSTM's on addition and copy, with 0.25x its parameters" in text
     assert "width, not the lack of gates" in text
-    assert "The curricula that help the LSTM on addition (the mix curriculum)" in text
+    assert "The curricula that help the LSTM on addition, the mix curriculum, give" in text
     assert "On copy the LSTM has mastered the task" in text and "helped by the naive curriculum" in text
     # the wide IRNN far from the LSTM: no width reading, and no plateau-based curriculum reading needs it
     open_ = discussion.mechanism_paragraph({1: {"gains": gains}, 2: q2_answer(SPREAD)}, baselines, [])

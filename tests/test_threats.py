@@ -251,3 +251,13 @@ def test_strategies_at_different_rates_are_listed(monkeypatch, tmp_path):
     monkeypatch.setattr(comparisons, "_runs", lambda experiment, *_: runs if experiment == "addition" else runs[:0])
     text = threats.rates_threat("default", tmp_path)
     assert "addition (3 digits) LSTM (baseline 15, mix 5)" in text and "IRNN" not in text
+
+
+def test_capped_counts_count_runs_at_their_cap_and_those_still_rising(monkeypatch, tmp_path):
+    slopes = {"a0": 0.03, "a1": 0.0, "b0": 0.0}
+    curves = _curves(slopes, {"a0": "a", "a1": "a", "b0": "b"})
+    runs = pd.DataFrame({"cell": list(slopes), "stop_reason": ["max_steps", "max_steps", "plateau"]})
+    monkeypatch.setattr(threats, "JUDGED", ("addition",))
+    monkeypatch.setattr(threats, "load_runs", lambda e, *_: runs if e == "addition" else pd.DataFrame())
+    monkeypatch.setattr(threats, "load_curves", lambda e, *_: curves if e == "addition" else pd.DataFrame())
+    assert threats.capped_counts("default", tmp_path) == [("addition", 2, 3, 1)]

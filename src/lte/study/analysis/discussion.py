@@ -162,7 +162,7 @@ def mechanism_paragraph(answers: dict, baselines: dict[tuple[str, str], float], 
             if irnn_not:
                 named = and_list(sorted(factor_words(f) for f in irnn_not))  # curricula: no 'and' inside
                 readings.append(
-                    f"The curricula that help the LSTM on {task} ({named}) give part of the budget to easier "
+                    f"The curricula that help the LSTM on {task}, {named}, give part of the budget to easier "
                     "examples (naive to the earlier levels, mix to easier examples drawn beside the target's); an "
                     "IRNN that reaches its own plateau early at the target (question 2) has less to gain from them "
                     "and gives up examples at the target. Whether the IRNN, given the LSTM's capacity, would take "
@@ -345,7 +345,7 @@ def adding_paragraph(profile: str, results: Path) -> str | None:
 def outlook_paragraph(profile: str, results: Path) -> str | None:
     """What would change the answers: budgets still rising, shared rates, scale."""
     from lte.study.analysis.paper_numbers import setting_macros
-    from lte.study.analysis.threats import rising_counts
+    from lte.study.analysis.threats import capped_counts, rising_counts
 
     counts = rising_counts(profile, results)
     if not counts:
@@ -355,13 +355,20 @@ def outlook_paragraph(profile: str, results: Path) -> str | None:
     text = "**What would change the answers.** "
     if rising:
         text += (
-            f"{plural(total, 'cell')} of {sum(n for _, _, n in counts)} still rose when their budgets ended ("
+            f"{plural(total, 'cell')} of {sum(n for _, _, n in counts)} still "
+            f"{'rises' if total == 1 else 'rise'} at the end of {'its' if total == 1 else 'their'} budget ("
             + ", ".join(f"{e} {r} of {n}" for e, r, n in rising)
-            + "); longer budgets could move every comparison they enter, which is why those comparisons are left "
-            "undecided. "
+            + f"), and the comparisons {'it enters' if total == 1 else 'they enter'} are left undecided. "
         )
     else:
-        text += "Every cell ended its budget on a plateau, so longer budgets alone are unlikely to move the answers. "
+        text += "Every cell ended its budget on a plateau. "
+    capped = [(e, c, n) for e, c, n, _ in capped_counts(profile, results) if c]
+    if capped:
+        text += (
+            "Runs that ended at their step cap ("
+            + ", ".join(f"{e} {c} of {n}" for e, c, n in capped)
+            + ") might have gone on learning: longer caps could move the comparisons they enter. "
+        )
     size = setting_macros(profile, results)["LayersOfUnits"]
     text += (
         "Arms that share a learning rate tuned on another arm (every strategy of the programs, the copy tricks) "

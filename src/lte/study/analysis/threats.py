@@ -311,32 +311,52 @@ FELL_BACK = 0.1  # a run whose final test accuracy is this far below its own bes
 CAPPED = "max_steps"
 
 
-def budget_threat(profile: str, results: Path) -> str | None:
-    """Where the step caps bind: runs that ended at their cap (and how many of those still rose), and runs
-    still rising on their own in cells whose mean slope is not (the cell rule can mask them)."""
+def capped_counts(profile: str, results: Path) -> list[tuple[str, int, int, int]]:
+    """(experiment, runs that ended at their step cap, runs, capped runs still rising on their own)."""
     from lte.study.analysis.rising import run_slopes
 
-    capped, masked = [], []
+    out = []
     for experiment in (*JUDGED, "question3_selection"):
         runs = _or_none(load_runs, experiment, profile, results)
         curves = _or_none(load_curves, experiment, profile, results)
         if runs is None or curves is None or "stop_reason" not in runs:
             continue
-        slopes = run_slopes(curves)
         at_cap = runs[runs.stop_reason == CAPPED]
-        if len(at_cap):
-            still = int((slopes.reindex(at_cap.cell) > RISING_SLOPE).sum())
-            rising_note = f" ({still} of them still rising on their own)" if still else ""
-            capped.append(f"{experiment} {len(at_cap)} of {len(runs)}{rising_note}")
+        still = int((run_slopes(curves).reindex(at_cap.cell) > RISING_SLOPE).sum())
+        out.append((experiment, len(at_cap), len(runs), still))
+    return out
+
+
+def _masked_rising(profile: str, results: Path) -> list[str]:
+    """Per experiment: runs rising on their own (final slope above RISING_SLOPE) in cells whose mean is not."""
+    from lte.study.analysis.rising import run_slopes
+
+    masked = []
+    for experiment in (*JUDGED, "question3_selection"):
+        curves = _or_none(load_curves, experiment, profile, results)
+        if curves is None:
+            continue
+        slopes = run_slopes(curves)
         by = _non_seed_labels(curves)
         table = cell_slopes(curves, by)
-        flat_cells = table[~table.rising]
+        flat_keys = set(map(tuple, table[~table.rising][by].astype(str).to_numpy()))
         labels = curves.drop_duplicates("cell").set_index("cell")[by]
-        flat_keys = set(map(tuple, flat_cells[by].astype(str).to_numpy()))
         own = slopes[slopes > RISING_SLOPE]
         hidden = [c for c in own.index if tuple(labels.loc[c].astype(str)) in flat_keys]
         if hidden:
             masked.append(f"{experiment} {len(hidden)}")
+    return masked
+
+
+def budget_threat(profile: str, results: Path) -> str | None:
+    """Where the step caps bind: runs that ended at their cap (and how many of those still rose), and runs
+    still rising on their own in cells whose mean slope is not (the cell rule can mask them)."""
+    capped = [
+        f"{e} {c} of {n}" + (f" ({still} of them still rising on their own)" if still else "")
+        for e, c, n, still in capped_counts(profile, results)
+        if c
+    ]
+    masked = _masked_rising(profile, results)
     if not capped and not masked:
         return None
     text = ""
