@@ -323,7 +323,7 @@ def test_q1_says_when_its_answer_rests_on_one_task(results):
     assert answer["tasks"][TASK_NAMES["program"]] == answer["tasks"][TASK_NAMES["memorisation"]] == "untestable"
     assert answer["verdict"].startswith("yes (")
     assert answer["verdict"].endswith(f"; it rests on one task, {TASK_NAMES['addition']}")
-    assert "Untestable (nothing acts on the LSTM): copy (4 digits), program (1,2)." in answer["detail"]
+    assert "Untestable (nothing acts on the LSTM): copy (4 digits) and program (1,2)." in answer["detail"]
 
 
 def test_q1_effects_are_paired_by_seed(results):

@@ -9,6 +9,7 @@ import pandas as pd
 
 from lte.study.analysis.adding import adding_verdict
 from lte.study.analysis.design import configured_memorisation_length
+from lte.study.analysis.labels import and_list
 from lte.study.analysis.provenance import finished_runs, time_estimate
 from lte.study.analysis.question2 import TARGETS
 from lte.study.analysis.tables import EXPERIMENTS
@@ -120,7 +121,7 @@ def _short_answer(part: dict) -> str:
     settings it ties with."""
     if not part["confirmed"]:
         return f"{part['winner']} (not confirmed on test)"
-    ties = f"; tied within δ with {', '.join(part['ties'])}" if part["ties"] else ""
+    ties = f"; tied within δ with {and_list(part['ties'])}" if part["ties"] else ""
     return f"{part['winner']} (confirmed on test{ties})"
 
 
@@ -237,6 +238,10 @@ def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path =
     out.mkdir(parents=True, exist_ok=True)
     words = {1: "One", 2: "Two", 3: "Three"}
     macros = {f"Verdict{words[i]}": answers[i]["verdict"] for i in answers}
+    # the same answers capitalised, for a sentence that starts with one (the abstract)
+    macros |= {
+        f"Verdict{words[i]}Sentence": answers[i]["verdict"][:1].upper() + answers[i]["verdict"][1:] for i in answers
+    }
     macros |= {f"Detail{words[i]}": answers[i]["detail"] for i in answers}
     if "parts" in answers[3]:
         irnn = answers[3]["parts"]["irnn"]
@@ -245,6 +250,7 @@ def write_paper_numbers(profile: str, answers: dict, prov: dict, results: Path =
         )
     else:
         macros["VerdictThreeShort"] = answers[3]["verdict"]
+    macros["VerdictThreeShortSentence"] = macros["VerdictThreeShort"][:1].upper() + macros["VerdictThreeShort"][1:]
     macros |= setting_macros(profile, results)
     seeds = seed_counts(finished_runs(profile, results))
     macros |= {_macro_name("Seeds", e): seeds.get(e, "none") for e in EXPERIMENTS}

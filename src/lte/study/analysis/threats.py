@@ -200,7 +200,7 @@ def selection_threat(profile: str, results: Path) -> str | None:
     )
     text = (
         f"Hyperparameters were selected on validation data, {seeds} seed{'s' if seeds != 1 else ''} per setting: "
-        f"the learning rate, clip and input scale on the {', '.join(strategies)} "
+        f"the learning rate, clip and input scale on the {and_list(strategies)} "
         f"strateg{'y' if len(strategies) == 1 else 'ies'} ({on_edge})"
     )
     return text + _per_strategy_note(profile, results) + "."

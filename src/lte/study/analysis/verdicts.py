@@ -38,7 +38,7 @@ from lte.study.analysis.comparisons import (  # noqa: F401 (re-exported)
     decide_family,
     diverged_runs,
 )
-from lte.study.analysis.labels import STRATEGIES, TRICKS
+from lte.study.analysis.labels import STRATEGIES, TRICKS, and_list
 from lte.study.analysis.question1 import judge_task
 from lte.study.analysis.question2 import TARGETS
 from lte.study.analysis.question2 import judge as judge_convergence
@@ -208,7 +208,7 @@ def question_1(profile: str, results: Path = RESULTS) -> dict:
         f"{'is' if len(settled) == 1 else 'are'} decided for both models and {len(acting)} act on at least one; "
         f"{int((table.agreement == 'same').sum())} act alike, {int((table.agreement == 'differs').sum())} "
         f"differ and {int((table.agreement == 'unclear').sum())} are unclear. "
-        + (f"Untestable (nothing acts on the LSTM): {', '.join(untestable)}. " if untestable else "")
+        + (f"Untestable (nothing acts on the LSTM): {and_list(untestable)}. " if untestable else "")
         + (
             f"{_count(rising_gains, 'gain')} of {2 * len(table)} rest on a cell still rising at the end of its "
             "budget and are left undecided."
