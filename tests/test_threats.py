@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from lte.study.analysis import threats
+from lte.study.analysis import ceiling, run_threats, threats
 
 
 def test_the_equal_parameters_model_is_judged_against_the_five_percent_rule(monkeypatch, tmp_path):
@@ -48,11 +48,11 @@ def test_a_run_stopped_on_a_plateau_far_below_its_cells_best_seed_is_counted(mon
             "test_char_accuracy": [0.26, 1.0, 0.5, 0.9],  # the IRNN's low run hit its cap, not a plateau
         }
     )
-    monkeypatch.setattr(threats, "load_runs", lambda *_: records)
-    text = threats.stopped_low_threat("default", tmp_path)
+    monkeypatch.setattr(run_threats, "load_runs", lambda *_: records)
+    text = run_threats.stopped_low_threat("default", tmp_path)
     assert "memorisation 1 of 4" in text and "addition 1 of 4" in text
-    monkeypatch.setattr(threats, "load_runs", lambda *_: records.assign(test_char_accuracy=[0.8, 1.0, 0.5, 0.9]))
-    assert threats.stopped_low_threat("default", tmp_path).startswith("No run was stopped")
+    monkeypatch.setattr(run_threats, "load_runs", lambda *_: records.assign(test_char_accuracy=[0.8, 1.0, 0.5, 0.9]))
+    assert run_threats.stopped_low_threat("default", tmp_path).startswith("No run was stopped")
 
 
 def test_the_selection_threat_names_both_stages_and_their_edges():
@@ -83,8 +83,8 @@ def test_no_run_stopped_on_a_plateau_is_said_as_such(monkeypatch, tmp_path):
             "test_char_accuracy": [0.2, 0.9, float("nan")],
         }
     )
-    monkeypatch.setattr(threats, "load_runs", lambda *_: records)
-    text = threats.stopped_low_threat("quick", tmp_path)
+    monkeypatch.setattr(run_threats, "load_runs", lambda *_: records)
+    text = run_threats.stopped_low_threat("quick", tmp_path)
     assert text.startswith("No run stopped on a plateau, so the stop rule never acted")
     assert "8 ended at their step cap and 4 diverged" in text  # four experiments of the same records
     assert "0.3 or more below" not in text
@@ -166,12 +166,12 @@ def test_a_control_at_the_ceiling_is_named_with_the_change_that_decided(monkeypa
             ],
         }
     ]
-    monkeypatch.setattr(threats, "ceiling_controls", lambda *_: controls)
-    text = threats.ceiling_threat("default", tmp_path)
+    monkeypatch.setattr(ceiling, "ceiling_controls", lambda *_: controls)
+    text = ceiling.ceiling_threat("default", tmp_path)
     assert "copy (14 digits) LSTM baseline (1.000)" in text
     assert "both vs no trick (baseline) hurts the LSTM on copy (14 digits) with a change of -0.016" in text
-    monkeypatch.setattr(threats, "ceiling_controls", lambda *_: [])
-    assert threats.ceiling_threat("default", tmp_path) is None
+    monkeypatch.setattr(ceiling, "ceiling_controls", lambda *_: [])
+    assert ceiling.ceiling_threat("default", tmp_path) is None
 
 
 def test_ceiling_controls_are_read_from_the_control_arms(monkeypatch, tmp_path):
@@ -192,7 +192,7 @@ def test_ceiling_controls_are_read_from_the_control_arms(monkeypatch, tmp_path):
     )
     monkeypatch.setattr(comparisons, "_runs", lambda experiment, *_: runs if experiment == "addition" else runs[:0])
     monkeypatch.setattr(verdicts, "question_1", lambda *_: {"gains": gains})
-    (control,) = threats.ceiling_controls("default", tmp_path)
+    (control,) = ceiling.ceiling_controls("default", tmp_path)
     assert (control["model"], control["control"], control["accuracy"]) == ("lstm", "baseline", 0.99)
     ((factor, act, moved, gain),) = control["acts"]
     assert (factor, act, round(moved, 3), gain) == ("naive vs baseline", "hurts", -0.02, -2.0)
@@ -213,10 +213,10 @@ def test_the_budget_threat_counts_capped_runs_and_runs_the_cell_mean_hides(monke
     slopes = {"a0": 0.03, "a1": -0.03, "b0": 0.0, "b1": 0.0}  # cell a: mean 0, one seed still rising
     curves = _curves(slopes, {"a0": "a", "a1": "a", "b0": "b", "b1": "b"})
     runs = pd.DataFrame({"cell": list(slopes), "stop_reason": ["max_steps", "plateau", "plateau", "plateau"]})
-    monkeypatch.setattr(threats, "JUDGED", ("addition",))
-    monkeypatch.setattr(threats, "load_runs", lambda e, *_: runs if e == "addition" else pd.DataFrame())
-    monkeypatch.setattr(threats, "load_curves", lambda e, *_: curves if e == "addition" else pd.DataFrame())
-    text = threats.budget_threat("default", tmp_path)
+    monkeypatch.setattr(run_threats, "JUDGED", ("addition",))
+    monkeypatch.setattr(run_threats, "load_runs", lambda e, *_: runs if e == "addition" else pd.DataFrame())
+    monkeypatch.setattr(run_threats, "load_curves", lambda e, *_: curves if e == "addition" else pd.DataFrame())
+    text = run_threats.budget_threat("default", tmp_path)
     assert "addition 1 of 4 (1 of them still rising on their own)" in text
     assert (
         "in cells whose mean slope is not (the cell rule, on the mean over seeds, can hide them): addition 1." in text
@@ -231,9 +231,9 @@ def test_a_late_collapse_is_named_with_its_best_and_final_accuracy(monkeypatch, 
             "test_char_accuracy": [0.2, 0.9, 0.5, 0.2, 0.9, 0.85],
         }
     )
-    monkeypatch.setattr(threats, "JUDGED", ("memorisation",))
-    monkeypatch.setattr(threats, "load_curves", lambda *_: curves)
-    text = threats.fell_back_threat("default", tmp_path)
+    monkeypatch.setattr(run_threats, "JUDGED", ("memorisation",))
+    monkeypatch.setattr(run_threats, "load_curves", lambda *_: curves)
+    text = run_threats.fell_back_threat("default", tmp_path)
     assert "`fell` (0.900 to 0.500)" in text and "held" not in text
 
 
@@ -257,7 +257,7 @@ def test_capped_counts_count_runs_at_their_cap_and_those_still_rising(monkeypatc
     slopes = {"a0": 0.03, "a1": 0.0, "b0": 0.0}
     curves = _curves(slopes, {"a0": "a", "a1": "a", "b0": "b"})
     runs = pd.DataFrame({"cell": list(slopes), "stop_reason": ["max_steps", "max_steps", "plateau"]})
-    monkeypatch.setattr(threats, "JUDGED", ("addition",))
-    monkeypatch.setattr(threats, "load_runs", lambda e, *_: runs if e == "addition" else pd.DataFrame())
-    monkeypatch.setattr(threats, "load_curves", lambda e, *_: curves if e == "addition" else pd.DataFrame())
-    assert threats.capped_counts("default", tmp_path) == [("addition", 2, 3, 1)]
+    monkeypatch.setattr(run_threats, "JUDGED", ("addition",))
+    monkeypatch.setattr(run_threats, "load_runs", lambda e, *_: runs if e == "addition" else pd.DataFrame())
+    monkeypatch.setattr(run_threats, "load_curves", lambda e, *_: curves if e == "addition" else pd.DataFrame())
+    assert run_threats.capped_counts("default", tmp_path) == [("addition", 2, 3, 1)]

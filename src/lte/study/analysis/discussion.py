@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from lte.study.analysis.ceiling import ceiling_controls
+from lte.study.analysis.labels import and_list, plural
 from lte.study.analysis.method_sections import QUICK_PROFILE
 from lte.study.analysis.stats import format_interval
-from lte.study.analysis.threats import and_list, ceiling_controls, plural
 from lte.study.analysis.verdicts import DELTA
 from lte.study.experiment import RESULTS
 
@@ -344,8 +345,8 @@ def adding_paragraph(profile: str, results: Path) -> str | None:
 
 def outlook_paragraph(profile: str, results: Path) -> str | None:
     """What would change the answers: budgets still rising, shared rates, scale."""
-    from lte.study.analysis.paper_numbers import setting_macros
-    from lte.study.analysis.threats import capped_counts, rising_counts
+    from lte.study.analysis.provenance import layers_of_units
+    from lte.study.analysis.run_threats import capped_counts, rising_counts
 
     counts = rising_counts(profile, results)
     if not counts:
@@ -369,7 +370,7 @@ def outlook_paragraph(profile: str, results: Path) -> str | None:
             + ", ".join(f"{e} {c} of {n}" for e, c, n in capped)
             + ") might have gone on learning: longer caps could move the comparisons they enter. "
         )
-    size = setting_macros(profile, results)["LayersOfUnits"]
+    size = layers_of_units(profile, results)
     text += (
         "Arms that share a learning rate tuned on another arm (every strategy of the programs, the copy tricks) "
         f"might each do better at a rate of their own. And the study is small, {size} on short targets, where "

@@ -10,7 +10,7 @@ import pandas as pd
 from lte.study.analysis.adding import adding_verdict
 from lte.study.analysis.design import configured_memorisation_length
 from lte.study.analysis.labels import and_list
-from lte.study.analysis.provenance import finished_runs, time_estimate
+from lte.study.analysis.provenance import distinct, finished_runs, layers_of_units, study_runs, time_estimate
 from lte.study.analysis.question2 import TARGETS
 from lte.study.analysis.tables import EXPERIMENTS
 from lte.study.analysis.threats import threats_section
@@ -55,12 +55,10 @@ def setting_macros(profile: str, results: Path = RESULTS) -> dict:
     from data_gen.pool import DEFAULT_POOL_SIZE
     from lte.core.cells import irnn
 
-    runs = finished_runs(profile, results)
-    runs = runs[runs.get("label_variant", pd.Series(index=runs.index, dtype=object)).ne("IRNN (equal parameters)")]
+    runs = study_runs(profile, results)
 
     def only(column: str, joiner: str = ", ") -> str:
-        values = sorted(set(runs[column].dropna()))
-        return joiner.join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+        return distinct(runs, column, joiner)
 
     import inspect
 
@@ -68,7 +66,6 @@ def setting_macros(profile: str, results: Path = RESULTS) -> dict:
     from lte.study.analysis.rising import FINAL_FRACTION, RISING_SLOPE
 
     defaults = inspect.signature(schedule.update_schedule).parameters
-    layers, hidden = only("cfg_layers"), only("cfg_hidden")
     selection = runs[runs.experiment == "lr_selection"]
     per_setting = (
         selection.groupby(
@@ -79,7 +76,7 @@ def setting_macros(profile: str, results: Path = RESULTS) -> dict:
     )
     seeds = int(per_setting.min())
     return {
-        "LayersOfUnits": f"{layers} layer{'' if layers == '1' else 's'} of {hidden} units",
+        "LayersOfUnits": layers_of_units(profile, results),
         "SelectionSeeds": f"{seeds} seed{'' if seeds == 1 else 's'}",
         "AdvanceAccuracy": f"{defaults['target_accuracy'].default:g}",
         "AdvanceWindow": f"{schedule.ADVANCE_WINDOW_STEPS:,}".replace(",", "{,}"),

@@ -264,3 +264,22 @@ def time_sentence(prov: dict) -> str:
         f"training time times {estimate['ratio']:.2f}, the ratio of sweep time to training time of those "
         f"timed whole."
     )
+
+
+def study_runs(profile: str, results: Path = RESULTS) -> pd.DataFrame:
+    """Every finished run of the profile but question 2's equal-parameters variant (whose width is its own)."""
+    runs = finished_runs(profile, results)
+    return runs[runs.get("label_variant", pd.Series(index=runs.index, dtype=object)).ne("IRNN (equal parameters)")]
+
+
+def distinct(runs: pd.DataFrame, column: str, joiner: str = ", ") -> str:
+    """The distinct values of a column, sorted and joined ('1', '64', '0.1, 0.3')."""
+    values = sorted(set(runs[column].dropna()))
+    return joiner.join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+def layers_of_units(profile: str, results: Path = RESULTS) -> str:
+    """The study's model size in words: '1 layer of 64 units'."""
+    runs = study_runs(profile, results)
+    layers, hidden = distinct(runs, "cfg_layers"), distinct(runs, "cfg_hidden")
+    return f"{layers} layer{'' if layers == '1' else 's'} of {hidden} units"
