@@ -68,7 +68,7 @@ def test_the_experiment_file_expands_and_bad_values_are_named(tmp_path):
     assert {c.model: c.forget_bias for _, c in runs} == {"irnn": 0.0, "lstm": 1.0, "rnn": 0.0}  # per-model table
     _, selection = load_experiment("experiments/adding_selection.toml", "default")
     grid = {(c.config.model, c.config.learning_rate, c.config.clip) for c in selection}
-    assert len(grid) == 3 * 5 * 4 and {c.config.seed for c in selection} == {
+    assert len(grid) == 3 * 6 * 5 and {c.config.seed for c in selection} == {
         100,
         101,
         102,
